@@ -1,0 +1,58 @@
+"""The ``dogtag`` command: one thin subcommand per use case.
+
+Subcommands live in sibling modules and are imported only when invoked, so
+``dogtag --help`` stays fast. Errors in user data (:class:`DogtagError`) are
+turned into a one-line message and a non-zero exit here, at the edge.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from dogtag import __version__
+from dogtag.errors import DogtagError
+
+# name -> "module:attribute" of a click command
+COMMANDS: dict[str, str] = {
+    "lr": "dogtag.cli.kinship:lr",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        cmd: click.Command = getattr(importlib.import_module(module), attr)
+        return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dogtag")
+def cli() -> None:
+    """dogtag: accounting for the missing, from registry to DNA identification."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="dogtag", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except DogtagError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        click.echo(f"Error: {exc.strerror}: {exc.filename}", err=True)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Identification built on :mod:`dogtag.genetics`: the DVI case, blind search, joint identification."""
