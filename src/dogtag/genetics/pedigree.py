@@ -197,7 +197,7 @@ class Pedigree:
     def add_members(self, rows: Sequence[tuple[str, str | None, str | None, object]]) -> Pedigree:
         """A new pedigree with extra (id, father, mother, sex) rows (validated)."""
         allrows = self.as_rows() + [(str(i), f, m, parse_sex(s)) for i, f, m, s in rows]
-        return Pedigree.from_table(*zip(*allrows, strict=True))  # type: ignore[arg-type]
+        return Pedigree.from_table(*zip(*allrows, strict=True))
 
     def relabel(self, mapping: dict[str, str]) -> Pedigree:
         return Pedigree(tuple(mapping.get(i, i) for i in self.ids), self.father, self.mother, self.sex)
@@ -211,7 +211,7 @@ def singletons(ids: Sequence[str], sexes: Sequence[object]) -> Pedigree:
 def union(*peds: Pedigree) -> Pedigree:
     """Disjoint union of pedigrees (ids must not overlap)."""
     rows = [r for p in peds for r in p.as_rows()]
-    return Pedigree.from_table(*zip(*rows, strict=True))  # type: ignore[arg-type]
+    return Pedigree.from_table(*zip(*rows, strict=True))
 
 
 # --- builders for the usual references -----------------------------------
