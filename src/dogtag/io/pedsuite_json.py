@@ -29,7 +29,7 @@ class _Ctx:
         self.text = text
 
     def fail(self, message: str, needle: str | None = None) -> DataFormatError:
-        line = None
+        line = 1  # a whole-document problem is reported at the first line
         if needle is not None:
             pos = self.text.find(needle)
             if pos >= 0:

@@ -1,0 +1,88 @@
+"""``dogtag lr``: kinship likelihood ratios of a case's hypotheses."""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from dogtag.errors import DataFormatError
+from dogtag.genetics.cases import KinshipCase
+
+EXAMPLES = {"paternity": "paternity.kinship.json", "threegen": "threegen.kinship.json"}
+
+
+def read_kinship_case(path: Path) -> KinshipCase:
+    """A kinship case from a Familias .fam or a pedsuite JSON file."""
+    if path.suffix.lower() == ".fam":
+        from dogtag.io.familias import read_fam
+
+        case = read_fam(path)
+    else:
+        from dogtag.io.pedsuite_json import read_json_case
+
+        case = read_json_case(path)
+    if not isinstance(case, KinshipCase):
+        raise DataFormatError("this is a DVI case, not a kinship case: use `dogtag dvi`", path=path)
+    return case
+
+
+def _fmt(x: float) -> str:
+    if math.isnan(x):
+        return "NA"
+    if x == 0:
+        return "0"
+    if x >= 1e5 or x < 1e-3:
+        return f"{x:.4e}"
+    return f"{x:.4f}"
+
+
+@click.command("lr")
+@click.argument("case", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reference", metavar="NAME", help="Denominator hypothesis (default: the case's, else the last pedigree).")
+@click.option("--example", type=click.Choice(sorted(EXAMPLES)), help="Run a shipped example case instead of CASE.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (natural-log logliks; null for log 0).")
+def lr(case: Path | None, reference: str | None, example: str | None, as_json: bool) -> None:
+    """Per-marker and total likelihood ratios of each hypothesis of CASE.
+
+    CASE is a Familias .fam file or a pedsuite JSON kinship case.
+
+    \b
+    Examples:
+      dogtag lr paternity.fam
+      dogtag lr case.json --reference H2 --json
+      dogtag lr --example paternity
+    """
+    from dogtag.genetics.lr import kinship_lr
+
+    if example is not None:
+        from dogtag.io.pedsuite_json import read_kinship_json
+
+        with resources.as_file(resources.files("dogtag.data.examples") / EXAMPLES[example]) as p:
+            kc = read_kinship_json(p)
+    elif case is None:
+        raise click.UsageError("give a CASE file or --example NAME")
+    else:
+        kc = read_kinship_case(case)
+    try:
+        result = kinship_lr(kc, reference=reference)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--reference") from None
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    others = [h for h in result.hypotheses if h.name != result.reference]
+    title = kc.name or (case.name if case else example)
+    click.echo(f"Case {title}: {len(result.markers)} markers; LR against {result.reference}")
+    width = max(len(m) for m in [*result.markers, "marker"])
+    head = f"{'marker':<{width}}  " + "  ".join(f"{h.name:>12}" for h in others)
+    click.echo(head)
+    click.echo("-" * len(head))
+    for k, m in enumerate(result.markers):
+        click.echo(f"{m:<{width}}  " + "  ".join(f"{_fmt(h.lr_per_marker[k]):>12}" for h in others))
+    click.echo("-" * len(head))
+    click.echo(f"{'total LR':<{width}}  " + "  ".join(f"{_fmt(h.lr):>12}" for h in others))
+    click.echo(f"{'log10 LR':<{width}}  " + "  ".join(f"{h.log10_lr:>12.4f}" for h in others))
