@@ -1,0 +1,319 @@
+"""Joint identification (dogtag.identify.joint, .matching, .mcmc).
+
+Checked three ways: dvir 3.4.1's golden joint tables and Bmarginal posteriors;
+a naive enumeration of every assignment written here, on random problems; and
+the three exact methods (enumeration, subset DP) against each other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+
+import numpy as np
+import pytest
+
+from dogtag.errors import InconsistentCaseError
+from dogtag.identify.joint import JointProblem, Prior, solve_joint
+from dogtag.identify.mcmc import MCMCSettings, effective_sample_size, rhat
+from dvi_helpers import problem_from_golden
+
+SINGLE = ["planecrash", "KETPexer497"]
+SMALL_MULTI = ["example1", "example2", "dvi-example"]
+
+
+def _check_against_golden(result, res):
+    joint = res["joint"]
+    assert result.n_assignments == joint["nAssignments"]
+    assert result.loglik0 == pytest.approx(res["loglik0"], rel=1e-12)
+    ours = {tuple(sorted(a.pairs.items())): a for a in result.assignments}
+    golden_top = joint["top"]
+    # every golden row strictly better than the last one written is among ours, with equal numbers
+    last = golden_top[-1]["loglik"] if len(golden_top) < joint["nAssignments"] else -math.inf
+    for g in golden_top:
+        if g["loglik"] is None or (last is not None and g["loglik"] <= last + 1e-9):
+            continue
+        a = ours[tuple(sorted(g["assignment"].items()))]
+        assert a.loglik == pytest.approx(g["loglik"], rel=1e-10)
+        assert a.lr == pytest.approx(g["LR"], rel=1e-8)
+        assert a.posterior == pytest.approx(g["posterior"], rel=1e-8, abs=1e-15)
+    # logliks of the ranked list agree position by position (ties may be ordered differently)
+    n = min(len(golden_top), len(result.assignments))
+    for a, g in zip(result.assignments[:n], golden_top[:n], strict=True):
+        if g["loglik"] is None:
+            assert a.loglik == -math.inf
+        else:
+            assert a.loglik == pytest.approx(g["loglik"], rel=1e-10)
+    pp = res["posteriorPairing"]
+    assert list(pp["victims"]) == list(result.samples)
+    assert list(pp["columns"]) == list(result.columns)
+    np.testing.assert_allclose(result.posterior, np.array(pp["P"], dtype=float), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", SINGLE)
+def test_single_missing_families_reproduce_dvir(name):
+    prob, _, res = problem_from_golden(name)
+    result = solve_joint(prob)
+    assert result.method in ("exact", "exact-by-component")
+    _check_against_golden(result, res)
+
+
+@pytest.mark.parametrize("name", SMALL_MULTI)
+def test_multi_missing_families_with_brute_force_likelihood(name):
+    prob, _, res = problem_from_golden(name, brute_force=True)
+    result = solve_joint(prob)
+    _check_against_golden(result, res)
+
+
+def test_planecrash_is_fast():
+    prob, _, _ = problem_from_golden("planecrash")
+    t = time.perf_counter()
+    solve_joint(prob)
+    assert time.perf_counter() - t < 1.0  # dvir: 442 s
+
+
+def test_planecrash_subset_dp_equals_enumeration():
+    prob, _, res = problem_from_golden("planecrash")
+    enum = solve_joint(prob)
+    dp = solve_joint(prob, max_assign=10)
+    assert {c.method for c in dp.components} >= {"exact-dp"}
+    assert dp.n_assignments == enum.n_assignments == 19081
+    np.testing.assert_allclose(dp.posterior, enum.posterior, atol=1e-12)
+    np.testing.assert_allclose(np.log(dp.glr), np.log(enum.glr), atol=1e-9)
+    for a, b in zip(dp.assignments, enum.assignments, strict=True):
+        assert a.loglik == pytest.approx(b.loglik, rel=1e-12)
+        assert a.posterior == pytest.approx(b.posterior, rel=1e-9)
+    _check_against_golden(dp, res)
+
+
+def test_exclusion_example_exact_by_components():
+    """dvir could not do this (>= 4e13 assignments) and reduced the problem; we solve it exactly."""
+    prob, _, _res = problem_from_golden("exclusionExample")
+    t = time.perf_counter()
+    result = solve_joint(prob)
+    assert time.perf_counter() - t < 5.0
+    assert result.method in ("exact", "exact-by-component")
+    assert result.n_assignments is not None and result.n_assignments >= 4.0e13
+    assert any("dynamic programming" in n for n in result.notes)
+    np.testing.assert_allclose(result.posterior.sum(axis=1), 1.0, atol=1e-12)
+    # the undisputed pairs are (almost) certain
+    s, m = result.samples.index("V15"), result.missing.index("M6")
+    assert result.posterior[s, m] > 0.999
+    # best assignment's loglik = loglik0 + sum of its pairwise log LRs
+    best = result.assignments[0]
+    direct = result.loglik0 + sum(
+        prob.log_lr[result.samples.index(v), result.missing.index(mm)]
+        for v, mm in best.pairs.items() if mm != "*"
+    )
+    assert best.loglik == pytest.approx(direct, rel=1e-12)
+    # a sub-problem small enough to enumerate agrees with the subset DP
+    keep_s, keep_m = list(range(7)), list(range(6))
+    sub = JointProblem(
+        tuple(prob.samples[i] for i in keep_s), tuple(prob.missing[j] for j in keep_m),
+        tuple(prob.family[j] for j in keep_m), prob.log_lr[np.ix_(keep_s, keep_m)],
+        prob.loglik0_family, prob.sample_loglik[keep_s],
+    )
+    a, b = solve_joint(sub), solve_joint(sub, max_assign=5)
+    assert a.n_assignments == b.n_assignments
+    np.testing.assert_allclose(a.posterior, b.posterior, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# naive reference: enumerate everything
+
+
+def _random_problem(rng, n_s, n_m, *, n_multi=1, p_cand=0.6):
+    fams = []
+    k = 0
+    while k < n_m:
+        size = 2 if (n_multi > 0 and k + 1 < n_m) else 1
+        if size == 2:
+            n_multi -= 1
+        fams += [f"F{k}"] * size
+        k += size
+    fams = fams[:n_m]
+    llr = rng.normal(0, 3, size=(n_s, n_m))
+    r = rng.random((n_s, n_m))
+    llr[r > p_cand] = -np.inf
+    llr[(r > p_cand * 0.8) & (r <= p_cand)] = np.nan
+    loglik0 = {f: float(rng.normal(-20, 2)) for f in set(fams)}
+    vll = rng.normal(-30, 2, size=n_s)
+    cache = {}
+
+    def family_loglik(fam, placements):
+        key = (fam, tuple(sorted(placements.items())))
+        if key not in cache:
+            pair = sum(llr[int(s[1:]), int(m[1:])] for m, s in placements.items())
+            cache[key] = loglik0[fam] + sum(vll[int(s[1:])] for s in placements.values()) \
+                + pair + float(rng.normal(0, 2))
+        return cache[key]
+
+    samples = [f"S{i}" for i in range(n_s)]
+    missing = [f"M{j}" for j in range(n_m)]
+    return JointProblem(tuple(samples), tuple(missing), tuple(fams), llr, loglik0, vll, family_loglik)
+
+
+def _naive(prob, prior_w=None):
+    n_s, n_m = prob.log_lr.shape
+    with np.errstate(divide="ignore"):
+        lw = np.zeros((n_s, n_m + 1)) if prior_w is None else np.log(prior_w)
+    opts = [[j for j in range(n_m) if np.isfinite(prob.log_lr[s, j]) and np.isfinite(lw[s, j])]
+            + ([-1] if np.isfinite(lw[s, n_m]) else []) for s in range(n_s)]
+    rows, lls, ws = [], [], []
+    for combo in itertools.product(*opts):
+        used = [j for j in combo if j >= 0]
+        if len(used) != len(set(used)):
+            continue
+        ll = prob.loglik0
+        by_fam = {}
+        for s, j in enumerate(combo):
+            if j >= 0:
+                by_fam.setdefault(prob.family[j], []).append((j, s))
+        for fam, placed in by_fam.items():
+            if len(placed) == 1:
+                ll += prob.log_lr[placed[0][1], placed[0][0]]
+            else:
+                ll += prob.family_loglik(fam, {prob.missing[j]: prob.samples[s] for j, s in placed}) \
+                    - prob.loglik0_family[fam] - sum(prob.sample_loglik[s] for _, s in placed)
+        rows.append(combo)
+        lls.append(ll)
+        ws.append(ll + sum(lw[s, n_m if j < 0 else j] for s, j in enumerate(combo)))
+    ws = np.array(ws)
+    post = np.exp(ws - ws.max())
+    post /= post.sum()
+    marg = np.zeros((n_s, n_m + 1))
+    for combo, p in zip(rows, post, strict=True):
+        for s, j in enumerate(combo):
+            marg[s, n_m if j < 0 else j] += p
+    lls = np.array(lls)
+    glr = np.full((n_s, n_m), np.nan)
+    for s in range(n_s):
+        col = np.array([c[s] for c in rows])
+        if len(set(col)) < 2:
+            continue
+        for j in range(n_m):
+            if (col == j).any():
+                glr[s, j] = lls[col == j].max() - lls[col != j].max()
+    return rows, lls, post, marg, glr
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_against_naive_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    prob = _random_problem(rng, n_s=int(rng.integers(2, 7)), n_m=int(rng.integers(2, 6)))
+    rows, lls, post, marg, glr = _naive(prob)
+    res = solve_joint(prob, top=10_000)
+    assert res.n_assignments == len(rows)
+    np.testing.assert_allclose(res.posterior, marg, atol=1e-12)
+    np.testing.assert_allclose(np.log(res.glr), glr, atol=1e-9)
+    got = sorted((round(a.loglik, 9), round(a.posterior, 12)) for a in res.assignments)
+    want = sorted((round(float(x), 9), round(float(p), 12)) for x, p in zip(lls, post, strict=True))
+    assert got == want
+    # ranked best first
+    ps = [a.posterior for a in res.assignments]
+    assert ps == sorted(ps, reverse=True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_priors_against_naive(seed):
+    rng = np.random.default_rng(100 + seed)
+    n_s, n_m = 4, 4
+    prob = _random_problem(rng, n_s, n_m, n_multi=0, p_cand=0.9)
+    w = rng.random((n_s, n_m)) + 0.1
+    prior = Prior.pairs(w, star=0.5)
+    _, _, _, marg, _ = _naive(prob, np.column_stack([w, np.full(n_s, 0.5)]))
+    res = solve_joint(prob, prior=prior)
+    np.testing.assert_allclose(res.posterior, marg, atol=1e-12)
+    res_dp = solve_joint(prob, prior=prior, max_assign=1)
+    np.testing.assert_allclose(res_dp.posterior, marg, atol=1e-12)
+
+
+def test_closed_incident():
+    rng = np.random.default_rng(7)
+    prob = _random_problem(rng, 3, 4, n_multi=0, p_cand=1.0)
+    prior = Prior.closed(3, 4)
+    _rows, _, _, marg, _ = _naive(prob, np.column_stack([np.ones((3, 4)), np.zeros(3)]))
+    res = solve_joint(prob, prior=prior)
+    assert res.prior == "closed"
+    np.testing.assert_allclose(res.posterior, marg, atol=1e-12)
+    assert np.all(res.posterior[:, -1] == 0)
+    assert all("*" not in a.pairs.values() for a in res.assignments)
+    np.testing.assert_allclose(solve_joint(prob, prior=prior, max_assign=1).posterior, marg,
+                               atol=1e-12)
+
+
+def test_closed_incident_impossible():
+    llr = np.array([[0.0], [1.0]])
+    prob = JointProblem(("A", "B"), ("M",), ("F",), llr, {"F": -1.0}, np.zeros(2))
+    with pytest.raises(InconsistentCaseError, match="no assignment"):
+        solve_joint(prob, prior=Prior.closed(2, 1))
+
+
+def test_fixed_pairs_condition_the_result():
+    prob, _, _ = problem_from_golden("planecrash")
+    res = solve_joint(prob, fixed={"V6": "M2", "V2": "M3"})
+    i = prob.samples.index("V6")
+    assert res.posterior[i, prob.missing.index("M2")] == 1.0
+    assert all(a.pairs["V6"] == "M2" for a in res.assignments)
+    assert res.fixed == {"V6": "M2", "V2": "M3"}
+    with pytest.raises(ValueError, match="unknown"):
+        solve_joint(prob, fixed={"V99": "M2"})
+
+
+def test_missing_family_callback_is_an_error():
+    prob, _, _ = problem_from_golden("example1")
+    with pytest.raises(ValueError, match="family_loglik"):
+        solve_joint(prob)
+
+
+def test_components_are_independent():
+    """Two disconnected blocks: the product of their results equals the whole."""
+    llr = np.array([[1.0, np.nan], [0.5, np.nan], [np.nan, 2.0]])
+    prob = JointProblem(("A", "B", "C"), ("M1", "M2"), ("F1", "F2"), llr,
+                        {"F1": -5.0, "F2": -6.0}, np.array([-10.0, -11.0, -12.0]))
+    res = solve_joint(prob)
+    assert res.method == "exact-by-component"
+    assert res.n_assignments == 3 * 2
+    # block 1: weights * (1), A=M1 e^1, B=M1 e^.5
+    z1 = 1 + math.e + math.exp(0.5)
+    assert res.posterior[0, 0] == pytest.approx(math.e / z1)
+    assert res.posterior[2, 1] == pytest.approx(math.exp(2) / (1 + math.exp(2)))
+    assert res.assignments[0].pairs == {"A": "M1", "B": "*", "C": "M2"}
+    assert res.assignments[0].log_lr == pytest.approx(3.0)
+    assert res.assignments[0].loglik == pytest.approx(-5 - 6 - 10 - 11 - 12 + 3.0)
+
+
+# ---------------------------------------------------------------------------
+# MCMC
+
+
+def test_mcmc_agrees_with_exact():
+    rng = np.random.default_rng(3)
+    prob = _random_problem(rng, 6, 5, n_multi=1, p_cand=0.8)
+    exact = solve_joint(prob)
+    settings = MCMCSettings(chains=4, iterations=20_000, burn_in=2_000)
+    res = solve_joint(prob, max_assign=3, mcmc=settings, seed=11)
+    assert res.method == "mcmc"
+    comp = next(c for c in res.components if c.method == "mcmc")
+    assert comp.diagnostics["converged"]
+    assert comp.diagnostics["seed"] == 11 + res.components.index(comp)
+    np.testing.assert_allclose(res.posterior, exact.posterior, atol=0.03)
+    assert res.assignments[0].pairs == exact.assignments[0].pairs
+    assert res.assignments[0].loglik == pytest.approx(exact.assignments[0].loglik)
+    # same seed, same answer
+    again = solve_joint(prob, max_assign=3, mcmc=settings, seed=11)
+    np.testing.assert_array_equal(again.posterior, res.posterior)
+
+
+def test_rhat_and_ess():
+    rng = np.random.default_rng(0)
+    iid = rng.normal(size=(4, 2000))
+    assert rhat(iid) == pytest.approx(1.0, abs=0.01)
+    assert effective_sample_size(iid) > 4000
+    shifted = iid + np.arange(4)[:, None] * 3
+    assert rhat(shifted) > 1.5
+    ar = np.zeros((4, 2000))
+    for t in range(1, 2000):
+        ar[:, t] = 0.95 * ar[:, t - 1] + rng.normal(size=4)
+    assert effective_sample_size(ar) < 1000
