@@ -1,0 +1,142 @@
+"""Blind search: dvir's pairwise LR and exclusion matrices, the matrix method, drop-out, top-K."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from conftest import GOLDEN
+
+from dogtag.errors import InconsistentCaseError
+from dogtag.genetics.dropout import observation_vector
+from dogtag.genetics.markers import Marker
+from dogtag.genetics.pedigree import Pedigree
+from dogtag.identify.case import DVICase, Family, Sample
+from dogtag.identify.search import blind_search
+from dogtag.io.pedsuite_json import read_dvi_json
+
+DVI = sorted(p.name.removesuffix(".results.json") for p in (GOLDEN / "dvi").glob("*.results.json"))
+
+
+def _gold(name: str, folder: str = "dvi"):
+    case = read_dvi_json(GOLDEN / folder / f"{name}.json")
+    gold = json.loads((GOLDEN / folder / f"{name}.results.json").read_text())
+    return case, gold
+
+
+def _align(res, block):
+    si = [res.samples.index(v) for v in block["victims"]]
+    mi = [res.missing.index(m) for m in block["missing"]]
+    return np.ix_(si, mi)
+
+
+@pytest.mark.parametrize("name", DVI)
+def test_pairwise_lr_and_exclusions_equal_dvir(name):
+    case, gold = _gold(name)
+    res = blind_search(case)
+    pw = gold["pairwise"]
+    want = np.array([[np.nan if x is None else x for x in row] for row in pw["LR"]], dtype=float)
+    got = res.lr[_align(res, pw)]
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    cand = ~np.isnan(want)
+    np.testing.assert_allclose(got[cand], want[cand], rtol=1e-9, atol=0)
+    ex = gold["exclusionMatrix"]
+    want_ex = np.array([[np.nan if x is None else x for x in row] for row in ex["nIncompatible"]], dtype=float)
+    got_ex = res.exclusions[_align(res, ex)]
+    np.testing.assert_array_equal(got_ex[cand], want_ex[cand])
+    # null log-likelihoods
+    for row in gold["familyLoglik"]:
+        assert res.family_loglik[row["family"]] == pytest.approx(row["loglik"], abs=1e-9)
+    for row in gold["victimLoglik"]:
+        k = res.samples.index(row["victim"] if "victim" in row else row["id"])
+        assert res.sample_loglik[k] == pytest.approx(row["loglik"], abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["planecrash", "grave", "icmp", "exclusionExample", "fire"])
+def test_matrix_method_equals_direct_likelihoods(name):
+    case, _ = _gold(name)
+    direct = blind_search(case)
+    matrix = blind_search(case, refine=0, chunk=3)
+    assert matrix.method.startswith("conditional")
+    np.testing.assert_array_equal(np.isnan(direct.log_lr), np.isnan(matrix.log_lr))
+    ok = np.isfinite(direct.log_lr)
+    np.testing.assert_array_equal(np.isfinite(matrix.log_lr), np.isfinite(direct.log_lr))
+    # equal up to the 1e-10 sum-to-one tolerance of the stored frequency databases
+    np.testing.assert_allclose(matrix.log_lr[ok], direct.log_lr[ok], atol=1e-8, rtol=0)
+
+
+def test_scale200_matrix_equals_dvir():
+    case, gold = _gold("scale200", "synthetic")
+    res = blind_search(case, workers=2, chunk=64)
+    pw = gold["pairwise"]
+    want = np.array([[np.nan if x is None else x for x in row] for row in pw["LR"]], dtype=float)
+    got = res.lr[_align(res, pw)]
+    cand = ~np.isnan(want)
+    np.testing.assert_array_equal(np.isnan(got), ~cand)
+    np.testing.assert_allclose(got[cand], want[cand], rtol=1e-9)
+
+
+def test_top_k_equals_full_matrix():
+    case, _ = _gold("exclusionExample")
+    full = blind_search(case)
+    top = blind_search(case, top=3, min_lr=1e6, refine=0)
+    assert top.log_lr is None
+    for s, sid in enumerate(full.samples):
+        row = np.where(np.isnan(full.log_lr[s]), -np.inf, full.log_lr[s])
+        best = sorted(np.nonzero(np.isfinite(row))[0], key=lambda j: -row[j])[:3]
+        got = top.candidates[sid]
+        assert [j for j, _, _ in got[:len(best)]][:1] == best[:1]
+        assert all(got[k][1] >= got[k + 1][1] for k in range(len(got) - 1))
+        for j, llr, exc in got:
+            assert llr == pytest.approx(full.log_lr[s, j], abs=1e-8)
+            assert exc == full.exclusions[s, j]
+        above = {int(j) for j in np.nonzero(row >= math.log(1e6))[0]}
+        assert above <= {j for j, _, _ in got}
+
+
+def _trio_case(sample: Sample) -> DVICase:
+    m = Marker("M", ("1", "2", "3", "4"), np.array([0.1, 0.2, 0.3, 0.4]))
+    ped = Pedigree.from_table(["FA", "MO", "MP"], [None, None, "FA"], [None, None, "MO"], [1, 2, 1])
+    fam = Family("F1", ped, ("MP",), {"FA": {"M": ("1", "2")}, "MO": {"M": ("3", "3")}})
+    return DVICase([m], [sample], [fam])
+
+
+def test_dropout_lr_by_hand():
+    # The MP is 1/3 or 2/3 (each 1/2). The sample shows only allele 3 with drop-out d:
+    # o(g) = d(1-d) for heterozygotes carrying 3, 1-d^2 for 3/3, else d^2 or 0.
+    d = 0.3
+    case = _trio_case(Sample("V", 1, {"M": ("3", "3")}, dropout=d))
+    res = blind_search(case)
+    q = case.markers[0].freqs
+    o = observation_vector([2], q, dropout=d)
+    i, j = np.triu_indices(4)
+    hw = np.where(i == j, 1, 2) * q[i] * q[j]
+    num = 0.5 * d * (1 - d) + 0.5 * d * (1 - d)  # 1/3 and 2/3 each lose their non-3 allele
+    assert res.lr[0, 0] == pytest.approx(num / float(o @ hw), rel=1e-12)
+    assert res.exclusions[0, 0] == 0
+    # the matrix method agrees with direct likelihoods
+    assert blind_search(case, refine=0).lr[0, 0] == pytest.approx(res.lr[0, 0], rel=1e-12)
+
+
+def test_sex_and_unknown_sex():
+    case = _trio_case(Sample("V", 2, {"M": ("1", "3")}))
+    assert np.isnan(blind_search(case).log_lr[0, 0])
+    case = _trio_case(Sample("V", 0, {"M": ("1", "3")}))
+    # unknown sex: a candidate. FA 1/2 x MO 3/3 gives 1/3 with probability 1/2; HW 2 * 0.1 * 0.3
+    assert blind_search(case).lr[0, 0] == pytest.approx(0.5 / (2 * 0.1 * 0.3), rel=1e-12)
+
+
+def test_inconsistent_cases_are_named():
+    m = Marker("M", ("1", "2"), np.array([0.5, 0.5]))
+    ped = Pedigree.from_table(["FA", "MO", "MP"], [None, None, "FA"], [None, None, "MO"], [1, 2, 1])
+    fam = Family("F1", ped, ("MP",), {"FA": {"X9": ("1", "2")}})
+    with pytest.raises(InconsistentCaseError, match="X9"):
+        blind_search(DVICase([m], [Sample("V", 1, {"M": ("1", "2")})], [fam]))
+    fam = Family("F1", ped, ("NOBODY",), {})
+    with pytest.raises(InconsistentCaseError, match="NOBODY"):
+        blind_search(DVICase([m], [Sample("V", 1, {"M": ("1", "2")})], [fam]))
+    fam = Family("F1", ped, ("MP",), {})
+    with pytest.raises(InconsistentCaseError, match="twice"):
+        blind_search(DVICase([m], [Sample("V", 1, {}), Sample("V", 1, {})], [fam]))
