@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import GOLDEN
 from dogtag.identify.joint import JointProblem
+
+from conftest import GOLDEN
 
 GOLDEN_DVI = GOLDEN / "dvi"
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DATA, GOLDEN
 from dogtag.errors import DataFormatError, InconsistentCaseError
 from dogtag.genetics import freqdb
 from dogtag.genetics.freqdb import FrequencyDatabase, load_database, read_frequencies
+
+from conftest import DATA, GOLDEN
 
 NORSTR = DATA / "str-frequencies" / "norstr"
 

@@ -17,6 +17,7 @@ import pytest
 from dogtag.errors import InconsistentCaseError
 from dogtag.identify.joint import JointProblem, Prior, solve_joint
 from dogtag.identify.mcmc import MCMCSettings, effective_sample_size, rhat
+
 from dvi_helpers import problem_from_golden
 
 SINGLE = ["planecrash", "KETPexer497"]

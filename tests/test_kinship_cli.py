@@ -9,11 +9,12 @@ import sys
 
 import pytest
 
-from conftest import GOLDEN, ROOT
 from dogtag.genetics.cases import Hypothesis, KinshipCase
 from dogtag.genetics.lr import kinship_lr
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import parent_child, singletons
+
+from conftest import GOLDEN, ROOT
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import GOLDEN
 from dogtag.genetics.likelihood import conditional_genotypes, loglik
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.mutation import MutationModel
 from dogtag.genetics.pedigree import Pedigree, parent_child
 from dogtag.io.pedsuite_json import read_dvi_json, read_kinship_json
+
+from conftest import GOLDEN
 
 # --- a slow, obvious reference ---------------------------------------------
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import GOLDEN
 from dogtag.genetics import mutation as mu
+
+from conftest import GOLDEN
 
 
 def _golden_models() -> list[tuple[str, str, list[str], list[float], dict]]:

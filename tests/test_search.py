@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-from conftest import GOLDEN
 
 from dogtag.errors import InconsistentCaseError
 from dogtag.genetics.dropout import observation_vector
@@ -16,6 +15,8 @@ from dogtag.genetics.pedigree import Pedigree
 from dogtag.identify.case import DVICase, Family, Sample
 from dogtag.identify.search import blind_search
 from dogtag.io.pedsuite_json import read_dvi_json
+
+from conftest import GOLDEN
 
 DVI = sorted(p.name.removesuffix(".results.json") for p in (GOLDEN / "dvi").glob("*.results.json"))
 

@@ -9,6 +9,7 @@ from dogtag.genetics.likelihood import conditional_genotypes
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import full_siblings, parent_child
 from dogtag.genetics.simulate import simulate_profiles
+
 from test_likelihood import _marker
 
 
