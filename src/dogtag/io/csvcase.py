@@ -1,0 +1,272 @@
+"""CSV case folders: a DVI case as a few plain tables.
+
+Files (header row required; extra columns such as ``dataset`` are ignored):
+
+``pedigrees.csv``
+    role (pm/am; also ``PM_victim`` / ``AM_reference_family``), family, id, father,
+    mother, sex (male/female/unknown or 1/2/0), missing (true/false; also
+    ``missing_person``). For pm rows the family may be empty or equal to the id.
+``genotypes.csv``
+    family, id, marker, allele1, allele2. A marker absent for a sample is untyped;
+    an empty allele (or ``F``/``-``, the Familias/Bonaparte "failed allele") is missing.
+``frequencies.csv``
+    marker, allele, frequency.
+``mutation_models.csv`` (optional)
+    marker, sex (male/female/both), model, rate, rate2, range (pedmut's names; NA = none).
+``samples.csv`` (optional)
+    id, dropout, dropin: per-sample probabilities for degraded remains.
+
+Every error names the file, the line and what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from dogtag.errors import DataFormatError
+from dogtag.genetics.freqdb import FrequencyDatabase, read_long_csv
+from dogtag.genetics.markers import Marker
+from dogtag.genetics.mutation import MutationModel, from_params
+from dogtag.genetics.pedigree import Pedigree, parse_sex
+from dogtag.identify.case import DVICase, Family, Sample
+
+__all__ = ["read_case_folder"]
+
+_TRUE = {"true", "t", "1", "yes", "y"}
+_FALSE = {"false", "f", "0", "no", "n", ""}
+_FAILED = {"", "na", "-", "f", "?"}
+
+
+def _rows(path: Path, required: list[str], aliases: dict[str, str] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) with lower-cased column names; checks the header."""
+    aliases = aliases or {}
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataFormatError("file not found (a case folder needs it)", path=path) from None
+    with fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise DataFormatError(f"empty file; expected a header with {', '.join(required)}", path=path, line=1) from None
+        except csv.Error as exc:
+            raise DataFormatError(f"unreadable CSV: {exc}", path=path, line=1) from None
+        cols = [aliases.get(c.strip().lower(), c.strip().lower()) for c in header]
+        missing = [c for c in required if c not in cols]
+        if missing:
+            raise DataFormatError(
+                f"missing column(s) {', '.join(missing)}; the header has {', '.join(header)}", path=path, line=1)
+        try:
+            for row in reader:
+                if not row or all(not x.strip() for x in row):
+                    continue
+                if len(row) != len(cols):
+                    raise DataFormatError(f"expected {len(cols)} fields, found {len(row)}", path=path,
+                                          line=reader.line_num)
+                yield reader.line_num, {c: v.strip() for c, v in zip(cols, row, strict=True)}
+        except csv.Error as exc:
+            raise DataFormatError(f"unreadable CSV: {exc}", path=path, line=reader.line_num) from None
+
+
+def _bool(text: str, path: Path, line: int, column: str) -> bool:
+    t = text.lower()
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    raise DataFormatError(f"column {column!r}: expected true/false, got {text!r}", path=path, line=line)
+
+
+def _float_or_none(text: str, path: Path, line: int, column: str) -> float | None:
+    if text.strip().lower() in ("", "na", "nan", "none"):
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise DataFormatError(f"column {column!r}: expected a number, got {text!r}", path=path, line=line) from None
+    if not math.isfinite(v):
+        raise DataFormatError(f"column {column!r}: expected a finite number, got {text!r}", path=path, line=line)
+    return v
+
+
+def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
+    """Read a CSV case folder.
+
+    ``prefix`` reads ``<prefix>pedigrees.csv`` etc. (e.g. ``"planecrash_"``) from a folder
+    holding several cases.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise DataFormatError("not a folder (a CSV case folder is expected)", path=root)
+
+    def f(name: str) -> Path:
+        return root / f"{prefix}{name}"
+
+    # --- pedigrees -----------------------------------------------------------
+    ped_path = f("pedigrees.csv")
+    pm_rows: list[tuple[int, dict[str, str]]] = []
+    fam_rows: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for line, row in _rows(ped_path, ["role", "family", "id", "father", "mother", "sex", "missing"],
+                           {"missing_person": "missing"}):
+        role = row["role"].lower()
+        if not row["id"]:
+            raise DataFormatError("empty `id`", path=ped_path, line=line)
+        try:
+            parse_sex(row["sex"])
+        except ValueError:
+            raise DataFormatError(f"column 'sex': expected male/female/unknown, got {row['sex']!r}",
+                                  path=ped_path, line=line) from None
+        if role.startswith("pm"):
+            if row["family"] not in ("", row["id"]):
+                raise DataFormatError(
+                    f"pm sample {row['id']!r} has family {row['family']!r}; leave it empty or equal to the id",
+                    path=ped_path, line=line)
+            pm_rows.append((line, row))
+        elif role.startswith("am"):
+            if not row["family"]:
+                raise DataFormatError("am row with an empty `family`", path=ped_path, line=line)
+            fam_rows.setdefault(row["family"], []).append((line, row))
+        else:
+            raise DataFormatError(f"column 'role': expected pm or am, got {row['role']!r}", path=ped_path, line=line)
+
+    pm_ids: dict[str, int] = {}
+    for line, row in pm_rows:
+        if row["id"] in pm_ids:
+            raise DataFormatError(f"sample {row['id']!r} appears twice (first on line {pm_ids[row['id']]})",
+                                  path=ped_path, line=line)
+        pm_ids[row["id"]] = line
+    for name, rows in fam_rows.items():
+        for line, row in rows:
+            if row["id"] in pm_ids:
+                raise DataFormatError(
+                    f"{row['id']!r} is a pm sample (line {pm_ids[row['id']]}) and a member of family {name}",
+                    path=ped_path, line=line)
+
+    # --- genotypes -------------------------------------------------------------
+    geno_path = f("genotypes.csv")
+    genos: dict[tuple[str, str], dict[str, tuple[str | None, str | None]]] = {}
+    observed: dict[str, set[str]] = {}
+    members = {(name, row["id"]) for name, rows in fam_rows.items() for _, row in rows}
+    geno_lines: dict[tuple[str, str, str], int] = {}
+    for line, row in _rows(geno_path, ["family", "id", "marker", "allele1", "allele2"]):
+        key_id = row["id"]
+        fam = row["family"]
+        if key_id in pm_ids and fam in ("", key_id):
+            owner = ("", key_id)
+        elif (fam, key_id) in members:
+            owner = (fam, key_id)
+        else:
+            raise DataFormatError(f"genotype of {key_id!r} (family {fam!r}), who is not in {ped_path.name}",
+                                  path=geno_path, line=line)
+        marker = row["marker"]
+        if not marker:
+            raise DataFormatError("empty `marker`", path=geno_path, line=line)
+        k = (owner[0], owner[1], marker)
+        if k in geno_lines:
+            raise DataFormatError(f"second genotype of {key_id!r} at {marker} (first on line {geno_lines[k]})",
+                                  path=geno_path, line=line)
+        geno_lines[k] = line
+        a1 = None if row["allele1"].lower() in _FAILED else row["allele1"]
+        a2 = None if row["allele2"].lower() in _FAILED else row["allele2"]
+        if a1 is None and a2 is None:
+            continue
+        genos.setdefault(owner, {})[marker] = (a1, a2)
+        observed.setdefault(marker, set()).update(a for a in (a1, a2) if a is not None)
+
+    # --- frequencies and mutation ----------------------------------------------------
+    freq_path = f("frequencies.csv")
+    if not freq_path.exists():
+        raise DataFormatError("file not found (a case folder needs it)", path=freq_path)
+    db = read_long_csv(freq_path)
+    names: list[str] = []
+    for (_o, _i, marker) in geno_lines:
+        if marker not in names:
+            names.append(marker)
+    absent = [m for m in names if m not in db.loci]
+    if absent:
+        raise DataFormatError(
+            f"markers typed in {geno_path.name} have no frequencies: {', '.join(absent)}", path=freq_path)
+    for m in db.loci:
+        if m not in names:
+            names.append(m)
+    for m in names:
+        unknown = observed.get(m, set()) - set(db.loci[m].alleles)
+        if unknown:
+            line = min(v for (o, i, mk), v in geno_lines.items() if mk == m and
+                       set(genos.get((o, i), {}).get(m, ())) & unknown)
+            raise DataFormatError(
+                f"allele(s) {', '.join(sorted(unknown))} of marker {m} are not in {freq_path.name}",
+                path=geno_path, line=line)
+    models = _mutation_models(f("mutation_models.csv"), db)
+    markers = []
+    for m in names:
+        loc = db.loci[m]
+        fem, mal = models.get(m, (None, None))
+        markers.append(Marker(m, loc.alleles, np.asarray(loc.freqs), fem, mal))
+
+    # --- samples ---------------------------------------------------------------
+    rates: dict[str, tuple[float, float]] = {}
+    s_path = f("samples.csv")
+    if s_path.exists():
+        for line, row in _rows(s_path, ["id"]):
+            if row["id"] not in pm_ids:
+                raise DataFormatError(f"{row['id']!r} is not a pm sample of {ped_path.name}", path=s_path, line=line)
+            d = _float_or_none(row.get("dropout", ""), s_path, line, "dropout") or 0.0
+            c = _float_or_none(row.get("dropin", ""), s_path, line, "dropin") or 0.0
+            if not (0 <= d < 1 and 0 <= c < 1):
+                raise DataFormatError("dropout and dropin must be in [0, 1)", path=s_path, line=line)
+            rates[row["id"]] = (d, c)
+
+    pm = [
+        Sample(row["id"], parse_sex(row["sex"]), genos.get(("", row["id"]), {}), *rates.get(row["id"], (0.0, 0.0)))
+        for _, row in pm_rows
+    ]
+    am = []
+    for name, rows in fam_rows.items():
+        try:
+            ped = Pedigree.from_table(
+                [r["id"] for _, r in rows], [r["father"] or None for _, r in rows],
+                [r["mother"] or None for _, r in rows], [r["sex"] for _, r in rows])
+        except ValueError as exc:
+            raise DataFormatError(f"family {name}: {exc}", path=ped_path, line=rows[0][0]) from None
+        missing = tuple(r["id"] for line, r in rows if _bool(r["missing"], ped_path, line, "missing"))
+        table = {i: g for (fam, i), g in genos.items() if fam == name}
+        am.append(Family(name, ped, missing, table))
+    return DVICase(markers, pm, am, name=prefix.rstrip("_") or root.name, source=str(root.name))
+
+
+def _mutation_models(path: Path, db: FrequencyDatabase) -> dict[str, tuple[MutationModel | None, MutationModel | None]]:
+    out: dict[str, dict[str, MutationModel]] = {}
+    if not path.exists():
+        return {}
+    for line, row in _rows(path, ["marker", "sex", "model"]):
+        m = row["marker"]
+        if m not in db.loci:
+            raise DataFormatError(f"marker {m!r} has no frequencies", path=path, line=line)
+        loc = db.loci[m]
+        sex = row["sex"].lower() or "both"
+        if sex not in ("male", "female", "both", "m", "f"):
+            raise DataFormatError(f"column 'sex': expected male/female/both, got {row['sex']!r}", path=path, line=line)
+        try:
+            model = from_params(
+                row["model"], loc.alleles, loc.freqs,
+                rate=_float_or_none(row.get("rate", ""), path, line, "rate"),
+                rate2=_float_or_none(row.get("rate2", ""), path, line, "rate2"),
+                range=_float_or_none(row.get("range", ""), path, line, "range"), marker=m)
+        except ValueError as exc:
+            raise DataFormatError(str(exc), path=path, line=line) from None
+        for s in (("male", "female") if sex == "both" else ("male",) if sex.startswith("m") else ("female",)):
+            out.setdefault(m, {})[s] = model
+    result: dict[str, tuple[MutationModel | None, MutationModel | None]] = {}
+    for m, d in out.items():
+        fem, mal = d.get("female"), d.get("male")
+        if fem is not None and mal is not None and np.array_equal(mal.matrix, fem.matrix):
+            mal = None
+        result[m] = (fem, mal)
+    return result

@@ -1,0 +1,107 @@
+"""CSV case folders: the shared DVI cases read back to dvir's numbers; bad input names file and line."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dogtag.errors import DataFormatError
+from dogtag.identify.search import blind_search
+from dogtag.io.csvcase import read_case_folder
+
+from conftest import DATA, GOLDEN
+
+CASES = ["example2", "exclusionExample", "fire", "grave", "icmp", "planecrash"]
+FILES = ["pedigrees.csv", "genotypes.csv", "frequencies.csv", "mutation_models.csv"]
+
+
+def _copy(name: str, dest: Path) -> Path:
+    for f in FILES:
+        src = DATA / "dvi-cases" / f"{name}_{f}"
+        if src.exists():
+            shutil.copy(src, dest / f)
+    return dest
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_shared_cases_give_dvir_pairwise_lrs(name, tmp_path):
+    case = read_case_folder(_copy(name, tmp_path))
+    gold = json.loads((GOLDEN / "dvi" / f"{name}.results.json").read_text())
+    res = blind_search(case)
+    pw = gold["pairwise"]
+    want = np.array([[np.nan if x is None else x for x in row] for row in pw["LR"]], dtype=float)
+    idx = np.ix_([res.samples.index(v) for v in pw["victims"]], [res.missing.index(m) for m in pw["missing"]])
+    got = res.lr[idx]
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=1e-9)
+
+
+def test_prefix_reads_a_shared_folder():
+    case = read_case_folder(DATA / "dvi-cases", prefix="planecrash_")
+    assert len(case.pm) == 8 and len(case.am) == 5
+    assert case.markers[0].female is not None
+
+
+def _write(tmp_path: Path, **files: str) -> Path:
+    base = {
+        "pedigrees.csv": "role,family,id,father,mother,sex,missing\n"
+                         "pm,,V1,,,male,false\n"
+                         "am,F1,FA,,,male,false\nam,F1,MO,,,female,false\nam,F1,MP,FA,MO,male,true\n",
+        "genotypes.csv": "family,id,marker,allele1,allele2\nV1,V1,M,1,2\nF1,FA,M,1,1\n",
+        "frequencies.csv": "marker,allele,frequency\nM,1,0.5\nM,2,0.5\n",
+    }
+    base.update({k.replace("_csv", ".csv"): v for k, v in files.items()})
+    for name, text in base.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_minimal_case_and_dropout_table(tmp_path):
+    folder = _write(tmp_path, samples_csv="id,dropout,dropin\nV1,0.1,0.01\n")
+    case = read_case_folder(folder)
+    assert case.pm[0].dropout == 0.1 and case.pm[0].dropin == 0.01
+    assert case.am[0].missing == ("MP",)
+    # FA 1/1 x untyped MO: P(1/2 | family) = 1/2, HW 2 * 0.25 -> LR 1 for a clean profile
+    clean = read_case_folder(_write(tmp_path))
+    assert blind_search(clean).lr[0, 0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("files,where,text", [
+    ({"pedigrees_csv": "role,family,id,father,mother,sex\npm,,V1,,,male\n"}, "pedigrees.csv, line 1", "missing"),
+    ({"pedigrees_csv": "role,family,id,father,mother,sex,missing\npm,,V1,,,mole,false\n"}, "pedigrees.csv, line 2", "sex"),
+    ({"genotypes_csv": "family,id,marker,allele1,allele2\nV1,V1,M,1,2\nF1,XX,M,1,1\n"}, "genotypes.csv, line 3", "XX"),
+    ({"genotypes_csv": "family,id,marker,allele1,allele2\nV1,V1,M,1,7\n"}, "genotypes.csv, line 2", "7"),
+    ({"genotypes_csv": "family,id,marker,allele1,allele2\nV1,V1,Q,1,2\n"}, "frequencies.csv", "Q"),
+    ({"frequencies_csv": "marker,allele,frequency\nM,1,0.5\nM,2,zero\n"}, "frequencies.csv, line 3", "zero"),
+    ({"pedigrees_csv": "role,family,id,father,mother,sex,missing\npm,,V1,,,male,false\n"
+                       "am,F1,V1,,,male,true\n"}, "pedigrees.csv, line 3", "pm sample"),
+    ({"pedigrees_csv": "role,family,id,father,mother,sex,missing\npm,,V1,,,male,false\n"
+                       "am,F1,MP,FA,,male,true\nam,F1,FA,,,male,false\n"}, "pedigrees.csv", "one parent"),
+    ({"samples_csv": "id,dropout\nV1,1.5\n"}, "samples.csv, line 2", "dropout"),
+])
+def test_bad_rows_name_file_and_line(tmp_path, files, where, text):
+    folder = _write(tmp_path, **files)
+    with pytest.raises(DataFormatError) as err:
+        read_case_folder(folder)
+    assert where in str(err.value) and text in str(err.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["pedigrees.csv", "genotypes.csv", "frequencies.csv"]),
+       st.text(alphabet=",\n\"abc12.-", max_size=8))
+def test_corrupted_files_raise_only_data_format_errors(tmp_path_factory, pos, target, junk):
+    folder = _write(tmp_path_factory.mktemp("c"))
+    path = folder / target
+    text = path.read_text()
+    k = pos % (len(text) + 1)
+    path.write_text(text[:k] + junk + text[k + len(junk):])
+    with contextlib.suppress(DataFormatError):
+        read_case_folder(folder)
