@@ -5,7 +5,6 @@ The golden files are dvir 3.4.1 outputs (../shared/golden/dvi, see its SCHEMA.md
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Mapping
@@ -47,46 +46,50 @@ def problem_from_golden(name: str, *, brute_force: bool = False) -> tuple[JointP
 
 
 def brute_family_loglik(fam: dict, markers: list[dict], genotypes: Mapping[str, Mapping[str, list[str]]]) -> float:
-    """log-likelihood of one family by summing over every member's genotype (no mutation).
+    """log-likelihood of one family by summing over the untyped members' genotypes (no mutation).
 
-    ``genotypes[member][marker]`` = two allele labels. Exponential in the number of
-    members: for the tiny test pedigrees only.
+    ``genotypes[member][marker]`` = two allele labels. Alleles seen in nobody are
+    lumped into one (exact without mutation). Exponential in the number of untyped
+    members: for the small test pedigrees only.
     """
     ped = fam["pedigree"]
     ids = [r["id"] for r in ped]
-    idx = {m: k for k, m in enumerate(ids)}
     total = 0.0
     for mk in markers:
         if mk.get("mutation") is not None:
             raise ValueError("brute force handles no mutation")
-        alleles = mk["alleles"]
-        p = np.asarray(mk["freqs"], dtype=float)
-        n = len(alleles)
+        obs = {m: genotypes[m][mk["name"]] for m in ids if mk["name"] in genotypes.get(m, {})}
+        seen = sorted({mk["alleles"].index(a) for g in obs.values() for a in g})
+        freqs = np.asarray(mk["freqs"], dtype=float)
+        p = np.append(freqs[seen], max(0.0, 1.0 - freqs[seen].sum()))
+        n = len(p)
         gts = [(i, j) for i in range(n) for j in range(i, n)]
-        lik = 0.0
-        for combo in itertools.product(range(len(gts)), repeat=len(ids)):
-            prob = 1.0
-            for k, r in enumerate(ped):
-                g = gts[combo[k]]
-                obs = genotypes.get(r["id"], {}).get(mk["name"])
-                if obs is not None:
-                    o = sorted(alleles.index(a) for a in obs)
-                    if tuple(o) != g:
-                        prob = 0.0
-                        break
-                if r["fid"] is None:
-                    prob *= p[g[0]] * p[g[1]] * (1 if g[0] == g[1] else 2)
-                else:
-                    gf, gm = gts[combo[idx[r["fid"]]]], gts[combo[idx[r["mid"]]]]
-                    t = 0.0
-                    for a in gf:
-                        for b in gm:
-                            if tuple(sorted((a, b))) == g:
-                                t += 0.25
-                    prob *= t
-                if prob == 0.0:
-                    break
-            lik += prob
+        gidx = {g: k for k, g in enumerate(gts)}
+        hw = np.array([p[i] * p[j] * (1 if i == j else 2) for i, j in gts])
+        trans = np.zeros((len(gts),) * 3)
+        for a, gf in enumerate(gts):
+            for b, gm in enumerate(gts):
+                for x in gf:
+                    for y in gm:
+                        trans[a, b, gidx[tuple(sorted((x, y)))]] += 0.25
+        fixed = {m: gidx[tuple(sorted(seen.index(mk["alleles"].index(a)) for a in g))]
+                 for m, g in obs.items()}
+        untyped = [m for m in ids if m not in fixed]
+        n_rows = len(gts) ** len(untyped)
+        if n_rows > 5_000_000:
+            raise ValueError("too many untyped members for brute force")
+        grid = np.indices((len(gts),) * len(untyped)).reshape(len(untyped), -1) if untyped \
+            else np.zeros((0, 1), dtype=int)
+        cols = {m: np.full(grid.shape[1], fixed[m]) if m in fixed else grid[untyped.index(m)]
+                for m in ids}
+        prob = np.ones(grid.shape[1])
+        for r in ped:
+            g = cols[r["id"]]
+            if r["fid"] is None:
+                prob *= hw[g]
+            else:
+                prob *= trans[cols[r["fid"]], cols[r["mid"]], g]
+        lik = float(prob.sum())
         total += math.log(lik) if lik > 0 else -math.inf
     return total
 
@@ -103,3 +106,17 @@ def make_family_loglik(case: dict):
         return brute_family_loglik(f, case["markers"], gt)
 
     return family_loglik
+
+
+def full_sibling_pairs(case: dict) -> list[tuple[str, str]]:
+    """Pairs of missing persons of one family with the same father and mother."""
+    out = []
+    for f in case["am"]:
+        ped = {r["id"]: r for r in f["pedigree"]}
+        ms = f["missing"]
+        for k, a in enumerate(ms):
+            for b in ms[k + 1:]:
+                pa, pb = ped[a], ped[b]
+                if pa["fid"] and pa["fid"] == pb["fid"] and pa["mid"] == pb["mid"]:
+                    out.append((a, b))
+    return out

@@ -21,7 +21,7 @@ from dogtag.identify.mcmc import MCMCSettings, effective_sample_size, rhat
 from dvi_helpers import problem_from_golden
 
 SINGLE = ["planecrash", "KETPexer497"]
-SMALL_MULTI = ["example1", "example2", "dvi-example"]
+SMALL_MULTI = ["example1", "example2", "dvi-example", "KETPchap481", "symmetricSibs"]
 
 
 def _check_against_golden(result, res):

@@ -1,0 +1,404 @@
+"""A DVI case summary per missing person and per sample, as dvir's ``dviSolve()`` gives.
+
+The pipeline of dvir 3.4.1 (Vigeland and Egeland 2021; dvir's ``dviSolve``):
+
+1. **Exclusions.** A sample whose every remaining candidate has more than
+   ``max_incomp`` (default 2) Mendelian-incompatible markers is *Excluded*
+   ("``k``+ inconsistencies", ``k`` the smallest count; "No compatible pairings"
+   if no candidate is left); likewise a missing person; pairings above
+   ``max_incomp`` are dropped.
+2. **Undisputed** identifications (:func:`find_undisputed`, threshold default
+   10^4) on the remaining pairings ("Step k"). Steps 1-2 repeat until nothing
+   new is undisputed.
+3. **AM-driven, simple families** (one remaining missing person): the best
+   remaining sample by pairwise LR; several samples above ``threshold2``
+   (default ``threshold / 10``) is *Disputed* ("Also: V (LR=...)"), exactly one
+   is *Probable* ("Runner-up: ..."), otherwise *Inconclusive* ("Best: V") or,
+   when the best LR is below 1, *No match*.
+4. **AM-driven, complex families** (several remaining missing persons): a joint
+   analysis of the family against the remaining samples gives the GLR matrix
+   (:class:`dogtag.identify.joint.JointResult`); a pair with ``GLR >=
+   threshold`` is *Match (GLR)* ("Joint: {...}"); full siblings that no data can
+   tell apart give a *Symmetric match* when the set of pairings between them is
+   supported with GLR >= threshold; the rest is *Inconclusive* with the column's
+   largest LR and GLR.
+5. **PM-driven, remaining samples**: the best remaining missing person by LR:
+   *Probable* (one above ``threshold2``), *Disputed* (several), *Inconclusive*
+   (best LR >= 1: "Best: M") or *No match*.
+
+Steps 1, 2, 3 and 5 use the pairwise table only and reproduce dvir's
+conclusions on its data sets. Step 4 follows dvir's published outputs; its
+texts for symmetric cases were reconstructed from them (dvir's source of that
+step was not consulted), and after undisputed matches in a family with several
+missing persons the exclusion counts are not recomputed (dvir recomputes them
+with the matched sample's profile as family data).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dogtag.identify.joint import JointProblem, solve_joint
+from dogtag.identify.undisputed import UndisputedMatch, condition_on, find_undisputed
+
+
+@dataclass
+class SolveRow:
+    """One row of a summary (AM: one per missing person; PM: one per sample)."""
+
+    family: str | None
+    missing: str | None
+    sample: str | None
+    lr: float | None
+    glr: float | None
+    conclusion: str
+    comment: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"family": self.family, "missing": self.missing, "sample": self.sample,
+                "lr": self.lr, "glr": self.glr, "conclusion": self.conclusion,
+                "comment": self.comment}
+
+
+@dataclass
+class SolveResult:
+    """``am``: rows by family and missing person; ``pm``: rows by sample."""
+
+    am: list[SolveRow]
+    pm: list[SolveRow]
+    undisputed: list[UndisputedMatch] = field(default_factory=list)
+    method: str = "dviSolve (dvir 3.4.1 pipeline)"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"method": self.method, "am": [r.to_dict() for r in self.am],
+                "pm": [r.to_dict() for r in self.pm],
+                "undisputed": [u.to_dict() for u in self.undisputed]}
+
+
+def _fmt(x: float) -> str:
+    """R's ``sprintf('%.2g')``."""
+    return f"{x:.2g}"
+
+
+def dvi_solve(
+    problem: JointProblem,
+    exclusions: NDArray[np.float64] | Sequence[Sequence[float | None]] | None = None,
+    *,
+    threshold: float = 1e4,
+    threshold2: float | None = None,
+    max_incomp: int = 2,
+    full_siblings: Iterable[tuple[str, str]] = (),
+    max_assign: int = 100_000,
+) -> SolveResult:
+    """Conclusions per missing person and per sample (dvir's ``dviSolve``).
+
+    Parameters
+    ----------
+    problem : the pairwise result (:class:`JointProblem`); a ``family_loglik`` is
+        needed for families with several missing persons.
+    exclusions : shape (S, M); number of Mendelian-incompatible markers per pair
+        (``nan``/``None`` = not a candidate). None: no exclusion step.
+    threshold : LR (and GLR) threshold for undisputed/matched, default 10^4.
+    threshold2 : LR threshold for "Probable", default ``max(1, threshold / 10)``.
+    max_incomp : pairings with more incompatible markers are excluded.
+    full_siblings : pairs of missing-person labels who are full siblings (used to
+        report symmetric matches).
+    max_assign : passed to the joint analysis of complex families.
+    """
+    thr2 = max(1.0, threshold / 10) if threshold2 is None else threshold2
+    samples, missing = problem.samples, problem.missing
+    fam_of = dict(zip(missing, problem.family, strict=True))
+    n_s, n_m = len(samples), len(missing)
+    if exclusions is None:
+        excl = np.zeros((n_s, n_m))
+    else:
+        excl = np.array([[np.nan if x is None else float(x) for x in row] for row in exclusions],
+                        dtype=np.float64).reshape(n_s, n_m)
+    pairing = ~np.isnan(problem.log_lr)  # candidates (sex-consistent), LR 0 included
+    sib = {frozenset(p) for p in full_siblings}
+    am: dict[str, SolveRow] = {}
+    pm: dict[str, SolveRow] = {}
+    rem_s = list(range(n_s))
+    rem_m = list(range(n_m))
+    current = problem
+    fixed: dict[str, str] = {}
+    undisputed_all = []
+
+    def lr_of(i: int, j: int) -> float:
+        k_s = current.samples.index(samples[i])
+        k_m = current.missing.index(missing[j])
+        return float(np.exp(current.log_lr[k_s, k_m]))
+
+    while True:
+        # 1. exclusions: rows and columns judged on the same table, then removed
+        gone_s, gone_m = [], []
+        for i in rem_s:
+            counts = [excl[i, j] for j in rem_m if pairing[i, j]]
+            low = min(counts) if counts else math.inf
+            if low > max_incomp:
+                pm[samples[i]] = SolveRow(None, None, samples[i], None, None, "Excluded",
+                                          _excl_comment(low))
+                gone_s.append(i)
+        for j in rem_m:
+            counts = [excl[i, j] for i in rem_s if pairing[i, j]]
+            low = min(counts) if counts else math.inf
+            if low > max_incomp:
+                am[missing[j]] = SolveRow(fam_of[missing[j]], missing[j], None, None, None,
+                                          "Excluded", _excl_comment(low))
+                gone_m.append(j)
+        rem_s = [i for i in rem_s if i not in gone_s]
+        rem_m = [j for j in rem_m if j not in gone_m]
+        pairing &= ~(excl > max_incomp)
+        if not rem_s or not rem_m:
+            break
+        current = _subproblem(problem, fixed, rem_s, rem_m)
+        # 2. undisputed
+        mask = pairing[np.ix_(rem_s, rem_m)]
+        found, _ = find_undisputed(current, threshold=threshold, allowed=mask)
+        if not found:
+            break
+        undisputed_all.extend(found)
+        for u in found:
+            row = SolveRow(u.family, u.missing, u.sample, u.lr, None, "Undisputed", f"Step {u.step}")
+            am[u.missing] = row
+            pm[u.sample] = SolveRow(u.family, u.missing, u.sample, u.lr, None, "Undisputed",
+                                    f"Step {u.step}")
+            fixed[u.sample] = u.missing
+            rem_s.remove(samples.index(u.sample))
+            rem_m.remove(missing.index(u.missing))
+        if not rem_s or not rem_m:
+            break
+    current = _subproblem(problem, fixed, rem_s, rem_m)
+
+    # 3-4. AM-driven, family by family
+    by_fam: dict[str, list[int]] = {}
+    for j in rem_m:
+        by_fam.setdefault(fam_of[missing[j]], []).append(j)
+    resolved_s: set[int] = set()
+    resolved_m: set[int] = set()
+    for fam, js in by_fam.items():
+        if len(js) == 1:
+            j = js[0]
+            col = [(lr_of(i, j), i) for i in rem_s if pairing[i, j]]
+            if not col:
+                continue
+            best_lr = max(x for x, _ in col)
+            best = next(i for x, i in col if x == best_lr)
+            top = [(x, i) for x, i in col if x > thr2]
+            if len(top) > 1:
+                also = ", ".join(f"{samples[i]} (LR={_fmt(x)})" for x, i in top if i != best)
+                am[missing[j]] = SolveRow(fam, missing[j], samples[best], best_lr, None,
+                                          "Disputed", f"Also: {also}")
+            elif len(top) == 1:
+                others = [(x, i) for x, i in col if i != best]
+                if others:
+                    x2 = max(x for x, _ in others)
+                    i2 = next(i for x, i in others if x == x2)
+                    cmt = f"Runner-up: {samples[i2]} (LR={_fmt(x2)})"
+                else:
+                    cmt = "Runner-up: -"
+                am[missing[j]] = SolveRow(fam, missing[j], samples[best], best_lr, None,
+                                          "Probable", cmt)
+                pm[samples[best]] = SolveRow(fam, missing[j], samples[best], best_lr, None,
+                                             "Probable", cmt)
+                resolved_s.add(best)
+                resolved_m.add(j)
+            elif best_lr >= 1:
+                am[missing[j]] = SolveRow(fam, missing[j], samples[best], best_lr, None,
+                                          "Inconclusive", f"Best: {samples[best]}")
+            else:
+                am[missing[j]] = SolveRow(fam, missing[j], None, None, None, "No match", None)
+        else:
+            _complex_family(current, fam, js, rem_s, pairing, threshold, sib, max_assign,
+                            am, pm, resolved_s, resolved_m, samples, missing)
+
+    # 5. PM-driven, remaining samples
+    left_m = [j for j in rem_m if j not in resolved_m]
+    for i in rem_s:
+        if i in resolved_s or samples[i] in pm:
+            continue
+        cands = [(lr_of(i, j), j) for j in left_m if pairing[i, j]]
+        if not cands:
+            pm[samples[i]] = SolveRow(None, None, samples[i], None, None, "Excluded",
+                                      "No compatible pairings")
+            continue
+        best_lr = max(x for x, _ in cands)
+        best = next(j for x, j in cands if x == best_lr)
+        top = [(x, j) for x, j in cands if x > thr2]
+        if len(top) > 1:
+            also = ", ".join(f"{missing[j]} (LR={_fmt(x)})" for x, j in top if j != best)
+            pm[samples[i]] = SolveRow(fam_of[missing[best]], missing[best], samples[i], best_lr,
+                                      None, "Disputed", f"Also: {also}")
+        elif len(top) == 1:
+            others = [(x, j) for x, j in cands if j != best]
+            if others:
+                x2 = max(x for x, _ in others)
+                j2 = next(j for x, j in others if x == x2)
+                cmt = f"Runner-up: {missing[j2]} (LR={_fmt(x2)})"
+            else:
+                cmt = "Runner-up: -"
+            pm[samples[i]] = SolveRow(fam_of[missing[best]], missing[best], samples[i], best_lr,
+                                      None, "Probable", cmt)
+        elif best_lr >= 1:
+            pm[samples[i]] = SolveRow("", "", samples[i], best_lr, None, "Inconclusive",
+                                      f"Best: {missing[best]}")
+        else:
+            pm[samples[i]] = SolveRow("", "", samples[i], best_lr, None, "No match", None)
+
+    for j in rem_m:
+        if missing[j] not in am:
+            am[missing[j]] = SolveRow(fam_of[missing[j]], missing[j], None, None, None,
+                                      "Inconclusive", None)
+    fam_order = list(dict.fromkeys(problem.family))
+    am_rows = sorted(am.values(), key=lambda r: (fam_order.index(r.family or ""),
+                                                 missing.index(r.missing or "")))
+    pm_rows = [pm[s] for s in samples if s in pm]
+    return SolveResult(am_rows, pm_rows, undisputed_all)
+
+
+def _excl_comment(low: float) -> str:
+    return "No compatible pairings" if math.isinf(low) else f"{int(low)}+ inconsistencies"
+
+
+def _subproblem(problem: JointProblem, fixed: Mapping[str, str], rem_s: list[int],
+                rem_m: list[int]) -> JointProblem:
+    """The problem conditional on ``fixed``, restricted to the remaining samples and missing."""
+    cond = condition_on(problem, fixed)
+    keep_s = [cond.samples.index(problem.samples[i]) for i in rem_s]
+    keep_m = [cond.missing.index(problem.missing[j]) for j in rem_m]
+    return JointProblem(
+        tuple(cond.samples[i] for i in keep_s), tuple(cond.missing[j] for j in keep_m),
+        tuple(cond.family[j] for j in keep_m), cond.log_lr[np.ix_(keep_s, keep_m)],
+        cond.loglik0_family, cond.sample_loglik[keep_s], cond.family_loglik,
+    )
+
+
+def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[int],
+                    pairing: NDArray[np.bool_], threshold: float, sib: set[frozenset[str]],
+                    max_assign: int, am: dict[str, SolveRow], pm: dict[str, SolveRow],
+                    resolved_s: set[int], resolved_m: set[int], samples: Sequence[str],
+                    missing: Sequence[str]) -> None:
+    """Joint analysis of one family with several remaining missing persons."""
+    cs = [current.samples.index(samples[i]) for i in rem_s]
+    cm = [current.missing.index(missing[j]) for j in js]
+    llr = current.log_lr[np.ix_(cs, cm)].copy()
+    sub_pairing = pairing[np.ix_(rem_s, js)]
+    llr[~sub_pairing] = np.nan
+    sub = JointProblem(tuple(samples[i] for i in rem_s), tuple(missing[j] for j in js),
+                       (fam,) * len(js), llr, current.loglik0_family,
+                       current.sample_loglik[cs], current.family_loglik)
+    res = solve_joint(sub, max_assign=max_assign, top=1)
+    table = _full_table(sub, res, max_assign)
+    glr = res.glr
+    lr = np.exp(llr)
+    joint_txt = "Joint: {" + ",".join(missing[j] for j in js) + "}"
+    done_m: set[int] = set()
+    done_s: set[int] = set()
+    # symmetric full siblings first: their individual GLRs are ~1 by symmetry
+    for a in range(len(js)):
+        for b in range(a + 1, len(js)):
+            m1, m2 = missing[js[a]], missing[js[b]]
+            if frozenset((m1, m2)) not in sib:
+                continue
+            hit = _symmetric(table, a, b, threshold)
+            if hit is None:
+                continue
+            kind, vics, g = hit
+            if kind == "pair":
+                v1, v2 = (samples[rem_s[v]] for v in vics)
+                for m in (m1, m2):
+                    am[m] = SolveRow(fam, m, f"{v1}/{v2}", None, g, "Symmetric match",
+                                     f"Full siblings: {{{m1}, {m2}}} = {{{v1}, {v2}}}")
+                for v in vics:
+                    pm[samples[rem_s[v]]] = SolveRow(
+                        fam, f"{m1}/{m2}", samples[rem_s[v]], float(lr[v, a]), g,
+                        "Symmetric match", f"Full siblings: {{{v1}, {v2}}} = {{{m1}, {m2}}}")
+                    done_s.add(rem_s[v])
+            else:
+                v = vics[0]
+                vname = samples[rem_s[v]]
+                am[m1] = SolveRow(fam, m1, vname, float(lr[v, a]), g, "Symmetric match",
+                                  f"{vname} also matches {m2} (full siblings)")
+                am[m2] = SolveRow(fam, m2, vname, float(lr[v, b]), g, "Symmetric match",
+                                  f"{vname} also matches {m1} (full siblings)")
+                pm[vname] = SolveRow(fam, f"{m1}/{m2}", vname, float(lr[v, a]), g,
+                                     "Symmetric match", f"{m1} and {m2} are full siblings")
+                done_s.add(rem_s[v])
+            done_m.update((js[a], js[b]))
+    for b, j in enumerate(js):
+        if j in done_m:
+            continue
+        col = glr[:, b]
+        ok = [v for v in range(len(rem_s)) if np.isfinite(col[v]) and col[v] >= threshold
+              and rem_s[v] not in done_s]
+        if ok:
+            v = max(ok, key=lambda k: col[k])
+            vname = samples[rem_s[v]]
+            am[missing[j]] = SolveRow(fam, missing[j], vname, float(lr[v, b]), float(col[v]),
+                                      "Match (GLR)", joint_txt)
+            pm[vname] = SolveRow(fam, missing[j], vname, float(lr[v, b]), float(col[v]),
+                                 "Match (GLR)", joint_txt)
+            done_s.add(rem_s[v])
+            done_m.add(j)
+        else:
+            lrs = lr[:, b][np.isfinite(lr[:, b])]
+            gl = col[np.isfinite(col)]
+            am[missing[j]] = SolveRow(fam, missing[j], None,
+                                      float(lrs.max()) if lrs.size else None,
+                                      float(gl.max()) if gl.size else None, "Inconclusive", None)
+    resolved_s.update(done_s)
+    resolved_m.update(done_m)
+
+
+def _full_table(sub: JointProblem, res: object, max_assign: int) -> tuple[np.ndarray, np.ndarray]:
+    """All assignments of a family sub-problem with their log-likelihoods (for set GLRs)."""
+    from dogtag.identify.joint import _enumerate, _score_rows
+
+    n_s, n_m = sub.log_lr.shape
+    options = []
+    for s in range(n_s):
+        opts = [j for j in range(n_m) if np.isfinite(sub.log_lr[s, j])] + [-1]
+        options.append(np.array(opts, dtype=np.int64))
+    rows = _enumerate(options, n_m, max_assign)
+    if rows is None:
+        raise ValueError(f"family {sub.family[0]!r}: too many assignments for the symmetric-match "
+                         f"analysis (more than {max_assign})")
+    return rows, _score_rows(sub, list(range(n_s)), list(range(n_m)), rows)
+
+
+def _symmetric(table: tuple[np.ndarray, np.ndarray], a: int, b: int,
+               threshold: float) -> tuple[str, list[int], float] | None:
+    """Symmetric support for missing a, b: two samples filling both, or one sample in either.
+
+    Returns (kind, sample indices, GLR) with GLR = max likelihood of the event /
+    max likelihood of its complement, when the GLR reaches ``threshold``.
+    """
+    rows, ll = table
+    best = int(np.argmax(ll))
+    on_a = rows[best] == a
+    on_b = rows[best] == b
+    va, vb = np.nonzero(on_a)[0], np.nonzero(on_b)[0]
+
+    def glr(event: np.ndarray) -> float:
+        if not event.any() or event.all():
+            return math.nan
+        return math.exp(float(ll[event].max() - ll[~event].max()))
+
+    if va.size and vb.size:
+        v1, v2 = int(va[0]), int(vb[0])
+        event = (((rows[:, v1] == a) & (rows[:, v2] == b))
+                 | ((rows[:, v1] == b) & (rows[:, v2] == a)))
+        g = glr(event)
+        if g >= threshold:
+            return "pair", sorted([v1, v2]), g
+    for v in (*va, *vb):
+        event = (rows[:, v] == a) | (rows[:, v] == b)
+        g = glr(event)
+        if g >= threshold:
+            return "single", [int(v)], g
+    return None
