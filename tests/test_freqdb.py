@@ -285,3 +285,40 @@ def test_long_csv_round_trip(db):
         a, b = db.locus(m), back.locus(m)
         assert a.alleles == b.alleles and a.n == b.n
         assert a.freqs.tolist() == b.freqs.tolist()  # exact: repr round-trips floats
+
+
+@st.composite
+def _corrupted_frequency_files(draw):
+    src = draw(st.sampled_from([NORSTR / "SydAmerikaDB_v2023.txt",
+                                DATA / "dvi-cases" / "familias-fam" / "codis.txt",
+                                DATA / "str-frequencies" / "forrel_NorwegianFrequencies.csv",
+                                DATA / "str-frequencies" / "fbi_extended_cauc_022024.csv"]))
+    lines = src.read_text().splitlines()
+    for _ in range(draw(st.integers(1, 3))):
+        if not lines:
+            break
+        k = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["delete", "replace", "duplicate", "truncate"]))
+        if op == "delete":
+            del lines[k]
+        elif op == "duplicate":
+            lines.insert(k, lines[k])
+        elif op == "truncate":
+            lines = lines[:k]
+        else:
+            lines[k] = draw(st.sampled_from(["", "x", "8\t", "\t0.5", "8\t-1", "8\t1e400",
+                                             "8\tnan", "a,b", ",,,", "N,0", "TPOX,8,2",
+                                             "Allele,TPOX", "9 9 9"]))
+    return src.suffix, "\n".join(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_corrupted_frequency_files())
+def test_corrupted_frequency_files_raise_only_data_format_error(tmp_path_factory, case):
+    suffix, text = case
+    p = tmp_path_factory.mktemp("freq") / f"db{suffix}"
+    p.write_text(text)
+    try:
+        read_frequencies(p)
+    except DataFormatError as e:
+        assert e.path == str(p)

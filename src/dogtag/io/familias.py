@@ -320,7 +320,8 @@ def _build_model(loc: _Locus, sex: str, alleles: tuple[str, ...], freqs: NDArray
     if model.startswith("stepwise"):
         try:
             vals = [float(a) for a in alleles]
-            ok = all(v >= 1 and abs(v * 10 - round(v * 10)) < 1e-9 for v in vals)
+            ok = all(math.isfinite(v) and v >= 1 and abs(v * 10 - round(v * 10)) < 1e-9
+                     for v in vals)
         except ValueError:
             ok = False
         if not ok:
