@@ -322,3 +322,9 @@ def test_corrupted_frequency_files_raise_only_data_format_error(tmp_path_factory
         read_frequencies(p)
     except DataFormatError as e:
         assert e.path == str(p)
+
+
+def test_observed_alleles():
+    t1 = {"A": {"TH01": ("6", "9.3")}, "B": {"TH01": ("7", None), "TPOX": ("8", "8")}}
+    t2 = {"C": {"TH01": ("10", "6")}}
+    assert freqdb.observed_alleles(t1, t2) == {"TH01": {"6", "9.3", "7", "10"}, "TPOX": {"8"}}

@@ -234,6 +234,21 @@ class FrequencyDatabase:
         return out
 
 
+def observed_alleles(*tables: Mapping[str, Mapping[str, Sequence[str | None]]]
+                     ) -> dict[str, set[str]]:
+    """Marker -> alleles seen in genotype tables (member -> marker -> (a1, a2)).
+
+    For the ``observed`` argument of :meth:`FrequencyDatabase.markers`; None (a
+    missing allele) is skipped.
+    """
+    out: dict[str, set[str]] = {}
+    for table in tables:
+        for per_marker in table.values():
+            for m, g in per_marker.items():
+                out.setdefault(m, set()).update(str(a) for a in g if a is not None)
+    return out
+
+
 def _model(params: Mapping[str, object] | None, marker: str, alleles: tuple[str, ...],
            freqs: NDArray[np.float64]) -> MutationModel | None:
     if params is None:
