@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dogtag.errors import DataFormatError, InconsistentCaseError
 from dogtag.genetics import freqdb
@@ -224,3 +227,105 @@ def test_unknown_database():
 def test_two_spellings_in_database():
     with pytest.raises(DataFormatError, match="two spellings"):
         FrequencyDatabase.from_dict("x", {"TH01": {"1": 1.0}, "THO1": {"1": 1.0}})
+
+
+def test_wide_table_fbi_extended():
+    db = read_frequencies(DATA / "str-frequencies" / "fbi_extended_cauc_022024.csv")
+    assert "DYS570" not in db  # no data in that column
+    th01 = db.locus("TH01")
+    assert th01.n == 404
+    assert db.locus("Yindel").n == 97
+    assert all(f > 0 for f in th01.freqs)
+    assert abs(db.locus("SE33").freqs.sum() - 1) < 1e-3
+    # same population as fbi2015-Caucasian: the frequencies agree closely
+    ref = load_database("fbi2015-Caucasian").locus("TH01").as_dict()
+    for a, f in th01.as_dict().items():
+        assert f == pytest.approx(ref[a], abs=0.01)
+
+
+@pytest.mark.parametrize("text,match,line", [
+    ("Allele,M1\n8,x\n", "a frequency for marker M1", 2),
+    ("Allele,M1,\n8,1,\n", "marker name in every header", 1),
+    ("Allele,M1\n8,0.5\n9,0.2\n", "sum to 0.7", 1),
+    ("Allele,M1\n,0.5\n", "allele label", 2),
+    ("Allele,M1\n8,1\nN,ab\n", "n for marker M1", 3),
+])
+def test_wide_errors(tmp_path: Path, text, match, line):
+    p = tmp_path / "w.csv"
+    p.write_text(text)
+    with pytest.raises(DataFormatError, match=match) as e:
+        read_frequencies(p)
+    assert e.value.line == line
+
+
+_labels = st.one_of(st.integers(1, 60).map(str),
+                    st.tuples(st.integers(1, 60), st.integers(1, 3)).map(lambda t: f"{t[0]}.{t[1]}"),
+                    st.sampled_from(["Rest allele", ">27", "X"]))
+
+
+@st.composite
+def _databases(draw):
+    names = draw(st.lists(st.sampled_from(["TH01", "Penta D", "D21S11", "vWA", "M1", "FGA"]),
+                          min_size=1, max_size=6, unique=True))
+    freqs, ns = {}, {}
+    for m in names:
+        als = draw(st.lists(_labels, min_size=1, max_size=8, unique=True))
+        raw = draw(st.lists(st.floats(1e-6, 1.0), min_size=len(als), max_size=len(als)))
+        tot = sum(raw)
+        freqs[m] = {a: r / tot for a, r in zip(als, raw, strict=True)}
+        ns[m] = draw(st.one_of(st.none(), st.integers(1, 5000)))
+    return FrequencyDatabase.from_dict("db", freqs, n=ns)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_databases())
+def test_long_csv_round_trip(db):
+    back = freqdb.read_long_csv(io.StringIO(freqdb.write_long_csv(db)), name="db")
+    assert back.marker_names == db.marker_names
+    for m in db.marker_names:
+        a, b = db.locus(m), back.locus(m)
+        assert a.alleles == b.alleles and a.n == b.n
+        assert a.freqs.tolist() == b.freqs.tolist()  # exact: repr round-trips floats
+
+
+@st.composite
+def _corrupted_frequency_files(draw):
+    src = draw(st.sampled_from([NORSTR / "SydAmerikaDB_v2023.txt",
+                                DATA / "dvi-cases" / "familias-fam" / "codis.txt",
+                                DATA / "str-frequencies" / "forrel_NorwegianFrequencies.csv",
+                                DATA / "str-frequencies" / "fbi_extended_cauc_022024.csv"]))
+    lines = src.read_text().splitlines()
+    for _ in range(draw(st.integers(1, 3))):
+        if not lines:
+            break
+        k = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["delete", "replace", "duplicate", "truncate"]))
+        if op == "delete":
+            del lines[k]
+        elif op == "duplicate":
+            lines.insert(k, lines[k])
+        elif op == "truncate":
+            lines = lines[:k]
+        else:
+            lines[k] = draw(st.sampled_from(["", "x", "8\t", "\t0.5", "8\t-1", "8\t1e400",
+                                             "8\tnan", "a,b", ",,,", "N,0", "TPOX,8,2",
+                                             "Allele,TPOX", "9 9 9"]))
+    return src.suffix, "\n".join(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_corrupted_frequency_files())
+def test_corrupted_frequency_files_raise_only_data_format_error(tmp_path_factory, case):
+    suffix, text = case
+    p = tmp_path_factory.mktemp("freq") / f"db{suffix}"
+    p.write_text(text)
+    try:
+        read_frequencies(p)
+    except DataFormatError as e:
+        assert e.path == str(p)
+
+
+def test_observed_alleles():
+    t1 = {"A": {"TH01": ("6", "9.3")}, "B": {"TH01": ("7", None), "TPOX": ("8", "8")}}
+    t2 = {"C": {"TH01": ("10", "6")}}
+    assert freqdb.observed_alleles(t1, t2) == {"TH01": {"6", "9.3", "7", "10"}, "TPOX": {"8"}}

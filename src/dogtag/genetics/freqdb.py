@@ -26,6 +26,11 @@ tables are rounded). Otherwise a :class:`~dogtag.errors.DataFormatError` names
 the marker and the sum, unless ``rest_allele=True`` (a ``"Rest allele"`` takes
 the remainder when the sum is below 1) or ``normalise=True`` (divide by the sum).
 
+Readers: :func:`read_long_csv` (``marker, allele, frequency[, n]``),
+:func:`read_wide_csv` (an ``Allele`` column and one column per marker, row ``N``),
+:func:`read_locus_blocks` (norSTR and Familias text files) and
+:func:`read_frequencies`, which picks one. :func:`write_long_csv` writes the first.
+
 Shipped databases (:func:`list_databases`, :func:`load_database`), read lazily
 with :mod:`importlib.resources`; see ``dogtag/data/frequencies/PROVENANCE.md``.
 """
@@ -229,6 +234,21 @@ class FrequencyDatabase:
         return out
 
 
+def observed_alleles(*tables: Mapping[str, Mapping[str, Sequence[str | None]]]
+                     ) -> dict[str, set[str]]:
+    """Marker -> alleles seen in genotype tables (member -> marker -> (a1, a2)).
+
+    For the ``observed`` argument of :meth:`FrequencyDatabase.markers`; None (a
+    missing allele) is skipped.
+    """
+    out: dict[str, set[str]] = {}
+    for table in tables:
+        for per_marker in table.values():
+            for m, g in per_marker.items():
+                out.setdefault(m, set()).update(str(a) for a in g if a is not None)
+    return out
+
+
 def _model(params: Mapping[str, object] | None, marker: str, alleles: tuple[str, ...],
            freqs: NDArray[np.float64]) -> MutationModel | None:
     if params is None:
@@ -382,11 +402,15 @@ def _parse_long(text: str, where: str, *, name: str | None, population: str | No
         m, a = r[col["marker"]].strip(), r[col["allele"]].strip()
         if not m or not a:
             raise DataFormatError("expected a marker name and an allele label", path=where, line=k)
-        n = _int(r[col["n"]], "n (number of alleles sampled)", where, k) if "n" in col else None
+        n = None
+        if "n" in col and r[col["n"]].strip():
+            n = _int(r[col["n"]], "n (number of alleles sampled)", where, k)
         if "frequency" in col:
             fr = _float(r[col["frequency"]], "a frequency", where, k)
+        elif n is None or n <= 0:
+            raise DataFormatError("expected n (a positive number of alleles) with a count",
+                                  path=where, line=k)
         else:
-            assert n is not None
             fr = _int(r[col["count"]], "an allele count", where, k) / n
         als, frs, n0, first = data.setdefault(m, ([], [], n, k))
         if n != n0:
@@ -403,6 +427,64 @@ def _parse_long(text: str, where: str, *, name: str | None, population: str | No
     }
     dbname = name or (population if population else Path(where).stem)
     return FrequencyDatabase(dbname, loci, provenance)
+
+
+def read_wide_csv(source: str | Path | io.TextIOBase, *, name: str | None = None,
+                  tol: float = DEFAULT_TOL, rest_allele: bool = False, normalise: bool = False,
+                  provenance: str = "") -> FrequencyDatabase:
+    """Read the wide ("FSI: Genetics") layout: an ``Allele`` column, one column per marker.
+
+    Empty cells and zero frequencies are skipped; a last row ``N`` gives the number
+    of alleles sampled per marker (0 or empty = unknown). Markers with no positive
+    frequency (e.g. a Y marker without data) are left out.
+    """
+    text, where = _text(source)
+    return _parse_wide(text, where, name=name, tol=tol, rest_allele=rest_allele,
+                       normalise=normalise, provenance=provenance)
+
+
+def _parse_wide(text: str, where: str, *, name: str | None, tol: float, rest_allele: bool,
+                normalise: bool, provenance: str) -> FrequencyDatabase:
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or len(rows[0]) < 2 or rows[0][0].strip().lower() != "allele":
+        raise DataFormatError("expected a header 'Allele,<marker>,<marker>,...'", path=where,
+                              line=1)
+    header = [h.strip() for h in rows[0]]
+    if any(not h for h in header[1:]):
+        raise DataFormatError("expected a marker name in every header column", path=where,
+                              line=1)
+    cols: list[tuple[list[str], list[float]]] = [([], []) for _ in header[1:]]
+    ns: list[int | None] = [None] * (len(header) - 1)
+    for k, r in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in r):
+            continue
+        if len(r) > len(header):
+            raise DataFormatError(f"expected at most {len(header)} fields, found {len(r)}",
+                                  path=where, line=k)
+        label = r[0].strip()
+        if not label:
+            raise DataFormatError("expected an allele label in the first column", path=where,
+                                  line=k)
+        is_n = label.upper() == "N"
+        for j, cell in enumerate(r[1:]):
+            if not cell.strip():
+                continue
+            if is_n:
+                v = _int(cell, f"n for marker {header[j + 1]}", where, k)
+                ns[j] = v if v > 0 else None
+                continue
+            f = _float(cell, f"a frequency for marker {header[j + 1]}", where, k)
+            if f > 0:
+                cols[j][0].append(label)
+                cols[j][1].append(f)
+    loci = {
+        m: _clean_locus(m, als, frs, n, tol=tol, rest_allele=rest_allele, normalise=normalise,
+                        path=where, line=1)
+        for m, (als, frs), n in zip(header[1:], cols, ns, strict=True) if als
+    }
+    if not loci:
+        raise DataFormatError("expected at least one positive frequency", path=where)
+    return FrequencyDatabase(name or Path(where).stem, loci, provenance)
 
 
 def read_locus_blocks(source: str | Path | io.TextIOBase, *, name: str | None = None,
@@ -468,16 +550,32 @@ def read_frequencies(source: str | Path, *, name: str | None = None, tol: float 
                      population: str | None = None, provenance: str = "") -> FrequencyDatabase:
     """Read a frequency file, choosing the reader by its first line.
 
-    A comma-separated header naming an allele column -> :func:`read_long_csv`;
-    otherwise the block format (:func:`read_locus_blocks`: norSTR, Familias).
+    A comma-separated header starting with ``Allele`` -> :func:`read_wide_csv`; one
+    naming an allele column elsewhere -> :func:`read_long_csv`; otherwise the block
+    format (:func:`read_locus_blocks`: norSTR, Familias).
     """
     text, where = _text(source)
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if "," in first and first.split(",")[0].strip().strip('"').lower() == "allele":
+        return _parse_wide(text, where, name=name, tol=tol, rest_allele=rest_allele,
+                           normalise=normalise, provenance=provenance)
     if "," in first and "allele" in first.lower():
         return _parse_long(text, where, name=name, population=population, tol=tol,
                            rest_allele=rest_allele, normalise=normalise, provenance=provenance)
     return _parse_blocks(text, where, name=name, tol=tol, rest_allele=rest_allele,
                          normalise=normalise, provenance=provenance)
+
+
+def write_long_csv(db: FrequencyDatabase) -> str:
+    """The database as a long CSV (``marker,allele,frequency,n``), readable by
+    :func:`read_long_csv`; frequencies are written with full precision (``repr``)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["marker", "allele", "frequency", "n"])
+    for m, loc in db.loci.items():
+        for a, f in zip(loc.alleles, loc.freqs.tolist(), strict=True):
+            w.writerow([m, a, repr(f), "" if loc.n is None else loc.n])
+    return out.getvalue()
 
 
 # --- shipped databases ---------------------------------------------------

@@ -98,6 +98,10 @@ class MutationModel:
         m.setflags(write=False)
         object.__setattr__(self, "matrix", m)
 
+    def __repr__(self) -> str:
+        n = self.matrix.shape[0]
+        return f"MutationModel({self.describe()}; {n}x{n})"
+
     @property
     def is_trivial(self) -> bool:
         return bool(np.array_equal(self.matrix, np.eye(self.matrix.shape[0])))
