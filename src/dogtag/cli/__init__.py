@@ -19,6 +19,12 @@ from dogtag.errors import DogtagError
 # name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
     "lr": "dogtag.cli.kinship:lr",
+    "init": "dogtag.cli.registry:init",
+    "import": "dogtag.cli.registry:import_",
+    "stats": "dogtag.cli.registry:stats",
+    "verify": "dogtag.cli.registry:verify",
+    "export": "dogtag.cli.registry:export",
+    "user": "dogtag.cli.registry:user",
 }
 
 

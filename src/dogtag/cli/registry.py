@@ -1,0 +1,254 @@
+"""Registry commands: init, import, stats, verify, export, user add.
+
+Each takes ``--database URL`` (default: ``$DOGTAG_DATABASE_URL``, else the SQLite file in the
+user's data directory).
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from dogtag.errors import DogtagError
+
+database_option = click.option(
+    "--database", "url", metavar="URL", default=None,
+    help="Database URL (sqlite:///FILE or postgresql://...); default $DOGTAG_DATABASE_URL or the "
+         "SQLite file in your data directory.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def _engine(url: str | None, *, initialised: bool = True) -> Any:
+    from dogtag.registry.engine import database_url, is_initialised, make_engine
+
+    engine = make_engine(url)
+    if initialised and not is_initialised(engine):
+        raise DogtagError(f"no registry at {database_url(url)}; run `dogtag init` first")
+    return engine
+
+
+def _actor(engine: Any, username: str | None) -> str:
+    if username is None:
+        return f"{getpass.getuser()}@cli"
+    from dogtag.registry.engine import sessions
+    from dogtag.registry.users import get_user
+
+    with sessions(engine)() as s:
+        return get_user(s, username).username
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@click.command()
+@database_option
+@click.option("--admin", metavar="USERNAME", help="Also create a first admin user (asks for a password).")
+@json_option
+def init(url: str | None, admin: str | None, as_json: bool) -> None:
+    """Create the registry database, or bring it up to date (runs the migrations).
+
+    Example: dogtag init --database sqlite:///registry.sqlite --admin alice
+    """
+    from dogtag.registry.engine import current_revision, database_url, upgrade
+
+    engine = _engine(url, initialised=False)
+    upgrade(engine)
+    if admin:
+        _add_user(engine, admin, "admin", None, click.prompt("Password", hide_input=True,
+                                                              confirmation_prompt=True))
+    info = {"database": engine.url.render_as_string(hide_password=True), "revision": current_revision(engine)}
+    if as_json:
+        _dump(info)
+    else:
+        click.echo(f"registry ready at {database_url(url)} (schema {info['revision']})")
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(["incidents", "missing", "operations", "accessions", "elements",
+                                           "samples", "pedigrees", "profiles", "mito", "ystr"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@database_option
+@click.option("--conflict", help="Conflict of rows without a CONFLICT column (missing persons).")
+@click.option("--as", "username", metavar="USERNAME", help="Record the import as this registered user.")
+@json_option
+def import_(kind: str, file: str, url: str | None, conflict: str | None, username: str | None,
+            as_json: bool) -> None:
+    """Import a CSV FILE of KIND in one transaction: all rows or none; re-importing changes nothing.
+
+    Kinds, in the order of their dependencies: incidents, missing (DCAS-like columns), operations,
+    accessions, elements, samples, pedigrees, profiles (genotypes.csv), mito, ystr.
+
+    Example: dogtag import missing korean-war-missing.csv --conflict "Korean War"
+    """
+    from dogtag.registry.imports import ImportRejected, import_file
+
+    engine = _engine(url)
+    options = {"conflict": conflict} if kind == "missing" else {}
+    try:
+        result = import_file(engine, kind, file, actor=_actor(engine, username), **options)
+    except ImportRejected as exc:
+        if as_json:
+            _dump({"ok": False, "file": file, "errors": [e.as_dict() for e in exc.errors]})
+        else:
+            click.echo(f"Error: {file}: {len(exc.errors)} bad row(s); nothing was imported", err=True)
+            for e in exc.errors:
+                click.echo(f"  line {e.line}, column {e.column}: {e.reason}", err=True)
+        sys.exit(2)
+    if as_json:
+        _dump({"ok": True, **result.as_dict()})
+    else:
+        click.echo(f"{kind}: {result.rows} rows: {result.inserted} inserted, {result.updated} updated, "
+                   f"{result.unchanged} unchanged")
+
+
+@click.command()
+@database_option
+@json_option
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the statistics as a long CSV table (table, key, measure, value).")
+@click.option("--per-person", is_flag=True, help="Include the reference coverage of every person.")
+def stats(url: str | None, as_json: bool, csv_path: str | None, per_person: bool) -> None:
+    """Accounting statistics: unaccounted/accounted for, identifications, reference coverage.
+
+    Example: dogtag stats --json > stats.json
+    """
+    from dogtag.registry.stats import all_stats, long_rows
+
+    engine = _engine(url)
+    with engine.connect() as conn:
+        data = all_stats(conn, per_person=per_person)
+    if csv_path:
+        with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=["table", "key", "measure", "value"])
+            w.writeheader()
+            w.writerows(long_rows(data))
+    if as_json:
+        _dump(data)
+        return
+    t = data["totals"]
+    click.echo(f"missing persons: {t['missing_persons']}  accounted for: {t['accounted']}  "
+               f"unaccounted for: {t['unaccounted']}")
+    for table, rows in data["accounting"].items():
+        click.echo(f"\n{table.replace('_', ' ')}")
+        for r in rows[:25]:
+            key = next(iter(r.values()))
+            click.echo(f"  {key!s:<30} unaccounted {r['unaccounted']:>8}  accounted {r['accounted']:>8}")
+        if len(rows) > 25:
+            click.echo(f"  ... {len(rows) - 25} more (use --json or --csv)")
+    for table, rows in data["identifications"].items():
+        click.echo(f"\nidentifications {table.replace('_', ' ')}")
+        for r in rows:
+            click.echo(f"  {next(iter(r.values()))!s:<30} {r['identifications']:>8}")
+    click.echo("\nreference coverage (unaccounted for)")
+    for k, v in data["coverage"]["summary"].items():
+        click.echo(f"  {k:<45} {v:>8}")
+
+
+@click.command()
+@database_option
+@json_option
+def verify(url: str | None, as_json: bool) -> None:
+    """Check the hash chains of the audit and custody logs; name the first bad entry.
+
+    Exits with status 1 when a chain is broken. Example: dogtag verify --json
+    """
+    from dogtag.registry.ledger import verify_all
+
+    engine = _engine(url)
+    with engine.connect() as conn:
+        reports = verify_all(conn)
+    if as_json:
+        _dump({"ok": all(r.ok for r in reports), "chains": [r.as_dict() for r in reports]})
+    else:
+        for r in reports:
+            state = "ok" if r.ok else f"BROKEN at entry {r.first_bad}: {r.reason}"
+            click.echo(f"{r.chain} log: {r.entries} entries, {state}")
+    if not all(r.ok for r in reports):
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("table")
+@database_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout).")
+def export(table: str, url: str | None, fmt: str, output: str | None) -> None:
+    """Export one registry table (e.g. missing_person, identification, custody_log) as CSV or JSON.
+
+    Example: dogtag export missing_person --format json -o missing.json
+    """
+    from sqlalchemy import select
+
+    from dogtag.registry.base import Base
+    from dogtag.registry.ledger import canonical_json
+
+    engine = _engine(url)
+    import dogtag.registry.models  # noqa: F401
+
+    tables = {t: v for t, v in Base.metadata.tables.items() if t != "app_user"}
+    if table not in tables:
+        raise DogtagError(f"no table {table!r}; tables: {', '.join(sorted(tables))}")
+    t = tables[table]
+    fh = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    try:
+        with engine.connect() as conn:
+            rows = conn.execution_options(yield_per=5000).execute(select(t).order_by(*t.primary_key.columns))
+            cols = [c.name for c in t.columns]
+            plain: Callable[[Any], Any] = lambda v: json.loads(canonical_json(v))  # noqa: E731
+            if fmt == "csv":
+                w = csv.writer(fh)
+                w.writerow(cols)
+                for r in rows:
+                    w.writerow(["" if v is None else (json.dumps(plain(v)) if isinstance(v, (dict, list))
+                                                      else plain(v)) for v in r])
+            else:
+                fh.write("[")
+                for i, r in enumerate(rows):
+                    fh.write(("," if i else "") + "\n" + canonical_json(dict(zip(cols, r, strict=True))))
+                fh.write("\n]\n")
+    finally:
+        if output:
+            fh.close()
+
+
+@click.group()
+def user() -> None:
+    """Manage registry users (roles: admin, analyst, reviewer, family_liaison)."""
+
+
+def _add_user(engine: Any, username: str, role: str, full_name: str | None, password: str) -> None:
+    from dogtag.registry.engine import session_scope
+    from dogtag.registry.users import add_user
+
+    with session_scope(engine, actor=f"{getpass.getuser()}@cli") as s:
+        add_user(s, username, password, role, full_name=full_name)
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "analyst", "reviewer", "family_liaison"]))
+@click.option("--full-name", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@database_option
+def user_add(username: str, role: str, full_name: str | None, password_stdin: bool, url: str | None) -> None:
+    """Add a user with a role; the password is hashed with Argon2id.
+
+    Example: dogtag user add bob --role reviewer --full-name "Bob Reyes"
+    """
+    engine = _engine(url)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        _add_user(engine, username, role, full_name, password)
+    except ValueError as exc:
+        raise DogtagError(str(exc)) from None
+    click.echo(f"user {username} added ({role})")

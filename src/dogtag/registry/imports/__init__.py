@@ -1,0 +1,59 @@
+"""CSV imports into the registry: one file, one transaction, all or nothing, idempotent.
+
+>>> import_file(engine, "missing", "dcas.csv", actor="alice")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from dogtag.registry.imports.core import ImportRejected, ImportResult, RowError
+from dogtag.registry.imports.families import (
+    import_genotypes,
+    import_mito,
+    import_pedigrees,
+    import_ystr,
+)
+from dogtag.registry.imports.people import MISSING_COLUMNS, import_incidents, import_missing
+from dogtag.registry.imports.recovery import (
+    import_accessions,
+    import_elements,
+    import_operations,
+    import_samples,
+)
+
+#: kind -> importer(conn, path, actor, **options); the order is the order of dependencies.
+KINDS: dict[str, Callable[..., ImportResult]] = {
+    "incidents": import_incidents,
+    "missing": import_missing,
+    "operations": import_operations,
+    "accessions": import_accessions,
+    "elements": import_elements,
+    "samples": import_samples,
+    "pedigrees": import_pedigrees,
+    "profiles": import_genotypes,
+    "mito": import_mito,
+    "ystr": import_ystr,
+}
+
+
+def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str, **options: Any) -> ImportResult:
+    """Import one file of ``kind`` (see :data:`KINDS`) in a single transaction.
+
+    Raises :class:`ImportRejected` (listing every bad row) and writes nothing if any row is bad.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"`kind` must be one of {', '.join(KINDS)}, got {kind!r}")
+    with engine.begin() as conn:
+        return run(conn, kind, path, actor=actor, **options)
+
+
+def run(conn: Connection, kind: str, path: str | Path, *, actor: str, **options: Any) -> ImportResult:
+    return KINDS[kind](conn, str(path), actor, **options)
+
+
+__all__ = ["KINDS", "MISSING_COLUMNS", "ImportRejected", "ImportResult", "RowError", "import_file"]

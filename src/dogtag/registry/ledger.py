@@ -1,0 +1,195 @@
+"""Hash-chained, append-only logs: the audit log and the chain-of-custody log.
+
+Each entry stores ``hash = SHA-256(canonical JSON of the entry's fields + prev_hash)`` where
+``prev_hash`` is the previous entry's hash (64 zeros for the first). Canonical JSON is
+``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` with timestamps as UTC
+ISO 8601. A per-chain head row (last ``seq`` and ``hash``) is locked while appending, so concurrent
+writers serialise, and it anchors the end of the chain so that deleting the newest entries is
+detected too. :func:`verify_chain` recomputes everything and names the first bad entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, String, Table, Text, insert, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dogtag.registry.base import Base, table_of, utcnow
+
+GENESIS = "0" * 64
+CHAINS = ("audit", "custody")
+
+
+class ChainHead(Base):
+    __tablename__ = "chain_head"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Who changed what, when: ``before``/``after`` are canonical JSON of the row (None if absent)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_key: Mapped[str | None] = mapped_column(String(200))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class CustodyEntry(Base):
+    """One transfer of an accession, element or sample: from, to, place, time, purpose."""
+
+    __tablename__ = "custody_log"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    item_kind: Mapped[str] = mapped_column(String(16))
+    item_key: Mapped[str] = mapped_column(String(64), index=True)
+    from_party: Mapped[str | None] = mapped_column(String(200))
+    to_party: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[dt.datetime]
+    purpose: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+_TABLES: dict[str, Table] = {"audit": table_of(AuditEntry), "custody": table_of(CustodyEntry)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"timestamps in the ledger must be timezone-aware, got {value!r}")
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "value") and hasattr(value, "name"):  # enum
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTC ISO timestamps, enums by value."""
+    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``fields`` (without ``hash``) followed by ``prev_hash``."""
+    body = {k: v for k, v in fields.items() if k != "hash"}
+    return hashlib.sha256((canonical_json(body) + prev_hash).encode("utf-8")).hexdigest()
+
+
+def append(conn: Connection, chain: str, entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Append entries (dicts of the log's columns, without seq/prev_hash/hash) to a chain.
+
+    Locks the chain head (``SELECT ... FOR UPDATE``; SQLite serialises writers itself), chains
+    the entries, inserts them and moves the head. Runs inside the caller's transaction.
+    """
+    if chain not in _TABLES:
+        raise ValueError(f"`chain` must be one of {CHAINS}, got {chain!r}")
+    if not entries:
+        return []
+    head_t = table_of(ChainHead)
+    row = conn.execute(
+        select(head_t.c.seq, head_t.c.hash).where(head_t.c.name == chain).with_for_update()
+    ).first()
+    if row is None:
+        conn.execute(insert(head_t).values(name=chain, seq=0, hash=GENESIS))
+        seq, prev = 0, GENESIS
+    else:
+        seq, prev = int(row.seq), str(row.hash)
+    out = []
+    for e in entries:
+        seq += 1
+        fields = {k: (v.astimezone(dt.UTC) if isinstance(v, dt.datetime) else v) for k, v in e.items()}
+        fields["seq"] = seq
+        fields["prev_hash"] = prev
+        fields["hash"] = prev = entry_hash(fields, prev)
+        out.append(fields)
+    conn.execute(insert(_TABLES[chain]), out)
+    conn.execute(update(head_t).where(head_t.c.name == chain).values(seq=seq, hash=prev))
+    return out
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Result of verifying one chain. ``first_bad`` is the seq of the first bad entry (None = ok)."""
+
+    chain: str
+    entries: int
+    first_bad: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"chain": self.chain, "ok": self.ok, "entries": self.entries,
+                "first_bad": self.first_bad, "reason": self.reason}
+
+
+def verify_chain(conn: Connection, chain: str, *, batch: int = 10_000) -> ChainReport:
+    """Recompute a chain: sequence numbers, links and hashes, and the head anchor."""
+    table = _TABLES[chain]
+    cols = [c.name for c in table.columns]
+    prev, expected, n = GENESIS, 1, 0
+    result = conn.execution_options(yield_per=batch).execute(select(table).order_by(table.c.seq))
+    for r in result:
+        fields = dict(zip(cols, r, strict=True))
+        seq = fields["seq"]
+        if seq != expected:
+            missing = f"entries {expected}..{seq - 1} are missing" if seq > expected else "duplicate"
+            return ChainReport(chain, n, expected, f"sequence broken at {seq}: {missing}")
+        if fields["prev_hash"] != prev:
+            return ChainReport(chain, n, seq, "prev_hash does not match the previous entry's hash")
+        if entry_hash(fields, prev) != fields["hash"]:
+            return ChainReport(chain, n, seq, "content does not match its hash (entry was edited)")
+        prev, expected, n = fields["hash"], expected + 1, n + 1
+    head = conn.execute(select(table_of(ChainHead)).where(table_of(ChainHead).c.name == chain)).first()
+    head_seq, head_hash = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
+    if head_seq != n or head_hash != prev:
+        return ChainReport(chain, n, n + 1 if head_seq > n else head_seq,
+                           f"chain ends at entry {n} but its head records entry {head_seq}: "
+                           "entries were deleted or the head was altered")
+    return ChainReport(chain, n)
+
+
+def verify_all(conn: Connection) -> list[ChainReport]:
+    return [verify_chain(conn, c) for c in CHAINS]
+
+
+def audit_entries(actor: str, action: str, table_name: str,
+                  changes: Iterable[tuple[str | None, Any, Any]]) -> list[dict[str, Any]]:
+    """Audit-log dicts for (row_key, before, after) triples; before/after are canonicalised."""
+    now = utcnow()
+    return [
+        {"at": now, "actor": actor, "action": action, "table_name": table_name, "row_key": key,
+         "before": None if before is None else canonical_json(before),
+         "after": None if after is None else canonical_json(after)}
+        for key, before, after in changes
+    ]

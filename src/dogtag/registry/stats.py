@@ -1,0 +1,178 @@
+"""Accounting statistics, computed with SQL aggregates (GROUP BY), never row by row in Python.
+
+- unaccounted-for and accounted-for, by conflict, branch, home state, year of loss, loss incident;
+- approved identifications by year of approval and by source of remains (the kind of field
+  operation the remains came from: turnover, recovery, disinterment, investigation);
+- family-reference coverage per missing person: maternal-line references with an mtDNA profile,
+  paternal-line male references with a Y-STR profile (for a male or unknown-sex missing person),
+  relatives with an autosomal profile, and the relative who would add most.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, extract, func, literal, select, union_all
+from sqlalchemy.orm import aliased
+
+from dogtag.registry.base import table_of
+from dogtag.registry.families import FamilyMember
+from dogtag.registry.identification import Identification, IdStatus
+from dogtag.registry.people import ACCOUNTED_FOR, Conflict, LossIncident, MissingPerson
+from dogtag.registry.profiles import Profile, ProfileKind
+from dogtag.registry.recovery import Accession, Element, FieldOperation, Sample
+
+_ACCOUNTED = [s.value for s in ACCOUNTED_FOR]
+
+
+def accounting(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    """Counts of unaccounted-for and accounted-for persons along each dimension."""
+    mp = table_of(MissingPerson)
+    acc = func.sum(case((mp.c.status.in_(_ACCOUNTED), 1), else_=0))
+    dims: dict[str, Any] = {
+        "conflict": (table_of(Conflict).c.name, mp.outerjoin(table_of(Conflict))),
+        "branch": (mp.c.branch, mp),
+        "home_state": (mp.c.home_state, mp),
+        "year_of_loss": (extract("year", mp.c.loss_date), mp),
+        "loss_incident": (table_of(LossIncident).c.key, mp.outerjoin(table_of(LossIncident))),
+    }
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, (col, src) in dims.items():
+        q = select(col.label("key"), func.count().label("total"), acc.label("accounted")
+                   ).select_from(src).group_by(col).order_by(col)
+        out[f"by_{name}"] = [
+            {name: None if r.key is None else (int(r.key) if name == "year_of_loss" else r.key),
+             "unaccounted": int(r.total) - int(r.accounted or 0),
+             "accounted": int(r.accounted or 0), "total": int(r.total)}
+            for r in conn.execute(q)
+        ]
+    return out
+
+
+def identifications(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    """Approved identifications by year of approval and by source of remains."""
+    ident = table_of(Identification)
+    done = ident.c.status.in_([IdStatus.APPROVED.value, IdStatus.FAMILY_NOTIFIED.value])
+    year = extract("year", ident.c.approved_at)
+    by_year = [{"year": int(y) if y is not None else None, "identifications": int(n)}
+               for y, n in conn.execute(select(year, func.count()).where(done).group_by(year).order_by(year))]
+    s, el, ac, op = (table_of(Sample), table_of(Element), table_of(Accession), table_of(FieldOperation))
+    # remains of a sample: its accession (directly or through its element)
+    via_sample = (select(ident.c.id.label("ident"), op.c.kind.label("kind"))
+                  .select_from(ident.join(s, s.c.id == ident.c.sample_id)
+                               .outerjoin(el, el.c.id == s.c.element_id)
+                               .outerjoin(ac, ac.c.id == func.coalesce(s.c.accession_id, el.c.accession_id))
+                               .outerjoin(op, op.c.id == ac.c.operation_id))
+                  .where(done, ident.c.individual_id.is_(None)))
+    # remains of an individual: the operation of its elements (the first, if they differ)
+    via_individual = (select(ident.c.id.label("ident"), func.min(op.c.kind).label("kind"))
+                      .select_from(ident.join(el, el.c.individual_id == ident.c.individual_id)
+                                   .join(ac, ac.c.id == el.c.accession_id)
+                                   .outerjoin(op, op.c.id == ac.c.operation_id))
+                      .where(done).group_by(ident.c.id))
+    sources = union_all(via_sample, via_individual).subquery()
+    kind = func.coalesce(sources.c.kind, literal("unknown"))
+    by_source = [{"source": k, "identifications": int(n)}
+                 for k, n in conn.execute(select(kind, func.count(func.distinct(sources.c.ident)))
+                                          .group_by(kind).order_by(kind))]
+    return {"by_year": by_year, "by_source": by_source}
+
+
+def _advice(sex: int, maternal: int, paternal: int, autosomal: int) -> str:
+    # mtDNA first: for old, degraded remains it is often the only DNA that can be typed; then a
+    # second close autosomal relative, then the paternal line for a male.
+    if maternal == 0:
+        return "maternal-line relative (mtDNA)"
+    if autosomal < 2:
+        return "parent, child or full sibling (autosomal)"
+    if paternal == 0 and sex != 2:
+        return "paternal-line male relative (Y-STR)"
+    return "none needed"
+
+
+def coverage(conn: Connection, *, unaccounted_only: bool = True) -> list[dict[str, Any]]:
+    """Reference coverage per missing person (one row per person, persons without families too)."""
+    mp = table_of(MissingPerson)
+    m = aliased(table_of(FamilyMember), name="m")
+    d = aliased(table_of(FamilyMember), name="d")
+    prof = table_of(Profile)
+    pa = prof.alias("pa")
+    pm = prof.alias("pm")
+    py = prof.alias("py")
+    maternal = func.sum(case((and_(pm.c.id.is_not(None), d.c.maternal_root == m.c.maternal_root), 1), else_=0))
+    paternal = func.sum(case((and_(py.c.id.is_not(None), d.c.sex == 1,
+                                   d.c.paternal_root == m.c.paternal_root), 1), else_=0))
+    autosomal = func.sum(case((pa.c.id.is_not(None), 1), else_=0))
+    refs = (select(m.c.missing_person_id.label("mp"), maternal.label("maternal"),
+                   paternal.label("paternal"), autosomal.label("autosomal"))
+            .select_from(m.join(d, and_(d.c.family_id == m.c.family_id, d.c.id != m.c.id,
+                                        d.c.missing.is_(False)))
+                         .outerjoin(pa, and_(pa.c.family_member_id == d.c.id, pa.c.kind == ProfileKind.AUTOSOMAL.value))
+                         .outerjoin(pm, and_(pm.c.family_member_id == d.c.id, pm.c.kind == ProfileKind.MTDNA.value))
+                         .outerjoin(py, and_(py.c.family_member_id == d.c.id, py.c.kind == ProfileKind.YSTR.value)))
+            .where(m.c.missing.is_(True), m.c.missing_person_id.is_not(None))
+            .group_by(m.c.missing_person_id)).subquery()
+    q = (select(mp.c.service_number, mp.c.sex, mp.c.status, refs.c.maternal, refs.c.paternal,
+                refs.c.autosomal)
+         .select_from(mp.outerjoin(refs, refs.c.mp == mp.c.id)).order_by(mp.c.service_number))
+    if unaccounted_only:
+        q = q.where(mp.c.status.not_in(_ACCOUNTED))
+    out = []
+    for sn, sex, _status, mat, pat, aut in conn.execute(q):
+        mat, pat, aut = int(mat or 0), int(pat or 0), int(aut or 0)
+        out.append({"service_number": sn, "maternal_line": mat, "paternal_line": pat,
+                    "autosomal": aut, "most_useful_next": _advice(int(sex), mat, pat, aut)})
+    return out
+
+
+def coverage_summary(rows: list[dict[str, Any]]) -> dict[str, int]:
+    advice: dict[str, int] = {}
+    for r in rows:
+        advice[r["most_useful_next"]] = advice.get(r["most_useful_next"], 0) + 1
+    return {
+        "persons": len(rows),
+        "with_maternal_line_reference": sum(r["maternal_line"] > 0 for r in rows),
+        "with_paternal_line_reference": sum(r["paternal_line"] > 0 for r in rows),
+        "with_autosomal_references": sum(r["autosomal"] > 0 for r in rows),
+        "without_any_reference": sum(r["maternal_line"] + r["paternal_line"] + r["autosomal"] == 0
+                                     for r in rows),
+        **{f"next: {k}": v for k, v in sorted(advice.items())},
+    }
+
+
+def all_stats(conn: Connection, *, per_person: bool = False) -> dict[str, Any]:
+    """Everything ``dogtag stats`` shows; ``per_person`` adds the coverage row of every person."""
+    acc = accounting(conn)
+    total = sum(r["total"] for r in acc["by_conflict"])
+    accounted = sum(r["accounted"] for r in acc["by_conflict"])
+    cov = coverage(conn)
+    out: dict[str, Any] = {
+        "totals": {"missing_persons": total, "accounted": accounted, "unaccounted": total - accounted},
+        "accounting": acc,
+        "identifications": identifications(conn),
+        "coverage": {"summary": coverage_summary(cov)},
+    }
+    if per_person:
+        out["coverage"]["per_person"] = cov
+    return out
+
+
+def long_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stats as one long table (table, key, measure, value) for CSV export."""
+    rows: list[dict[str, Any]] = []
+    for k, v in stats["totals"].items():
+        rows.append({"table": "totals", "key": "", "measure": k, "value": v})
+    for section in ("accounting", "identifications"):
+        for table, items in stats[section].items():
+            for item in items:
+                key_col = next(iter(item))
+                for measure, value in item.items():
+                    if measure != key_col:
+                        rows.append({"table": table, "key": item[key_col], "measure": measure, "value": value})
+    for k, v in stats["coverage"]["summary"].items():
+        rows.append({"table": "coverage", "key": "", "measure": k, "value": v})
+    for r in stats["coverage"].get("per_person", []):
+        for measure in ("maternal_line", "paternal_line", "autosomal", "most_useful_next"):
+            rows.append({"table": "coverage_per_person", "key": r["service_number"], "measure": measure,
+                         "value": r[measure]})
+    return rows
