@@ -11,12 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA, GOLDEN
 from dogtag.errors import DataFormatError
 from dogtag.genetics.cases import KinshipCase
 from dogtag.genetics.markers import Marker
 from dogtag.identify.case import DVICase
 from dogtag.io.familias import read_fam, read_fam_database
+
+from conftest import DATA, GOLDEN
 
 FAM_DIR = DATA / "dvi-cases" / "familias-fam"
 FAM_FILES = [*sorted(FAM_DIR.glob("*.fam")), GOLDEN / "kinship" / "paternity.fam", GOLDEN / "dvi" / "dvi-example.fam"]

@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 
-from conftest import GOLDEN
 from dogtag.genetics.dropout import hardy_weinberg, observation_vector
 from dogtag.genetics.markers import Marker
 from dogtag.identify.case import Sample
@@ -18,6 +17,8 @@ from dogtag.identify.samesource import (
     identity_lr_matrix,
     observations,
 )
+
+from conftest import GOLDEN
 
 M = Marker("L1", ("a", "b", "c", "d"), np.array([0.1, 0.2, 0.3, 0.4]))
 

@@ -10,6 +10,7 @@ import pytest
 from dogtag.identify.joint import JointProblem
 from dogtag.identify.solve import dvi_solve
 from dogtag.identify.undisputed import condition_on, find_undisputed
+
 from dvi_helpers import full_sibling_pairs, problem_from_golden
 
 KEYS = ["Family", "Missing", "Sample", "LR", "GLR", "Conclusion", "Comment"]
