@@ -19,6 +19,7 @@ from dogtag.errors import DogtagError
 # name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
     "lr": "dogtag.cli.kinship:lr",
+    "dvi": "dogtag.cli.dvi:dvi",
     "init": "dogtag.cli.registry:init",
     "import": "dogtag.cli.registry:import_",
     "stats": "dogtag.cli.registry:stats",

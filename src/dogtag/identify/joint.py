@@ -140,6 +140,20 @@ class JointProblem:
         """Pairwise LR matrix, shape (S, M); nan = not a candidate."""
         return np.exp(self.log_lr)
 
+    def prefetch(self, fam: str, placements: Sequence[Sequence[tuple[int, int]]]) -> None:
+        """Compute many joint family terms in one call, when ``family_loglik`` offers
+        a batched ``many(family, [placements])`` (the pedigree engine batches them)."""
+        many = getattr(self.family_loglik, "many", None)
+        if many is None:
+            return
+        todo = [sorted(p) for p in placements if len(p) >= 2 and (fam, tuple(sorted(p))) not in self._cache]
+        if not todo:
+            return
+        lls = many(fam, [{self.missing[m]: self.samples[s] for m, s in p} for p in todo])
+        for p, ll in zip(todo, lls, strict=True):
+            term = float(ll) - self.loglik0_family[fam] - float(sum(self.sample_loglik[s] for _, s in p))
+            self._cache[(fam, tuple(p))] = -math.inf if math.isnan(term) else term
+
     def family_term(self, fam: str, placed: Sequence[tuple[int, int]]) -> float:
         """log LR of family ``fam`` with placements ``(missing index, sample index)``.
 
@@ -406,6 +420,8 @@ def _score_rows(problem: JointProblem, samples: Sequence[int], missing: Sequence
         if sel.size == 0:
             continue
         combos, back = np.unique(sub[sel], axis=0, return_inverse=True)
+        problem.prefetch(fam, [[(missing[js[t]], samples[int(c[t])]) for t in range(len(js)) if c[t] >= 0]
+                               for c in combos])
         terms = np.empty(combos.shape[0])
         pair_sums = np.empty(combos.shape[0])
         for k, combo in enumerate(combos):

@@ -158,7 +158,7 @@ class _SampleMarker:
     log_hw: NDArray[np.float64]         # (S,) log sum_g o(g) P_HW(g), 0 where untyped
 
 
-def _observation(sample: Sample, m: Marker) -> tuple[int, int] | NDArray[np.float64] | None:
+def sample_observation(sample: Sample, m: Marker) -> tuple[int, int] | NDArray[np.float64] | None:
     """A sample at one marker: an allele-index pair (clean call), an observation
     vector over genotypes (drop-out / drop-in, or a half-typed call), or None (untyped)."""
     g = sample.genotypes.get(m.name)
@@ -191,7 +191,7 @@ def _sample_view(case: DVICase, markers: list[Marker]) -> list[_SampleMarker]:
         soft_vecs: list[NDArray[np.float64]] = []
         log_hw = np.zeros(S)
         for s, sample in enumerate(case.pm):
-            o = _observation(sample, m)
+            o = sample_observation(sample, m)
             if o is None:
                 continue
             typed[s] = True
@@ -382,7 +382,7 @@ def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, floa
         for j, m in enumerate(case.markers):
             d = base[fam.name][j]
             typed = {p: g for p, g in d.typed.items() if p != target}
-            o = _observation(sample, m)
+            o = sample_observation(sample, m)
             soft = None
             if isinstance(o, tuple):
                 typed[target] = o

@@ -1,0 +1,227 @@
+"""The whole DVI analysis of a case: blind search, joint identification, undisputed, summary.
+
+Steps (each result names the method that produced it):
+
+1. :func:`dogtag.identify.search.blind_search` — pairwise LRs and exclusion counts.
+2. :func:`dogtag.identify.joint.solve_joint` — every assignment consistent with the data,
+   by independent components (exact enumeration, exact subset dynamic programming, or
+   MCMC where a component is too large), posteriors of pairings and the top assignments.
+   Families with several missing persons are evaluated jointly with the pedigree
+   likelihood of all their placements at once.
+3. :func:`dogtag.identify.undisputed.find_undisputed` and
+   :func:`dogtag.identify.solve.dvi_solve` — dvir's undisputed set and conclusions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
+from dogtag.identify.case import DVICase, Family
+from dogtag.identify.joint import JointProblem, JointResult, Prior, solve_joint
+from dogtag.identify.search import SearchResult, blind_search, sample_observation
+from dogtag.identify.solve import SolveResult, dvi_solve
+from dogtag.identify.undisputed import UndisputedMatch, find_undisputed
+
+__all__ = ["DVIResult", "FamilyLoglik", "run_dvi"]
+
+Progress = Callable[[int, int, str], None]
+
+
+class FamilyLoglik:
+    """``f(family, {missing label: sample id}) -> log-likelihood`` of the family with
+    those samples placed on those missing persons (all markers, natural log);
+    ``f.many(family, [placements])`` computes many in one batched engine call."""
+
+    def __init__(self, case: DVICase):
+        self.case = case
+        self.fams: dict[str, Family] = {f.name: f for f in case.am}
+        self.samples = {s.id: s for s in case.pm}
+        labels = case.missing_labels()
+        self.member: dict[tuple[str, str], str] = {}
+        k = 0
+        for f in case.am:
+            for m in f.missing:
+                self.member[(f.name, labels[k])] = m
+                k += 1
+        self._base: dict[str, list[MarkerData]] = {}
+
+    def _items(self, family: str, placed: Mapping[str, str]) -> list[MarkerData]:
+        fam = self.fams[family]
+        if family not in self._base:
+            self._base[family] = [encode(fam.pedigree, m, fam.genotypes) for m in self.case.markers]
+        out = []
+        for marker, d in zip(self.case.markers, self._base[family], strict=True):
+            typed = dict(d.typed)
+            soft: dict[int, NDArray[np.float64]] = {}
+            for label, sid in placed.items():
+                idx = fam.pedigree.index(self.member.get((family, label), label))
+                typed.pop(idx, None)
+                o = sample_observation(self.samples[sid], marker)
+                if isinstance(o, tuple):
+                    typed[idx] = o
+                elif o is not None:
+                    soft[idx] = o
+            out.append(MarkerData(marker, typed, soft or None))
+        return out
+
+    def many(self, family: str, placements: Sequence[Mapping[str, str]]) -> list[float]:
+        data = [d for p in placements for d in self._items(family, p)]
+        ll = loglik_batch([self.fams[family].pedigree] * len(data), data)
+        assert isinstance(ll, np.ndarray)
+        return ll.reshape(len(placements), len(self.case.markers)).sum(axis=1).tolist()
+
+    def __call__(self, family: str, placed: Mapping[str, str]) -> float:
+        return self.many(family, [placed])[0]
+
+
+def _full_siblings(case: DVICase) -> list[tuple[str, str]]:
+    """Pairs of missing persons that no genetic data can tell apart (for symmetric matches)."""
+    labels = case.missing_labels()
+    out = []
+    k = 0
+    for f in case.am:
+        idx = {m: labels[k + i] for i, m in enumerate(f.missing)}
+        k += len(f.missing)
+        ped = f.pedigree
+        for i, a in enumerate(f.missing):
+            for b in f.missing[i + 1:]:
+                ia, ib = ped.index(a), ped.index(b)
+                # exchangeable full siblings: same parents, same sex, no descendants
+                if (ped.father[ia] >= 0 and ped.father[ia] == ped.father[ib]
+                        and ped.mother[ia] == ped.mother[ib] and ped.sex[ia] == ped.sex[ib]
+                        and not ped.children(ia) and not ped.children(ib)):
+                    out.append((idx[a], idx[b]))
+    return out
+
+
+@dataclass
+class DVIResult:
+    case: DVICase
+    search: SearchResult
+    joint: JointResult | None
+    undisputed: list[UndisputedMatch]
+    solve: SolveResult | None
+    settings: dict[str, Any]
+
+    def to_json(self, *, top: int | None = None) -> dict[str, Any]:
+        """The ``dogtag dvi --json`` object (natural logs; ``null`` for non-candidates)."""
+        s = self.search
+        out: dict[str, Any] = {"case": self.case.name, "settings": self.settings,
+                               "n_samples": len(s.samples), "n_missing": len(s.missing),
+                               "n_markers": len(self.case.markers)}
+        method: dict[str, Any] = {"lr_matrix": s.method}
+        if s.log_lr is not None and top is None:
+            assert s.exclusions is not None and s.markers_used is not None
+            cand = ~np.isnan(s.log_lr)
+            out["lr_matrix"] = {"samples": s.samples, "missing": s.missing,
+                                "lr": _grid(np.exp(s.log_lr), cand)}
+            out["exclusions"] = {"samples": s.samples, "missing": s.missing,
+                                 "counts": _grid(s.exclusions, cand, integer=True)}
+            out["markers_used"] = {"samples": s.samples, "missing": s.missing,
+                                   "counts": _grid(s.markers_used, cand, integer=True)}
+        else:
+            out["candidates"] = {
+                sid: [{"missing": s.missing[j], "lr": _num(math.exp(llr)), "exclusions": exc}
+                      for j, llr, exc in rows]
+                for sid, rows in s.candidates.items()
+            }
+        out["sample_loglik"] = dict(zip(s.samples, map(_num, s.sample_loglik), strict=True))
+        out["family_loglik"] = {k: _num(v) for k, v in s.family_loglik.items()}
+        if self.joint is not None:
+            j = self.joint.to_dict()
+            out["posterior"] = j["posterior"]
+            out["assignments"] = j["assignments"]
+            out["joint"] = {k: j[k] for k in ("prior", "n_assignments", "loglik0", "components", "notes")}
+            method["joint"] = self.joint.method
+            method["posterior"] = f"{self.joint.method} ({self.joint.prior} prior)"
+        out["undisputed"] = [u.to_dict() for u in self.undisputed]
+        method["undisputed"] = f"findUndisputed (dvir), LR threshold {self.settings['threshold']:g}"
+        if self.solve is not None:
+            out["summary"] = ([{"table": "am", **r.to_dict()} for r in self.solve.am]
+                              + [{"table": "pm", **r.to_dict()} for r in self.solve.pm])
+            method["summary"] = self.solve.method
+        out["method"] = method
+        return json_safe(out)
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every non-finite float (nan, inf) replaced by None, recursively."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return json_safe(obj.item())
+    return obj
+
+
+def _grid(values: NDArray[Any], cand: NDArray[np.bool_], *, integer: bool = False) -> list[list[Any]]:
+    rows = []
+    for i in range(values.shape[0]):
+        row: list[Any] = []
+        for j in range(values.shape[1]):
+            if not cand[i, j]:
+                row.append(None)
+            else:
+                v = values[i, j]
+                row.append(int(v) if integer else _num(float(v)))
+        rows.append(row)
+    return rows
+
+
+def run_dvi(
+    case: DVICase,
+    *,
+    threshold: float = 1e4,
+    max_assign: int = 100_000,
+    prior: str = "flat",
+    joint: bool = True,
+    top: int | None = None,
+    n_top_assignments: int = 20,
+    workers: int = 1,
+    seed: int = 1,
+    progress: Progress | None = None,
+) -> DVIResult:
+    """Run the whole analysis.
+
+    Parameters
+    ----------
+    threshold : LR threshold for undisputed identifications and matches (dvir: 10^4).
+    max_assign : largest component enumerated assignment by assignment.
+    prior : "flat" (open incident: a sample may be none of the missing) or "closed"
+        (every sample is one of the missing persons).
+    joint : False runs the blind search only.
+    top : keep only the ``top`` best candidates per sample (no full matrix, no joint).
+    """
+    if prior not in ("flat", "open", "closed"):
+        raise ValueError(f"`prior` must be flat, open or closed, got {prior!r}")
+    search = blind_search(case, top=top, min_lr=threshold if top else None, workers=workers,
+                          progress=progress)
+    settings = {"threshold": threshold, "max_assign": max_assign, "prior": prior,
+                "joint": joint and top is None, "top": top, "seed": seed}
+    if top is not None or not joint or search.log_lr is None:
+        return DVIResult(case, search, None, [], None, settings)
+    problem = JointProblem(
+        tuple(search.samples), tuple(search.missing), tuple(search.family), search.log_lr,
+        search.family_loglik, search.sample_loglik, FamilyLoglik(case))
+    pri = Prior.closed(len(search.samples), len(search.missing)) if prior == "closed" else Prior.flat()
+    result = solve_joint(problem, prior=pri, max_assign=max_assign, top=n_top_assignments, seed=seed)
+    found, _reduced = find_undisputed(problem, threshold=threshold)
+    assert search.exclusions is not None
+    exclusions = np.where(np.isnan(search.log_lr), np.nan, search.exclusions)
+    solved = dvi_solve(problem, exclusions, threshold=threshold, full_siblings=_full_siblings(case),
+                       max_assign=max_assign)
+    return DVIResult(case, search, result, found, solved, settings)
