@@ -27,8 +27,11 @@ weights. Because neither the likelihood nor such a prior couples samples that
 share no candidate, the problem splits into independent connected components of
 the bipartite graph of non-excluded pairs (the missing persons of one family are
 joined to each other). Each component is enumerated exactly (up to
-``max_assign`` assignments) or, when too big, sampled by Metropolis MCMC
-(:mod:`dogtag.identify.mcmc`). Posterior pairing probabilities are per-component
+``max_assign`` assignments); a bigger one whose families each have one missing
+person there is solved exactly by dynamic programming
+(:mod:`dogtag.identify.frontier` for sparse components,
+:mod:`dogtag.identify.matching` for dense ones with up to 20 missing persons);
+only what remains is sampled by Metropolis MCMC (:mod:`dogtag.identify.mcmc`). Posterior pairing probabilities are per-component
 marginals; the top assignments of the whole case are the k best of the product,
 found by a heap merge.
 """
@@ -519,6 +522,7 @@ def solve_joint(
     fixed: Mapping[str, str] | None = None,
     mcmc: object | None = None,
     seed: int = 1,
+    dp: str = "auto",
 ) -> JointResult:
     """Joint identification of a case.
 
@@ -533,14 +537,20 @@ def solve_joint(
         identifications; the result is conditional on them.
     mcmc : :class:`dogtag.identify.mcmc.MCMCSettings` (default settings if None).
     seed : seed of the MCMC sampler (recorded in the result).
+    dp : exact dynamic programming for components too big to enumerate: "auto"
+        (frontier DP when the frontier is small, else subset DP when it fits),
+        "frontier" or "subset" (only that one), "none" (sample them by MCMC).
 
     Returns
     -------
     :class:`JointResult`.
     """
+    from dogtag.identify.frontier import MAX_FRONTIER, frontier_component, frontier_plan
     from dogtag.identify.matching import dp_component, dp_feasible
     from dogtag.identify.mcmc import MCMCSettings, sample_component
 
+    if dp not in ("auto", "frontier", "subset", "none"):
+        raise ValueError(f"`dp` must be auto, frontier, subset or none, got {dp!r}")
     if max_assign < 1:
         raise ValueError(f"`max_assign` must be >= 1, got {max_assign}")
     if top < 1:
@@ -587,9 +597,20 @@ def solve_joint(
         options = [options[k] for k in order]
         rows = _enumerate(options, len(missing), max_assign)
         lp = logprior[np.ix_(samples, [*missing, n_m])]
+        additive = len({problem.family[m] for m in missing}) == len(missing)
+        plain = [[int(o) for o in op if o >= 0] for op in options]
         if rows is not None:
             comps.append(_exact_component(problem, samples, missing, rows, lp, top))
-        elif dp_feasible(problem, missing, len(samples)):
+        elif additive and dp in ("auto", "frontier") and (
+                dp == "frontier" or frontier_plan(plain)[2] <= MAX_FRONTIER):
+            comps.append(frontier_component(problem, samples, missing, options, lp, top=top))
+            notes.append(
+                f"component with {len(samples)} samples and {len(missing)} missing persons has "
+                f"{comps[-1].n_assignments} assignments (more than max_assign = {max_assign}): "
+                "solved exactly by dynamic programming over a frontier of "
+                f"{comps[-1].diagnostics['frontier']} missing persons, not enumerated"
+            )
+        elif dp in ("auto", "subset") and dp_feasible(problem, missing, len(samples)):
             comps.append(dp_component(problem, samples, missing, options, lp, top=top))
             notes.append(
                 f"component with {len(samples)} samples and {len(missing)} missing persons has "

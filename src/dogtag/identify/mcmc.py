@@ -125,6 +125,24 @@ class _State:
                 total += self.family_term(f, owner)
         return total
 
+    def delta(self, a: list[int], owner: list[int], a2: list[int], owner2: list[int],
+              moved: tuple[int, ...]) -> tuple[float, float]:
+        """Changes of (log LR, log prior) when only the samples in ``moved`` changed."""
+        d = 0.0
+        dp = 0.0
+        fams: set[str] = set()
+        for s in moved:
+            for j, sign in ((a[s], -1.0), (a2[s], 1.0)):
+                dp += sign * float(self.logprior[s, self.nm if j < 0 else j])
+                if j >= 0:
+                    if j in self.multi:
+                        fams.add(self.fam_of[j])
+                    else:
+                        d += sign * float(self.llr[s, j])
+        for f in fams:
+            d += self.family_term(f, owner2) - self.family_term(f, owner)
+        return d, dp
+
     def logprior_of(self, a: list[int]) -> float:
         return float(sum(self.logprior[s, self.nm if j < 0 else j] for s, j in enumerate(a)))
 
@@ -158,9 +176,9 @@ def sample_component(
     for c in range(settings.chains):
         a, owner = _start(opt_lists, nm, rng, greedy=c > 0)
         cur_lr = st.loglr(a, owner)
-        cur_w = cur_lr + st.logprior_of(a)
         chain_cols = np.empty((n_keep, ns), dtype=np.int64)
         kept = 0
+        n_acc = 0
         for it in range(settings.burn_in + settings.iterations):
             s = int(rng.integers(ns))
             opts = opt_lists[s]
@@ -181,21 +199,28 @@ def sample_component(
                         a2[t] = old
                         if old >= 0:
                             owner2[old] = t
-                    new_lr = st.loglr(a2, owner2)
-                    new_w = new_lr + st.logprior_of(a2)
-                    log_acc = new_w - cur_w
+                    moved = (s,) if t < 0 else (s, t)
+                    dlr, dlp = st.delta(a, owner, a2, owner2, moved)
+                    log_acc = dlr + dlp
                     if t >= 0 and old < 0:
                         # s leaves "*" and t goes to "*": the reverse move is t's, not s's
                         log_acc += math.log((len(opts) - 1) / (len(opt_lists[t]) - 1))
                     if log_acc >= 0 or rng.random() < math.exp(log_acc):
-                        a, owner, cur_lr, cur_w = a2, owner2, new_lr, new_w
+                        a, owner = a2, owner2
+                        cur_lr += dlr
                         acc_total += 1
+                        n_acc += 1
+                        if n_acc % 1000 == 0:  # refresh: no drift from accumulated deltas
+                            cur_lr = st.loglr(a, owner)
             if it >= settings.burn_in and (it - settings.burn_in) % settings.thin == 0:
                 ll_trace[c, kept] = cur_lr
                 chain_cols[kept] = [nm if j < 0 else j for j in a]
                 key = tuple(a)
                 prev = visited.get(key)
-                visited[key] = (cur_lr, (prev[1] if prev else 0) + 1)
+                if prev is None:
+                    visited[key] = (st.loglr(a, owner), 1)  # exact value, no accumulated error
+                else:
+                    visited[key] = (prev[0], prev[1] + 1)
                 kept += 1
         for s in range(ns):
             counts[c, s] = np.bincount(chain_cols[:, s], minlength=nm + 1)
