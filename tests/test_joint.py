@@ -354,3 +354,20 @@ def test_mcmc_on_additive_component_agrees_with_dp():
     np.testing.assert_allclose(res.posterior, exact.posterior, atol=0.03)
     assert any("MCMC" in n for n in res.notes)
     assert res.to_dict()["components"]  # serialisable summary with diagnostics
+
+
+def test_open_prior_and_json():
+    rng = np.random.default_rng(9)
+    prob = _random_problem(rng, 4, 3, n_multi=0, p_cand=0.9)
+    prior = Prior.open(4, 3, 0.4)
+    w = np.column_stack([np.full((4, 3), 0.4 / 3), np.full(4, 0.6)])
+    _, _, _, marg, _ = _naive(prob, w)
+    res = solve_joint(prob, prior=prior)
+    np.testing.assert_allclose(res.posterior, marg, atol=1e-12)
+    assert res.prior == "open(p_listed=0.4)"
+    import json
+
+    text = json.dumps(res.to_dict(), allow_nan=False)
+    assert '"assignments"' in text and '"glr"' in text
+    with pytest.raises(ValueError, match="p_listed"):
+        Prior.open(4, 3, 1.0)

@@ -20,10 +20,15 @@ sum_s loglik_s`` (not a product of pairwise LRs). Single-missing families never
 need the pedigree engine again.
 
 Priors are products of per-sample weights ``w[s, a(s)]`` over the consistent
-assignments (dvir's default is the flat prior: all weights 1). A *closed*
-incident sets ``w[s, "*"] = 0`` (every sample is one of the missing persons); an
-*open* incident keeps it; per-pair priors (from non-DNA evidence) are any other
-weights. Because neither the likelihood nor such a prior couples samples that
+assignments. dvir's default, and ours, is the flat prior (all weights 1: every
+consistent assignment equally likely a priori); dvir has no open/closed option.
+Following the ISFG DVI recommendations (Prinz, M. et al. (2007) *Forensic Sci.
+Int. Genet.* 1:3-12), a *closed* incident is one with a complete list of the
+people involved (a passenger list): every sample is one of the missing persons,
+``w[s, "*"] = 0``. An *open* incident may hold remains of people not on the list:
+the flat prior, or :meth:`Prior.open` with the prior probability that a sample is
+on the list. Per-pair priors (from non-DNA evidence: sex, age, place of loss) are
+any other weights. Because neither the likelihood nor such a prior couples samples that
 share no candidate, the problem splits into independent connected components of
 the bipartite graph of non-excluded pairs (the missing persons of one family are
 joined to each other). Each component is enumerated exactly (up to
@@ -194,6 +199,20 @@ class Prior:
         return cls(w, "closed")
 
     @classmethod
+    def open(cls, n_samples: int, n_missing: int, p_listed: float) -> Prior:
+        """Open incident: each sample is one of the listed missing with probability ``p_listed``.
+
+        Before the one-sample-per-missing constraint, a sample is on the list with
+        probability ``p_listed`` and then equally likely any listed person; the prior
+        over consistent assignments is this product, renormalised.
+        """
+        if not 0.0 < p_listed < 1.0:
+            raise ValueError(f"`p_listed` must be in (0, 1), got {p_listed!r}")
+        w = np.full((n_samples, n_missing + 1), p_listed / max(n_missing, 1))
+        w[:, -1] = 1.0 - p_listed
+        return cls(w, f"open(p_listed={p_listed})")
+
+    @classmethod
     def pairs(cls, weights: NDArray[np.float64], star: float | NDArray[np.float64] = 1.0,
               *, name: str = "per-pair") -> Prior:
         """Per-pair prior weights, shape (S, M), and the weight of ``"*"`` per sample."""
@@ -249,8 +268,13 @@ class Assignment:
         return math.exp(self.log_lr) if self.log_lr < 709.0 else math.inf
 
     def to_dict(self) -> dict[str, object]:
-        return {"assignment": self.pairs, "loglik": self.loglik, "lr": self.lr,
-                "log10_lr": self.log_lr / math.log(10), "posterior": self.posterior}
+        """JSON-ready; non-finite numbers (LR beyond float range, log 0) become None."""
+        return {"assignment": self.pairs, "loglik": _num(self.loglik), "lr": _num(self.lr),
+                "log10_lr": _num(self.log_lr / math.log(10)), "posterior": self.posterior}
+
+
+def _num(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 @dataclass
@@ -297,6 +321,8 @@ class JointResult:
             "fixed": self.fixed,
             "posterior": {"samples": list(self.samples), "columns": list(self.columns),
                           "p": self.posterior.tolist()},
+            "glr": {"samples": list(self.samples), "missing": list(self.missing),
+                    "glr": [[_num(float(x)) for x in row] for row in self.glr]},
             "assignments": [a.to_dict() for a in self.assignments],
             "components": [
                 {"samples": [self.samples[i] for i in c.samples],
