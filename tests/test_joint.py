@@ -257,11 +257,15 @@ def test_closed_incident():
     rng = np.random.default_rng(7)
     prob = _random_problem(rng, 3, 4, n_multi=0, p_cand=1.0)
     prior = Prior.closed(3, 4)
-    _rows, _, _, marg, _ = _naive(prob, np.column_stack([np.ones((3, 4)), np.zeros(3)]))
+    _rows, _, _, marg, glr = _naive(prob, np.column_stack([np.ones((3, 4)), np.zeros(3)]))
     res = solve_joint(prob, prior=prior)
     assert res.prior == "closed"
     np.testing.assert_allclose(res.posterior, marg, atol=1e-12)
     assert np.all(res.posterior[:, -1] == 0)
+    np.testing.assert_allclose(np.log(res.glr), glr, atol=1e-9)
+    for how in ("subset", "frontier"):
+        dp = solve_joint(prob, prior=prior, max_assign=1, dp=how)
+        np.testing.assert_allclose(np.log(dp.glr), np.log(res.glr), atol=1e-9)
     assert all("*" not in a.pairs.values() for a in res.assignments)
     for how in ("subset", "frontier"):
         np.testing.assert_allclose(solve_joint(prob, prior=prior, max_assign=1, dp=how).posterior,

@@ -188,11 +188,12 @@ def frontier_component(problem: JointProblem, samples: list[int], missing: list[
                 nm = (mask | (1 << j) if j >= 0 else mask) & ~retire[pos]
                 best = max(best, f + x + bmax[pos + 1].get(nm, -math.inf))
             g[j] = best
-        if len(g) < 2:
+        present = {j: v for j, v in g.items() if v > -math.inf}  # reachable values of s
+        if len(present) < 2:
             continue
-        for j in g:
+        for j in present:
             if j >= 0:
-                glr[s, j] = g[j] - max(v for o, v in g.items() if o != j)
+                glr[s, j] = present[j] - max(v for o, v in present.items() if o != j)
     # top assignments: best-first with the exact max heuristic
     hfwd = _forward(w, retire, use_max=True)
     hmax = _backward(w, retire, hfwd, use_max=True)

@@ -131,12 +131,13 @@ def dp_component(problem: JointProblem, samples: list[int], missing: list[int],
             bit = 1 << j
             idx = masks[(masks & bit) == 0]
             g[j] = float(np.max(fmax[s][idx] + ll[s, j] + bmax[s + 1][idx | bit]))
-        present = [j for j in [*opts[s], k] if j != k or star_ok[s]]
+        # values sample s takes in some consistent assignment (all pair terms are finite)
+        present = [j for j in [*opts[s], k] if g[j] > -math.inf]
         if len(present) < 2:
             continue
-        for j in opts[s]:
-            others = [g[o] for o in present if o != j]
-            glr[s, j] = g[j] - max(others)
+        for j in present:
+            if j < k:
+                glr[s, j] = g[j] - max(g[o] for o in present if o != j)
 
     # top assignments: best-first search with the exact max-product heuristic
     _, hmax = _tables(w, wstar, opts, k, use_max=True)
