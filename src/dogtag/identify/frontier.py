@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: largest frontier (missing persons in the state) solved this way
 MAX_FRONTIER = 14
+#: frontiers up to this size are preferred to the vectorised subset DP
+SMALL_FRONTIER = 8
 
 
 def _lae(a: float, b: float) -> float:
@@ -39,25 +41,34 @@ def _lae(a: float, b: float) -> float:
 
 
 def _order(opts: list[list[int]]) -> list[int]:
-    """Greedy sample order keeping the frontier small."""
+    """Greedy sample order keeping the frontier small: next, the sample that opens the
+    fewest new missing persons net of those it closes (ties: input order)."""
     ns = len(opts)
     remaining = set(range(ns))
-    users: dict[int, set[int]] = {}
-    for s, op in enumerate(opts):
+    left: dict[int, int] = {}  # missing -> samples not yet placed that list it
+    for op in opts:
         for j in op:
-            users.setdefault(j, set()).add(s)
+            left[j] = left.get(j, 0) + 1
     opened: set[int] = set()
     order: list[int] = []
     while remaining:
         def cost(s: int) -> tuple[int, int, int]:
             new = sum(1 for j in opts[s] if j not in opened)
-            closing = sum(1 for j in opts[s] if users[j] <= {*order, s})
+            closing = sum(1 for j in opts[s] if left[j] == 1)
             return (new - closing, new, s)
+
         s = min(remaining, key=cost)
         order.append(s)
         remaining.discard(s)
         opened.update(opts[s])
+        for j in opts[s]:
+            left[j] -= 1
     return order
+
+
+def frontier_cost_ok(opts: list[list[int]]) -> bool:
+    """Whether planning is cheap enough to try (the greedy order is O(samples x edges))."""
+    return len(opts) * sum(len(op) for op in opts) <= 20_000_000
 
 
 def frontier_plan(opts: list[list[int]]) -> tuple[list[int], list[int], int]:

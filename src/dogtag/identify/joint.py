@@ -564,14 +564,21 @@ def solve_joint(
     mcmc : :class:`dogtag.identify.mcmc.MCMCSettings` (default settings if None).
     seed : seed of the MCMC sampler (recorded in the result).
     dp : exact dynamic programming for components too big to enumerate: "auto"
-        (frontier DP when the frontier is small, else subset DP when it fits),
+        (frontier DP when the frontier is small, else subset DP when it fits, else
+        frontier DP up to a frontier of 14),
         "frontier" or "subset" (only that one), "none" (sample them by MCMC).
 
     Returns
     -------
     :class:`JointResult`.
     """
-    from dogtag.identify.frontier import MAX_FRONTIER, frontier_component, frontier_plan
+    from dogtag.identify.frontier import (
+        MAX_FRONTIER,
+        SMALL_FRONTIER,
+        frontier_component,
+        frontier_cost_ok,
+        frontier_plan,
+    )
     from dogtag.identify.matching import dp_component, dp_feasible
     from dogtag.identify.mcmc import MCMCSettings, sample_component
 
@@ -625,10 +632,15 @@ def solve_joint(
         lp = logprior[np.ix_(samples, [*missing, n_m])]
         additive = len({problem.family[m] for m in missing}) == len(missing)
         plain = [[int(o) for o in op if o >= 0] for op in options]
+        width = -1
+        if rows is None and additive and dp != "none":
+            width = frontier_plan(plain)[2] if frontier_cost_ok(plain) else MAX_FRONTIER + 1
+        subset_ok = dp in ("auto", "subset") and dp_feasible(problem, missing, len(samples))
+        use_frontier = additive and (dp == "frontier" or (
+            dp == "auto" and (width <= SMALL_FRONTIER or (not subset_ok and width <= MAX_FRONTIER))))
         if rows is not None:
             comps.append(_exact_component(problem, samples, missing, rows, lp, top))
-        elif additive and dp in ("auto", "frontier") and (
-                dp == "frontier" or frontier_plan(plain)[2] <= MAX_FRONTIER):
+        elif use_frontier:
             comps.append(frontier_component(problem, samples, missing, options, lp, top=top))
             notes.append(
                 f"component with {len(samples)} samples and {len(missing)} missing persons has "
@@ -636,7 +648,7 @@ def solve_joint(
                 "solved exactly by dynamic programming over a frontier of "
                 f"{comps[-1].diagnostics['frontier']} missing persons, not enumerated"
             )
-        elif dp in ("auto", "subset") and dp_feasible(problem, missing, len(samples)):
+        elif subset_ok:
             comps.append(dp_component(problem, samples, missing, options, lp, top=top))
             notes.append(
                 f"component with {len(samples)} samples and {len(missing)} missing persons has "
