@@ -52,6 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
+from dogtag.identify.mcmc import MCMCSettings, sample_component
 
 #: Joint log-likelihood of one family with some samples placed on its missing
 #: persons: ``family_loglik(family, {missing: sample, ...})`` (natural log; the
@@ -546,7 +547,7 @@ def solve_joint(
     max_assign: int = 100_000,
     top: int = 200,
     fixed: Mapping[str, str] | None = None,
-    mcmc: object | None = None,
+    mcmc: MCMCSettings | None = None,
     seed: int = 1,
     dp: str = "auto",
 ) -> JointResult:
@@ -580,7 +581,6 @@ def solve_joint(
         frontier_plan,
     )
     from dogtag.identify.matching import dp_component, dp_feasible
-    from dogtag.identify.mcmc import MCMCSettings, sample_component
 
     if dp not in ("auto", "frontier", "subset", "none"):
         raise ValueError(f"`dp` must be auto, frontier, subset or none, got {dp!r}")
@@ -589,7 +589,7 @@ def solve_joint(
     if top < 1:
         raise ValueError(f"`top` must be >= 1, got {top}")
     prior = prior or Prior.flat()
-    settings = mcmc if isinstance(mcmc, MCMCSettings) else MCMCSettings()
+    settings = mcmc or MCMCSettings()
     n_s, n_m = problem.log_lr.shape
     logprior = prior.log_weights(n_s, n_m)
     allowed = np.isfinite(problem.log_lr) & np.isfinite(logprior[:, :n_m])
