@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from dogtag.identify.case import DVICase
 from dogtag.identify.joint import JointProblem, solve_joint
 from dogtag.identify.undisputed import UndisputedMatch, condition_on, find_undisputed
 
@@ -80,6 +81,27 @@ class SolveResult:
                 "undisputed": [u.to_dict() for u in self.undisputed]}
 
 
+def full_sibling_pairs(case: DVICase) -> list[tuple[str, str]]:
+    """Pairs of missing persons (by label, as :meth:`DVICase.missing_labels`) who are full siblings.
+
+    Full siblings share both parents in the reference pedigree; no data on the
+    family can tell them apart, which is what a *Symmetric match* reports.
+    """
+    labels = iter(case.missing_labels())
+    out = []
+    for fam in case.am:
+        ped = fam.pedigree
+        lab = {m: next(labels) for m in fam.missing}
+        ms = list(fam.missing)
+        for k, a in enumerate(ms):
+            for b in ms[k + 1:]:
+                ia, ib = ped.index(a), ped.index(b)
+                if ped.father[ia] >= 0 and ped.father[ia] == ped.father[ib] \
+                        and ped.mother[ia] == ped.mother[ib]:
+                    out.append((lab[a], lab[b]))
+    return out
+
+
 def _fmt(x: float) -> str:
     """R's ``sprintf('%.2g')``."""
     return f"{x:.2g}"
@@ -107,7 +129,7 @@ def dvi_solve(
     threshold2 : LR threshold for "Probable", default ``max(1, threshold / 10)``.
     max_incomp : pairings with more incompatible markers are excluded.
     full_siblings : pairs of missing-person labels who are full siblings (used to
-        report symmetric matches).
+        report symmetric matches; :func:`full_sibling_pairs` finds them in a case).
     max_assign : passed to the joint analysis of complex families.
     """
     thr2 = max(1.0, threshold / 10) if threshold2 is None else threshold2
