@@ -105,3 +105,21 @@ def test_full_sibling_pairs_from_a_case():
     pairs = full_sibling_pairs(DVICase([], [], fams))
     assert pairs == json_sibling_pairs(case)
     assert ("M1", "M2") in pairs and ("M3", "M4") in pairs
+
+
+def test_exclusions_recomputed_after_undisputed():
+    """A callback for exclusion counts given the fixed pairs is used from the second round on."""
+    prob, _, res = problem_from_golden("planecrash")
+    base = np.array(res["exclusionMatrix"]["nIncompatible"], dtype=float)
+    seen = []
+
+    def given(fixed):
+        seen.append(dict(fixed))
+        out = base.copy()
+        out[prob.samples.index("V1"), :] = 9  # pretend V1 is now inconsistent with everyone
+        return out
+
+    out = dvi_solve(prob, base, exclusions_given=given)
+    assert seen and seen[0] == {"V6": "M2", "V2": "M3", "V4": "M5"}
+    row = next(r for r in out.pm if r.sample == "V1")
+    assert (row.conclusion, row.comment) == ("Excluded", "9+ inconsistencies")

@@ -29,15 +29,15 @@ The pipeline of dvir 3.4.1 (Vigeland and Egeland 2021; dvir's ``dviSolve``):
 Steps 1, 2, 3 and 5 use the pairwise table only and reproduce dvir's
 conclusions on its data sets. Step 4 follows dvir's published outputs; its
 texts for symmetric cases were reconstructed from them (dvir's source of that
-step was not consulted), and after undisputed matches in a family with several
-missing persons the exclusion counts are not recomputed (dvir recomputes them
-with the matched sample's profile as family data).
+step was not consulted). After undisputed matches in a family with several
+missing persons dvir recomputes the exclusion counts with the matched samples'
+profiles as family data; pass ``exclusions_given`` to do the same.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -116,6 +116,7 @@ def dvi_solve(
     max_incomp: int = 2,
     full_siblings: Iterable[tuple[str, str]] = (),
     max_assign: int = 100_000,
+    exclusions_given: Callable[[Mapping[str, str]], NDArray[np.float64]] | None = None,
 ) -> SolveResult:
     """Conclusions per missing person and per sample (dvir's ``dviSolve``).
 
@@ -131,6 +132,10 @@ def dvi_solve(
     full_siblings : pairs of missing-person labels who are full siblings (used to
         report symmetric matches; :func:`full_sibling_pairs` finds them in a case).
     max_assign : passed to the joint analysis of complex families.
+    exclusions_given : optional; exclusion counts, shape (S, M), recomputed with the
+        samples of the fixed (undisputed) pairings ``{sample: missing}`` placed in
+        their families, as dvir does. Without it the counts of ``exclusions`` are
+        kept (exact for families with one missing person).
     """
     thr2 = max(1.0, threshold / 10) if threshold2 is None else threshold2
     samples, missing = problem.samples, problem.missing
@@ -157,6 +162,8 @@ def dvi_solve(
         return float(np.exp(current.log_lr[k_s, k_m]))
 
     while True:
+        if fixed and exclusions_given is not None:
+            excl = np.asarray(exclusions_given(dict(fixed)), dtype=np.float64).reshape(n_s, n_m)
         # 1. exclusions: rows and columns judged on the same table, then removed
         gone_s, gone_m = [], []
         for i in rem_s:
