@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from dogtag.identify.joint import Component, JointProblem
+    from dogtag.identify.components import Component
+    from dogtag.identify.joint import JointProblem
 
 #: largest frontier (missing persons in the state) solved this way
 MAX_FRONTIER = 14
@@ -138,7 +139,7 @@ def frontier_component(problem: JointProblem, samples: list[int], missing: list[
                        *, top: int) -> Component:
     """Exact solution of an additive component by frontier DP (method "exact-dp")."""
     from dogtag.errors import InconsistentCaseError
-    from dogtag.identify.joint import Component
+    from dogtag.identify.components import Component
 
     ns, k = len(samples), len(missing)
     llr = problem.log_lr[np.ix_(samples, missing)]

@@ -29,7 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from dogtag.identify.joint import Component, JointProblem
+    from dogtag.identify.components import Component
+    from dogtag.identify.joint import JointProblem
 
 #: largest number of missing persons in a component solved by subset DP
 MAX_DP_MISSING = 20
@@ -79,7 +80,7 @@ def dp_component(problem: JointProblem, samples: list[int], missing: list[int],
                  options: list[NDArray[np.int64]], logprior: NDArray[np.float64],
                  *, top: int) -> Component:
     """Exact solution of an additive component by subset DP (method "exact-dp")."""
-    from dogtag.identify.joint import Component
+    from dogtag.identify.components import Component
 
     ns, k = len(samples), len(missing)
     size = 1 << k

@@ -46,7 +46,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from dogtag.identify.joint import Component, JointProblem
+    from dogtag.identify.components import Component
+    from dogtag.identify.joint import JointProblem
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def sample_component(
     seed: int,
 ) -> Component:
     """Metropolis sampling of one component; returns a ``Component`` with method "mcmc"."""
-    from dogtag.identify.joint import Component
+    from dogtag.identify.components import Component
 
     rng = np.random.default_rng(seed)
     st = _State(problem, samples, missing, logprior)

@@ -386,18 +386,18 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
 
 def _full_table(sub: JointProblem, res: object, max_assign: int) -> tuple[np.ndarray, np.ndarray]:
     """All assignments of a family sub-problem with their log-likelihoods (for set GLRs)."""
-    from dogtag.identify.joint import _enumerate, _score_rows
+    from dogtag.identify.components import enumerate_component, score_rows
 
     n_s, n_m = sub.log_lr.shape
     options = []
     for s in range(n_s):
         opts = [j for j in range(n_m) if np.isfinite(sub.log_lr[s, j])] + [-1]
         options.append(np.array(opts, dtype=np.int64))
-    rows = _enumerate(options, n_m, max_assign)
+    rows = enumerate_component(options, n_m, max_assign)
     if rows is None:
         raise ValueError(f"family {sub.family[0]!r}: too many assignments for the symmetric-match "
                          f"analysis (more than {max_assign})")
-    return rows, _score_rows(sub, list(range(n_s)), list(range(n_m)), rows)
+    return rows, score_rows(sub, list(range(n_s)), list(range(n_m)), rows)
 
 
 def _symmetric(table: tuple[np.ndarray, np.ndarray], a: int, b: int,
