@@ -46,7 +46,6 @@ class Component:
     diagnostics: dict[str, object] = field(default_factory=dict)
 
 
-
 def split_components(problem: JointProblem, allowed: NDArray[np.bool_]) -> list[tuple[list[int], list[int]]]:
     """Connected components (samples, missing) of the graph of allowed pairs.
 
