@@ -97,9 +97,8 @@ def test_dvi_equals_dvir_large_pedigrees(name, large):
 @pytest.mark.parametrize("name", [
     "grave",
     pytest.param("icmp", marks=pytest.mark.xfail(strict=True, reason=(
-        "known gap: after an undisputed match in a family with several missing persons, dvir "
-        "recomputes the exclusion counts with the matched sample as family data; dogtag does "
-        "not yet, so M2 is 'Inconclusive' instead of 'Excluded'"))),
+        "known gap: after the undisputed V4 = M8, dvir finds no compatible pairing left for M2 and "
+        "concludes 'Excluded'; dogtag's dviSolve reports 'Inconclusive'"))),
 ])
 def test_dvi_conclusions_large_pedigrees(name, large):
     out, gold = large[name]

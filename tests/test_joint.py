@@ -74,10 +74,11 @@ def test_planecrash_is_fast():
     assert time.perf_counter() - t < 1.0  # dvir: 442 s
 
 
-def test_planecrash_subset_dp_equals_enumeration():
+@pytest.mark.parametrize("how", ["subset", "frontier"])
+def test_planecrash_dp_equals_enumeration(how):
     prob, _, res = problem_from_golden("planecrash")
     enum = solve_joint(prob)
-    dp = solve_joint(prob, max_assign=10)
+    dp = solve_joint(prob, max_assign=10, dp=how)
     assert {c.method for c in dp.components} >= {"exact-dp"}
     assert dp.n_assignments == enum.n_assignments == 19081
     np.testing.assert_allclose(dp.posterior, enum.posterior, atol=1e-12)
@@ -115,9 +116,14 @@ def test_exclusion_example_exact_by_components():
         tuple(prob.family[j] for j in keep_m), prob.log_lr[np.ix_(keep_s, keep_m)],
         prob.loglik0_family, prob.sample_loglik[keep_s],
     )
-    a, b = solve_joint(sub), solve_joint(sub, max_assign=5)
-    assert a.n_assignments == b.n_assignments
-    np.testing.assert_allclose(a.posterior, b.posterior, atol=1e-12)
+    a = solve_joint(sub)
+    for how in ("subset", "frontier"):
+        b = solve_joint(sub, max_assign=5, dp=how)
+        assert a.n_assignments == b.n_assignments
+        np.testing.assert_allclose(a.posterior, b.posterior, atol=1e-12)
+        np.testing.assert_allclose(np.log(a.glr), np.log(b.glr), atol=1e-9)
+        for x, y in zip(a.assignments, b.assignments, strict=True):
+            assert x.loglik == pytest.approx(y.loglik, rel=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -216,6 +222,23 @@ def test_against_naive_enumeration(seed):
     assert ps == sorted(ps, reverse=True)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_sparse_dp_against_naive(seed):
+    """Single-missing families, sparse candidates: both DPs equal the naive enumeration."""
+    rng = np.random.default_rng(200 + seed)
+    prob = _random_problem(rng, n_s=7, n_m=7, n_multi=0, p_cand=0.35)
+    rows, lls, _, marg, glr = _naive(prob)
+    for how in ("subset", "frontier"):
+        res = solve_joint(prob, max_assign=1, dp=how, top=10_000)
+        assert res.n_assignments == len(rows)
+        np.testing.assert_allclose(res.posterior, marg, atol=1e-12)
+        np.testing.assert_allclose(np.log(res.glr), glr, atol=1e-9)
+        got = sorted(round(a.loglik, 9) for a in res.assignments)
+        assert got == sorted(round(float(x), 9) for x in lls)
+        ps = [a.posterior for a in res.assignments]
+        assert ps == sorted(ps, reverse=True)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_priors_against_naive(seed):
     rng = np.random.default_rng(100 + seed)
@@ -226,22 +249,28 @@ def test_priors_against_naive(seed):
     _, _, _, marg, _ = _naive(prob, np.column_stack([w, np.full(n_s, 0.5)]))
     res = solve_joint(prob, prior=prior)
     np.testing.assert_allclose(res.posterior, marg, atol=1e-12)
-    res_dp = solve_joint(prob, prior=prior, max_assign=1)
-    np.testing.assert_allclose(res_dp.posterior, marg, atol=1e-12)
+    for how in ("subset", "frontier"):
+        res_dp = solve_joint(prob, prior=prior, max_assign=1, dp=how)
+        np.testing.assert_allclose(res_dp.posterior, marg, atol=1e-12)
 
 
 def test_closed_incident():
     rng = np.random.default_rng(7)
     prob = _random_problem(rng, 3, 4, n_multi=0, p_cand=1.0)
     prior = Prior.closed(3, 4)
-    _rows, _, _, marg, _ = _naive(prob, np.column_stack([np.ones((3, 4)), np.zeros(3)]))
+    _rows, _, _, marg, glr = _naive(prob, np.column_stack([np.ones((3, 4)), np.zeros(3)]))
     res = solve_joint(prob, prior=prior)
     assert res.prior == "closed"
     np.testing.assert_allclose(res.posterior, marg, atol=1e-12)
     assert np.all(res.posterior[:, -1] == 0)
+    np.testing.assert_allclose(np.log(res.glr), glr, atol=1e-9)
+    for how in ("subset", "frontier"):
+        dp = solve_joint(prob, prior=prior, max_assign=1, dp=how)
+        np.testing.assert_allclose(np.log(dp.glr), np.log(res.glr), atol=1e-9)
     assert all("*" not in a.pairs.values() for a in res.assignments)
-    np.testing.assert_allclose(solve_joint(prob, prior=prior, max_assign=1).posterior, marg,
-                               atol=1e-12)
+    for how in ("subset", "frontier"):
+        np.testing.assert_allclose(solve_joint(prob, prior=prior, max_assign=1, dp=how).posterior,
+                                   marg, atol=1e-12)
 
 
 def test_closed_incident_impossible():
@@ -293,8 +322,8 @@ def test_mcmc_agrees_with_exact():
     rng = np.random.default_rng(3)
     prob = _random_problem(rng, 6, 5, n_multi=1, p_cand=0.8)
     exact = solve_joint(prob)
-    settings = MCMCSettings(chains=4, iterations=20_000, burn_in=2_000)
-    res = solve_joint(prob, max_assign=3, mcmc=settings, seed=11)
+    settings = MCMCSettings(chains=4, iterations=10_000, burn_in=1_000)
+    res = solve_joint(prob, max_assign=3, mcmc=settings, seed=11, dp="none")
     assert res.method == "mcmc"
     comp = next(c for c in res.components if c.method == "mcmc")
     assert comp.diagnostics["converged"]
@@ -303,7 +332,7 @@ def test_mcmc_agrees_with_exact():
     assert res.assignments[0].pairs == exact.assignments[0].pairs
     assert res.assignments[0].loglik == pytest.approx(exact.assignments[0].loglik)
     # same seed, same answer
-    again = solve_joint(prob, max_assign=3, mcmc=settings, seed=11)
+    again = solve_joint(prob, max_assign=3, mcmc=settings, seed=11, dp="none")
     np.testing.assert_array_equal(again.posterior, res.posterior)
 
 
@@ -318,3 +347,49 @@ def test_rhat_and_ess():
     for t in range(1, 2000):
         ar[:, t] = 0.95 * ar[:, t - 1] + rng.normal(size=4)
     assert effective_sample_size(ar) < 1000
+
+
+def test_mcmc_on_additive_component_agrees_with_dp():
+    rng = np.random.default_rng(21)
+    prob = _random_problem(rng, 8, 8, n_multi=0, p_cand=0.5)
+    exact = solve_joint(prob, max_assign=1)
+    assert {c.method for c in exact.components} <= {"exact", "exact-dp"}
+    res = solve_joint(prob, max_assign=1, dp="none", seed=5,
+                      mcmc=MCMCSettings(chains=4, iterations=20_000, burn_in=2_000))
+    np.testing.assert_allclose(res.posterior, exact.posterior, atol=0.03)
+    assert any("MCMC" in n for n in res.notes)
+    assert res.to_dict()["components"]  # serialisable summary with diagnostics
+
+
+def test_open_prior_and_json():
+    rng = np.random.default_rng(9)
+    prob = _random_problem(rng, 4, 3, n_multi=0, p_cand=0.9)
+    prior = Prior.open(4, 3, 0.4)
+    w = np.column_stack([np.full((4, 3), 0.4 / 3), np.full(4, 0.6)])
+    _, _, _, marg, _ = _naive(prob, w)
+    res = solve_joint(prob, prior=prior)
+    np.testing.assert_allclose(res.posterior, marg, atol=1e-12)
+    assert res.prior == "open(p_listed=0.4)"
+    import json
+
+    text = json.dumps(res.to_dict(), allow_nan=False)
+    assert '"assignments"' in text and '"glr"' in text
+    with pytest.raises(ValueError, match="p_listed"):
+        Prior.open(4, 3, 1.0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_relabelling_changes_nothing(seed):
+    """Permuting the order of samples and missing persons permutes the answer, nothing more."""
+    rng = np.random.default_rng(300 + seed)
+    prob = _random_problem(rng, 6, 5, n_multi=1, p_cand=0.7)
+    ps, pm = rng.permutation(6), rng.permutation(5)
+    perm = JointProblem(tuple(prob.samples[i] for i in ps), tuple(prob.missing[j] for j in pm),
+                        tuple(prob.family[j] for j in pm), prob.log_lr[np.ix_(ps, pm)],
+                        prob.loglik0_family, prob.sample_loglik[ps], prob.family_loglik)
+    a, b = solve_joint(prob), solve_joint(perm)
+    np.testing.assert_allclose(b.posterior, a.posterior[np.ix_(ps, [*pm, 5])], atol=1e-12)
+    assert b.n_assignments == a.n_assignments
+    assert {tuple(sorted(x.pairs.items())) for x in a.assignments[:3]} == \
+        {tuple(sorted(x.pairs.items())) for x in b.assignments[:3]} or \
+        a.assignments[2].loglik == pytest.approx(a.assignments[3].loglik)

@@ -7,11 +7,14 @@ import math
 import numpy as np
 import pytest
 
+from dogtag.genetics.pedigree import Pedigree
+from dogtag.identify.case import DVICase, Family
 from dogtag.identify.joint import JointProblem
-from dogtag.identify.solve import dvi_solve
+from dogtag.identify.solve import dvi_solve, full_sibling_pairs
 from dogtag.identify.undisputed import condition_on, find_undisputed
 
-from dvi_helpers import full_sibling_pairs, problem_from_golden
+from dvi_helpers import full_sibling_pairs as json_sibling_pairs
+from dvi_helpers import load, problem_from_golden
 
 KEYS = ["Family", "Missing", "Sample", "LR", "GLR", "Conclusion", "Comment"]
 
@@ -40,7 +43,7 @@ def test_dvi_solve_matches_dvir(name):
         pytest.skip("family F2 has two missing persons with mutation: needs the pedigree engine")
     prob, case, res = problem_from_golden(name, brute_force=brute)
     out = dvi_solve(prob, res["exclusionMatrix"]["nIncompatible"],
-                    full_siblings=full_sibling_pairs(case))
+                    full_siblings=json_sibling_pairs(case))
     for kind, rows in (("AM", out.am), ("PM", out.pm)):
         gold = res["dviSolve"][kind]
         assert len(rows) == len(gold)
@@ -90,3 +93,34 @@ def test_condition_on_uses_the_family_likelihood():
     # log LR(V2 -> M2 | V1 -> M1) = -12 - (-11) - (-6)
     assert cond.log_lr[0, 0] == pytest.approx(5.0)
     assert {"M1": "V1", "M2": "V2"} in calls
+
+
+def test_full_sibling_pairs_from_a_case():
+    case, _ = load("symmetricSibs")
+    fams = []
+    for f in case["am"]:
+        rows = f["pedigree"]
+        ped = Pedigree.from_table([r["id"] for r in rows], [r["fid"] for r in rows],
+                                  [r["mid"] for r in rows], [r["sex"] for r in rows])
+        fams.append(Family(f["family"], ped, tuple(f["missing"]), {}))
+    pairs = full_sibling_pairs(DVICase([], [], fams))
+    assert pairs == json_sibling_pairs(case)
+    assert ("M1", "M2") in pairs and ("M3", "M4") in pairs
+
+
+def test_exclusions_recomputed_after_undisputed():
+    """A callback for exclusion counts given the fixed pairs is used from the second round on."""
+    prob, _, res = problem_from_golden("planecrash")
+    base = np.array(res["exclusionMatrix"]["nIncompatible"], dtype=float)
+    seen = []
+
+    def given(fixed):
+        seen.append(dict(fixed))
+        out = base.copy()
+        out[prob.samples.index("V1"), :] = 9  # pretend V1 is now inconsistent with everyone
+        return out
+
+    out = dvi_solve(prob, base, exclusions_given=given)
+    assert seen and seen[0] == {"V6": "M2", "V2": "M3", "V4": "M5"}
+    row = next(r for r in out.pm if r.sample == "V1")
+    assert (row.conclusion, row.comment) == ("Excluded", "9+ inconsistencies")

@@ -31,8 +31,9 @@ interpretation of low template DNA mixtures. *Forensic Sci. Int. Genet.* 6:762-7
   probability ``d^2`` (both copies drop out) and seen with ``1 - d^2``. This is
   the usual approximation ``D_hom = d^2`` (Gill et al. 2007; Balding, D. J. and
   Buckleton, J. (2009) Interpreting low template DNA profiles. *Forensic Sci.
-  Int. Genet.* 4:1-10, who discuss its limits); it is also how Familias 3 and
-  Bonaparte treat a per-allele drop-out probability.
+  Int. Genet.* 4:1-10, who discuss its limits). Whether Familias 3 and
+  Bonaparte use exactly this homozygote term has not been checked against their
+  documentation; a per-sample ``d`` here means the per-allele probability.
 * **Drop-in.** Observed alleles that the true genotype does not explain are
   drop-ins. No drop-in has probability ``1 - c``; ``k >= 1`` drop-in alleles
   ``x_1..x_k`` have probability ``prod_t c p_{x_t}`` (``c`` the drop-in rate, ``p``

@@ -26,7 +26,7 @@ from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
 from dogtag.identify.case import DVICase, Family
 from dogtag.identify.joint import JointProblem, JointResult, Prior, solve_joint
 from dogtag.identify.search import SearchResult, blind_search, sample_observation
-from dogtag.identify.solve import SolveResult, dvi_solve
+from dogtag.identify.solve import SolveResult, dvi_solve, full_sibling_pairs
 from dogtag.identify.undisputed import UndisputedMatch, find_undisputed
 
 __all__ = ["DVIResult", "FamilyLoglik", "run_dvi"]
@@ -79,26 +79,6 @@ class FamilyLoglik:
 
     def __call__(self, family: str, placed: Mapping[str, str]) -> float:
         return self.many(family, [placed])[0]
-
-
-def _full_siblings(case: DVICase) -> list[tuple[str, str]]:
-    """Pairs of missing persons that no genetic data can tell apart (for symmetric matches)."""
-    labels = case.missing_labels()
-    out = []
-    k = 0
-    for f in case.am:
-        idx = {m: labels[k + i] for i, m in enumerate(f.missing)}
-        k += len(f.missing)
-        ped = f.pedigree
-        for i, a in enumerate(f.missing):
-            for b in f.missing[i + 1:]:
-                ia, ib = ped.index(a), ped.index(b)
-                # exchangeable full siblings: same parents, same sex, no descendants
-                if (ped.father[ia] >= 0 and ped.father[ia] == ped.father[ib]
-                        and ped.mother[ia] == ped.mother[ib] and ped.sex[ia] == ped.sex[ib]
-                        and not ped.children(ia) and not ped.children(ib)):
-                    out.append((idx[a], idx[b]))
-    return out
 
 
 @dataclass
@@ -182,6 +162,30 @@ def _grid(values: NDArray[Any], cand: NDArray[np.bool_], *, integer: bool = Fals
     return rows
 
 
+def _exclusions_given(case: DVICase, search: SearchResult) -> Callable[[Mapping[str, str]], NDArray[np.float64]]:
+    """Exclusion counts with the samples of fixed pairings added to their families' data (as dvir)."""
+    labels = case.missing_labels()
+    where: dict[str, tuple[int, str]] = {}
+    k = 0
+    for fi, f in enumerate(case.am):
+        for m in f.missing:
+            where[labels[k]] = (fi, m)
+            k += 1
+    samples = {s.id: s for s in case.pm}
+
+    def counts(fixed: Mapping[str, str]) -> NDArray[np.float64]:
+        am = list(case.am)
+        for sid, label in fixed.items():
+            fi, mp = where[label]
+            f = am[fi]
+            am[fi] = Family(f.name, f.pedigree, f.missing, {**f.genotypes, mp: samples[sid].genotypes})
+        res = blind_search(DVICase(case.markers, case.pm, am, case.name), refine=0)
+        assert res.exclusions is not None and res.log_lr is not None
+        return np.where(np.isnan(res.log_lr), np.nan, res.exclusions.astype(np.float64))
+
+    return counts
+
+
 def run_dvi(
     case: DVICase,
     *,
@@ -222,6 +226,7 @@ def run_dvi(
     found, _reduced = find_undisputed(problem, threshold=threshold)
     assert search.exclusions is not None
     exclusions = np.where(np.isnan(search.log_lr), np.nan, search.exclusions)
-    solved = dvi_solve(problem, exclusions, threshold=threshold, full_siblings=_full_siblings(case),
+    solved = dvi_solve(problem, exclusions, threshold=threshold, full_siblings=full_sibling_pairs(case),
+                       exclusions_given=_exclusions_given(case, search),
                        max_assign=max_assign)
     return DVIResult(case, search, result, found, solved, settings)

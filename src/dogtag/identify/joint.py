@@ -20,15 +20,23 @@ sum_s loglik_s`` (not a product of pairwise LRs). Single-missing families never
 need the pedigree engine again.
 
 Priors are products of per-sample weights ``w[s, a(s)]`` over the consistent
-assignments (dvir's default is the flat prior: all weights 1). A *closed*
-incident sets ``w[s, "*"] = 0`` (every sample is one of the missing persons); an
-*open* incident keeps it; per-pair priors (from non-DNA evidence) are any other
-weights. Because neither the likelihood nor such a prior couples samples that
+assignments. dvir's default, and ours, is the flat prior (all weights 1: every
+consistent assignment equally likely a priori); dvir has no open/closed option.
+Following the ISFG DVI recommendations (Prinz, M. et al. (2007) *Forensic Sci.
+Int. Genet.* 1:3-12), a *closed* incident is one with a complete list of the
+people involved (a passenger list): every sample is one of the missing persons,
+``w[s, "*"] = 0``. An *open* incident may hold remains of people not on the list:
+the flat prior, or :meth:`Prior.open` with the prior probability that a sample is
+on the list. Per-pair priors (from non-DNA evidence: sex, age, place of loss) are
+any other weights. Because neither the likelihood nor such a prior couples samples that
 share no candidate, the problem splits into independent connected components of
 the bipartite graph of non-excluded pairs (the missing persons of one family are
 joined to each other). Each component is enumerated exactly (up to
-``max_assign`` assignments) or, when too big, sampled by Metropolis MCMC
-(:mod:`dogtag.identify.mcmc`). Posterior pairing probabilities are per-component
+``max_assign`` assignments); a bigger one whose families each have one missing
+person there is solved exactly by dynamic programming
+(:mod:`dogtag.identify.frontier` for sparse components,
+:mod:`dogtag.identify.matching` for dense ones with up to 20 missing persons);
+only what remains is sampled by Metropolis MCMC (:mod:`dogtag.identify.mcmc`). Posterior pairing probabilities are per-component
 marginals; the top assignments of the whole case are the k best of the product,
 found by a heap merge.
 """
@@ -44,6 +52,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
+from dogtag.identify.components import (
+    Component,
+    enumerate_component,
+    exact_component,
+    split_components,
+)
+from dogtag.identify.mcmc import MCMCSettings, sample_component
 
 #: Joint log-likelihood of one family with some samples placed on its missing
 #: persons: ``family_loglik(family, {missing: sample, ...})`` (natural log; the
@@ -205,6 +220,20 @@ class Prior:
         return cls(w, "closed")
 
     @classmethod
+    def open(cls, n_samples: int, n_missing: int, p_listed: float) -> Prior:
+        """Open incident: each sample is one of the listed missing with probability ``p_listed``.
+
+        Before the one-sample-per-missing constraint, a sample is on the list with
+        probability ``p_listed`` and then equally likely any listed person; the prior
+        over consistent assignments is this product, renormalised.
+        """
+        if not 0.0 < p_listed < 1.0:
+            raise ValueError(f"`p_listed` must be in (0, 1), got {p_listed!r}")
+        w = np.full((n_samples, n_missing + 1), p_listed / max(n_missing, 1))
+        w[:, -1] = 1.0 - p_listed
+        return cls(w, f"open(p_listed={p_listed})")
+
+    @classmethod
     def pairs(cls, weights: NDArray[np.float64], star: float | NDArray[np.float64] = 1.0,
               *, name: str = "per-pair") -> Prior:
         """Per-pair prior weights, shape (S, M), and the weight of ``"*"`` per sample."""
@@ -225,27 +254,6 @@ class Prior:
             return np.log(w)
 
 
-@dataclass
-class Component:
-    """One independent part of the problem and its solution.
-
-    ``rows`` are the best assignments of the component (local missing index per
-    local sample, -1 = ``"*"``), best first, with their log LR (``loglr``, sum of
-    family terms) and log posterior within the component (``logpost``).
-    """
-
-    samples: NDArray[np.int64]
-    missing: NDArray[np.int64]
-    method: str
-    n_assignments: int | None
-    rows: NDArray[np.int64]
-    loglr: NDArray[np.float64]
-    logpost: NDArray[np.float64]
-    marginals: NDArray[np.float64]  # (n local samples, n local missing + 1)
-    glr: NDArray[np.float64]  # (n local samples, n local missing), log GLR, nan = undefined
-    diagnostics: dict[str, object] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class Assignment:
     """One assignment of the whole case."""
@@ -260,8 +268,13 @@ class Assignment:
         return math.exp(self.log_lr) if self.log_lr < 709.0 else math.inf
 
     def to_dict(self) -> dict[str, object]:
-        return {"assignment": self.pairs, "loglik": self.loglik, "lr": self.lr,
-                "log10_lr": self.log_lr / math.log(10), "posterior": self.posterior}
+        """JSON-ready; non-finite numbers (LR beyond float range, log 0) become None."""
+        return {"assignment": self.pairs, "loglik": _num(self.loglik), "lr": _num(self.lr),
+                "log10_lr": _num(self.log_lr / math.log(10)), "posterior": self.posterior}
+
+
+def _num(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 @dataclass
@@ -308,6 +321,8 @@ class JointResult:
             "fixed": self.fixed,
             "posterior": {"samples": list(self.samples), "columns": list(self.columns),
                           "p": self.posterior.tolist()},
+            "glr": {"samples": list(self.samples), "missing": list(self.missing),
+                    "glr": [[_num(float(x)) for x in row] for row in self.glr]},
             "assignments": [a.to_dict() for a in self.assignments],
             "components": [
                 {"samples": [self.samples[i] for i in c.samples],
@@ -318,170 +333,6 @@ class JointResult:
             ],
             "notes": self.notes,
         }
-
-
-# ---------------------------------------------------------------------------
-# components
-
-
-def _components(problem: JointProblem, allowed: NDArray[np.bool_]) -> list[tuple[list[int], list[int]]]:
-    """Connected components (samples, missing) of the graph of allowed pairs.
-
-    Missing persons of one family are joined; samples with no allowed pair are
-    singleton components. Missing persons without allowed pairs are left out.
-    """
-    n_s, n_m = allowed.shape
-    parent = list(range(n_s + n_m))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
-
-    for s, m in zip(*np.nonzero(allowed), strict=True):
-        union(int(s), n_s + int(m))
-    active_m = np.nonzero(allowed.any(axis=0))[0]
-    first: dict[str, int] = {}
-    for m in active_m:
-        f = problem.family[m]
-        if f in first:
-            union(n_s + int(m), n_s + first[f])
-        else:
-            first[f] = int(m)
-    groups: dict[int, tuple[list[int], list[int]]] = {}
-    for s in range(n_s):
-        groups.setdefault(find(s), ([], []))[0].append(s)
-    for m in active_m:
-        r = find(n_s + int(m))
-        if r in groups:
-            groups[r][1].append(int(m))
-    return list(groups.values())
-
-
-def _enumerate(options: list[NDArray[np.int64]], n_missing: int, cap: int) -> NDArray[np.int64] | None:
-    """All assignments: row k, column s = option of local sample s (-1 = "*").
-
-    ``options[s]`` lists the allowed local missing indices (and -1 if "*" is
-    allowed). Returns None if there would be more than ``cap`` rows (the count
-    never shrinks from one sample to the next while "*" is allowed, so the check
-    is exact then; with "*" forbidden it is conservative).
-    """
-    rows = np.zeros((1, 0), dtype=np.int64)
-    used = np.zeros((1, n_missing), dtype=bool)
-    for opts in options:
-        new_rows, new_used = [], []
-        total = 0
-        for o in opts:
-            keep = np.ones(rows.shape[0], dtype=bool) if o < 0 else ~used[:, o]
-            r = rows[keep]
-            u = used[keep]
-            if o >= 0:
-                u = u.copy()
-                u[:, o] = True
-            new_rows.append(np.column_stack([r, np.full(r.shape[0], o, dtype=np.int64)]))
-            new_used.append(u)
-            total += r.shape[0]
-        if total > cap:
-            return None
-        rows = np.concatenate(new_rows) if new_rows else np.zeros((0, rows.shape[1] + 1), np.int64)
-        used = np.concatenate(new_used) if new_used else np.zeros((0, n_missing), bool)
-    return rows
-
-
-def _score_rows(problem: JointProblem, samples: Sequence[int], missing: Sequence[int],
-                rows: NDArray[np.int64]) -> NDArray[np.float64]:
-    """log LR of each assignment row of a component (sum of family terms)."""
-    ns, nm = len(samples), len(missing)
-    llr = np.zeros((ns, nm + 1))
-    llr[:, :nm] = problem.log_lr[np.ix_(samples, missing)]
-    cols = np.where(rows < 0, nm, rows)
-    with np.errstate(invalid="ignore"):
-        total = llr[np.arange(ns)[None, :], cols].sum(axis=1) if ns else np.zeros(rows.shape[0])
-    # families with several missing persons in this component: joint terms
-    by_fam: dict[str, list[int]] = {}
-    for j, m in enumerate(missing):
-        by_fam.setdefault(problem.family[m], []).append(j)
-    multi = {f: js for f, js in by_fam.items() if len(js) >= 2}
-    if not multi or rows.shape[0] == 0:
-        return total
-    inv = np.full((rows.shape[0], nm), -1, dtype=np.int64)
-    r_idx, s_idx = np.nonzero(rows >= 0)
-    inv[r_idx, rows[r_idx, s_idx]] = s_idx
-    for fam, js in multi.items():
-        sub = inv[:, js]
-        n_placed = (sub >= 0).sum(axis=1)
-        sel = np.nonzero(n_placed >= 2)[0]
-        if sel.size == 0:
-            continue
-        combos, back = np.unique(sub[sel], axis=0, return_inverse=True)
-        problem.prefetch(fam, [[(missing[js[t]], samples[int(c[t])]) for t in range(len(js)) if c[t] >= 0]
-                               for c in combos])
-        terms = np.empty(combos.shape[0])
-        pair_sums = np.empty(combos.shape[0])
-        for k, combo in enumerate(combos):
-            placed = [(missing[js[t]], samples[int(combo[t])]) for t in range(len(js)) if combo[t] >= 0]
-            terms[k] = problem.family_term(fam, placed)
-            pair_sums[k] = sum(problem.log_lr[s, m] for m, s in placed)
-        total[sel] += terms[back.ravel()] - pair_sums[back.ravel()]
-    return total
-
-
-def _logsumexp(x: NDArray[np.float64]) -> float:
-    if x.size == 0:
-        return -math.inf
-    mx = float(np.max(x))
-    if mx == -math.inf:
-        return -math.inf
-    return mx + math.log(float(np.exp(x - mx).sum()))
-
-
-def _group_max(values: NDArray[np.float64], groups: NDArray[np.int64], n: int) -> NDArray[np.float64]:
-    out = np.full(n, -np.inf)
-    np.maximum.at(out, groups, values)
-    return out
-
-
-def _exact_component(problem: JointProblem, samples: list[int], missing: list[int],
-                     rows: NDArray[np.int64], logprior: NDArray[np.float64], top: int) -> Component:
-    ns, nm = len(samples), len(missing)
-    loglr = _score_rows(problem, samples, missing, rows)
-    cols = np.where(rows < 0, nm, rows)
-    lp = logprior[np.arange(ns)[None, :], cols].sum(axis=1) if ns else np.zeros(rows.shape[0])
-    logw = loglr + lp
-    logz = _logsumexp(logw)
-    if logz == -math.inf:
-        names = ", ".join(problem.samples[s] for s in samples)
-        raise InconsistentCaseError(
-            f"no assignment of samples {names} has positive probability under the prior and data"
-        )
-    logpost = logw - logz
-    post = np.exp(logpost)
-    marg = np.zeros((ns, nm + 1))
-    for s in range(ns):
-        marg[s] = np.bincount(cols[:, s], weights=post, minlength=nm + 1)
-    # generalised LR (dvir's GLR): max loglik with s = m over max loglik with s != m
-    glr = np.full((ns, nm), np.nan)
-    for s in range(ns):
-        gmax = _group_max(loglr, cols[:, s], nm + 1)
-        present = np.bincount(cols[:, s], minlength=nm + 1) > 0
-        if present.sum() < 2:
-            continue
-        order = np.argsort(-gmax)
-        best, second = order[0], order[1]
-        for j in range(nm):
-            if not present[j]:
-                continue
-            den = gmax[second] if j == best else gmax[best]
-            glr[s, j] = gmax[j] - den
-    order = np.lexsort((np.arange(rows.shape[0]), -logw))[: max(top, 1)]
-    return Component(np.array(samples, dtype=np.int64), np.array(missing, dtype=np.int64), "exact",
-                     int(rows.shape[0]), rows[order], loglr[order], logpost[order], marg, glr)
 
 
 # ---------------------------------------------------------------------------
@@ -533,8 +384,9 @@ def solve_joint(
     max_assign: int = 100_000,
     top: int = 200,
     fixed: Mapping[str, str] | None = None,
-    mcmc: object | None = None,
+    mcmc: MCMCSettings | None = None,
     seed: int = 1,
+    dp: str = "auto",
 ) -> JointResult:
     """Joint identification of a case.
 
@@ -549,20 +401,32 @@ def solve_joint(
         identifications; the result is conditional on them.
     mcmc : :class:`dogtag.identify.mcmc.MCMCSettings` (default settings if None).
     seed : seed of the MCMC sampler (recorded in the result).
+    dp : exact dynamic programming for components too big to enumerate: "auto"
+        (frontier DP when the frontier is small, else subset DP when it fits, else
+        frontier DP up to a frontier of 14),
+        "frontier" or "subset" (only that one), "none" (sample them by MCMC).
 
     Returns
     -------
     :class:`JointResult`.
     """
+    from dogtag.identify.frontier import (
+        MAX_FRONTIER,
+        SMALL_FRONTIER,
+        frontier_component,
+        frontier_cost_ok,
+        frontier_plan,
+    )
     from dogtag.identify.matching import dp_component, dp_feasible
-    from dogtag.identify.mcmc import MCMCSettings, sample_component
 
+    if dp not in ("auto", "frontier", "subset", "none"):
+        raise ValueError(f"`dp` must be auto, frontier, subset or none, got {dp!r}")
     if max_assign < 1:
         raise ValueError(f"`max_assign` must be >= 1, got {max_assign}")
     if top < 1:
         raise ValueError(f"`top` must be >= 1, got {top}")
     prior = prior or Prior.flat()
-    settings = mcmc if isinstance(mcmc, MCMCSettings) else MCMCSettings()
+    settings = mcmc or MCMCSettings()
     n_s, n_m = problem.log_lr.shape
     logprior = prior.log_weights(n_s, n_m)
     allowed = np.isfinite(problem.log_lr) & np.isfinite(logprior[:, :n_m])
@@ -589,7 +453,7 @@ def solve_joint(
 
     comps: list[Component] = []
     notes: list[str] = []
-    for samples, missing in _components(problem, allowed):
+    for samples, missing in split_components(problem, allowed):
         local = {m: j for j, m in enumerate(missing)}
         options = []
         for s in samples:
@@ -601,11 +465,27 @@ def solve_joint(
         order = sorted(range(len(samples)), key=lambda k: len(options[k]))
         samples = [samples[k] for k in order]
         options = [options[k] for k in order]
-        rows = _enumerate(options, len(missing), max_assign)
+        rows = enumerate_component(options, len(missing), max_assign)
         lp = logprior[np.ix_(samples, [*missing, n_m])]
+        additive = len({problem.family[m] for m in missing}) == len(missing)
+        plain = [[int(o) for o in op if o >= 0] for op in options]
+        width = -1
+        if rows is None and additive and dp != "none":
+            width = frontier_plan(plain)[2] if frontier_cost_ok(plain) else MAX_FRONTIER + 1
+        subset_ok = dp in ("auto", "subset") and dp_feasible(problem, missing, len(samples))
+        use_frontier = additive and (dp == "frontier" or (
+            dp == "auto" and (width <= SMALL_FRONTIER or (not subset_ok and width <= MAX_FRONTIER))))
         if rows is not None:
-            comps.append(_exact_component(problem, samples, missing, rows, lp, top))
-        elif dp_feasible(problem, missing, len(samples)):
+            comps.append(exact_component(problem, samples, missing, rows, lp, top))
+        elif use_frontier:
+            comps.append(frontier_component(problem, samples, missing, options, lp, top=top))
+            notes.append(
+                f"component with {len(samples)} samples and {len(missing)} missing persons has "
+                f"{comps[-1].n_assignments} assignments (more than max_assign = {max_assign}): "
+                "solved exactly by dynamic programming over a frontier of "
+                f"{comps[-1].diagnostics['frontier']} missing persons, not enumerated"
+            )
+        elif subset_ok:
             comps.append(dp_component(problem, samples, missing, options, lp, top=top))
             notes.append(
                 f"component with {len(samples)} samples and {len(missing)} missing persons has "

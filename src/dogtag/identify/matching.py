@@ -29,7 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from dogtag.identify.joint import Component, JointProblem
+    from dogtag.identify.components import Component
+    from dogtag.identify.joint import JointProblem
 
 #: largest number of missing persons in a component solved by subset DP
 MAX_DP_MISSING = 20
@@ -79,7 +80,7 @@ def dp_component(problem: JointProblem, samples: list[int], missing: list[int],
                  options: list[NDArray[np.int64]], logprior: NDArray[np.float64],
                  *, top: int) -> Component:
     """Exact solution of an additive component by subset DP (method "exact-dp")."""
-    from dogtag.identify.joint import Component
+    from dogtag.identify.components import Component
 
     ns, k = len(samples), len(missing)
     size = 1 << k
@@ -131,12 +132,13 @@ def dp_component(problem: JointProblem, samples: list[int], missing: list[int],
             bit = 1 << j
             idx = masks[(masks & bit) == 0]
             g[j] = float(np.max(fmax[s][idx] + ll[s, j] + bmax[s + 1][idx | bit]))
-        present = [j for j in [*opts[s], k] if j != k or star_ok[s]]
+        # values sample s takes in some consistent assignment (all pair terms are finite)
+        present = [j for j in [*opts[s], k] if g[j] > -math.inf]
         if len(present) < 2:
             continue
-        for j in opts[s]:
-            others = [g[o] for o in present if o != j]
-            glr[s, j] = g[j] - max(others)
+        for j in present:
+            if j < k:
+                glr[s, j] = g[j] - max(g[o] for o in present if o != j)
 
     # top assignments: best-first search with the exact max-product heuristic
     _, hmax = _tables(w, wstar, opts, k, use_max=True)

@@ -13,8 +13,16 @@ reverse is ``t``'s proposal, so the acceptance carries the Hastings factor
 Metropolis-Hastings acceptance leaves the posterior invariant (Metropolis, N. et al. (1953) *J. Chem. Phys.* 21:1087;
 Gelman, A. et al. (2013) *Bayesian Data Analysis*, 3rd ed., ch. 11).
 
+Starts: in a component whose families each have one missing person there, the
+first chain starts from the most probable assignment, found exactly by the
+Hungarian algorithm (a maximum-weight bipartite matching; Kuhn, H. W. (1955)
+*Naval Res. Logist. Q.* 2:83-97), which is therefore always among the reported
+assignments; the other chains start from random valid assignments (a maximum
+bipartite matching for samples that may not be ``"*"``, random free candidates
+for the others).
+
 Diagnostics (Gelman et al. 2013, ch. 11.4-11.5): several chains from
-over-dispersed starts (all ``"*"``, and random greedy assignments); the
+over-dispersed starts; the
 potential scale reduction factor R-hat of the log-likelihood and of every
 pairing indicator that varies, and the effective sample size of the
 log-likelihood (autocorrelations summed over Geyer's initial positive
@@ -38,16 +46,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from dogtag.identify.joint import Component, JointProblem
+    from dogtag.identify.components import Component
+    from dogtag.identify.joint import JointProblem
 
 
 @dataclass(frozen=True)
 class MCMCSettings:
-    """Sampler settings: chains, iterations per chain (after ``burn_in``), thinning."""
+    """Sampler settings.
+
+    ``iterations`` states are recorded per chain after ``burn_in`` discarded ones;
+    between two recorded states the sampler makes ``thin * max(1, n_samples // 20)``
+    Metropolis steps (about ``thin / 20`` of a sweep over the component's samples).
+    """
 
     chains: int = 4
-    iterations: int = 20_000
-    burn_in: int = 5_000
+    iterations: int = 4_000
+    burn_in: int = 1_000
     thin: int = 1
     rhat_ok: float = 1.05
 
@@ -125,6 +139,24 @@ class _State:
                 total += self.family_term(f, owner)
         return total
 
+    def families_of(self, *values: int) -> list[str]:
+        """Families with several missing persons touched by these missing indices."""
+        return sorted({self.fam_of[j] for j in values if j >= 0 and j in self.multi})
+
+    def family_terms(self, fams: list[str], owner: list[int]) -> float:
+        return sum(self.family_term(f, owner) for f in fams)
+
+    def pair_delta(self, s: int, old: int, new: int) -> tuple[float, float]:
+        """Changes of (pairwise log LR, log prior) when sample s goes from old to new."""
+        dp = float(self.logprior[s, self.nm if new < 0 else new]
+                   - self.logprior[s, self.nm if old < 0 else old])
+        d = 0.0
+        if new >= 0 and new not in self.multi:
+            d += float(self.llr[s, new])
+        if old >= 0 and old not in self.multi:
+            d -= float(self.llr[s, old])
+        return d, dp
+
     def logprior_of(self, a: list[int]) -> float:
         return float(sum(self.logprior[s, self.nm if j < 0 else j] for s, j in enumerate(a)))
 
@@ -141,27 +173,33 @@ def sample_component(
     seed: int,
 ) -> Component:
     """Metropolis sampling of one component; returns a ``Component`` with method "mcmc"."""
-    from dogtag.identify.joint import Component
+    from dogtag.identify.components import Component
 
     rng = np.random.default_rng(seed)
     st = _State(problem, samples, missing, logprior)
     ns, nm = len(samples), len(missing)
     opt_sets = [set(int(o) for o in opts) for opts in options]
     opt_lists = [list(int(o) for o in opts) for opts in options]
-    n_keep = settings.iterations // settings.thin
+    n_keep = settings.iterations
     ll_trace = np.empty((settings.chains, n_keep))
     counts = np.zeros((settings.chains, ns, nm + 1))
     ind_traces: dict[tuple[int, int], NDArray[np.float64]] = {}
     visited: dict[tuple[int, ...], tuple[float, int]] = {}
     acc_total = 0
 
+    steps = settings.thin * max(1, ns // 20)  # Metropolis steps between recorded states
+    map_start = _map_assignment(st, opt_lists) if len(st.multi) == 0 else None
     for c in range(settings.chains):
-        a, owner = _start(opt_lists, nm, rng, greedy=c > 0)
+        if c == 0 and map_start is not None:
+            a, owner = map_start
+            a, owner = list(a), list(owner)
+        else:
+            a, owner = _start(opt_lists, nm, rng, greedy=c > 0)
         cur_lr = st.loglr(a, owner)
-        cur_w = cur_lr + st.logprior_of(a)
         chain_cols = np.empty((n_keep, ns), dtype=np.int64)
         kept = 0
-        for it in range(settings.burn_in + settings.iterations):
+        n_acc = 0
+        for it in range((settings.burn_in + n_keep) * steps):
             s = int(rng.integers(ns))
             opts = opt_lists[s]
             if len(opts) > 1:
@@ -171,31 +209,36 @@ def sample_component(
                     new = opts[-1]
                 t = owner[new] if new >= 0 else -1
                 if t < 0 or old in opt_sets[t]:
-                    a2, owner2 = a.copy(), owner.copy()
-                    a2[s] = new
-                    if old >= 0:
-                        owner2[old] = -1
-                    if new >= 0:
-                        owner2[new] = s
+                    fams = st.families_of(old, new)
+                    before = st.family_terms(fams, owner)
+                    dlr, dlp = st.pair_delta(s, old, new)
                     if t >= 0:
-                        a2[t] = old
-                        if old >= 0:
-                            owner2[old] = t
-                    new_lr = st.loglr(a2, owner2)
-                    new_w = new_lr + st.logprior_of(a2)
-                    log_acc = new_w - cur_w
+                        d2, p2 = st.pair_delta(t, new, old)
+                        dlr += d2
+                        dlp += p2
+                    _apply(a, owner, s, t, old, new)
+                    dlr += st.family_terms(fams, owner) - before
+                    log_acc = dlr + dlp
                     if t >= 0 and old < 0:
                         # s leaves "*" and t goes to "*": the reverse move is t's, not s's
                         log_acc += math.log((len(opts) - 1) / (len(opt_lists[t]) - 1))
                     if log_acc >= 0 or rng.random() < math.exp(log_acc):
-                        a, owner, cur_lr, cur_w = a2, owner2, new_lr, new_w
+                        cur_lr += dlr
                         acc_total += 1
-            if it >= settings.burn_in and (it - settings.burn_in) % settings.thin == 0:
+                        n_acc += 1
+                        if n_acc % 1000 == 0:  # refresh: no drift from accumulated deltas
+                            cur_lr = st.loglr(a, owner)
+                    else:
+                        _apply(a, owner, s, t, new, old)  # undo
+            if (it + 1) % steps == 0 and (it + 1) // steps > settings.burn_in:
                 ll_trace[c, kept] = cur_lr
                 chain_cols[kept] = [nm if j < 0 else j for j in a]
                 key = tuple(a)
                 prev = visited.get(key)
-                visited[key] = (cur_lr, (prev[1] if prev else 0) + 1)
+                if prev is None:
+                    visited[key] = (st.loglr(a, owner), 1)  # exact value, no accumulated error
+                else:
+                    visited[key] = (prev[0], prev[1] + 1)
                 kept += 1
         for s in range(ns):
             counts[c, s] = np.bincount(chain_cols[:, s], minlength=nm + 1)
@@ -245,6 +288,8 @@ def sample_component(
         "iterations": settings.iterations,
         "burn_in": settings.burn_in,
         "thin": settings.thin,
+        "steps_per_record": steps,
+        "map_start": map_start is not None,
         "acceptance_rate": acc_total / (settings.chains * (settings.burn_in + settings.iterations)),
         "max_rhat": None if math.isnan(max_rhat) else round(max_rhat, 4),
         "ess_loglik": round(ess, 1),
@@ -258,28 +303,91 @@ def sample_component(
 
 def _start(opts: list[list[int]], nm: int, rng: np.random.Generator,
            *, greedy: bool) -> tuple[list[int], list[int]]:
-    """A valid starting assignment: all "*" where allowed, else (or if greedy) random picks."""
+    """A valid starting assignment.
+
+    Samples that may not be ``"*"`` (closed incident, fixed pairs) get a maximum
+    bipartite matching (Hopcroft-Karp, on randomly permuted labels when
+    ``greedy``); the others start at ``"*"``, or, when ``greedy``, take a random
+    free candidate with probability 1/2 (over-dispersed starts for R-hat).
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    from dogtag.errors import InconsistentCaseError
+
     ns = len(opts)
     a = [-1] * ns
     owner = [-1] * nm
-    order = rng.permutation(ns) if greedy else np.arange(ns)
-    for s in order:
-        s = int(s)
-        choices = [j for j in opts[s] if j < 0 or owner[j] < 0]
-        star = -1 in opts[s]
-        if not greedy and star:
-            continue
-        pick = [j for j in choices if j >= 0]
-        if greedy and pick and rng.random() < 0.5:
-            j = pick[int(rng.integers(len(pick)))]
-        elif star:
-            j = -1
-        elif pick:
-            j = pick[int(rng.integers(len(pick)))]
-        else:
-            raise ValueError("could not find a valid starting assignment (closed incident with "
-                             "more samples than available missing persons?)")
-        a[s] = j
-        if j >= 0:
+    need = [s for s in range(ns) if -1 not in opts[s]]
+    if need:
+        perm = rng.permutation(nm) if greedy else np.arange(nm)
+        inv = np.argsort(perm)
+        rows, cols = [], []
+        for r, s in enumerate(need):
+            for j in opts[s]:
+                rows.append(r)
+                cols.append(int(perm[j]))
+        graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(need), max(nm, 1)))
+        match = maximum_bipartite_matching(graph, perm_type="column")
+        if np.any(match < 0):
+            raise InconsistentCaseError(
+                "no assignment gives every sample that must be identified (closed incident or "
+                "fixed pairs) its own missing person"
+            )
+        for r, s in enumerate(need):
+            j = int(inv[match[r]])
+            a[s] = j
+            owner[j] = s
+    if greedy:
+        for s in rng.permutation(ns):
+            s = int(s)
+            if s in need:
+                continue
+            pick = [j for j in opts[s] if j >= 0 and owner[j] < 0]
+            if pick and rng.random() < 0.5:
+                j = pick[int(rng.integers(len(pick)))]
+                a[s] = j
+                owner[j] = s
+    return a, owner
+
+
+def _apply(a: list[int], owner: list[int], s: int, t: int, old: int, new: int) -> None:
+    """Move s from old to new; t (the holder of new, or -1) takes old."""
+    a[s] = new
+    if old >= 0:
+        owner[old] = -1
+    if new >= 0:
+        owner[new] = s
+    if t >= 0:
+        a[t] = old
+        if old >= 0:
+            owner[old] = t
+
+
+def _map_assignment(st: _State, opts: list[list[int]]) -> tuple[list[int], list[int]] | None:
+    """Most probable assignment of an additive component (Hungarian algorithm).
+
+    Columns: the missing persons, then one private "*" column per sample; the
+    weight of a pair is its log LR plus log prior. None if no valid assignment.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    ns, nm = len(opts), st.nm
+    big = 1e15
+    cost = np.full((ns, nm + ns), big)
+    for s, op in enumerate(opts):
+        for j in op:
+            if j >= 0:
+                cost[s, j] = -(float(st.llr[s, j]) + float(st.logprior[s, j]))
+            else:
+                cost[s, nm + s] = -float(st.logprior[s, nm])
+    rows, cols = linear_sum_assignment(cost)
+    if np.any(cost[rows, cols] >= big):
+        return None
+    a = [-1] * ns
+    owner = [-1] * nm
+    for s, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        if j < nm:
+            a[s] = j
             owner[j] = s
     return a, owner

@@ -29,20 +29,21 @@ The pipeline of dvir 3.4.1 (Vigeland and Egeland 2021; dvir's ``dviSolve``):
 Steps 1, 2, 3 and 5 use the pairwise table only and reproduce dvir's
 conclusions on its data sets. Step 4 follows dvir's published outputs; its
 texts for symmetric cases were reconstructed from them (dvir's source of that
-step was not consulted), and after undisputed matches in a family with several
-missing persons the exclusion counts are not recomputed (dvir recomputes them
-with the matched sample's profile as family data).
+step was not consulted). After undisputed matches in a family with several
+missing persons dvir recomputes the exclusion counts with the matched samples'
+profiles as family data; pass ``exclusions_given`` to do the same.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from dogtag.identify.case import DVICase
 from dogtag.identify.joint import JointProblem, solve_joint
 from dogtag.identify.undisputed import UndisputedMatch, condition_on, find_undisputed
 
@@ -80,6 +81,29 @@ class SolveResult:
                 "undisputed": [u.to_dict() for u in self.undisputed]}
 
 
+def full_sibling_pairs(case: DVICase) -> list[tuple[str, str]]:
+    """Pairs of missing persons (by label, as :meth:`DVICase.missing_labels`) who are full siblings.
+
+    Full siblings of one sex who share both parents and have no descendants in the
+    reference pedigree are exchangeable: no data on the family can tell them apart,
+    which is what a *Symmetric match* reports.
+    """
+    labels = iter(case.missing_labels())
+    out = []
+    for fam in case.am:
+        ped = fam.pedigree
+        lab = {m: next(labels) for m in fam.missing}
+        ms = list(fam.missing)
+        for k, a in enumerate(ms):
+            for b in ms[k + 1:]:
+                ia, ib = ped.index(a), ped.index(b)
+                if ped.father[ia] >= 0 and ped.father[ia] == ped.father[ib] \
+                        and ped.mother[ia] == ped.mother[ib] and ped.sex[ia] == ped.sex[ib] \
+                        and not ped.children(ia) and not ped.children(ib):
+                    out.append((lab[a], lab[b]))
+    return out
+
+
 def _fmt(x: float) -> str:
     """R's ``sprintf('%.2g')``."""
     return f"{x:.2g}"
@@ -94,6 +118,7 @@ def dvi_solve(
     max_incomp: int = 2,
     full_siblings: Iterable[tuple[str, str]] = (),
     max_assign: int = 100_000,
+    exclusions_given: Callable[[Mapping[str, str]], NDArray[np.float64]] | None = None,
 ) -> SolveResult:
     """Conclusions per missing person and per sample (dvir's ``dviSolve``).
 
@@ -107,8 +132,12 @@ def dvi_solve(
     threshold2 : LR threshold for "Probable", default ``max(1, threshold / 10)``.
     max_incomp : pairings with more incompatible markers are excluded.
     full_siblings : pairs of missing-person labels who are full siblings (used to
-        report symmetric matches).
+        report symmetric matches; :func:`full_sibling_pairs` finds them in a case).
     max_assign : passed to the joint analysis of complex families.
+    exclusions_given : optional; exclusion counts, shape (S, M), recomputed with the
+        samples of the fixed (undisputed) pairings ``{sample: missing}`` placed in
+        their families, as dvir does. Without it the counts of ``exclusions`` are
+        kept (exact for families with one missing person).
     """
     thr2 = max(1.0, threshold / 10) if threshold2 is None else threshold2
     samples, missing = problem.samples, problem.missing
@@ -135,6 +164,8 @@ def dvi_solve(
         return float(np.exp(current.log_lr[k_s, k_m]))
 
     while True:
+        if fixed and exclusions_given is not None:
+            excl = np.asarray(exclusions_given(dict(fixed)), dtype=np.float64).reshape(n_s, n_m)
         # 1. exclusions: rows and columns judged on the same table, then removed
         gone_s, gone_m = [], []
         for i in rem_s:
@@ -357,18 +388,18 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
 
 def _full_table(sub: JointProblem, res: object, max_assign: int) -> tuple[np.ndarray, np.ndarray]:
     """All assignments of a family sub-problem with their log-likelihoods (for set GLRs)."""
-    from dogtag.identify.joint import _enumerate, _score_rows
+    from dogtag.identify.components import enumerate_component, score_rows
 
     n_s, n_m = sub.log_lr.shape
     options = []
     for s in range(n_s):
         opts = [j for j in range(n_m) if np.isfinite(sub.log_lr[s, j])] + [-1]
         options.append(np.array(opts, dtype=np.int64))
-    rows = _enumerate(options, n_m, max_assign)
+    rows = enumerate_component(options, n_m, max_assign)
     if rows is None:
         raise ValueError(f"family {sub.family[0]!r}: too many assignments for the symmetric-match "
                          f"analysis (more than {max_assign})")
-    return rows, _score_rows(sub, list(range(n_s)), list(range(n_m)), rows)
+    return rows, score_rows(sub, list(range(n_s)), list(range(n_m)), rows)
 
 
 def _symmetric(table: tuple[np.ndarray, np.ndarray], a: int, b: int,

@@ -1,0 +1,206 @@
+"""Exact enumeration of a component of the joint identification problem.
+
+A *component* is a set of samples and missing persons joined by non-excluded
+candidate pairs (the missing persons of one family joined to each other); no
+assignment couples two components, so each is solved on its own
+(:func:`dogtag.identify.joint.solve_joint` combines them). This module splits
+the problem, enumerates a component's assignments (vectorised, with a cap),
+scores them (pairwise log LRs, joint family terms for families with several
+placements) and computes its posterior, pairing marginals and GLRs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dogtag.errors import InconsistentCaseError
+
+if TYPE_CHECKING:
+    from dogtag.identify.joint import JointProblem
+
+
+@dataclass
+class Component:
+    """One independent part of the problem and its solution.
+
+    ``rows`` are the best assignments of the component (local missing index per
+    local sample, -1 = ``"*"``), best first, with their log LR (``loglr``, sum of
+    family terms) and log posterior within the component (``logpost``).
+    """
+
+    samples: NDArray[np.int64]
+    missing: NDArray[np.int64]
+    method: str
+    n_assignments: int | None
+    rows: NDArray[np.int64]
+    loglr: NDArray[np.float64]
+    logpost: NDArray[np.float64]
+    marginals: NDArray[np.float64]  # (n local samples, n local missing + 1)
+    glr: NDArray[np.float64]  # (n local samples, n local missing), log GLR, nan = undefined
+    diagnostics: dict[str, object] = field(default_factory=dict)
+
+
+def split_components(problem: JointProblem, allowed: NDArray[np.bool_]) -> list[tuple[list[int], list[int]]]:
+    """Connected components (samples, missing) of the graph of allowed pairs.
+
+    Missing persons of one family are joined; samples with no allowed pair are
+    singleton components. Missing persons without allowed pairs are left out.
+    """
+    n_s, n_m = allowed.shape
+    parent = list(range(n_s + n_m))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+
+    for s, m in zip(*np.nonzero(allowed), strict=True):
+        union(int(s), n_s + int(m))
+    active_m = np.nonzero(allowed.any(axis=0))[0]
+    first: dict[str, int] = {}
+    for m in active_m:
+        f = problem.family[m]
+        if f in first:
+            union(n_s + int(m), n_s + first[f])
+        else:
+            first[f] = int(m)
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for s in range(n_s):
+        groups.setdefault(find(s), ([], []))[0].append(s)
+    for m in active_m:
+        r = find(n_s + int(m))
+        if r in groups:
+            groups[r][1].append(int(m))
+    return list(groups.values())
+
+
+def enumerate_component(options: list[NDArray[np.int64]], n_missing: int, cap: int) -> NDArray[np.int64] | None:
+    """All assignments: row k, column s = option of local sample s (-1 = "*").
+
+    ``options[s]`` lists the allowed local missing indices (and -1 if "*" is
+    allowed). Returns None if there would be more than ``cap`` rows (the count
+    never shrinks from one sample to the next while "*" is allowed, so the check
+    is exact then; with "*" forbidden it is conservative).
+    """
+    rows = np.zeros((1, 0), dtype=np.int64)
+    used = np.zeros((1, n_missing), dtype=bool)
+    for opts in options:
+        new_rows, new_used = [], []
+        total = 0
+        for o in opts:
+            keep = np.ones(rows.shape[0], dtype=bool) if o < 0 else ~used[:, o]
+            r = rows[keep]
+            u = used[keep]
+            if o >= 0:
+                u = u.copy()
+                u[:, o] = True
+            new_rows.append(np.column_stack([r, np.full(r.shape[0], o, dtype=np.int64)]))
+            new_used.append(u)
+            total += r.shape[0]
+        if total > cap:
+            return None
+        rows = np.concatenate(new_rows) if new_rows else np.zeros((0, rows.shape[1] + 1), np.int64)
+        used = np.concatenate(new_used) if new_used else np.zeros((0, n_missing), bool)
+    return rows
+
+
+def score_rows(problem: JointProblem, samples: Sequence[int], missing: Sequence[int],
+                rows: NDArray[np.int64]) -> NDArray[np.float64]:
+    """log LR of each assignment row of a component (sum of family terms)."""
+    ns, nm = len(samples), len(missing)
+    llr = np.zeros((ns, nm + 1))
+    llr[:, :nm] = problem.log_lr[np.ix_(samples, missing)]
+    cols = np.where(rows < 0, nm, rows)
+    with np.errstate(invalid="ignore"):
+        total = llr[np.arange(ns)[None, :], cols].sum(axis=1) if ns else np.zeros(rows.shape[0])
+    # families with several missing persons in this component: joint terms
+    by_fam: dict[str, list[int]] = {}
+    for j, m in enumerate(missing):
+        by_fam.setdefault(problem.family[m], []).append(j)
+    multi = {f: js for f, js in by_fam.items() if len(js) >= 2}
+    if not multi or rows.shape[0] == 0:
+        return total
+    inv = np.full((rows.shape[0], nm), -1, dtype=np.int64)
+    r_idx, s_idx = np.nonzero(rows >= 0)
+    inv[r_idx, rows[r_idx, s_idx]] = s_idx
+    for fam, js in multi.items():
+        sub = inv[:, js]
+        n_placed = (sub >= 0).sum(axis=1)
+        sel = np.nonzero(n_placed >= 2)[0]
+        if sel.size == 0:
+            continue
+        combos, back = np.unique(sub[sel], axis=0, return_inverse=True)
+        problem.prefetch(fam, [[(missing[js[t]], samples[int(c[t])]) for t in range(len(js)) if c[t] >= 0]
+                               for c in combos])
+        terms = np.empty(combos.shape[0])
+        pair_sums = np.empty(combos.shape[0])
+        for k, combo in enumerate(combos):
+            placed = [(missing[js[t]], samples[int(combo[t])]) for t in range(len(js)) if combo[t] >= 0]
+            terms[k] = problem.family_term(fam, placed)
+            pair_sums[k] = sum(problem.log_lr[s, m] for m, s in placed)
+        total[sel] += terms[back.ravel()] - pair_sums[back.ravel()]
+    return total
+
+
+def _logsumexp(x: NDArray[np.float64]) -> float:
+    if x.size == 0:
+        return -math.inf
+    mx = float(np.max(x))
+    if mx == -math.inf:
+        return -math.inf
+    return mx + math.log(float(np.exp(x - mx).sum()))
+
+
+def _group_max(values: NDArray[np.float64], groups: NDArray[np.int64], n: int) -> NDArray[np.float64]:
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, groups, values)
+    return out
+
+
+def exact_component(problem: JointProblem, samples: list[int], missing: list[int],
+                     rows: NDArray[np.int64], logprior: NDArray[np.float64], top: int) -> Component:
+    ns, nm = len(samples), len(missing)
+    loglr = score_rows(problem, samples, missing, rows)
+    cols = np.where(rows < 0, nm, rows)
+    lp = logprior[np.arange(ns)[None, :], cols].sum(axis=1) if ns else np.zeros(rows.shape[0])
+    logw = loglr + lp
+    logz = _logsumexp(logw)
+    if logz == -math.inf:
+        names = ", ".join(problem.samples[s] for s in samples)
+        raise InconsistentCaseError(
+            f"no assignment of samples {names} has positive probability under the prior and data"
+        )
+    logpost = logw - logz
+    post = np.exp(logpost)
+    marg = np.zeros((ns, nm + 1))
+    for s in range(ns):
+        marg[s] = np.bincount(cols[:, s], weights=post, minlength=nm + 1)
+    # generalised LR (dvir's GLR): max loglik with s = m over max loglik with s != m
+    glr = np.full((ns, nm), np.nan)
+    for s in range(ns):
+        gmax = _group_max(loglr, cols[:, s], nm + 1)
+        present = np.bincount(cols[:, s], minlength=nm + 1) > 0
+        if present.sum() < 2:
+            continue
+        order = np.argsort(-gmax)
+        best, second = order[0], order[1]
+        for j in range(nm):
+            if not present[j]:
+                continue
+            den = gmax[second] if j == best else gmax[best]
+            glr[s, j] = gmax[j] - den
+    order = np.lexsort((np.arange(rows.shape[0]), -logw))[: max(top, 1)]
+    return Component(np.array(samples, dtype=np.int64), np.array(missing, dtype=np.int64), "exact",
+                     int(rows.shape[0]), rows[order], loglr[order], logpost[order], marg, glr)
