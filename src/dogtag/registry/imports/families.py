@@ -54,16 +54,17 @@ def import_pedigrees(conn: Connection, path: str, actor: str) -> ImportResult:
     f = CsvFile(path, required=["family", "id", "father", "mother", "sex"])
     rows = Rows(f)
     fams: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    missing_col = "missing" if "missing" in f.columns or "missing_person" not in f.columns else "missing_person"
     pm: list[tuple[int, str]] = []
     for line, get in rows:
-        role = (get("role") or "am").lower()
+        role = (get("role") or "am").lower()[:2]  # also "PM_victim", "AM_reference_family"
         fam, mid = get("family", text(64)), get("id", text(64), required=True)
         if role == "pm":
             if mid is not None:
                 pm.append((line, mid))
             continue
         if role != "am":
-            rows.error(line, "role", f"{role!r} is not pm or am")
+            rows.error(line, "role", f"{get('role')!r} is not pm or am")
             continue
         if fam is None:
             rows.error(line, "family", "required value is empty for an am row")
@@ -71,7 +72,7 @@ def import_pedigrees(conn: Connection, path: str, actor: str) -> ImportResult:
         fams.setdefault(fam, []).append((line, {
             "member": mid, "father": _parent(get("father", text(64))),
             "mother": _parent(get("mother", text(64))), "sex": get("sex", parse_sex) or 0,
-            "missing": bool(get("missing", boolean)), "sn": get("service_number", text(32)),
+            "missing": bool(get(missing_col, boolean)), "sn": get("service_number", text(32)),
             "relationship_to_missing": get("relationship", text(64)),
             "consent": get("consent", choice(Consent)), "consent_date": get("consent_date", date),
             "reference_sample": get("reference_sample", text(64)),
