@@ -72,7 +72,7 @@ def identifications(conn: Connection) -> dict[str, list[dict[str, Any]]]:
                       .where(done).group_by(ident.c.id))
     sources = union_all(via_sample, via_individual).subquery()
     kind = func.coalesce(sources.c.kind, literal("unknown"))
-    by_source = [{"source": k, "identifications": int(n)}
+    by_source = [{"source": getattr(k, "value", k), "identifications": int(n)}
                  for k, n in conn.execute(select(kind, func.count(func.distinct(sources.c.ident)))
                                           .group_by(kind).order_by(kind))]
     return {"by_year": by_year, "by_source": by_source}
