@@ -146,9 +146,12 @@ def import_missing(conn: Connection, path: str, actor: str, *, conflict: str | N
                        "status changes go through the workflow, not imports")
     rows.check()
     cids = conflict_ids(conn, {c for _, c, _ in refs if c}, actor)
+    known_conflict = dict(conn.execute(select(t.c.service_number, t.c.conflict_id)).all())
     for row, (_, c, _) in zip(out, refs, strict=True):
-        # the conflict named in the row (or by --conflict), else the loss incident's
-        row["conflict_id"] = cids[c] if c else incident_conflict.get(row["incident_id"])
+        # the conflict named in the row (or by --conflict), else the loss incident's, else the one
+        # already registered: an import never forgets a person's conflict
+        row["conflict_id"] = (cids[c] if c else incident_conflict.get(row["incident_id"])
+                              or known_conflict.get(row["service_number"]))
     result = ImportResult("missing", str(path), f.sha256, len(out))
     if not out:
         return result
