@@ -8,7 +8,13 @@ from sqlalchemy import inspect, text
 
 import dogtag.registry.models  # noqa: F401
 from dogtag.registry.base import Base
-from dogtag.registry.engine import current_revision, head_revision, is_initialised, make_engine, upgrade
+from dogtag.registry.engine import (
+    current_revision,
+    head_revision,
+    is_initialised,
+    make_engine,
+    upgrade,
+)
 
 
 def test_upgrade_matches_the_models_and_downgrades(db_url: str) -> None:
