@@ -22,6 +22,7 @@ from sqlalchemy import Connection, String, Table, Text, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dogtag.registry.base import Base, table_of, utcnow
+from dogtag.registry.bulk import bulk_insert
 
 GENESIS = "0" * 64
 CHAINS = ("audit", "custody")
@@ -131,7 +132,7 @@ def append(conn: Connection, chain: str, entries: Sequence[Mapping[str, Any]]) -
         fields["prev_hash"] = prev
         fields["hash"] = prev = entry_hash(fields, prev)
         out.append(fields)
-    conn.execute(insert(_TABLES[chain]), out)
+    bulk_insert(conn, _TABLES[chain], out)
     conn.execute(update(head_t).where(head_t.c.name == chain).values(seq=seq, hash=prev))
     return out
 

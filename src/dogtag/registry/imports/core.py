@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.sql.expression import bindparam
 
 from dogtag.errors import DataFormatError
 from dogtag.registry import ledger
+from dogtag.registry.bulk import bulk_insert
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,7 @@ def upsert(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[di
     if new:
         # plain executemany (RETURNING with ordered parameters goes row by row on SQLite), then
         # read the new ids back by key
-        conn.execute(insert(table), new)
+        bulk_insert(conn, table, new)
         fresh = {k for k in (tuple(r[c] for c in key) for r in new)}
         for r in conn.execute(select(table.c.id, *[table.c[c] for c in key])):
             k = tuple(r[1:])

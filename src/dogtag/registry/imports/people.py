@@ -9,6 +9,7 @@ from sqlalchemy import Connection, insert, select
 
 from dogtag.genetics.pedigree import parse_sex
 from dogtag.registry.base import table_of, utcnow
+from dogtag.registry.bulk import bulk_insert
 from dogtag.registry.imports.core import (
     CsvFile,
     ImportResult,
@@ -159,7 +160,7 @@ def import_missing(conn: Connection, path: str, actor: str, *, conflict: str | N
     new = [r for r in out if r["service_number"] not in current]
     if new:
         now = utcnow()
-        conn.execute(insert(table_of(StatusChange)), [
+        bulk_insert(conn, table_of(StatusChange), [
             {"missing_person_id": ids[(r["service_number"],)], "from_status": None,
              "to_status": r["status"], "actor": actor, "at": now,
              "reason": f"imported from {f.path.name} (sha256 {f.sha256[:12]})"} for r in new])
