@@ -126,4 +126,8 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def is_initialised(engine: Engine) -> bool:
-    return inspect(engine).has_table("alembic_version") and current_revision(engine) is not None
+    """Whether the migrations have run (a plain query: the CLI need not import Alembic for this)."""
+    if not inspect(engine).has_table("alembic_version"):
+        return False
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").first() is not None
