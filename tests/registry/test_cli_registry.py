@@ -91,3 +91,12 @@ def test_default_database_is_in_the_user_data_dir(monkeypatch, tmp_path: Path) -
         assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
     eng.dispose()
+
+
+def test_every_registry_command_is_registered_with_an_example() -> None:
+    for name in ("init", "import", "stats", "verify", "export", "user"):
+        res = CliRunner().invoke(cli, [name, "--help"])
+        assert res.exit_code == 0, name
+        if name == "user":
+            res = CliRunner().invoke(cli, ["user", "add", "--help"])
+        assert "Example: dogtag" in res.output, name
