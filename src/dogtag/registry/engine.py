@@ -72,7 +72,10 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # execution_options(sqlite_begin="IMMEDIATE") takes the write lock up front (bulk writers),
+    # so that a writer waits for another one instead of failing on a stale snapshot
+    mode = conn.get_execution_options().get("sqlite_begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
