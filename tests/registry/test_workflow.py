@@ -250,3 +250,23 @@ def test_concurrent_approval_has_one_winner(engine: Engine, reg: dict[str, int])
         approvals = s.scalars(select(IdentificationEvent).where(
             IdentificationEvent.to_status == IdStatus.APPROVED)).all()
         assert [e.actor for e in approvals] == [winner]
+
+
+def test_proposals_keep_their_provenance(engine: Engine, reg: dict[str, int]) -> None:
+    from dogtag import __version__
+    from dogtag.registry.models import AnalysisRun
+
+    with session_scope(engine, "ann") as s:
+        run = AnalysisRun(software_version=__version__, command="dogtag search", actor="ann",
+                          parameters={"threshold": 1e4, "prior": "flat", "theta": 0.01},
+                          frequency_database="NIST 1036 Caucasian")
+        s.add(run)
+        s.flush()
+        ident = wf.propose(s, _user(s, "ann"), s.get(MissingPerson, reg["p1"]), sample=s.get(Sample, reg["s1"]),
+                           lr=1e12, posterior=0.999, run=run, reason="search")
+        i = ident.id
+    with sessions(engine)() as s:
+        ident = s.get(Identification, i)
+        assert ident.run.parameters == {"threshold": 1e4, "prior": "flat", "theta": 0.01}
+        assert (ident.run.software_version, ident.run.frequency_database) == (__version__, "NIST 1036 Caucasian")
+        assert ident.run.started_at.tzinfo is not None

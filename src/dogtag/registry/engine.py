@@ -72,7 +72,10 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # execution_options(sqlite_begin="IMMEDIATE") takes the write lock up front (bulk writers),
+    # so that a writer waits for another one instead of failing on a stale snapshot
+    mode = conn.get_execution_options().get("sqlite_begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
@@ -126,4 +129,8 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def is_initialised(engine: Engine) -> bool:
-    return inspect(engine).has_table("alembic_version") and current_revision(engine) is not None
+    """Whether the migrations have run (a plain query: the CLI need not import Alembic for this)."""
+    if not inspect(engine).has_table("alembic_version"):
+        return False
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").first() is not None

@@ -11,6 +11,7 @@ detected too. :func:`verify_chain` recomputes everything and names the first bad
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, String, Table, Text, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dogtag.registry.base import Base, table_of, utcnow
+from dogtag.registry.bulk import bulk_insert
 
 GENESIS = "0" * 64
 CHAINS = ("audit", "custody")
@@ -73,28 +75,25 @@ class CustodyEntry(Base):
 _TABLES: dict[str, Table] = {"audit": table_of(AuditEntry), "custody": table_of(CustodyEntry)}
 
 
-def _plain(value: Any) -> Any:
+def _default(value: Any) -> Any:
+    """JSON for what the C encoder does not know: timestamps, dates, enums, bytes."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError(f"timestamps in the ledger must be timezone-aware, got {value!r}")
         return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    if hasattr(value, "value") and hasattr(value, "name"):  # enum
+    if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
     if isinstance(value, (bytes, bytearray)):
         return value.hex()
-    return value
+    raise TypeError(f"cannot put {type(value).__name__} into the ledger")
 
 
 def canonical_json(value: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTC ISO timestamps, enums by value."""
-    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False, default=_default)
 
 
 def entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
@@ -125,12 +124,15 @@ def append(conn: Connection, chain: str, entries: Sequence[Mapping[str, Any]]) -
     out = []
     for e in entries:
         seq += 1
-        fields = {k: (v.astimezone(dt.UTC) if isinstance(v, dt.datetime) else v) for k, v in e.items()}
+        fields = dict(e)
+        for k in ("at", "recorded_at"):
+            if isinstance(fields.get(k), dt.datetime):
+                fields[k] = fields[k].astimezone(dt.UTC)
         fields["seq"] = seq
         fields["prev_hash"] = prev
         fields["hash"] = prev = entry_hash(fields, prev)
         out.append(fields)
-    conn.execute(insert(_TABLES[chain]), out)
+    bulk_insert(conn, _TABLES[chain], out)
     conn.execute(update(head_t).where(head_t.c.name == chain).values(seq=seq, hash=prev))
     return out
 

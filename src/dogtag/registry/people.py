@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dogtag.registry.base import Base, IdMixin, str_enum, utcnow
@@ -81,14 +81,14 @@ class MissingPerson(IdMixin, Base):
     __tablename__ = "missing_person"
 
     service_number: Mapped[str] = mapped_column(String(32), unique=True)
-    conflict_id: Mapped[int | None] = mapped_column(ForeignKey("conflict.id"), index=True)
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("loss_incident.id"), index=True)
+    conflict_id: Mapped[int | None] = mapped_column(ForeignKey("conflict.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("loss_incident.id"))
     last_name: Mapped[str | None] = mapped_column(String(100))
     first_name: Mapped[str | None] = mapped_column(String(100))
     middle_name: Mapped[str | None] = mapped_column(String(100))
     rank: Mapped[str | None] = mapped_column(String(50))
     pay_grade: Mapped[str | None] = mapped_column(String(10))
-    branch: Mapped[str | None] = mapped_column(String(50), index=True)
+    branch: Mapped[str | None] = mapped_column(String(50))
     enrollment: Mapped[str | None] = mapped_column(String(50))
     unit: Mapped[str | None] = mapped_column(String(200))
     birth_date: Mapped[dt.date | None]
@@ -96,21 +96,30 @@ class MissingPerson(IdMixin, Base):
     loss_date: Mapped[dt.date | None]
     home_city: Mapped[str | None] = mapped_column(String(100))
     home_county: Mapped[str | None] = mapped_column(String(100))
-    home_state: Mapped[str | None] = mapped_column(String(50), index=True)
+    home_state: Mapped[str | None] = mapped_column(String(50))
     sex: Mapped[int] = mapped_column(default=0)  # 1 male, 2 female, 0 unknown (pedtools)
     ethnicity: Mapped[str | None] = mapped_column(String(50))
     stature_cm: Mapped[float | None]
     attributes: Mapped[dict[str, object] | None] = mapped_column(JSON)
     dental_records: Mapped[bool | None]
     chest_radiograph: Mapped[bool | None]
-    status: Mapped[Status] = mapped_column(str_enum(Status, "status"), default=Status.MISSING, index=True)
+    status: Mapped[Status] = mapped_column(str_enum(Status, "status"), default=Status.MISSING)
     version: Mapped[int] = mapped_column(default=1)
 
     conflict: Mapped[Conflict | None] = relationship()
     incident: Mapped[LossIncident | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
-    __table_args__ = (CheckConstraint("sex IN (0, 1, 2)", name="sex"),)
+    # (dimension, status) indexes cover the accounting statistics (GROUP BY without table lookups)
+    __table_args__ = (
+        CheckConstraint("sex IN (0, 1, 2)", name="sex"),
+        Index("ix_missing_person_status", "status"),
+        Index("ix_missing_person_conflict_status", "conflict_id", "status"),
+        Index("ix_missing_person_incident_status", "incident_id", "status"),
+        Index("ix_missing_person_branch_status", "branch", "status"),
+        Index("ix_missing_person_home_state_status", "home_state", "status"),
+        Index("ix_missing_person_loss_date_status", "loss_date", "status"),
+    )
 
     @property
     def name(self) -> str:

@@ -72,71 +72,72 @@ def identifications(conn: Connection) -> dict[str, list[dict[str, Any]]]:
                       .where(done).group_by(ident.c.id))
     sources = union_all(via_sample, via_individual).subquery()
     kind = func.coalesce(sources.c.kind, literal("unknown"))
-    by_source = [{"source": k, "identifications": int(n)}
+    by_source = [{"source": getattr(k, "value", k), "identifications": int(n)}
                  for k, n in conn.execute(select(kind, func.count(func.distinct(sources.c.ident)))
                                           .group_by(kind).order_by(kind))]
     return {"by_year": by_year, "by_source": by_source}
 
 
-def _advice(sex: int, maternal: int, paternal: int, autosomal: int) -> str:
-    # mtDNA first: for old, degraded remains it is often the only DNA that can be typed; then a
-    # second close autosomal relative, then the paternal line for a male.
-    if maternal == 0:
-        return "maternal-line relative (mtDNA)"
-    if autosomal < 2:
-        return "parent, child or full sibling (autosomal)"
-    if paternal == 0 and sex != 2:
-        return "paternal-line male relative (Y-STR)"
-    return "none needed"
+def _coverage_query(*, unaccounted_only: bool = True) -> Any:
+    """One row per missing person: counts of maternal-line (mtDNA), paternal-line (Y) and autosomal
+    references among the typed, non-missing members of the families the person belongs to."""
+    mp = table_of(MissingPerson)
+    m = aliased(table_of(FamilyMember), name="m")
+    d = aliased(table_of(FamilyMember), name="d")
+    p = table_of(Profile)
+    kind = p.c.kind
+    # a member has at most one profile of each kind (unique constraint), so sums count donors
+    maternal = func.sum(case(
+        (and_(kind == ProfileKind.MTDNA.value, d.c.maternal_root == m.c.maternal_root), 1), else_=0))
+    paternal = func.sum(case(
+        (and_(kind == ProfileKind.YSTR.value, d.c.sex == 1, d.c.paternal_root == m.c.paternal_root), 1), else_=0))
+    autosomal = func.sum(case((kind == ProfileKind.AUTOSOMAL.value, 1), else_=0))
+    refs = (select(m.c.missing_person_id.label("mp"), maternal.label("maternal"),
+                   paternal.label("paternal"), autosomal.label("autosomal"))
+            .select_from(m.join(d, and_(d.c.family_id == m.c.family_id, d.c.missing.is_(False)))
+                         .join(p, p.c.family_member_id == d.c.id))
+            .where(m.c.missing.is_(True), m.c.missing_person_id.is_not(None))
+            .group_by(m.c.missing_person_id)).subquery()
+    mat, pat, aut = (func.coalesce(refs.c.maternal, 0), func.coalesce(refs.c.paternal, 0),
+                     func.coalesce(refs.c.autosomal, 0))
+    # the relative who would add most: mtDNA first (often the only DNA that old, degraded remains
+    # still give), then a second close autosomal relative, then the paternal line of a male
+    advice = case((mat == 0, literal(ADVICE[0])), (aut < 2, literal(ADVICE[1])),
+                  (and_(pat == 0, mp.c.sex != 2), literal(ADVICE[2])), else_=literal(ADVICE[3]))
+    q = (select(mp.c.service_number.label("service_number"), mat.label("maternal_line"),
+                pat.label("paternal_line"), aut.label("autosomal"), advice.label("most_useful_next"))
+         .select_from(mp.outerjoin(refs, refs.c.mp == mp.c.id)))
+    if unaccounted_only:
+        q = q.where(mp.c.status.not_in(_ACCOUNTED))
+    return q
+
+
+ADVICE = ("maternal-line relative (mtDNA)", "parent, child or full sibling (autosomal)",
+          "paternal-line male relative (Y-STR)", "none needed")
 
 
 def coverage(conn: Connection, *, unaccounted_only: bool = True) -> list[dict[str, Any]]:
     """Reference coverage per missing person (one row per person, persons without families too)."""
-    mp = table_of(MissingPerson)
-    m = aliased(table_of(FamilyMember), name="m")
-    d = aliased(table_of(FamilyMember), name="d")
-    prof = table_of(Profile)
-    pa = prof.alias("pa")
-    pm = prof.alias("pm")
-    py = prof.alias("py")
-    maternal = func.sum(case((and_(pm.c.id.is_not(None), d.c.maternal_root == m.c.maternal_root), 1), else_=0))
-    paternal = func.sum(case((and_(py.c.id.is_not(None), d.c.sex == 1,
-                                   d.c.paternal_root == m.c.paternal_root), 1), else_=0))
-    autosomal = func.sum(case((pa.c.id.is_not(None), 1), else_=0))
-    refs = (select(m.c.missing_person_id.label("mp"), maternal.label("maternal"),
-                   paternal.label("paternal"), autosomal.label("autosomal"))
-            .select_from(m.join(d, and_(d.c.family_id == m.c.family_id, d.c.id != m.c.id,
-                                        d.c.missing.is_(False)))
-                         .outerjoin(pa, and_(pa.c.family_member_id == d.c.id, pa.c.kind == ProfileKind.AUTOSOMAL.value))
-                         .outerjoin(pm, and_(pm.c.family_member_id == d.c.id, pm.c.kind == ProfileKind.MTDNA.value))
-                         .outerjoin(py, and_(py.c.family_member_id == d.c.id, py.c.kind == ProfileKind.YSTR.value)))
-            .where(m.c.missing.is_(True), m.c.missing_person_id.is_not(None))
-            .group_by(m.c.missing_person_id)).subquery()
-    q = (select(mp.c.service_number, mp.c.sex, mp.c.status, refs.c.maternal, refs.c.paternal,
-                refs.c.autosomal)
-         .select_from(mp.outerjoin(refs, refs.c.mp == mp.c.id)).order_by(mp.c.service_number))
-    if unaccounted_only:
-        q = q.where(mp.c.status.not_in(_ACCOUNTED))
-    out = []
-    for sn, sex, _status, mat, pat, aut in conn.execute(q):
-        mat, pat, aut = int(mat or 0), int(pat or 0), int(aut or 0)
-        out.append({"service_number": sn, "maternal_line": mat, "paternal_line": pat,
-                    "autosomal": aut, "most_useful_next": _advice(int(sex), mat, pat, aut)})
-    return out
+    q = _coverage_query(unaccounted_only=unaccounted_only).order_by("service_number")
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def coverage_summary(rows: list[dict[str, Any]]) -> dict[str, int]:
-    advice: dict[str, int] = {}
-    for r in rows:
-        advice[r["most_useful_next"]] = advice.get(r["most_useful_next"], 0) + 1
+def coverage_summary(conn: Connection) -> dict[str, int]:
+    """How many unaccounted-for persons have each kind of reference, and what each needs next."""
+    cov = _coverage_query().subquery()
+    def n_where(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    q = select(func.count(), n_where(cov.c.maternal_line > 0), n_where(cov.c.paternal_line > 0),
+               n_where(cov.c.autosomal > 0),
+               n_where(cov.c.maternal_line + cov.c.paternal_line + cov.c.autosomal == 0),
+               *[n_where(cov.c.most_useful_next == a) for a in ADVICE])
+    n, mat, pat, aut, none, *advice = conn.execute(q).one()
     return {
-        "persons": len(rows),
-        "with_maternal_line_reference": sum(r["maternal_line"] > 0 for r in rows),
-        "with_paternal_line_reference": sum(r["paternal_line"] > 0 for r in rows),
-        "with_autosomal_references": sum(r["autosomal"] > 0 for r in rows),
-        "without_any_reference": sum(r["maternal_line"] + r["paternal_line"] + r["autosomal"] == 0
-                                     for r in rows),
-        **{f"next: {k}": v for k, v in sorted(advice.items())},
+        "persons": int(n), "with_maternal_line_reference": int(mat or 0),
+        "with_paternal_line_reference": int(pat or 0), "with_autosomal_references": int(aut or 0),
+        "without_any_reference": int(none or 0),
+        **{f"next: {k}": int(v or 0) for k, v in zip(ADVICE, advice, strict=True)},
     }
 
 
@@ -145,15 +146,14 @@ def all_stats(conn: Connection, *, per_person: bool = False) -> dict[str, Any]:
     acc = accounting(conn)
     total = sum(r["total"] for r in acc["by_conflict"])
     accounted = sum(r["accounted"] for r in acc["by_conflict"])
-    cov = coverage(conn)
     out: dict[str, Any] = {
         "totals": {"missing_persons": total, "accounted": accounted, "unaccounted": total - accounted},
         "accounting": acc,
         "identifications": identifications(conn),
-        "coverage": {"summary": coverage_summary(cov)},
+        "coverage": {"summary": coverage_summary(conn)},
     }
     if per_person:
-        out["coverage"]["per_person"] = cov
+        out["coverage"]["per_person"] = coverage(conn)
     return out
 
 

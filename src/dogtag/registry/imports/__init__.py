@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
+from dogtag.errors import DogtagError
 from dogtag.registry.imports.core import ImportRejected, ImportResult, RowError
 from dogtag.registry.imports.families import (
     import_genotypes,
@@ -48,8 +50,14 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str, **op
     """
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {', '.join(KINDS)}, got {kind!r}")
-    with engine.begin() as conn:
-        return run(conn, kind, path, actor=actor, **options)
+    try:
+        with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
+            return run(conn, kind, path, actor=actor, **options)
+    except OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc).lower():
+            raise DogtagError(f"{path}: the registry is busy (another import?); nothing was "
+                              "imported, try again") from None
+        raise
 
 
 def run(conn: Connection, kind: str, path: str | Path, *, actor: str, **options: Any) -> ImportResult:

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.sql.expression import bindparam
 
 from dogtag.errors import DataFormatError
 from dogtag.registry import ledger
+from dogtag.registry.bulk import bulk_insert
 
 
 @dataclass(frozen=True)
@@ -70,37 +71,57 @@ class CsvFile:
 
     def __init__(self, path: str | Path, *, required: Sequence[str] = ()):
         self.path = Path(path)
-        raw = self.path.read_bytes()
-        self.sha256 = hashlib.sha256(raw).hexdigest()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise DataFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                  path=path) from None
-        reader = csv.reader(io.StringIO(text, newline=""))
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise DataFormatError("empty file: expected a header row", path=path, line=1) from None
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        self.sha256 = digest.hexdigest()
+        self.width_errors: list[RowError] = []
+        self._rows: list[tuple[int, list[str]]] | None = None
+        with self._open() as fh:
+            try:
+                header = next(csv.reader(fh))
+            except StopIteration:
+                raise DataFormatError("empty file: expected a header row", path=path, line=1) from None
+            except UnicodeDecodeError as exc:
+                raise DataFormatError(f"not UTF-8 text ({exc.reason})", path=path) from None
         self.columns = [h.strip().lower() for h in header]
         self.names = {h.strip().lower(): h.strip() for h in header}
         absent = [c for c in required if c not in self.columns]
         if absent:
             raise DataFormatError(f"missing column(s) {', '.join(absent)}; the header has: "
                                   f"{', '.join(self.columns)}", path=path, line=1)
-        self.rows: list[tuple[int, list[str]]] = []
+
+    def _open(self) -> io.TextIOWrapper:
+        return open(self.path, encoding="utf-8-sig", newline="")
+
+    def iter_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line, fields) of every non-blank record, streamed; wrong widths go to ``width_errors``."""
         width = len(self.columns)
-        self.width_errors: list[RowError] = []
-        start = 2
-        for rec in reader:
-            line = start
-            start = reader.line_num + 1
-            if not rec or all(not v.strip() for v in rec):
-                continue
-            if len(rec) != width:
-                self.width_errors.append(RowError(line, "*", f"{len(rec)} fields, the header has {width}"))
-                continue
-            self.rows.append((line, rec))
+        with self._open() as fh:
+            reader = csv.reader(fh)
+            try:
+                next(reader)
+                start = 2
+                for rec in reader:
+                    line = start
+                    start = reader.line_num + 1
+                    if len(rec) != width:
+                        if rec and "".join(rec).strip():
+                            self.width_errors.append(
+                                RowError(line, "*", f"{len(rec)} fields, the header has {width}"))
+                        continue
+                    if not "".join(rec).strip():
+                        continue
+                    yield line, rec
+            except UnicodeDecodeError as exc:
+                self.width_errors.append(RowError(reader.line_num + 1, "*", f"not UTF-8 text ({exc.reason})"))
+
+    @property
+    def rows(self) -> list[tuple[int, list[str]]]:
+        if self._rows is None:
+            self._rows = list(self.iter_rows())
+        return self._rows
 
     def index(self, column: str) -> int | None:
         try:
@@ -114,7 +135,7 @@ class Rows:
 
     def __init__(self, csvfile: CsvFile):
         self.file = csvfile
-        self.errors: list[RowError] = list(csvfile.width_errors)
+        self.errors: list[RowError] = []
         self._idx = {c: i for i, c in enumerate(csvfile.columns)}
 
     def __iter__(self) -> Iterator[tuple[int, Callable[..., Any]]]:
@@ -139,6 +160,8 @@ class Rows:
         self.errors.append(RowError(line, column, reason))
 
     def check(self) -> None:
+        self.errors += self.file.width_errors
+        self.file.width_errors = []
         if self.errors:
             self.errors.sort(key=lambda e: (e.line, e.column))
             raise ImportRejected(self.file.path, self.errors)
@@ -247,9 +270,15 @@ def upsert(conn: Connection, table: Table, key: Sequence[str], rows: Sequence[di
             before = {c: old[c] for c in cols}
             audits.append(("update", k, before, {**before, **diff}))
     if new:
-        inserted = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), new)
-        for row, rid in zip(new, inserted.scalars(), strict=True):
-            ids[tuple(row[c] for c in key)] = rid
+        # plain executemany (RETURNING with ordered parameters goes row by row on SQLite), then
+        # read the new ids back by key
+        bulk_insert(conn, table, new)
+        fresh = {k for k in (tuple(r[c] for c in key) for r in new)}
+        for r in conn.execute(select(table.c.id, *[table.c[c] for c in key])):
+            k = tuple(r[1:])
+            if k in fresh:
+                ids[k] = r[0]
+        for row in new:
             audits.append(("insert", tuple(row[c] for c in key), None, row))
     for group in _by_columns(changed):
         stmt = (update(table).where(table.c.id == bindparam("_id"))

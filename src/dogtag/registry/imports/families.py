@@ -54,16 +54,17 @@ def import_pedigrees(conn: Connection, path: str, actor: str) -> ImportResult:
     f = CsvFile(path, required=["family", "id", "father", "mother", "sex"])
     rows = Rows(f)
     fams: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    missing_col = "missing" if "missing" in f.columns or "missing_person" not in f.columns else "missing_person"
     pm: list[tuple[int, str]] = []
     for line, get in rows:
-        role = (get("role") or "am").lower()
+        role = (get("role") or "am").lower()[:2]  # also "PM_victim", "AM_reference_family"
         fam, mid = get("family", text(64)), get("id", text(64), required=True)
         if role == "pm":
             if mid is not None:
                 pm.append((line, mid))
             continue
         if role != "am":
-            rows.error(line, "role", f"{role!r} is not pm or am")
+            rows.error(line, "role", f"{get('role')!r} is not pm or am")
             continue
         if fam is None:
             rows.error(line, "family", "required value is empty for an am row")
@@ -71,7 +72,7 @@ def import_pedigrees(conn: Connection, path: str, actor: str) -> ImportResult:
         fams.setdefault(fam, []).append((line, {
             "member": mid, "father": _parent(get("father", text(64))),
             "mother": _parent(get("mother", text(64))), "sex": get("sex", parse_sex) or 0,
-            "missing": bool(get("missing", boolean)), "sn": get("service_number", text(32)),
+            "missing": bool(get(missing_col, boolean)), "sn": get("service_number", text(32)),
             "relationship_to_missing": get("relationship", text(64)),
             "consent": get("consent", choice(Consent)), "consent_date": get("consent_date", date),
             "reference_sample": get("reference_sample", text(64)),
@@ -118,39 +119,70 @@ def import_pedigrees(conn: Connection, path: str, actor: str) -> ImportResult:
 
 
 def _owners(conn: Connection) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+    """Profile owners: family members by (family, id) and samples by key."""
     members = {(fam, m): i for i, fam, m in conn.execute(
         select(FamilyMember.id, Family.name, FamilyMember.member).join(Family))}
     samples = {k: i for i, k in conn.execute(select(Sample.id, Sample.key))}
     return members, samples
 
 
+Cell = Callable[[str], str]  # a row's cell by column name ("" when absent or empty)
+RowData = Callable[[Rows, int, Cell, dict[str, Any]], None]
+FastRow = Callable[[Rows, int, list[str], dict[str, Any]], None]
+
+
 def _import_profiles(conn: Connection, path: str, actor: str, kind: ProfileKind, required: list[str],
-                     row_data: Callable[[Rows, int, Callable[..., Any], dict[str, Any]], None]) -> ImportResult:
+                     row_data: RowData | None = None,
+                     fast: Callable[[dict[str, int]], FastRow] | None = None) -> ImportResult:
     f = CsvFile(path, required=["family", "id", *required])
     rows = Rows(f)
     members, samples = _owners(conn)
-    profiles: dict[tuple[str | None, str], dict[str, Any]] = {}
-    for line, get in rows:
-        fam, pid = get("family", text(64)), get("id", text(64), required=True)
-        if pid is None:
+    idx = {c: i for i, c in enumerate(f.columns)}
+    i_fam, i_id = idx["family"], idx["id"]
+    optional = [(c, idx[c]) for c in ("lab", "kit", "quality") if c in idx]
+    profiles: dict[tuple[str, str], dict[str, Any]] = {}
+    bad_owners: set[tuple[str, str]] = set()
+    fast_row = fast(idx) if fast is not None else None
+    n = 0
+    for line, rec in f.iter_rows():  # streamed: genotype files have millions of rows
+        n += 1
+        fam, pid = rec[i_fam].strip(), rec[i_id].strip()
+        if not pid:
+            rows.error(line, f.names["id"], "required value is empty")
             continue
         owner = (fam, pid)
         prof = profiles.get(owner)
         if prof is None:
-            if fam is not None and (fam, pid) in members:
-                ref = {"family_member_id": members[(fam, pid)], "sample_id": None}
-            elif (fam is None or fam == pid) and pid in samples:
+            if owner in bad_owners:
+                continue
+            if fam and owner in members:
+                ref = {"family_member_id": members[owner], "sample_id": None}
+            elif (not fam or fam == pid) and pid in samples:
                 ref = {"family_member_id": None, "sample_id": samples[pid]}
             else:
                 where = f"family {fam!r}" if fam else "the registry"
-                rows.error(line, "id", f"{pid!r} is neither a member of {where} nor a registered sample")
+                rows.error(line, f.names["id"], f"{pid!r} is neither a member of {where} nor a registered sample")
+                bad_owners.add(owner)
                 continue
-            prof = profiles[owner] = {"kind": kind, **ref, "lab": get("lab", text(64)),
-                                      "kit": get("kit", text(64)), "quality": get("quality", number()),
-                                      "data": {}}
-        row_data(rows, line, get, prof["data"])
+            extra = {c: rec[i].strip() or None for c, i in optional}
+            quality: Any = extra.get("quality")
+            if quality is not None:
+                try:
+                    quality = number()(quality)
+                except ValueError as exc:
+                    rows.error(line, f.names["quality"], str(exc))
+            prof = profiles[owner] = {"kind": kind, **ref, "lab": extra.get("lab"), "kit": extra.get("kit"),
+                                      "quality": quality, "data": {}}
+        if fast_row is not None:
+            fast_row(rows, line, rec, prof["data"])
+            continue
+        def cell(column: str, _rec: list[str] = rec) -> str:
+            i = idx.get(column)
+            return "" if i is None else _rec[i].strip()
+        assert row_data is not None
+        row_data(rows, line, cell, prof["data"])
     rows.check()
-    result = ImportResult(kind.value, str(path), f.sha256, len(f.rows))
+    result = ImportResult(kind.value, str(path), f.sha256, n)
     if profiles:
         upsert(conn, table_of(Profile), ["sample_id", "family_member_id", "kind"],
                list(profiles.values()), actor=actor, result=result)
@@ -158,39 +190,55 @@ def _import_profiles(conn: Connection, path: str, actor: str, kind: ProfileKind,
     return result
 
 
+def _required(rows: Rows, line: int, column: str, value: str, max_len: int = 64) -> bool:
+    if not value:
+        rows.error(line, rows.file.names.get(column, column), "required value is empty")
+        return False
+    if len(value) > max_len:
+        rows.error(line, rows.file.names.get(column, column), f"longer than {max_len} characters")
+        return False
+    return True
+
+
 def import_genotypes(conn: Connection, path: str, actor: str) -> ImportResult:
     """Autosomal STR profiles from ``genotypes.csv`` (one row per person and marker)."""
-    def add(rows: Rows, line: int, get: Callable[..., Any], data: dict[str, Any]) -> None:
-        marker = get("marker", text(64), required=True)
-        a1, a2 = get("allele1", text(16)), get("allele2", text(16))
-        if marker is None:
-            return
-        if marker in data:
-            rows.error(line, "marker", f"marker {marker!r} given twice for this person")
-        elif a1 is None and a2 is None:
-            rows.error(line, "allele1", "both alleles are empty (leave an untyped marker out)")
-        data[marker] = [a1, a2]
-    return _import_profiles(conn, path, actor, ProfileKind.AUTOSOMAL, ["marker", "allele1", "allele2"], add)
+    def fast(idx: dict[str, int]) -> FastRow:
+        im, i1, i2 = idx["marker"], idx["allele1"], idx["allele2"]
+
+        def add(rows: Rows, line: int, rec: list[str], data: dict[str, Any]) -> None:
+            marker, a1, a2 = rec[im].strip(), rec[i1].strip(), rec[i2].strip()
+            if not marker or len(marker) > 64:
+                _required(rows, line, "marker", marker)
+            elif len(a1) > 16 or len(a2) > 16:
+                rows.error(line, "allele1", "an allele label is longer than 16 characters")
+            elif marker in data:
+                rows.error(line, "marker", f"marker {marker!r} given twice for this person")
+            elif not a1 and not a2:
+                rows.error(line, "allele1", "both alleles are empty (leave an untyped marker out)")
+            else:
+                data[marker] = [a1 or None, a2 or None]
+        return add
+    return _import_profiles(conn, path, actor, ProfileKind.AUTOSOMAL, ["marker", "allele1", "allele2"],
+                            fast=fast)
 
 
 def import_mito(conn: Connection, path: str, actor: str) -> ImportResult:
     """mtDNA haplotypes from ``mito.csv`` (one row per person: range and EMPOP variants)."""
-    def add(rows: Rows, line: int, get: Callable[..., Any], data: dict[str, Any]) -> None:
+    def add(rows: Rows, line: int, cell: Cell, data: dict[str, Any]) -> None:
         if data:
             rows.error(line, "id", "a second mtDNA row for the same person")
             return
-        rng = get("range", text(200), required=True)
-        variants = " ".join((get("variants") or "").split())
-        data.update({"range": rng, "variants": variants})
+        rng = cell("range")
+        if _required(rows, line, "range", rng, 200):
+            data.update({"range": rng, "variants": " ".join(cell("variants").split())})
     return _import_profiles(conn, path, actor, ProfileKind.MTDNA, ["range", "variants"], add)
 
 
 def import_ystr(conn: Connection, path: str, actor: str) -> ImportResult:
     """Y-STR haplotypes from ``ystr.csv`` (one row per person and locus)."""
-    def add(rows: Rows, line: int, get: Callable[..., Any], data: dict[str, Any]) -> None:
-        marker = get("marker", text(64), required=True)
-        alleles = get("alleles", text(64), required=True)
-        if marker is None or alleles is None:
+    def add(rows: Rows, line: int, cell: Cell, data: dict[str, Any]) -> None:
+        marker, alleles = cell("marker"), cell("alleles")
+        if not (_required(rows, line, "marker", marker) and _required(rows, line, "alleles", alleles)):
             return
         if marker in data:
             rows.error(line, "marker", f"locus {marker!r} given twice for this person")

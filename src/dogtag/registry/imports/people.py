@@ -9,6 +9,7 @@ from sqlalchemy import Connection, insert, select
 
 from dogtag.genetics.pedigree import parse_sex
 from dogtag.registry.base import table_of, utcnow
+from dogtag.registry.bulk import bulk_insert
 from dogtag.registry.imports.core import (
     CsvFile,
     ImportResult,
@@ -146,9 +147,12 @@ def import_missing(conn: Connection, path: str, actor: str, *, conflict: str | N
                        "status changes go through the workflow, not imports")
     rows.check()
     cids = conflict_ids(conn, {c for _, c, _ in refs if c}, actor)
+    known_conflict = dict(conn.execute(select(t.c.service_number, t.c.conflict_id)).all())
     for row, (_, c, _) in zip(out, refs, strict=True):
-        # the conflict named in the row (or by --conflict), else the loss incident's
-        row["conflict_id"] = cids[c] if c else incident_conflict.get(row["incident_id"])
+        # the conflict named in the row (or by --conflict), else the loss incident's, else the one
+        # already registered: an import never forgets a person's conflict
+        row["conflict_id"] = (cids[c] if c else incident_conflict.get(row["incident_id"])
+                              or known_conflict.get(row["service_number"]))
     result = ImportResult("missing", str(path), f.sha256, len(out))
     if not out:
         return result
@@ -156,7 +160,7 @@ def import_missing(conn: Connection, path: str, actor: str, *, conflict: str | N
     new = [r for r in out if r["service_number"] not in current]
     if new:
         now = utcnow()
-        conn.execute(insert(table_of(StatusChange)), [
+        bulk_insert(conn, table_of(StatusChange), [
             {"missing_person_id": ids[(r["service_number"],)], "from_status": None,
              "to_status": r["status"], "actor": actor, "at": now,
              "reason": f"imported from {f.path.name} (sha256 {f.sha256[:12]})"} for r in new])

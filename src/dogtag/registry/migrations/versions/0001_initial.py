@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-28 14:44:50.983039
+Create Date: 2026-11-28 15:23:13.810737
 """
 
 from __future__ import annotations
@@ -198,11 +198,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('service_number', name=op.f('uq_missing_person_service_number'))
     )
     with op.batch_alter_table('missing_person', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_missing_person_branch'), ['branch'], unique=False)
-        batch_op.create_index(batch_op.f('ix_missing_person_conflict_id'), ['conflict_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_missing_person_home_state'), ['home_state'], unique=False)
-        batch_op.create_index(batch_op.f('ix_missing_person_incident_id'), ['incident_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_missing_person_status'), ['status'], unique=False)
+        batch_op.create_index('ix_missing_person_branch_status', ['branch', 'status'], unique=False)
+        batch_op.create_index('ix_missing_person_conflict_status', ['conflict_id', 'status'], unique=False)
+        batch_op.create_index('ix_missing_person_home_state_status', ['home_state', 'status'], unique=False)
+        batch_op.create_index('ix_missing_person_incident_status', ['incident_id', 'status'], unique=False)
+        batch_op.create_index('ix_missing_person_loss_date_status', ['loss_date', 'status'], unique=False)
+        batch_op.create_index('ix_missing_person_status', ['status'], unique=False)
 
     op.create_table('operation_incident',
     sa.Column('operation_id', sa.Integer(), nullable=False),
@@ -398,11 +399,12 @@ def downgrade() -> None:
     op.drop_table('family_member')
     op.drop_table('operation_incident')
     with op.batch_alter_table('missing_person', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_missing_person_status'))
-        batch_op.drop_index(batch_op.f('ix_missing_person_incident_id'))
-        batch_op.drop_index(batch_op.f('ix_missing_person_home_state'))
-        batch_op.drop_index(batch_op.f('ix_missing_person_conflict_id'))
-        batch_op.drop_index(batch_op.f('ix_missing_person_branch'))
+        batch_op.drop_index('ix_missing_person_status')
+        batch_op.drop_index('ix_missing_person_loss_date_status')
+        batch_op.drop_index('ix_missing_person_incident_status')
+        batch_op.drop_index('ix_missing_person_home_state_status')
+        batch_op.drop_index('ix_missing_person_conflict_status')
+        batch_op.drop_index('ix_missing_person_branch_status')
 
     op.drop_table('missing_person')
     with op.batch_alter_table('element', schema=None) as batch_op:
