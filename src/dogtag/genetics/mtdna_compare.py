@@ -1,0 +1,407 @@
+"""Comparing mtDNA haplotypes: verdicts, difference counts, frequencies and LRs.
+
+Two haplotypes are compared over the positions both cover. Each *site* (a
+position, or an inserted base ``p.k``) where they carry incompatible bases is a
+difference; a heteroplasmy (IUPAC code) is compatible with either of its bases;
+indels in the C-stretches 16184-16193 and 303-315 (length heteroplasmy) are
+ignored by default. Verdicts follow the SWGDAM mtDNA interpretation guidelines
+(2019): 0 differences *match*, 1 *inconclusive*, 2 or more *exclusion*.
+
+The weight of a match is the frequency by counting in a database, over the
+compared range: x matching haplotypes among the n that cover the range, with the
+one-sided 95% Clopper-Pearson upper bound (Clopper & Pearson 1934, *Biometrika*
+26:404; for x = 0 it is 1 - 0.05^(1/n), SWGDAM 2019); LR = 1 / upper bound.
+
+Many-against-many comparison uses :class:`MtPanel`, a flat (CSR) store of
+variant codes. :func:`screen` finds every pair with at most one difference
+without forming the full matrix: each haplotype is hashed as the sum of
+64-bit hashes of its variants (splitmix64), so the hash of the haplotype less one
+variant is one subtraction, and pairs at distance 0 or 1 meet on equal keys
+(a sort-merge join). Haplotypes with heteroplasmy fall back to the exact sparse
+count of :func:`difference_matrix`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy import stats
+
+from dogtag.genetics import mtdna as mt
+from dogtag.genetics.mtdna import BASE_MASK, MtHaplotype, MtRange
+
+#: positions whose indels are ignored by default (C-stretch length heteroplasmy)
+DEFAULT_IGNORE = MtRange.parse("16184-16193;303-315")
+VERDICTS = ("match", "inconclusive", "exclusion")
+_ABSENT = 32  # mask of "no inserted base"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One differing site: ``site`` as ``16093`` or ``315.1``; bases as EMPOP symbols ('-' = none)."""
+
+    site: str
+    a: str
+    b: str
+
+
+@dataclass(frozen=True)
+class MtComparison:
+    verdict: str
+    differences: tuple[Difference, ...]
+    range: MtRange
+
+    def as_dict(self) -> dict[str, object]:
+        return {"verdict": self.verdict, "range": str(self.range),
+                "differences": [{"site": d.site, "a": d.a, "b": d.b} for d in self.differences]}
+
+
+def verdict(n_differences: int) -> str:
+    """SWGDAM verdict for a number of differences."""
+    return VERDICTS[min(int(n_differences), 2)]
+
+
+def _ref_mask(sites: NDArray[np.int64]) -> NDArray[np.uint8]:
+    """Mask of the rCRS value at each site (its base, or 'no insertion')."""
+    ref = _rcrs_masks()
+    pos, ins = sites >> 6, sites & 63
+    return np.where(ins == 0, ref[pos], _ABSENT).astype(np.uint8)
+
+
+_RCRS_MASKS: NDArray[np.uint8] | None = None
+
+
+def _rcrs_masks() -> NDArray[np.uint8]:
+    global _RCRS_MASKS
+    if _RCRS_MASKS is None:
+        seq = mt.rcrs()
+        m = np.zeros(mt.RCRS_LENGTH + 1, dtype=np.uint8)
+        m[1:] = [BASE_MASK[mt.SYMBOLS.index(c)] for c in seq]
+        _RCRS_MASKS = m
+    return _RCRS_MASKS
+
+
+def _keep(codes: NDArray[np.int64], rng_mask: NDArray[np.bool_], ignore_mask: NDArray[np.bool_]
+          ) -> NDArray[np.bool_]:
+    pos = (codes >> 10).astype(np.intp)
+    indel = (((codes >> 4) & 63) > 0) | ((codes & 15) == mt.DELETION)
+    return rng_mask[pos] & ~(indel & ignore_mask[pos])
+
+
+def compare(a: MtHaplotype, b: MtHaplotype, *, ignore: MtRange | None = DEFAULT_IGNORE) -> MtComparison:
+    """Compare two haplotypes over their shared range (the obvious per-site version)."""
+    rng = a.range & b.range
+    ign = ignore.mask if ignore is not None else np.zeros(mt.RCRS_LENGTH + 1, dtype=bool)
+    va = {int(c) >> 4: int(c) & 15 for c in a.codes[_keep(a.codes, rng.mask, ign)]}
+    vb = {int(c) >> 4: int(c) & 15 for c in b.codes[_keep(b.codes, rng.mask, ign)]}
+    diffs = []
+    for site in sorted(set(va) | set(vb)):
+        refm = int(_ref_mask(np.array([site]))[0])
+        ma = int(BASE_MASK[va[site]]) if site in va else refm
+        mb = int(BASE_MASK[vb[site]]) if site in vb else refm
+        if ma & mb == 0:
+            pos, ins = site >> 6, site & 63
+            name = f"{pos}" if ins == 0 else f"{pos}.{'X' if ins == mt.INS_X else ins}"
+            ref_sym = mt.rcrs()[pos - 1] if ins == 0 else "-"
+            diffs.append(Difference(name, mt.SYMBOLS[va[site]] if site in va else ref_sym,
+                                    mt.SYMBOLS[vb[site]] if site in vb else ref_sym))
+    return MtComparison(verdict(len(diffs)), tuple(diffs), rng)
+
+
+# --- many haplotypes ------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class MtPanel:
+    """Many haplotypes, flat.
+
+    Attributes
+    ----------
+    ids : tuple of str, shape (n,).
+    ranges : tuple of MtRange; the distinct ranges.
+    range_index : ndarray, int64, shape (n,); each haplotype's range in ``ranges``.
+    codes : ndarray, int64, shape (nnz,); variant codes, haplotype by haplotype.
+    offsets : ndarray, int64, shape (n + 1,); haplotype i owns codes[offsets[i]:offsets[i+1]].
+    """
+
+    ids: tuple[str, ...]
+    ranges: tuple[MtRange, ...]
+    range_index: NDArray[np.int64]
+    codes: NDArray[np.int64]
+    offsets: NDArray[np.int64]
+
+    @classmethod
+    def from_haplotypes(cls, haplotypes: Sequence[MtHaplotype]) -> MtPanel:
+        rindex: dict[MtRange, int] = {}
+        ri = np.array([rindex.setdefault(h.range, len(rindex)) for h in haplotypes], dtype=np.int64)
+        lens = np.array([len(h.codes) for h in haplotypes], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+        codes = (np.concatenate([h.codes for h in haplotypes]).astype(np.int64)
+                 if haplotypes else np.zeros(0, np.int64))
+        return cls(tuple(h.id for h in haplotypes), tuple(rindex), ri, codes, offsets)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def haplotype(self, i: int) -> MtHaplotype:
+        return MtHaplotype(self.ids[i], self.ranges[self.range_index[i]],
+                           self.codes[self.offsets[i]:self.offsets[i + 1]])
+
+    @property
+    def owner(self) -> NDArray[np.int64]:
+        """ndarray, int64, shape (nnz,): the haplotype of each code."""
+        return np.repeat(np.arange(len(self)), np.diff(self.offsets))
+
+
+def _restricted(panel: MtPanel, rows: NDArray[np.int64], rng_mask: NDArray[np.bool_],
+                ignore_mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(owner position in ``rows``, code) of the kept entries of the given haplotypes."""
+    starts, ends = panel.offsets[rows], panel.offsets[rows + 1]
+    lens = ends - starts
+    idx = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(lens.sum())
+    codes = panel.codes[idx]
+    owner = np.repeat(np.arange(len(rows)), lens)
+    keep = _keep(codes, rng_mask, ignore_mask)
+    return owner[keep], codes[keep]
+
+
+def _range_pairs(a: MtPanel, b: MtPanel):  # type: ignore[no-untyped-def]
+    for ra, rng_a in enumerate(a.ranges):
+        rows_a = np.flatnonzero(a.range_index == ra)
+        if not len(rows_a):
+            continue
+        for rb, rng_b in enumerate(b.ranges):
+            rows_b = np.flatnonzero(b.range_index == rb)
+            if len(rows_b):
+                yield rows_a, rows_b, rng_a & rng_b
+
+
+def difference_matrix(samples: MtPanel, refs: MtPanel, *, ignore: MtRange | None = DEFAULT_IGNORE
+                      ) -> NDArray[np.int32]:
+    """Exact number of differences of every pair.
+
+    Returns
+    -------
+    ndarray, int32, shape (n_samples, n_refs). Sparse products: the count is
+    w_s + w_r - sum over shared sites of [inc(v_s) + inc(v_r) - inc(v_s, v_r)],
+    where w counts a haplotype's variants incompatible with the rCRS.
+    """
+    ign = ignore.mask if ignore is not None else np.zeros(mt.RCRS_LENGTH + 1, dtype=bool)
+    out = np.zeros((len(samples), len(refs)), dtype=np.int32)
+    for rows_s, rows_r, rng in _range_pairs(samples, refs):
+        os_, cs = _restricted(samples, rows_s, rng.mask, ign)
+        or_, cr = _restricted(refs, rows_r, rng.mask, ign)
+        allc = np.concatenate([cs, cr])
+        ent, inv = np.unique(allc, return_inverse=True)
+        e_site = ent >> 4
+        e_mask = BASE_MASK[ent & 15]
+        e_inc = (e_mask & _ref_mask(e_site)) == 0
+        E = len(ent)
+        S = sp.csr_matrix((np.ones(len(cs)), (os_, inv[:len(cs)])), shape=(len(rows_s), E))
+        R = sp.csr_matrix((np.ones(len(cr)), (or_, inv[len(cs):])), shape=(len(rows_r), E))
+        ws = np.bincount(os_, weights=e_inc[inv[:len(cs)]], minlength=len(rows_s))
+        wr = np.bincount(or_, weights=e_inc[inv[len(cs):]], minlength=len(rows_r))
+        # entries of the same site: all (e1, e2) pairs within each run of equal sites
+        starts = np.flatnonzero(np.concatenate([[True], e_site[1:] != e_site[:-1]]))
+        run = np.diff(np.concatenate([starts, [E]]))
+        first = np.repeat(starts, run)
+        k = np.repeat(run, run)
+        e1 = np.repeat(np.arange(E), k)
+        e2 = np.repeat(first, k) + (np.arange(len(e1)) - np.repeat(np.cumsum(k) - k, k))
+        w = (e_inc[e1].astype(np.int8) + e_inc[e2] - ((e_mask[e1] & e_mask[e2]) == 0)).astype(float)
+        W = sp.csr_matrix((w, (e1, e2)), shape=(E, E))
+        corr = (S @ W @ R.T).toarray()
+        d = ws[:, None] + wr[None, :] - corr
+        out[np.ix_(rows_s, rows_r)] = np.rint(d).astype(np.int32)
+    return out
+
+
+def verdict_matrix(differences: NDArray[np.int32]) -> NDArray[np.int8]:
+    """0 match, 1 inconclusive, 2 exclusion; same shape as ``differences``."""
+    return np.minimum(differences, 2).astype(np.int8)
+
+
+# --- hashing screen ---------------------------------------------------------------------
+def _splitmix(x: NDArray[np.int64], salt: int) -> NDArray[np.uint64]:
+    with np.errstate(over="ignore"):
+        z = x.astype(np.uint64) + np.uint64((0x9E3779B97F4A7C15 * (salt + 1)) & (2**64 - 1))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _segment_sums(values: NDArray[np.uint64], owner: NDArray[np.int64], n: int) -> NDArray[np.uint64]:
+    out = np.zeros(n, dtype=np.uint64)
+    np.add.at(out, owner, values)
+    return out
+
+
+def _join(ka: NDArray[np.uint64], ia: NDArray[np.int64], kb: NDArray[np.uint64], ib: NDArray[np.int64]
+          ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """All (ia, ib) with equal keys (sort-merge)."""
+    order = np.argsort(kb, kind="stable")
+    kb, ib = kb[order], ib[order]
+    lo = np.searchsorted(kb, ka, "left")
+    hi = np.searchsorted(kb, ka, "right")
+    cnt = hi - lo
+    hit = cnt > 0
+    ia, lo, cnt = ia[hit], lo[hit], cnt[hit]
+    rep_a = np.repeat(ia, cnt)
+    pos = np.repeat(lo - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt) + np.arange(cnt.sum())
+    return rep_a, ib[pos]
+
+
+@dataclass(frozen=True)
+class MtScreen:
+    """Pairs with at most one difference; every other pair is an exclusion.
+
+    sample, ref : ndarray, int64, shape (n_pairs,); row indices.
+    differences : ndarray, int8, shape (n_pairs,); 0 (match) or 1 (inconclusive).
+    """
+
+    sample: NDArray[np.int64]
+    ref: NDArray[np.int64]
+    differences: NDArray[np.int8]
+
+    def dense(self, n_samples: int, n_refs: int) -> NDArray[np.int8]:
+        """Verdict matrix (0 match, 1 inconclusive, 2 exclusion), shape (n_samples, n_refs)."""
+        v = np.full((n_samples, n_refs), 2, dtype=np.int8)
+        v[self.sample, self.ref] = self.differences
+        return v
+
+
+def _ambiguous(panel: MtPanel) -> NDArray[np.bool_]:
+    amb = (panel.codes & 15) > mt.DELETION
+    return np.bincount(panel.owner[amb], minlength=len(panel)) > 0
+
+
+def screen(samples: MtPanel, refs: MtPanel, *, ignore: MtRange | None = DEFAULT_IGNORE) -> MtScreen:
+    """Every (sample, ref) pair with at most one difference, without the full matrix."""
+    ign = ignore.mask if ignore is not None else np.zeros(mt.RCRS_LENGTH + 1, dtype=bool)
+    amb_s, amb_r = _ambiguous(samples), _ambiguous(refs)
+    out_s, out_r, out_d = [], [], []
+    for rows_s, rows_r, rng in _range_pairs(samples, refs):
+        clean_s, clean_r = rows_s[~amb_s[rows_s]], rows_r[~amb_r[rows_r]]
+        keys = []
+        for panel, rows in ((samples, clean_s), (refs, clean_r)):
+            own, codes = _restricted(panel, rows, rng.mask, ign)
+            h = _splitmix(codes, 0)
+            full = _segment_sums(h, own, len(rows))
+            with np.errstate(over="ignore"):
+                minus = full[own] - h                       # haplotype less one variant
+                minus_site = minus + _splitmix(codes >> 4, 1)  # ... and which site it was
+            keys.append((full, minus, minus_site, rows, rows[own]))
+        fs, ms, mss, rs, ros = keys[0]
+        fr, mr, msr, rr, ror = keys[1]
+        for ka, ia, kb, ib, d in ((fs, rs, fr, rr, 0), (fs, rs, mr, ror, 1),
+                                  (ms, ros, fr, rr, 1), (mss, ros, msr, ror, 1)):
+            a, b = _join(ka, ia, kb, ib)
+            out_s.append(a)
+            out_r.append(b)
+            out_d.append(np.full(len(a), d, dtype=np.int8))
+        # exact fallback for haplotypes with heteroplasmy
+        for sub_s, sub_r in ((rows_s[amb_s[rows_s]], rows_r), (clean_s, rows_r[amb_r[rows_r]])):
+            if len(sub_s) and len(sub_r):
+                for lo in range(0, len(sub_s), 256):
+                    chunk = sub_s[lo:lo + 256]
+                    d = difference_matrix(_take(samples, chunk), _take(refs, sub_r), ignore=ignore)
+                    i, j = np.nonzero(d <= 1)
+                    out_s.append(chunk[i])
+                    out_r.append(sub_r[j])
+                    out_d.append(d[i, j].astype(np.int8))
+    s = np.concatenate(out_s) if out_s else np.zeros(0, np.int64)
+    r = np.concatenate(out_r) if out_r else np.zeros(0, np.int64)
+    d = np.concatenate(out_d) if out_d else np.zeros(0, np.int8)
+    # a pair can meet on two keys (e.g. one substitution): keep each pair once, smallest count
+    key = s.astype(np.int64) * max(len(refs), 1) + r
+    order = np.lexsort((d, key))
+    key, s, r, d = key[order], s[order], r[order], d[order]
+    first = np.concatenate([[True], key[1:] != key[:-1]]) if len(key) else np.zeros(0, bool)
+    return MtScreen(s[first], r[first], d[first])
+
+
+def _take(panel: MtPanel, rows: NDArray[np.int64]) -> MtPanel:
+    hs = [panel.haplotype(int(i)) for i in rows]
+    return MtPanel.from_haplotypes(hs)
+
+
+# --- frequencies and LRs -----------------------------------------------------------------
+def clopper_pearson_upper(x: NDArray[np.int64] | int, n: NDArray[np.int64] | int, *,
+                          confidence: float = 0.95) -> NDArray[np.float64]:
+    """One-sided Clopper-Pearson upper bound of a binomial proportion x/n (1 where x = n or n = 0)."""
+    x_, n_ = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ub = stats.beta.ppf(confidence, x_ + 1, np.maximum(n_ - x_, 1e-300))
+    return np.where((x_ >= n_) | (n_ <= 0), 1.0, ub)
+
+
+@dataclass(frozen=True)
+class MtFrequency:
+    """count matching haplotypes among n covering the range; arrays of shape (n_queries,)."""
+
+    count: NDArray[np.int64]
+    n: NDArray[np.int64]
+    frequency: NDArray[np.float64]
+    upper_bound: NDArray[np.float64]
+
+    @property
+    def lr(self) -> NDArray[np.float64]:
+        """1 / upper bound."""
+        return 1.0 / self.upper_bound
+
+
+def frequencies(queries: MtPanel, database: MtPanel, *, ignore: MtRange | None = DEFAULT_IGNORE,
+                confidence: float = 0.95) -> MtFrequency:
+    """Frequency by counting of each query over its own range, in the database entries covering it."""
+    count = np.zeros(len(queries), dtype=np.int64)
+    n = np.zeros(len(queries), dtype=np.int64)
+    for rq, rng in enumerate(queries.ranges):
+        rows_q = np.flatnonzero(queries.range_index == rq)
+        cover = [k for k, r in enumerate(database.ranges) if r.covers(rng)]
+        rows_d = np.flatnonzero(np.isin(database.range_index, cover))
+        n[rows_q] = len(rows_d)
+        if not len(rows_d) or not len(rows_q):
+            continue
+        q_panel = MtPanel(queries.ids, (rng,), np.zeros(len(queries), np.int64), queries.codes,
+                          queries.offsets)
+        d_panel = MtPanel(database.ids, (rng,), np.zeros(len(database), np.int64), database.codes,
+                          database.offsets)
+        found = screen(_subset(q_panel, rows_q), _subset(d_panel, rows_d), ignore=ignore)
+        m = found.differences == 0
+        count[rows_q] = np.bincount(found.sample[m], minlength=len(rows_q))
+    freq = np.divide(count, n, out=np.zeros(len(queries)), where=n > 0)
+    return MtFrequency(count, n, freq, clopper_pearson_upper(count, n, confidence=confidence))
+
+
+def _subset(panel: MtPanel, rows: NDArray[np.int64]) -> MtPanel:
+    starts, ends = panel.offsets[rows], panel.offsets[rows + 1]
+    lens = ends - starts
+    idx = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(lens.sum())
+    offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    return MtPanel(tuple(panel.ids[i] for i in rows), panel.ranges, panel.range_index[rows],
+                   panel.codes[idx], offsets)
+
+
+def lr_matrix(samples: MtPanel, refs: MtPanel, database: MtPanel, *,
+              ignore: MtRange | None = DEFAULT_IGNORE, inconclusive_lr: float = 1.0,
+              confidence: float = 0.95) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
+    """Per-pair mtDNA LR and verdict, for the identification search.
+
+    A match weighs 1 / (upper bound of the sample haplotype's frequency, over the
+    sample's range, in ``database``); an exclusion 0; an inconclusive pair
+    ``inconclusive_lr`` (1: no weight either way, the SWGDAM reading).
+
+    Returns
+    -------
+    lr : ndarray, float64, shape (n_samples, n_refs).
+    verdicts : ndarray, int8, shape (n_samples, n_refs); 0 match, 1 inconclusive, 2 exclusion.
+    """
+    found = screen(samples, refs, ignore=ignore)
+    v = found.dense(len(samples), len(refs))
+    f = frequencies(samples, database, ignore=ignore, confidence=confidence)
+    lr = np.zeros(v.shape)
+    lr[v == 1] = inconclusive_lr
+    lr = np.where(v == 0, f.lr[:, None], lr)
+    return lr, v
