@@ -23,7 +23,7 @@ count of :func:`difference_matrix`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,7 +167,8 @@ def _restricted(panel: MtPanel, rows: NDArray[np.int64], rng_mask: NDArray[np.bo
     return owner[keep], codes[keep]
 
 
-def _range_pairs(a: MtPanel, b: MtPanel):  # type: ignore[no-untyped-def]
+def _range_pairs(a: MtPanel, b: MtPanel
+                 ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.int64], MtRange]]:
     for ra, rng_a in enumerate(a.ranges):
         rows_a = np.flatnonzero(a.range_index == ra)
         if not len(rows_a):
@@ -281,7 +282,9 @@ def screen(samples: MtPanel, refs: MtPanel, *, ignore: MtRange | None = DEFAULT_
     """Every (sample, ref) pair with at most one difference, without the full matrix."""
     ign = ignore.mask if ignore is not None else np.zeros(mt.RCRS_LENGTH + 1, dtype=bool)
     amb_s, amb_r = _ambiguous(samples), _ambiguous(refs)
-    out_s, out_r, out_d = [], [], []
+    out_s: list[NDArray[np.int64]] = []
+    out_r: list[NDArray[np.int64]] = []
+    out_d: list[NDArray[np.int8]] = []
     for rows_s, rows_r, rng in _range_pairs(samples, refs):
         clean_s, clean_r = rows_s[~amb_s[rows_s]], rows_r[~amb_r[rows_r]]
         keys = []
@@ -297,29 +300,29 @@ def screen(samples: MtPanel, refs: MtPanel, *, ignore: MtRange | None = DEFAULT_
         fr, mr, msr, rr, ror = keys[1]
         for ka, ia, kb, ib, d in ((fs, rs, fr, rr, 0), (fs, rs, mr, ror, 1),
                                   (ms, ros, fr, rr, 1), (mss, ros, msr, ror, 1)):
-            a, b = _join(ka, ia, kb, ib)
-            out_s.append(a)
-            out_r.append(b)
-            out_d.append(np.full(len(a), d, dtype=np.int8))
+            pa, pb = _join(ka, ia, kb, ib)
+            out_s.append(pa)
+            out_r.append(pb)
+            out_d.append(np.full(len(pa), d, dtype=np.int8))
         # exact fallback for haplotypes with heteroplasmy
         for sub_s, sub_r in ((rows_s[amb_s[rows_s]], rows_r), (clean_s, rows_r[amb_r[rows_r]])):
             if len(sub_s) and len(sub_r):
                 for lo in range(0, len(sub_s), 256):
                     chunk = sub_s[lo:lo + 256]
-                    d = difference_matrix(_take(samples, chunk), _take(refs, sub_r), ignore=ignore)
-                    i, j = np.nonzero(d <= 1)
+                    dm = difference_matrix(_take(samples, chunk), _take(refs, sub_r), ignore=ignore)
+                    i, j = np.nonzero(dm <= 1)
                     out_s.append(chunk[i])
                     out_r.append(sub_r[j])
-                    out_d.append(d[i, j].astype(np.int8))
+                    out_d.append(dm[i, j].astype(np.int8))
     s = np.concatenate(out_s) if out_s else np.zeros(0, np.int64)
     r = np.concatenate(out_r) if out_r else np.zeros(0, np.int64)
-    d = np.concatenate(out_d) if out_d else np.zeros(0, np.int8)
+    dd = np.concatenate(out_d) if out_d else np.zeros(0, np.int8)
     # a pair can meet on two keys (e.g. one substitution): keep each pair once, smallest count
     key = s.astype(np.int64) * max(len(refs), 1) + r
-    order = np.lexsort((d, key))
-    key, s, r, d = key[order], s[order], r[order], d[order]
+    order = np.lexsort((dd, key))
+    key, s, r, dd = key[order], s[order], r[order], dd[order]
     first = np.concatenate([[True], key[1:] != key[:-1]]) if len(key) else np.zeros(0, bool)
-    return MtScreen(s[first], r[first], d[first])
+    return MtScreen(s[first], r[first], dd[first])
 
 
 def _take(panel: MtPanel, rows: NDArray[np.int64]) -> MtPanel:
