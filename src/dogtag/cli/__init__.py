@@ -19,6 +19,8 @@ from dogtag.errors import DogtagError
 # name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
     "lr": "dogtag.cli.kinship:lr",
+    "mito": "dogtag.cli.lineage:mito",
+    "ystr": "dogtag.cli.lineage:ystr",
 }
 
 

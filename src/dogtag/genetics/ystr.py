@@ -159,7 +159,10 @@ class YComparison:
 
     @property
     def verdict(self) -> str:
-        return "match" if not self.differences else ("exclusion" if self.likelihood == 0 else "difference")
+        """match (no difference), exclusion (a difference the mutation model cannot produce) or inconclusive."""
+        if self.incompatible:
+            return "exclusion"
+        return "match" if not self.differences else "inconclusive"
 
 
 def compare(a: YHaplotype, b: YHaplotype, *, meioses: int, rates: YMutationRates | None = None
