@@ -76,7 +76,7 @@ def main() -> None:
             codes.append(mt.encode(315, 1, "C"))
         if u < 0.1:
             codes.append(mt.encode(309, 1, "C"))
-        if 0.9 < u:
+        if u > 0.9:
             codes += [mt.encode(523, 0, "-"), mt.encode(524, 0, "-")]
         founders.append(np.array(codes, dtype=np.int64))
     samples = mc.MtPanel.from_haplotypes(simulate(args.samples, founders, rng, full_share=0.0, prefix="S"))
