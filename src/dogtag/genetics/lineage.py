@@ -85,3 +85,15 @@ def lineage_donors(ped: Pedigree, missing: str, donors: Iterable[str]) -> dict[s
     if unknown:
         raise KeyError(f"donors not in the pedigree: {', '.join(unknown)}")
     return {MATERNAL: maternal_line(ped, missing, ds), PATERNAL: paternal_line(ped, missing, ds)}
+
+
+def nearest_typed(ped: Pedigree, missing: str, typed: Iterable[str], line: str) -> LineDonor | None:
+    """The typed donor nearest the missing person on a line (fewest meioses), or None.
+
+    This is the reference whose lineage haplotype stands for the missing person's
+    in a search; ties go to the first id in sort order.
+    """
+    if line not in (MATERNAL, PATERNAL):
+        raise ValueError(f"`line` must be 'maternal' or 'paternal', got {line!r}")
+    found = maternal_line(ped, missing, typed) if line == MATERNAL else paternal_line(ped, missing, typed)
+    return found[0] if found else None

@@ -421,3 +421,54 @@ def fit_discrete_laplace(x: NDArray[np.int64], n_clusters: int, *, counts: NDArr
             best = model
     assert best is not None
     return best
+
+
+def haplotype_frequencies(queries: YPanel, database: YPanel, *, method: str = "counting",
+                          n_clusters: int = 5, seed: int = 1, confidence: float = 0.95
+                          ) -> NDArray[np.float64]:
+    """Frequency of each query haplotype for the LR denominator, shape (n_queries,).
+
+    ``"counting"``: the one-sided Clopper-Pearson upper bound of the count in the
+    database (conservative). ``"laplace"``: the discrete Laplace mixture fitted to the
+    database by EM over the loci the queries and the database share, all typed.
+    """
+    if method == "counting":
+        return count_frequencies(queries, database, confidence=confidence)[2]
+    if method != "laplace":
+        raise ValueError(f"`method` must be 'counting' or 'laplace', got {method!r}")
+    loci = [loc for loc in queries.loci if loc in database.loci]
+    dbp = YPanel.from_haplotypes(_to_haplotypes(database), loci=loci)
+    qp = YPanel.from_haplotypes(_to_haplotypes(queries), loci=loci)
+    xs, _ = integer_matrix(dbp)
+    xq, _ = integer_matrix(qp)
+    rows, counts = np.unique(xs, axis=0, return_counts=True)
+    fit = fit_discrete_laplace(rows, min(n_clusters, len(rows)), counts=counts.astype(float), seed=seed)
+    return fit.prob(xq)
+
+
+def _to_haplotypes(panel: YPanel) -> list[YHaplotype]:
+    out = []
+    for i in range(len(panel)):
+        d = {loc: tuple(float(v) for v in panel.alleles[i, j, :panel.copies[i, j]])
+             for j, loc in enumerate(panel.loci) if panel.copies[i, j] >= 0}
+        out.append(YHaplotype(panel.ids[i], d))
+    return out
+
+
+def lr_matrix(samples: YPanel, refs: YPanel, meioses: NDArray[np.int64] | Sequence[int], database: YPanel,
+              *, method: str = "counting", rates: YMutationRates | None = None, n_clusters: int = 5,
+              seed: int = 1) -> NDArray[np.float64]:
+    """Per-pair Y-STR LR: P(sample | reference, m meioses) / f(sample haplotype).
+
+    Parameters
+    ----------
+    meioses : int array, shape (n_refs,); meioses between each reference donor and the
+        missing person it stands for (see :func:`dogtag.genetics.lineage.nearest_typed`).
+
+    Returns
+    -------
+    ndarray, float64, shape (n_samples, n_refs); 0 where the haplotypes are incompatible.
+    """
+    like = relative_likelihood_matrix(samples, refs, meioses, rates=rates)
+    f = haplotype_frequencies(samples, database, method=method, n_clusters=n_clusters, seed=seed)
+    return like / f[:, None]
