@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DATA
 from dogtag.errors import DataFormatError
@@ -142,3 +144,24 @@ def test_hsd_data_errors_are_named():
         mt.haplotype(rows["Asia34"][1], range=rows["Asia34"][0], id="Asia34")
     with pytest.raises(DataFormatError, match=r"'Asia41'.*'4833G'.*outside the range"):
         mt.haplotype(rows["Asia41"][1], range=rows["Asia41"][0], id="Asia41")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 16569), st.sampled_from(["A", "C", "G", "T", "del", "insA",
+                                                                 "insC", "insCA", "Y"])),
+                min_size=0, max_size=12))
+def test_any_sequence_round_trips(edits):
+    # random substitutions, heteroplasmies, deletions and insertions anywhere on the rCRS
+    ref = list(mt.rcrs())
+    out = [[b] for b in ref]
+    for pos, what in edits:
+        if what == "del":
+            out[pos - 1] = []
+        elif what.startswith("ins"):
+            out[pos - 1] = [*out[pos - 1], *what[3:]]
+        elif out[pos - 1]:
+            out[pos - 1] = [what, *out[pos - 1][1:]]
+    seq = "".join("".join(x) for x in out)
+    h = mt.from_sequence(seq)
+    assert mt.to_sequence(h, uncovered="") == seq
+    assert mt.haplotype(h.notation, range=h.range) == h

@@ -154,8 +154,9 @@ def align_columns(ref: str, q: str) -> list[Column]:
     cols: list[Column] = []
     i0, j0, _ = blocks[0]
     if j0:
-        lo = max(0, i0 - j0 - 50)
-        pre = gotoh(ref2[lo:i0] if i0 >= 0 else "", q[:j0], free_lead=True)
+        # the query bases before the first anchor align to as many reference bases before it
+        lo = max(0, i0 - j0)
+        pre = gotoh(ref2[lo:i0], q[:j0])
         cols.extend((a + lo if a >= 0 else -1, b) for a, b in pre)
     for k, (bi, bj, bl) in enumerate(blocks):
         cols.extend((bi + t, bj + t) for t in range(bl))
@@ -167,7 +168,10 @@ def align_columns(ref: str, q: str) -> list[Column]:
     bi, bj, bl = blocks[-1]
     ei, ej = bi + bl, bj + bl
     if ej < len(q):
-        hi = min(len(ref2), ei + (len(q) - ej) + 50)
+        start = next((a for a, _ in cols if a >= 0), blocks[0][0])
+        # wrap past 16569 only for a query that starts late (a control region read 16024..576)
+        cap = start + L if start > L // 2 else L
+        hi = min(ei + (len(q) - ej) + 50, cap)
         post = gotoh(ref2[ei:hi], q[ej:], free_trail=True)
         cols.extend((a + ei if a >= 0 else -1, b + ej if b >= 0 else -1) for a, b in post)
     return cols
