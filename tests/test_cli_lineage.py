@@ -72,3 +72,13 @@ def test_bad_input_is_a_message_not_a_traceback(capsys):
 @pytest.mark.parametrize("cmd", [["mito", "compare"], ["mito", "freq"], ["ystr", "compare"], ["ystr", "freq"]])
 def test_help_has_example(cmd):
     assert "Example" in run(*cmd, "--help")
+
+
+def test_mito_compare_fasta_against_notation(tmp_path):
+    from dogtag.genetics import mtdna as mt
+
+    seq = mt.rcrs()[:72] + "G" + mt.rcrs()[73:]
+    f = tmp_path / "v1.fasta"
+    f.write_text(">V1 remains\n" + "\n".join(seq[i:i + 60] for i in range(0, len(seq), 60)) + "\n")
+    out = json.loads(run("mito", "compare", str(f), "73G 16093C", "--json"))
+    assert out["verdict"] == "inconclusive" and out["a"] == "73G" and out["range"] == "1-16569"

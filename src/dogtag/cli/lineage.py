@@ -11,6 +11,7 @@ import click
 from dogtag.errors import DogtagError
 
 if TYPE_CHECKING:
+    from dogtag.genetics.mtdna import MtHaplotype
     from dogtag.genetics.ystr import YHaplotype, YPanel
     from dogtag.io.lineage_tables import YTable
 
@@ -27,6 +28,26 @@ def _emit(obj: dict[str, object], as_json: bool, lines: list[str]) -> None:
 
 def _num(x: object) -> str:
     return "NA" if x is None else f"{float(x):.6g}"  # type: ignore[arg-type]
+
+
+def _mt(text: str, rng: str | None, pid: str) -> MtHaplotype:
+    """A haplotype from EMPOP notation, or from a FASTA file (its first record), aligned to the rCRS."""
+    from dogtag.genetics import mtdna as mt
+
+    path = Path(text)
+    if path.suffix.lower() in (".fasta", ".fa", ".fas", ".fna") or (path.is_file() and
+                                                                    path.read_text()[:1] == ">"):
+        lines = path.read_text().splitlines()
+        if not lines or not lines[0].startswith(">"):
+            raise DogtagError(f"{path}: expected a FASTA file starting with '>'")
+        seq = []
+        for line in lines[1:]:
+            if line.startswith(">"):
+                break
+            seq.append(line.strip())
+        name = lines[0][1:].strip() or pid
+        return mt.from_sequence("".join(seq), id=name, range=rng)
+    return mt.haplotype(text, range=rng, id=pid)
 
 
 @click.group()
@@ -47,16 +68,17 @@ def mito_compare(a: str, b: str, rng: str | None, range_a: str | None, range_b: 
                  count_length_heteroplasmy: bool, as_json: bool) -> None:
     """Compare two mtDNA haplotypes over the range both cover (SWGDAM verdicts).
 
+    A and B are EMPOP notation or FASTA files (aligned to the rCRS).
+
     \b
     Example:
       dogtag mito compare "16093C 16189C 263G 315.1C" "16189C 263G 309.1C 315.1C" \\
           --range "16024-16569;1-576" --json
     """
-    from dogtag.genetics import mtdna as mt
     from dogtag.genetics import mtdna_compare as mc
 
-    ha = mt.haplotype(a, range=range_a or rng, id="A")
-    hb = mt.haplotype(b, range=range_b or rng, id="B")
+    ha = _mt(a, range_a or rng, "A")
+    hb = _mt(b, range_b or rng, "B")
     res = mc.compare(ha, hb, ignore=None if count_length_heteroplasmy else mc.DEFAULT_IGNORE)
     out = res.as_dict()
     out["a"], out["b"] = ha.notation, hb.notation
@@ -80,11 +102,10 @@ def mito_freq(haplotype: str, db: Path, rng: str | None, skip_invalid: bool, as_
     Example:
       dogtag mito freq "263G 315.1C" --range "16024-16569;1-576" --db evaluation.hsd --skip-invalid --json
     """
-    from dogtag.genetics import mtdna as mt
     from dogtag.genetics import mtdna_compare as mc
     from dogtag.io.lineage_tables import read_mtdna
 
-    h = mt.haplotype(haplotype, range=rng, id="query")
+    h = _mt(haplotype, rng, "query")
     table = read_mtdna(db, skip_invalid=skip_invalid)
     for msg in table.skipped:
         click.echo(f"skipped: {msg}", err=True)
