@@ -113,3 +113,17 @@ def test_lr_matrix():
     assert v.tolist() == [[0, 1, 2], [2, 2, 2]]
     assert lr[0, 0] == pytest.approx(1 / (1 - 0.05 ** (1 / 50)))
     assert lr[0, 1] == 1.0 and lr[0, 2] == 0.0 and (lr[1] == 0).all()
+
+
+def test_many_heteroplasmies_take_the_exact_path():
+    ys = " ".join(f"{p}Y" for p in (16093, 16129, 16145, 16163, 16168, 16176, 16186, 16209, 16223, 16264))
+    a = [*random_panel(3, 30), h(ys + " 263G", id="many"), h("16093Y 16129R 263G", id="two")]
+    b = [*random_panel(4, 40), h("16093C 263G", id="r1"), h(ys + " 73G", id="many_r")]
+    assert mc.MAX_AMBIGUOUS < 10
+    slow = np.array([[len(mc.compare(x, y).differences) for y in b] for x in a])
+    pa, pb = mc.MtPanel.from_haplotypes(a), mc.MtPanel.from_haplotypes(b)
+    assert np.array_equal(mc.screen(pa, pb).dense(len(a), len(b)), np.minimum(slow, 2))
+    f = mc.frequencies(pa, pb)
+    for i, x in enumerate(a):
+        cover = [y for y in b if y.range.covers(x.range)]
+        assert f.count[i] == sum(mc.compare(x, y).verdict == "match" for y in cover), x.id

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -234,9 +235,12 @@ def _splitmix(x: NDArray[np.int64], salt: int) -> NDArray[np.uint64]:
 
 
 def _segment_sums(values: NDArray[np.uint64], owner: NDArray[np.int64], n: int) -> NDArray[np.uint64]:
-    out = np.zeros(n, dtype=np.uint64)
-    np.add.at(out, owner, values)
-    return out
+    """Sum (mod 2^64) of values per owner; owner is sorted (haplotype by haplotype)."""
+    cs = np.concatenate([[np.uint64(0)], np.cumsum(values, dtype=np.uint64)])
+    ends = np.searchsorted(owner, np.arange(n), side="right")
+    starts = np.searchsorted(owner, np.arange(n), side="left")
+    with np.errstate(over="ignore"):
+        return cs[ends] - cs[starts]
 
 
 def _join(ka: NDArray[np.uint64], ia: NDArray[np.int64], kb: NDArray[np.uint64], ib: NDArray[np.int64]
@@ -273,61 +277,125 @@ class MtScreen:
         return v
 
 
-def _ambiguous(panel: MtPanel) -> NDArray[np.bool_]:
-    amb = (panel.codes & 15) > mt.DELETION
-    return np.bincount(panel.owner[amb], minlength=len(panel)) > 0
+MAX_AMBIGUOUS = 8  # haplotypes with more ambiguous sites are compared by the exact sparse count
+
+
+def _resolve(panel: MtPanel) -> tuple[MtPanel, NDArray[np.int64], NDArray[np.int64]]:
+    """Every haplotype with heteroplasmies (IUPAC codes) as all its single-base readings.
+
+    Returns (resolved panel, parent row of each resolved row, rows left unresolved because
+    they have more than MAX_AMBIGUOUS ambiguous sites). A pair's number of differences is
+    the minimum over the readings of both, since each site is compared on its own.
+    """
+    amb_entry = (panel.codes & 15) > mt.DELETION
+    n_amb = np.bincount(panel.owner[amb_entry], minlength=len(panel))
+    clean = np.flatnonzero(n_amb == 0)
+    many = np.flatnonzero(n_amb > MAX_AMBIGUOUS)
+    some = np.flatnonzero((n_amb > 0) & (n_amb <= MAX_AMBIGUOUS))
+    if not len(some):
+        return _subset(panel, clean), clean, many
+    ref = mt.rcrs()
+    extra: list[mt.MtHaplotype] = []
+    parent: list[int] = []
+    for i in some.tolist():
+        h = panel.haplotype(i)
+        fixed = [int(c) for c in h.codes if (c & 15) <= mt.DELETION]
+        options: list[list[int | None]] = []
+        for c in h.codes[(h.codes & 15) > mt.DELETION].tolist():
+            pos, ins, sym = mt.decode(c)
+            m = int(BASE_MASK[mt.SYMBOLS.index(sym)])
+            alts: list[int | None] = []
+            for bit, letter in ((1, "A"), (2, "C"), (4, "G"), (8, "T")):
+                if m & bit:
+                    alts.append(None if ins == 0 and ref[pos - 1] == letter else mt.encode(pos, ins, letter))
+            options.append(alts)
+        for combo in np.array(np.meshgrid(*[np.arange(len(o)) for o in options])).reshape(len(options), -1).T:
+            chosen = [options[k][j] for k, j in enumerate(combo)]
+            codes = np.array(sorted(fixed + [c for c in chosen if c is not None]), dtype=np.int64)
+            extra.append(mt.MtHaplotype(h.id, h.range, codes))
+            parent.append(i)
+    base = _subset(panel, clean)
+    more = MtPanel.from_haplotypes(extra)
+    merged = MtPanel.from_haplotypes([base.haplotype(k) for k in range(len(base))] + extra) \
+        if len(base) < 1000 else _concat(base, more)
+    return merged, np.concatenate([clean, np.array(parent, dtype=np.int64)]), many
+
+
+def _concat(a: MtPanel, b: MtPanel) -> MtPanel:
+    ranges = list(a.ranges)
+    idx = {r: k for k, r in enumerate(ranges)}
+    for r in b.ranges:
+        if r not in idx:
+            idx[r] = len(ranges)
+            ranges.append(r)
+    remap = np.array([idx[r] for r in b.ranges], dtype=np.int64)
+    return MtPanel(a.ids + b.ids, tuple(ranges),
+                   np.concatenate([a.range_index, remap[b.range_index] if len(b) else b.range_index]),
+                   np.concatenate([a.codes, b.codes]),
+                   np.concatenate([a.offsets, b.offsets[1:] + a.offsets[-1]]))
+
+
+def _keys(panel: MtPanel, rows: NDArray[np.int64], rng: MtRange, ign: NDArray[np.bool_]
+          ) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int64]]:
+    """Hash of each haplotype, of it less each variant, and of that plus the site removed."""
+    own, codes = _restricted(panel, rows, rng.mask, ign)
+    h = _splitmix(codes, 0)
+    full = _segment_sums(h, own, len(rows))
+    with np.errstate(over="ignore"):
+        minus = full[own] - h
+        minus_site = minus + _splitmix(codes >> 4, 1)
+    return full, minus, minus_site, rows[own]
+
+
+def _screen_clean(samples: MtPanel, refs: MtPanel, ign: NDArray[np.bool_]
+                  ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
+    out_s: list[NDArray[np.int64]] = []
+    out_r: list[NDArray[np.int64]] = []
+    out_d: list[NDArray[np.int8]] = []
+    for rows_s, rows_r, rng in _range_pairs(samples, refs):
+        fs, ms, mss, ros = _keys(samples, rows_s, rng, ign)
+        fr, mr, msr, ror = _keys(refs, rows_r, rng, ign)
+        for ka, ia, kb, ib, d in ((fs, rows_s, fr, rows_r, 0), (fs, rows_s, mr, ror, 1),
+                                  (ms, ros, fr, rows_r, 1), (mss, ros, msr, ror, 1)):
+            pa, pb = _join(ka, ia, kb, ib)
+            out_s.append(pa)
+            out_r.append(pb)
+            out_d.append(np.full(len(pa), d, dtype=np.int8))
+    return _cat(out_s, np.int64), _cat(out_r, np.int64), _cat(out_d, np.int8)
+
+
+def _cat(parts: list[NDArray[Any]], dtype: type) -> NDArray[Any]:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+
+def _dedup_min(s: NDArray[np.int64], r: NDArray[np.int64], d: NDArray[np.int8], n_refs: int
+               ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
+    key = s.astype(np.int64) * max(n_refs, 1) + r
+    order = np.lexsort((d, key))
+    key, s, r, d = key[order], s[order], r[order], d[order]
+    first = np.concatenate([[True], key[1:] != key[:-1]]) if len(key) else np.zeros(0, bool)
+    return s[first], r[first], d[first]
 
 
 def screen(samples: MtPanel, refs: MtPanel, *, ignore: MtRange | None = DEFAULT_IGNORE) -> MtScreen:
     """Every (sample, ref) pair with at most one difference, without the full matrix."""
     ign = ignore.mask if ignore is not None else np.zeros(mt.RCRS_LENGTH + 1, dtype=bool)
-    amb_s, amb_r = _ambiguous(samples), _ambiguous(refs)
-    out_s: list[NDArray[np.int64]] = []
-    out_r: list[NDArray[np.int64]] = []
-    out_d: list[NDArray[np.int8]] = []
-    for rows_s, rows_r, rng in _range_pairs(samples, refs):
-        clean_s, clean_r = rows_s[~amb_s[rows_s]], rows_r[~amb_r[rows_r]]
-        keys = []
-        for panel, rows in ((samples, clean_s), (refs, clean_r)):
-            own, codes = _restricted(panel, rows, rng.mask, ign)
-            h = _splitmix(codes, 0)
-            full = _segment_sums(h, own, len(rows))
-            with np.errstate(over="ignore"):
-                minus = full[own] - h                       # haplotype less one variant
-                minus_site = minus + _splitmix(codes >> 4, 1)  # ... and which site it was
-            keys.append((full, minus, minus_site, rows, rows[own]))
-        fs, ms, mss, rs, ros = keys[0]
-        fr, mr, msr, rr, ror = keys[1]
-        for ka, ia, kb, ib, d in ((fs, rs, fr, rr, 0), (fs, rs, mr, ror, 1),
-                                  (ms, ros, fr, rr, 1), (mss, ros, msr, ror, 1)):
-            pa, pb = _join(ka, ia, kb, ib)
-            out_s.append(pa)
-            out_r.append(pb)
-            out_d.append(np.full(len(pa), d, dtype=np.int8))
-        # exact fallback for haplotypes with heteroplasmy
-        for sub_s, sub_r in ((rows_s[amb_s[rows_s]], rows_r), (clean_s, rows_r[amb_r[rows_r]])):
-            if len(sub_s) and len(sub_r):
-                for lo in range(0, len(sub_s), 256):
-                    chunk = sub_s[lo:lo + 256]
-                    dm = difference_matrix(_take(samples, chunk), _take(refs, sub_r), ignore=ignore)
-                    i, j = np.nonzero(dm <= 1)
-                    out_s.append(chunk[i])
-                    out_r.append(sub_r[j])
-                    out_d.append(dm[i, j].astype(np.int8))
-    s = np.concatenate(out_s) if out_s else np.zeros(0, np.int64)
-    r = np.concatenate(out_r) if out_r else np.zeros(0, np.int64)
-    dd = np.concatenate(out_d) if out_d else np.zeros(0, np.int8)
-    # a pair can meet on two keys (e.g. one substitution): keep each pair once, smallest count
-    key = s.astype(np.int64) * max(len(refs), 1) + r
-    order = np.lexsort((dd, key))
-    key, s, r, dd = key[order], s[order], r[order], dd[order]
-    first = np.concatenate([[True], key[1:] != key[:-1]]) if len(key) else np.zeros(0, bool)
-    return MtScreen(s[first], r[first], dd[first])
-
-
-def _take(panel: MtPanel, rows: NDArray[np.int64]) -> MtPanel:
-    hs = [panel.haplotype(int(i)) for i in rows]
-    return MtPanel.from_haplotypes(hs)
+    rs, ps, many_s = _resolve(samples)
+    rr, pr, many_r = _resolve(refs)
+    i, j, d = _screen_clean(rs, rr, ign)
+    out_s, out_r, out_d = [ps[i]], [pr[j]], [d]
+    # exact fallback for haplotypes with very many heteroplasmies
+    for sub_s, sub_r in ((many_s, np.arange(len(refs))), (np.arange(len(samples)), many_r)):
+        if len(sub_s) and len(sub_r):
+            for lo in range(0, len(sub_s), 256):
+                chunk = sub_s[lo:lo + 256]
+                dm = difference_matrix(_subset(samples, chunk), _subset(refs, sub_r), ignore=ignore)
+                a, b = np.nonzero(dm <= 1)
+                out_s.append(chunk[a])
+                out_r.append(sub_r[b])
+                out_d.append(dm[a, b].astype(np.int8))
+    s, r, dd = _dedup_min(_cat(out_s, np.int64), _cat(out_r, np.int64), _cat(out_d, np.int8), len(refs))
+    return MtScreen(s, r, dd)
 
 
 # --- frequencies and LRs -----------------------------------------------------------------
@@ -357,25 +425,58 @@ class MtFrequency:
 
 def frequencies(queries: MtPanel, database: MtPanel, *, ignore: MtRange | None = DEFAULT_IGNORE,
                 confidence: float = 0.95) -> MtFrequency:
-    """Frequency by counting of each query over its own range, in the database entries covering it."""
+    """Frequency by counting of each query over its own range, in the database entries covering it.
+
+    Clean pairs are counted from sorted hashes without listing them; pairs involving a
+    heteroplasmy are listed (over the readings) and counted once each.
+    """
+    ign = ignore.mask if ignore is not None else np.zeros(mt.RCRS_LENGTH + 1, dtype=bool)
     count = np.zeros(len(queries), dtype=np.int64)
     n = np.zeros(len(queries), dtype=np.int64)
-    for rq, rng in enumerate(queries.ranges):
-        rows_q = np.flatnonzero(queries.range_index == rq)
-        cover = [k for k, r in enumerate(database.ranges) if r.covers(rng)]
-        rows_d = np.flatnonzero(np.isin(database.range_index, cover))
-        n[rows_q] = len(rows_d)
-        if not len(rows_d) or not len(rows_q):
+    rq_all, pq_all, many_q = _resolve(queries)
+    rd_all, pd_all, many_d = _resolve(database)
+    amb_q = np.bincount(pq_all, minlength=len(queries)) > 1
+    amb_d = np.bincount(pd_all, minlength=len(database)) > 1
+    for k, rng in enumerate(queries.ranges):
+        rows_q = np.flatnonzero(queries.range_index == k)
+        cover = np.array([r.covers(rng) for r in database.ranges], dtype=bool)
+        covered_d = cover[database.range_index]
+        n[rows_q] = int(covered_d.sum())
+        if not covered_d.any():
             continue
-        q_panel = MtPanel(queries.ids, (rng,), np.zeros(len(queries), np.int64), queries.codes,
-                          queries.offsets)
-        d_panel = MtPanel(database.ids, (rng,), np.zeros(len(database), np.int64), database.codes,
-                          database.offsets)
-        found = screen(_subset(q_panel, rows_q), _subset(d_panel, rows_d), ignore=ignore)
-        m = found.differences == 0
-        count[rows_q] = np.bincount(found.sample[m], minlength=len(rows_q))
+        sel_q = np.flatnonzero(queries.range_index[pq_all] == k)
+        sel_d = np.flatnonzero(covered_d[pd_all])
+        fq, _, _, _ = _keys(_single_range(rq_all, rng), sel_q, rng, ign)
+        fd, _, _, _ = _keys(_single_range(rd_all, rng), sel_d, rng, ign)
+        pq, pd_ = pq_all[sel_q], pd_all[sel_d]
+        # clean query vs clean database entry: count equal hashes
+        cq, cd = ~amb_q[pq], ~amb_d[pd_]
+        keys_d = np.sort(fd[cd])
+        c = np.searchsorted(keys_d, fq[cq], "right") - np.searchsorted(keys_d, fq[cq], "left")
+        np.add.at(count, pq[cq], c)
+        # pairs with a heteroplasmy on either side: list, map to parents, count once
+        for qa, da in ((~cq, np.ones(len(pd_), bool)), (cq, ~cd)):
+            if qa.any() and da.any():
+                a, b = _join(fq[qa], pq[qa], fd[da], pd_[da])
+                pairs = np.unique(a * len(database) + b)
+                np.add.at(count, pairs // len(database), 1)
+    # haplotypes with very many heteroplasmies: exact counts
+    if len(many_q) or len(many_d):
+        q_cov = np.array([[rd.covers(rq) for rd in database.ranges] for rq in queries.ranges], dtype=bool)
+        cov = q_cov[queries.range_index][:, database.range_index]        # (n_q, n_d) coverage
+        if len(many_q):
+            dm = difference_matrix(_subset(queries, many_q), database, ignore=ignore)
+            count[many_q] = ((dm == 0) & cov[many_q]).sum(axis=1)
+        if len(many_d):
+            rest = np.setdiff1d(np.arange(len(queries)), many_q)
+            dm = difference_matrix(_subset(queries, rest), _subset(database, many_d), ignore=ignore)
+            count[rest] += ((dm == 0) & cov[np.ix_(rest, many_d)]).sum(axis=1)
     freq = np.divide(count, n, out=np.zeros(len(queries)), where=n > 0)
     return MtFrequency(count, n, freq, clopper_pearson_upper(count, n, confidence=confidence))
+
+
+def _single_range(panel: MtPanel, rng: MtRange) -> MtPanel:
+    return MtPanel(panel.ids, (rng,), np.zeros(len(panel), np.int64), panel.codes, panel.offsets)
 
 
 def _subset(panel: MtPanel, rows: NDArray[np.int64]) -> MtPanel:
