@@ -44,6 +44,14 @@ def test_c_stretch_length_heteroplasmy_ignored_by_default():
     assert strict.verdict == "exclusion" and {d.site for d in strict.differences} == {"16193.1", "309.2"}
 
 
+def test_rcrs_placeholder_3107_is_not_a_difference():
+    assert mc.compare(h("3107d 263G", rng="1-16569"), h("263G", rng="1-16569")).verdict == "match"
+    pa = mc.MtPanel.from_haplotypes([h("3107d 263G", rng="1-16569")])
+    pb = mc.MtPanel.from_haplotypes([h("263G", rng="1-16569")])
+    assert mc.screen(pa, pb).differences.tolist() == [0]
+    assert mc.difference_matrix(pa, pb).tolist() == [[0]]
+
+
 def test_only_the_shared_range_counts():
     a = h("16093C 263G 750G", rng="1-16569")
     b = h("16093C 263G")

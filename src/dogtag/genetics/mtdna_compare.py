@@ -4,7 +4,8 @@ Two haplotypes are compared over the positions both cover. Each *site* (a
 position, or an inserted base ``p.k``) where they carry incompatible bases is a
 difference; a heteroplasmy (IUPAC code) is compatible with either of its bases;
 indels in the C-stretches 16184-16193 and 303-315 (length heteroplasmy) are
-ignored by default. Verdicts follow the SWGDAM mtDNA interpretation guidelines
+ignored by default, and so is 3107 (a placeholder N in the rCRS: ``3107d`` is
+the rCRS convention, not a difference). Verdicts follow the SWGDAM mtDNA interpretation guidelines
 (2019): 0 differences *match*, 1 *inconclusive*, 2 or more *exclusion*.
 
 The weight of a match is the frequency by counting in a database, over the
@@ -89,8 +90,11 @@ def _rcrs_masks() -> NDArray[np.uint8]:
 def _keep(codes: NDArray[np.int64], rng_mask: NDArray[np.bool_], ignore_mask: NDArray[np.bool_]
           ) -> NDArray[np.bool_]:
     pos = (codes >> 10).astype(np.intp)
-    indel = (((codes >> 4) & 63) > 0) | ((codes & 15) == mt.DELETION)
-    return rng_mask[pos] & ~(indel & ignore_mask[pos])
+    ins = (codes >> 4) & 63
+    indel = (ins > 0) | ((codes & 15) == mt.DELETION)
+    # 3107 is a placeholder N in the rCRS: 3107d / 3107N say nothing
+    placeholder = (pos == 3107) & (ins == 0)
+    return rng_mask[pos] & ~(indel & ignore_mask[pos]) & ~placeholder
 
 
 def compare(a: MtHaplotype, b: MtHaplotype, *, ignore: MtRange | None = DEFAULT_IGNORE) -> MtComparison:
