@@ -26,6 +26,14 @@ def test_bad_allele_names_profile_and_locus():
         ystr.YHaplotype.parse({"DYS19": "1x"}, id="P9")
 
 
+def test_unknown_locus_names_profile_and_token():
+    with pytest.raises(DataFormatError, match=r"'P2'.*unknown Y-STR locus 'D8S1179'"):
+        ystr.YHaplotype.parse({"DYS19": "14", "D8S1179": "12"}, id="P2")
+    ok = ystr.YHaplotype.parse({"DYS389I": "13", "DYS389II": "29", "DYF387S1": "35,37", "DYS385a/b": "11,14",
+                                "Y-GATA-H4": "12", "DYS385a": "11"}, id="P3")
+    assert set(ok.alleles) == {"DYS389I", "DYS389II", "DYF387S1", "DYS385", "YGATAH4", "DYS385A"}
+
+
 def test_rates():
     r = ystr.YMutationRates.default()
     assert r.rate("DYS19") == pytest.approx(36 / 16090)

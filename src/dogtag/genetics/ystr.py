@@ -39,6 +39,8 @@ from numpy.typing import NDArray
 from dogtag.errors import DataFormatError, DogtagError
 
 _NULL = {"null", "0", "-", "del", "nul"}
+#: Y-STR locus names: DYS..., DYF..., Y-GATA-H4 and its spellings
+Y_LOCUS = re.compile(r"^(DY[SF]\d+[A-Z0-9]*(A/B|AB|[AB])?|Y-?GATA-?H4(\.1)?|GATA[-_]?H4)$", re.IGNORECASE)
 _UNTYPED = {"", "na", "n/a", "nan", "?", "nr"}
 
 
@@ -78,6 +80,8 @@ class YHaplotype:
     def parse(cls, values: Mapping[str, str], *, id: str = "?") -> YHaplotype:
         out: dict[str, tuple[float, ...]] = {}
         for k, v in values.items():
+            if not Y_LOCUS.match(k.strip()):
+                raise DataFormatError(f"profile {id!r}: unknown Y-STR locus {k!r}")
             loc = canonical_locus(k)
             a = parse_alleles(v, profile=id, locus=loc)
             if a is not None:

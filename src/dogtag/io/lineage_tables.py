@@ -17,7 +17,6 @@ Errors name the file, the line, the profile and the token.
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from dogtag.errors import DataFormatError
 from dogtag.genetics import mtdna as mt
 from dogtag.genetics import ystr
 
-_Y_LOCUS = re.compile(r"^(DY[SF]\d|Y-?GATA|GATA)", re.IGNORECASE)
+_Y_LOCUS = ystr.Y_LOCUS
 
 
 @dataclass
