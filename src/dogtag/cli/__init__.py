@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "verify": "dogtag.cli.registry:verify",
     "export": "dogtag.cli.registry:export",
     "user": "dogtag.cli.registry:user",
+    "mito": "dogtag.cli.lineage:mito",
+    "ystr": "dogtag.cli.lineage:ystr",
 }
 
 
