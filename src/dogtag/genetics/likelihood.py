@@ -42,6 +42,7 @@ __all__ = [
     "conditional_genotypes",
     "loglik",
     "loglik_batch",
+    "same_shape_batch",
     "unordered_index",
 ]
 
@@ -130,6 +131,7 @@ class _Plan:
     typed_slots: tuple[int, ...]     # members with phase variables, in order of ``typed`` columns
     partial: tuple[int, ...]
     soft: tuple[int, ...]
+    width: int = 1                   # largest elimination scope, in values per item
 
 
 _PATHS: dict[tuple[str, tuple[tuple[int, ...], ...]], list] = {}
@@ -224,6 +226,7 @@ def _compile(
     next_id = len(factors)
     remaining = set(range(len(var_size))) - set(keep)
     steps: list[_Step] = []
+    width = 1
     while remaining:
         best, best_cost = -1, -1
         best_scope: tuple[int, ...] = ()
@@ -237,6 +240,7 @@ def _compile(
                 cost *= var_size[u]
             if best_cost < 0 or cost < best_cost:
                 best, best_cost, best_scope = v, cost, tuple(sorted(scope))
+        width = max(width, best_cost)
         ins = sorted((i for i, fv in live.items() if best in fv), key=lambda i: len(live[i]))
         out_vars = tuple(u for u in best_scope if u != best)
         letters = {u: _LETTERS[i] for i, u in enumerate(best_scope)}
@@ -269,6 +273,7 @@ def _compile(
         n=n, var_size=tuple(var_size), factors=tuple(factors), steps=tuple(steps),
         final=final, keep=keep, final_subscripts=final_subs,
         typed_slots=tuple(sorted(typed)), partial=tuple(sorted(partial)), soft=tuple(sorted(soft)),
+        width=width,
     )
 
 
@@ -428,7 +433,11 @@ def _trans_uu(batch: _Batch, male: bool, M: NDArray[np.float64]) -> NDArray[np.f
     """T[b, x, y, z] = (M[x, z] + M[y, z]) / 2, cached on the batch (data-independent)."""
     cache = batch.__dict__.setdefault("_uu", {})
     if male not in cache:
-        cache[male] = 0.5 * (M[:, :, None, :] + M[:, None, :, :])
+        if M.strides[0] == 0:  # one marker for the whole batch
+            one = 0.5 * (M[0, :, None, :] + M[0, None, :, :])
+            cache[male] = np.broadcast_to(one, (M.shape[0], *one.shape))
+        else:
+            cache[male] = 0.5 * (M[:, :, None, :] + M[:, None, :, :])
     return cache[male]
 
 
@@ -547,14 +556,160 @@ def loglik_batch(
             with np.errstate(divide="ignore"):
                 out_ll[items] = logscale + np.log(res)
         else:
+            by_k: dict[int, list[int]] = {}
             for r, it in enumerate(items):
-                k = data[it].marker.n_alleles
-                f = res[r][:k, :k]
+                by_k.setdefault(data[it].marker.n_alleles, []).append(r)
+            for k, rows in by_k.items():
                 i, j = np.triu_indices(k)
-                g = np.where(i == j, f[i, j], f[i, j] + f[j, i])
-                tot = g.sum()
-                out_dist[it] = g / tot if tot > 0 else g
+                f = res[rows][:, :k, :k]
+                g = f[:, i, j] + np.where(i == j, 0.0, f[:, j, i])
+                tot = g.sum(axis=1, keepdims=True)
+                g = np.divide(g, tot, out=np.zeros_like(g), where=tot > 0)
+                for r, row in zip(rows, g, strict=True):
+                    out_dist[items[r]] = row
     return out_ll if target is None else out_dist
+
+
+def same_shape_batch(
+    ped: Pedigree,
+    marker: Marker,
+    typed: Sequence[int],
+    alleles: NDArray[np.intp],
+    *,
+    target: int = -1,
+    mutation: bool = True,
+    max_floats: int = 24_000_000,
+) -> NDArray[np.float64]:
+    """Many families of one shape at one marker, built straight from allele arrays.
+
+    The fast path of the blind search: B families share the pedigree structure of
+    ``ped`` and the typed members ``typed`` (fully typed, no soft evidence), so one
+    plan serves them all and no per-family Python objects are made.
+
+    Parameters
+    ----------
+    ped : the shared pedigree structure.
+    marker : the marker.
+    typed : member indices typed in every family, in the column order of ``alleles``.
+    alleles : ndarray, int, shape (B, len(typed), 2); allele indices.
+    target : a member index: return P(G_target = g | data) instead of log-likelihoods.
+    max_floats : bound on the largest intermediate array, by chunking B.
+
+    Returns
+    -------
+    ndarray, float64: shape (B,) log-likelihoods, or (B, n(n+1)/2) conditional distributions.
+    """
+    B = alleles.shape[0]
+    k = marker.n_alleles
+    mut = bool(mutation and marker.has_mutation)
+    if not mut and B:
+        return _lumped_batch(ped, marker, typed, alleles, target, max_floats)
+    n = _bucket(k)
+    fa, mo = _structure(ped)
+    plan = _compile(fa, mo, frozenset(typed), frozenset(), frozenset(), target, n, False)
+    order = [list(typed).index(p) for p in plan.typed_slots]
+    alleles = np.ascontiguousarray(alleles[:, order, :], dtype=np.intp)
+    freqs = np.broadcast_to(_padded(marker.freqs, n), (B, n))
+    if float(marker.freqs.sum()) != 1.0 and (not mut or {
+            m.model for m in (marker.female, marker.male) if m is not None} <= _LUMPABLE):
+        # pedprobr's lumping convention, per family (see _lumped_freqs)
+        seen = np.zeros((B, n), dtype=bool)
+        np.put_along_axis(seen, alleles.reshape(B, -1), True, axis=1)
+        seen[:, k:] = False
+        f = np.array(freqs)
+        tot_seen = (f * seen).sum(axis=1)
+        rest = (f * ~seen).sum(axis=1)
+        scale = np.where(rest > 0, (1.0 - tot_seen) / np.where(rest > 0, rest, 1.0), 1.0)
+        freqs = np.where(seen, f, f * scale[:, None])
+    male = female = None
+    if mut:
+        pm, pf = _padded_mutation(marker, n)
+    step = max(1, max_floats // (4 * plan.width))
+    i, j = np.triu_indices(k)
+    out = np.empty((B, len(i))) if target >= 0 else np.empty(B)
+    for lo in range(0, B, step):
+        hi = min(B, lo + step)
+        b = hi - lo
+        if mut:
+            male = np.broadcast_to(pm, (b, n, n))
+            female = np.broadcast_to(pf, (b, n, n))
+        batch = _Batch(np.ascontiguousarray(freqs[lo:hi]), male, female, alleles[lo:hi],
+                       np.zeros((b, 0), dtype=np.intp), np.zeros((b, 0, n, n)), 0.0)
+        logscale, res = _run(plan, batch)
+        if target < 0:
+            with np.errstate(divide="ignore"):
+                out[lo:hi] = logscale + np.log(res)
+        else:
+            f = res[:, :k, :k]
+            g = f[:, i, j] + np.where(i == j, 0.0, f[:, j, i])
+            tot = g.sum(axis=1, keepdims=True)
+            out[lo:hi] = np.divide(g, tot, out=np.zeros_like(g), where=tot > 0)
+    return out
+
+
+def _lumped_batch(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: NDArray[np.intp],
+                  target: int, max_floats: int) -> NDArray[np.float64]:
+    """:func:`same_shape_batch` without mutation, on each family's own alleles.
+
+    Without mutation the alleles nobody in a family carries are exchangeable, so
+    they are lumped into one allele of frequency ``1 - sum(observed)`` (pedprobr's
+    rule) and the elimination runs on at most 2T + 1 alleles instead of all of the
+    marker's. A lumped genotype's probability is shared out again in proportion to
+    the frequencies of the alleles it stands for, which is exact.
+    """
+    B, T = alleles.shape[0], alleles.shape[1]
+    k = marker.n_alleles
+    f = marker.freqs
+    flat = alleles.reshape(B, 2 * T)
+    order = np.argsort(flat, axis=1, kind="stable")
+    srt = np.take_along_axis(flat, order, axis=1)
+    new = np.ones_like(srt, dtype=bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    rank = np.cumsum(new, axis=1) - 1                        # local index in sorted order
+    local = np.empty_like(rank)
+    np.put_along_axis(local, order, rank, axis=1)
+    lump = 2 * T                                             # the lump's local index
+    n_loc = 2 * T + 1
+    fl = np.zeros((B, n_loc))
+    np.put_along_axis(fl, rank, f[srt], axis=1)
+    seen = np.zeros((B, k), dtype=bool)
+    np.put_along_axis(seen, flat, True, axis=1)
+    fl[:, lump] = np.maximum(1.0 - (f[None, :] * seen).sum(axis=1), 0.0)
+    loc_alleles = local.reshape(B, T, 2)
+    n = _bucket(n_loc)
+    fa, mo = _structure(ped)
+    plan = _compile(fa, mo, frozenset(typed), frozenset(), frozenset(), target, n, False)
+    cols = [list(typed).index(p) for p in plan.typed_slots]
+    loc_alleles = np.ascontiguousarray(loc_alleles[:, cols, :])
+    freqs = np.zeros((B, n))
+    freqs[:, :n_loc] = fl
+    i, j = np.triu_indices(k)
+    out = np.empty((B, len(i))) if target >= 0 else np.empty(B)
+    step = max(1, min(max_floats // (4 * plan.width), max_floats // (k * k + 1)))
+    for lo in range(0, B, step):
+        hi = min(B, lo + step)
+        b = hi - lo
+        batch = _Batch(freqs[lo:hi], None, None, loc_alleles[lo:hi], np.zeros((b, 0), dtype=np.intp),
+                       np.zeros((b, 0, n, n)), 0.0)
+        logscale, res = _run(plan, batch)
+        if target < 0:
+            with np.errstate(divide="ignore"):
+                out[lo:hi] = logscale + np.log(res)
+            continue
+        # local -> marker alleles: L[b, a] local index of allele a, w its share of the lump
+        L = np.full((b, k), lump)
+        np.put_along_axis(L, srt[lo:hi], rank[lo:hi], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(lump == L, f[None, :] / fl[lo:hi, lump:lump + 1], 1.0)
+        w = np.nan_to_num(w, nan=0.0, posinf=0.0)
+        bb = np.arange(b)[:, None]
+        li, lj = L[:, i], L[:, j]
+        pij = res[bb, li, lj] * w[:, i] * w[:, j]
+        pji = res[bb, lj, li] * w[:, i] * w[:, j]
+        g = pij + np.where(i == j, 0.0, pji)
+        tot = g.sum(axis=1, keepdims=True)
+        out[lo:hi] = np.divide(g, tot, out=np.zeros_like(g), where=tot > 0)
+    return out
 
 
 _LUMPABLE = frozenset({"equal", "proportional", "trivial"})
@@ -598,11 +753,17 @@ def _make_batch(plan: _Plan, items: Sequence[MarkerData], n: int, theta: float, 
     alleles = np.zeros((B, len(plan.typed_slots), 2), dtype=np.intp)
     partial = np.zeros((B, len(plan.partial)), dtype=np.intp)
     soft = np.zeros((B, len(plan.soft), n, n))
+    shared = all(d.marker is items[0].marker for d in items)
+    if shared and male is not None and female is not None:
+        # one marker for the whole batch: stride-0 views, and _trans_uu builds one tensor
+        pm, pf = _padded_mutation(items[0].marker, n)
+        male = np.broadcast_to(pm, (B, n, n))
+        female = np.broadcast_to(pf, (B, n, n))
     for b, d in enumerate(items):
         mk = d.marker
         k = mk.n_alleles
         freqs[b] = _padded(_lumped_freqs(d, mut), n)
-        if male is not None and female is not None:
+        if not shared and male is not None and female is not None:
             male[b], female[b] = _padded_mutation(mk, n)
         for c, person in enumerate(plan.typed_slots):
             alleles[b, c] = d.typed[person]

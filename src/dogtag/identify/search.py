@@ -33,9 +33,10 @@ from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
 from dogtag.genetics.dropout import genotype_index, hardy_weinberg, observation_vector
-from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
+from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch, same_shape_batch
 from dogtag.genetics.markers import Marker
-from dogtag.identify.case import DVICase, Sample
+from dogtag.genetics.pedigree import Pedigree
+from dogtag.identify.case import DVICase, Family, Sample
 
 __all__ = ["SearchResult", "blind_search", "family_logliks", "sample_logliks"]
 
@@ -87,60 +88,113 @@ class SearchResult:
 # Families: conditional genotype distributions of each missing person
 # ---------------------------------------------------------------------------
 
-def _family_items(case: DVICase, markers: list[Marker]):
-    """(pedigree, MarkerData, target index, missing column, marker index) for every MP and marker."""
+@dataclass
+class _Shape:
+    """Families (or missing persons) of one shape at one marker: one engine batch."""
+
+    ped: Pedigree
+    typed: tuple[int, ...]
+    target: int
+    owners: list[int] = field(default_factory=list)      # column (MP) or family index
+    alleles: list[list[tuple[int, int]]] = field(default_factory=list)
+
+
+def _shapes(case: DVICase, markers: list[Marker], *, per_missing: bool) -> tuple[
+        list[dict[tuple, _Shape]], list[tuple[int, int, Family, int]]]:
+    """Group (family or missing person, marker) items by shape for :func:`same_shape_batch`.
+
+    Returns, per marker, shape key -> _Shape, and the irregular items (half-typed
+    members) as (marker index, owner, family, target) for the general engine.
+    """
+    groups: list[dict[tuple, _Shape]] = [{} for _ in markers]
+    irregular: list[tuple[int, int, Family, int]] = []
     col = 0
-    for fam in case.am:
-        data = [encode(fam.pedigree, m, fam.genotypes) for m in markers]
-        for mp in fam.missing:
-            k = fam.pedigree.index(mp)
-            for j, d in enumerate(data):
-                typed = d.typed if k not in d.typed else {p: g for p, g in d.typed.items() if p != k}
-                yield fam.pedigree, MarkerData(d.marker, typed), k, col, j
-            col += 1
+    for fi, fam in enumerate(case.am):
+        ped = fam.pedigree
+        struct = (tuple(int(x) for x in ped.father), tuple(int(x) for x in ped.mother))
+        rows = []
+        for member, row in fam.genotypes.items():
+            rows.append((ped.index(member), row))
+        rows.sort(key=lambda r: r[0])
+        targets = [ped.index(mp) for mp in fam.missing] if per_missing else [-1]
+        for t_i, target in enumerate(targets):
+            owner = col + t_i if per_missing else fi
+            for j, m in enumerate(markers):
+                index = m._index
+                typed: list[int] = []
+                pairs: list[tuple[int, int]] = []
+                regular = True
+                for k, row in rows:
+                    g = row.get(m.name)
+                    if g is None or k == target:
+                        continue
+                    if g[0] is None or g[1] is None:
+                        regular = False
+                        break
+                    typed.append(k)
+                    pairs.append((index[g[0]], index[g[1]]))
+                if not regular:
+                    irregular.append((j, owner, fam, target))
+                    continue
+                key = (struct, tuple(typed), target)
+                shape = groups[j].get(key)
+                if shape is None:
+                    shape = groups[j][key] = _Shape(ped, tuple(typed), target)
+                shape.owners.append(owner)
+                shape.alleles.append(pairs)
+        col += len(fam.missing)
+    return groups, irregular
 
 
-def _conditionals(case: DVICase, markers: list[Marker], *, mutation: bool,
-                  progress: Progress | None = None) -> list[NDArray[np.float64]]:
-    """Per marker: P(G_MP = g | family), shape (G_k, M), for every missing person (columns)."""
+def _conditionals(case: DVICase, markers: list[Marker], progress: Progress | None = None
+                  ) -> tuple[list[NDArray[np.float64]], list[NDArray[np.bool_]]]:
+    """Per marker: P(G_MP = g | family), shape (G_k, M), for every missing person (columns),
+    and its support without mutation (genotypes that are Mendelian-compatible)."""
     n_m = sum(len(f.missing) for f in case.am)
-    out = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
-    items = list(_family_items(case, markers))
-    # batch by marker (so each batch has one allele count) and bound the work per batch
-    by_marker: dict[int, list[int]] = {}
-    for i, it in enumerate(items):
-        by_marker.setdefault(it[4], []).append(i)
+    cond = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
+    support = [np.zeros(c.shape, dtype=bool) for c in cond]
+    groups, irregular = _shapes(case, markers, per_missing=True)
+    total = sum(len(s.owners) for g in groups for s in g.values()) + len(irregular)
     done = 0
-    for j, idx in by_marker.items():
-        n = markers[j].n_alleles
-        step = max(1, _BATCH_FLOATS // (4 * (n + 1) ** 3))
-        for lo in range(0, len(idx), step):
-            chunk = [items[i] for i in idx[lo:lo + step]]
-            dists = loglik_batch([c[0] for c in chunk], [c[1] for c in chunk],
-                                 target=[c[2] for c in chunk], mutation=mutation)
-            assert isinstance(dists, list)
-            cols = [c[3] for c in chunk]
-            out[j][:, cols] = np.stack(dists, axis=1)
-            done += len(chunk)
+    for j, g in enumerate(groups):
+        m = markers[j]
+        for shape in g.values():
+            arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
+            res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, max_floats=_BATCH_FLOATS)
+            cond[j][:, shape.owners] = res.T
+            if m.has_mutation:
+                res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, mutation=False,
+                                       max_floats=_BATCH_FLOATS)
+            support[j][:, shape.owners] = res.T > 0
+            done += len(shape.owners)
             if progress:
-                progress(done, len(items), "families")
-    return out
+                progress(done, total, "families")
+    for j, owner, fam, target in irregular:
+        d = encode(fam.pedigree, markers[j], fam.genotypes)
+        typed = {p: g for p, g in d.typed.items() if p != target}
+        for mut in (True, False):
+            dist = loglik_batch([fam.pedigree], [MarkerData(markers[j], typed)], target=[target], mutation=mut)
+            assert isinstance(dist, list)
+            if mut:
+                cond[j][:, owner] = dist[0]
+            support[j][:, owner] = dist[0] > 0
+    return cond, support
 
 
 def family_logliks(case: DVICase) -> dict[str, float]:
     """Null log-likelihood of each family (its reference data alone), natural log."""
-    peds, data, owner = [], [], []
-    for fam in case.am:
-        for m in case.markers:
-            peds.append(fam.pedigree)
-            data.append(encode(fam.pedigree, m, fam.genotypes))
-            owner.append(fam.name)
-    ll = loglik_batch(peds, data)
-    assert isinstance(ll, np.ndarray)
-    out: dict[str, float] = {}
-    for name, v in zip(owner, ll, strict=True):
-        out[name] = out.get(name, 0.0) + float(v)
-    return out
+    total = np.zeros(len(case.am))
+    groups, irregular = _shapes(case, case.markers, per_missing=False)
+    for j, g in enumerate(groups):
+        for shape in g.values():
+            arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
+            total[shape.owners] += same_shape_batch(shape.ped, case.markers[j], shape.typed, arr,
+                                                    max_floats=_BATCH_FLOATS)
+    for j, owner, fam, _target in irregular:
+        ll = loglik_batch([fam.pedigree], [encode(fam.pedigree, case.markers[j], fam.genotypes)])
+        assert isinstance(ll, np.ndarray)
+        total[owner] += float(ll[0])
+    return {f.name: float(v) for f, v in zip(case.am, total, strict=True)}
 
 
 # ---------------------------------------------------------------------------
@@ -276,16 +330,9 @@ def blind_search(
     msex = np.array([f.pedigree.sex[f.pedigree.index(m)] for f in case.am for m in f.missing], dtype=np.int8)
     S, M = len(case.pm), len(labels)
 
-    cond = _conditionals(case, markers, mutation=True, progress=progress)
+    cond, support = _conditionals(case, markers, progress)
     with np.errstate(divide="ignore"):
         logp = [np.log(c) for c in cond]
-    support = []
-    for m, c in zip(markers, cond, strict=True):
-        if m.has_mutation:
-            nm = _conditionals(case, [m], mutation=False)[0]
-            support.append(nm > 0)
-        else:
-            support.append(c > 0)
     # markers at which each family has at least one typed member
     fam_typed = np.zeros((len(markers), M), dtype=np.int64)
     col = 0
