@@ -83,7 +83,7 @@ class Factor:
     sex: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     """A compiled elimination for one structure, typing pattern and allele count.
 
@@ -94,11 +94,13 @@ class Plan:
     typed : typed members, ordered isolated, then single, then double.
     n_iso, n_single, n_double : how many of each.
     partial, soft : members with one known allele / soft evidence.
-    j1, j2, alpha, beta, offset, stride : index program (see module docstring); the
+    j1, j2, alpha, beta, offset : index program (see module docstring); the
         first ``12 * len(typed)`` columns address ``G`` (layout (3, T, 2, 2):
         gather, member, contribution, phase), then ``2 * (n_single + 2 n_double)``
         columns address the column table (member/slot, phase), then
         ``2 * n_tu`` the row table (transmission, parent allele).
+    stride_g, stride_m : per column, the distance between items in ``G`` (zero for the
+        other columns) and in the column / row tables (zero for ``G`` columns).
     w0, w1 : allele columns of the typed members (phase weights).
     theta_cols : typed founder columns (for the theta correction), as positions in ``typed``.
     factors : factors in creation order; their arrays are numbered 0..len-1.
@@ -122,7 +124,8 @@ class Plan:
     alpha: NDArray[np.intp]
     beta: NDArray[np.intp]
     offset: NDArray[np.intp]
-    stride: NDArray[np.intp]
+    stride_g: NDArray[np.intp]
+    stride_m: NDArray[np.intp]
     w0: NDArray[np.intp]
     w1: NDArray[np.intp]
     theta_cols: NDArray[np.intp]
@@ -321,7 +324,8 @@ def compile_plan(
     alpha = np.concatenate([ua.ravel(), np.ones(cj.size + rj.size, dtype=np.intp)])
     beta = np.concatenate([ub.ravel(), np.zeros(cj.size + rj.size, dtype=np.intp)])
     offset = np.concatenate([uo.ravel(), co.ravel(), ro.ravel()])
-    stride = np.concatenate([np.full(uo.size, lay["size"]), np.full(cj.size + rj.size, 2 * n)])
+    stride_g = np.concatenate([np.full(uo.size, lay["size"]), np.zeros(cj.size + rj.size, dtype=np.intp)])
+    stride_m = np.concatenate([np.zeros(uo.size, dtype=np.intp), np.full(cj.size + rj.size, 2 * n)])
     w0 = np.array([2 * k for k in typed_order], dtype=np.intp)
     w1 = w0 + 1
     theta_cols = np.array([col[k] for k in typed_order if father[k] < 0], dtype=np.intp)
@@ -333,7 +337,7 @@ def compile_plan(
         n=n, size=size, typed=tuple(typed_order), n_iso=len(groups[0]), n_single=len(groups[1]),
         n_double=len(groups[2]), partial=tuple(sorted(partial)), soft=tuple(sorted(soft)),
         n_ut=len(ut_cols), n_tu=len(tu_cols),
-        j1=j1, j2=j2, alpha=alpha, beta=beta, offset=offset, stride=stride, w0=w0, w1=w1,
+        j1=j1, j2=j2, alpha=alpha, beta=beta, offset=offset, stride_g=stride_g, stride_m=stride_m, w0=w0, w1=w1,
         theta_cols=theta_cols, partial_cols=partial_cols,
         factors=tuple(factors), program=program, keep=keep,
         keep_shape=tuple(var_size[v] for v in keep),

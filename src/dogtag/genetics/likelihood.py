@@ -98,37 +98,50 @@ class MarkerData:
 # ---------------------------------------------------------------------------
 
 class _Tables:
-    """Everything a plan reads from the markers of a batch: b = 1 (shared) or B items.
+    """Everything a plan reads from the markers of a batch.
 
-    q (b, n) padded frequencies; G (b * L,) the flat gather table of
-    :func:`~dogtag.genetics.elimination.table_layout`; Ct, Rt (b * 2n, n): columns and
-    rows of M / 2 (male block, then female); v: q @ M per sex, (b, n); joint (b, n, n)
-    theta prior of an untyped founder; uu(sex) (b, n, n, n) untyped-to-untyped transmission.
+    Frequency-dependent parts have ``bq`` items, matrix-dependent parts ``bm`` (each
+    1, shared by the batch, or B). q (bq, n) padded frequencies; G (b * L,) the flat
+    gather table of :func:`~dogtag.genetics.elimination.table_layout`,
+    b = max(bq, bm); Ct, Rt (bm * 2n, n): columns and rows of M / 2 (male block, then
+    female); v: q @ M per sex, (b, n); joint (bq, n, n) the theta prior of an untyped
+    founder; uu(sex) (bm, n, n, n) untyped-to-untyped transmission.
     """
 
-    __slots__ = ("Ct", "G", "Rt", "_M", "_uu", "b", "joint", "n", "offsets", "q", "v")
+    __slots__ = ("Ct", "G", "Rt", "_M", "_uu", "bg", "bm", "joint", "n", "offsets", "q", "v")
+    Ct: NDArray[np.float64]
+    Rt: NDArray[np.float64]
+    _M: tuple[NDArray[np.float64], NDArray[np.float64]]
+    _uu: list[NDArray[np.float64] | None]
 
     def __init__(self, q: NDArray[np.float64], Mm: NDArray[np.float64], Mf: NDArray[np.float64],
-                 theta: float):
-        b, n = q.shape
-        self.b, self.n = b, n
+                 theta: float, like: _Tables | None = None):
+        bq, n = q.shape
+        bm = Mm.shape[0]
+        b = max(bq, bm)
+        self.bg, self.bm, self.n = b, bm, n
         vm = np.matmul(q[:, None, :], Mm)[:, 0]
         vf = np.matmul(q[:, None, :], Mf)[:, 0]
         self.q = q
         self.v = (vm, vf)
         self.G = np.concatenate([
-            q, (1 - theta) * q, 0.5 * Mm.reshape(b, -1), 0.5 * Mf.reshape(b, -1), vm, vf,
-            np.ones((b, 1)), np.zeros((b, 1)),
+            np.broadcast_to(q, (b, n)), np.broadcast_to((1 - theta) * q, (b, n)),
+            np.broadcast_to(0.5 * Mm.reshape(bm, -1), (b, n * n)),
+            np.broadcast_to(0.5 * Mf.reshape(bm, -1), (b, n * n)),
+            vm, vf, np.ones((b, 1)), np.zeros((b, 1)),
         ], axis=1).ravel()
-        self.Ct = 0.5 * np.concatenate([Mm.transpose(0, 2, 1), Mf.transpose(0, 2, 1)], axis=1).reshape(-1, n)
-        self.Rt = 0.5 * np.concatenate([Mm, Mf], axis=1).reshape(-1, n)
+        if like is not None:
+            self.Ct, self.Rt, self._M, self._uu = like.Ct, like.Rt, like._M, like._uu
+        else:
+            self.Ct = 0.5 * np.concatenate([Mm.transpose(0, 2, 1), Mf.transpose(0, 2, 1)], axis=1).reshape(-1, n)
+            self.Rt = 0.5 * np.concatenate([Mm, Mf], axis=1).reshape(-1, n)
+            self._M = (Mm, Mf)
+            self._uu = [None, None]
         self.joint: NDArray[np.float64] | None = None
         if theta > 0:
             joint = (1 - theta) * q[:, :, None] * q[:, None, :]
             np.einsum("bii->bi", joint)[...] += theta * q
             self.joint = joint
-        self._M = (Mm, Mf)
-        self._uu: list[NDArray[np.float64] | None] = [None, None]
         self.offsets: dict[tuple[int, int], NDArray[np.intp]] = {}
 
     def uu(self, sex: int) -> NDArray[np.float64]:
@@ -140,15 +153,16 @@ class _Tables:
         return out
 
     def offset(self, plan: el.Plan, B: int) -> NDArray[np.intp]:
-        """Index offsets of ``plan`` for a batch of B items (item offsets when b = B)."""
-        if self.b == 1:
+        """Index offsets of ``plan`` for a batch of B items (with item offsets where tables have B)."""
+        if self.bg == 1 and self.bm == 1:
             return plan.offset
         key = (id(plan), B)
         out = self.offsets.get(key)
         if out is None:
             if len(self.offsets) > 64:
                 self.offsets.clear()
-            out = self.offsets[key] = plan.offset + np.arange(B)[:, None] * plan.stride
+            stride = plan.stride_g * (self.bg > 1) + plan.stride_m * (self.bm > 1)
+            out = self.offsets[key] = plan.offset + np.arange(B)[:, None] * stride
         return out
 
 
@@ -233,13 +247,15 @@ def _lumped_freqs(d: MarkerData, mut: bool) -> NDArray[np.float64]:
     return out
 
 
-def _lumped_tables(q: NDArray[np.float64], Mm: NDArray[np.float64], Mf: NDArray[np.float64],
-                   rows: NDArray[np.intp], A: NDArray[np.intp], theta: float) -> _Tables:
-    """Tables of a batch whose items ``rows`` have lumped frequencies (per item, b = B)."""
+def _lumped_tables(base: _Tables, rows: NDArray[np.intp], A: NDArray[np.intp], theta: float) -> _Tables:
+    """Tables of a batch whose items ``rows`` have lumped frequencies (:func:`_lumped_freqs`).
+
+    The frequency-dependent parts get one row per item; the matrices stay shared with ``base``.
+    """
     B = A.shape[0]
-    n = q.shape[1]
-    q = np.array(np.broadcast_to(q, (B, n)))
-    for r in rows:
+    n = base.n
+    q = np.array(np.broadcast_to(base.q, (B, n)))
+    for r in rows.tolist():
         a = A[r]
         seen = np.zeros(n, dtype=bool)
         seen[a[a >= 0]] = True
@@ -247,7 +263,8 @@ def _lumped_tables(q: NDArray[np.float64], Mm: NDArray[np.float64], Mf: NDArray[
         rest = float(f[~seen].sum())
         if rest > 0:
             f[~seen] *= (1.0 - float(f[seen].sum())) / rest
-    return _Tables(q, np.broadcast_to(Mm, (B, n, n)), np.broadcast_to(Mf, (B, n, n)), theta)
+    Mm, Mf = base._M
+    return _Tables(q, Mm, Mf, theta, like=base)
 
 
 # ---------------------------------------------------------------------------
@@ -450,7 +467,7 @@ def loglik_batch(
         tgt = -1 if target is None else int(target[it])
         fa, mo = _structure(ped)
         mk = d.marker
-        key = (fa, mo, typed, partial, soft, tgt, _bucket(mk.n_alleles),
+        key = (fa, mo, typed, partial, soft, tgt, mk.n_alleles,
                bool(mutation and mk.has_mutation), id(mk))
         groups.setdefault(key, []).append(it)
     out_ll = np.empty(len(data))
@@ -479,8 +496,7 @@ def loglik_batch(
                         soft_arr[r, c] = _soft_ordered(sd[person], k_all, n)
             tab = _marker_tables(mk, n, mut, theta)
             if _lumps(mk, mut) and not soft:
-                q, Mm, Mf = _padded(mk, n, mut)
-                tab = _lumped_tables(q[None], Mm, Mf, np.arange(B), A, theta)
+                tab = _lumped_tables(tab, np.arange(B), A, theta)
             ll, res = _run(plan, tab, A, part, soft_arr, theta)
             if tgt < 0:
                 assert res is None
@@ -523,7 +539,6 @@ class _Group:
     rows: NDArray[np.intp] | None        # marker positions, None = all, in order
     tables: _Tables
     lumped: NDArray[np.intp]            # positions within the group with lumped frequencies
-    padded: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None
     k_alleles: NDArray[np.intp]
 
 
@@ -545,7 +560,7 @@ class _Prepared:
         self.mut = [bool(mutation and m.has_mutation) for m in markers]
         self.bucket = [_bucket(m.n_alleles) for m in markers]
         self.groupings: dict[tuple[bytes, int], list[_Group]] = {}
-        self.stacks: dict[tuple[tuple[int, ...], int, bool], tuple[_Tables, tuple]] = {}
+        self.stacks: dict[tuple[tuple[int, ...], int, bool], _Tables] = {}
 
     def alleles(self, genotypes: Mapping[str, Mapping[str, tuple[str | None, str | None]]]
                 ) -> NDArray[np.intp]:
@@ -594,20 +609,22 @@ class _Prepared:
             partial = frozenset(np.nonzero(half[j])[0].tolist())
             by.setdefault((typed, partial, self.bucket[j], self.mut[j]), []).append(j)
         out = []
-        for (typed, partial, n, mut), rows in by.items():
+        for (typed, partial, _, mut), rows in by.items():
+            # pad to the largest allele count of the batch (the bucket only groups)
+            n = max(self.markers[j].n_alleles for j in rows)
             plan = el.compile_plan(self.father, self.mother, typed, partial, frozenset(), target, n,
                                    self.theta > 0)
-            tables, padded = self._stack(tuple(rows), n, mut)
+            tables = self._stack(tuple(rows), n, mut)
             lumped = np.array([r for r, j in enumerate(rows) if _lumps(self.markers[j], mut)], dtype=np.intp)
             ks = np.array([self.markers[j].n_alleles for j in rows], dtype=np.intp)
             sel = None if len(rows) == len(self.markers) else np.array(rows, dtype=np.intp)
-            out.append(_Group(plan, sel, tables, lumped, padded if lumped.size else None, ks))
+            out.append(_Group(plan, sel, tables, lumped, ks))
         if len(self.groupings) > 256:
             self.groupings.clear()
         self.groupings[key] = out
         return out
 
-    def _stack(self, rows: tuple[int, ...], n: int, mut: bool) -> tuple[_Tables, tuple]:
+    def _stack(self, rows: tuple[int, ...], n: int, mut: bool) -> _Tables:
         key = (rows, n, mut)
         hit = self.stacks.get(key)
         if hit is None:
@@ -615,7 +632,7 @@ class _Prepared:
             q = np.stack([p[0] for p in parts])
             Mm = np.stack([p[1] for p in parts])
             Mf = np.stack([p[2] for p in parts])
-            hit = self.stacks[key] = (_Tables(q, Mm, Mf, self.theta), (q, Mm, Mf))
+            hit = self.stacks[key] = _Tables(q, Mm, Mf, self.theta)
         return hit
 
     def run(self, A: NDArray[np.intp], target: int = -1
@@ -631,9 +648,8 @@ class _Prepared:
                 if plan.partial:
                     part = np.maximum(Ag[:, plan.partial_cols], Ag[:, plan.partial_cols + 1])
                 tab = grp.tables
-                if grp.padded is not None:
-                    q, Mm, Mf = grp.padded
-                    tab = _lumped_tables(q, Mm, Mf, grp.lumped, Ag, self.theta)
+                if grp.lumped.size:
+                    tab = _lumped_tables(tab, grp.lumped, Ag, self.theta)
                 lg, res = _run(plan, tab, Ag, part, None, self.theta)
                 if dists is None:
                     if grp.rows is None:
