@@ -21,8 +21,8 @@ become variables:
   ("double").
 
 Data-dependent factors are built by gathers from per-marker tables with index
-arrays ``j1 * alpha + j2 * beta + offset`` over the flattened allele matrix of the
-pedigree (member * 2 + allele), all members at once.
+arrays ``A @ coef + offset``, ``A`` the flattened allele matrix of the pedigree
+(member * 2 + allele), all members at once.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class Plan:
     typed : typed members, ordered isolated, then single, then double.
     n_iso, n_single, n_double : how many of each.
     partial, soft : members with one known allele / soft evidence.
-    j1, j2, alpha, beta, offset : index program (see module docstring); the
+    coef, offset : index program (see module docstring): ``A @ coef + offset``; the
         first ``12 * len(typed)`` columns address ``G`` (layout (3, T, 2, 2):
         gather, member, contribution, phase), then ``2 * (n_single + 2 n_double)``
         columns address the column table (member/slot, phase), then
@@ -119,11 +119,8 @@ class Plan:
     soft: tuple[int, ...]
     n_ut: int
     n_tu: int
-    j1: NDArray[np.intp]
-    j2: NDArray[np.intp]
-    alpha: NDArray[np.intp]
-    beta: NDArray[np.intp]
-    offset: NDArray[np.intp]
+    coef: NDArray[np.float64]
+    offset: NDArray[np.float64]
     stride_g: NDArray[np.intp]
     stride_m: NDArray[np.intp]
     w0: NDArray[np.intp]
@@ -324,6 +321,12 @@ def compile_plan(
     alpha = np.concatenate([ua.ravel(), np.ones(cj.size + rj.size, dtype=np.intp)])
     beta = np.concatenate([ub.ravel(), np.zeros(cj.size + rj.size, dtype=np.intp)])
     offset = np.concatenate([uo.ravel(), co.ravel(), ro.ravel()])
+    # index = A @ coef + offset, A (B, 2 * size) the allele matrix; in float64 (exact for
+    # these small integers) so that it runs as one BLAS product
+    coef = np.zeros((2 * size, j1.size))
+    cols = np.arange(j1.size)
+    np.add.at(coef, (j1, cols), alpha)
+    np.add.at(coef, (j2, cols), beta)
     stride_g = np.concatenate([np.full(uo.size, lay["size"]), np.zeros(cj.size + rj.size, dtype=np.intp)])
     stride_m = np.concatenate([np.zeros(uo.size, dtype=np.intp), np.full(cj.size + rj.size, 2 * n)])
     w0 = np.array([2 * k for k in typed_order], dtype=np.intp)
@@ -337,7 +340,7 @@ def compile_plan(
         n=n, size=size, typed=tuple(typed_order), n_iso=len(groups[0]), n_single=len(groups[1]),
         n_double=len(groups[2]), partial=tuple(sorted(partial)), soft=tuple(sorted(soft)),
         n_ut=len(ut_cols), n_tu=len(tu_cols),
-        j1=j1, j2=j2, alpha=alpha, beta=beta, offset=offset, stride_g=stride_g, stride_m=stride_m, w0=w0, w1=w1,
+        coef=coef, offset=offset.astype(np.float64), stride_g=stride_g, stride_m=stride_m, w0=w0, w1=w1,
         theta_cols=theta_cols, partial_cols=partial_cols,
         factors=tuple(factors), program=program, keep=keep,
         keep_shape=tuple(var_size[v] for v in keep),
@@ -357,12 +360,13 @@ RESCALE_EVERY = 4
 # Program instructions (``likelihood._execute`` runs them):
 #   (SUM, src, axis, dest)
 #   (MUL, a, b, a_perm, a_shape, b_perm, b_shape, out_shape, dest)
-#   (MULSUM, a, b, a_perm, a_shape, b_perm, b_shape, axis, dest)
+#   (MULSUM, a, b, einsum subscripts, dest)
 #   (MATMUL, a, b, a_perm, a_shape, b_perm, b_shape, out_shape, dest)
 #   (LOG, src)            add log(src) (a scalar per item) to the log scale
 #   (SCALE, src)          rescale src in place, add log(scale) to the log scale
 #   (FINAL, src, perm, shape)  src holds the kept variables: transpose to ``keep`` order
 SUM, MUL, MULSUM, MATMUL, LOG, SCALE, FINAL = range(7)
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _perm(have: Sequence[int], want: Sequence[int]) -> tuple[int, ...] | None:
@@ -396,9 +400,11 @@ def _binary(av: tuple[int, ...], bv: tuple[int, ...], elim: int, a: int, b: int,
         if elim < 0:
             out_shape = (-1, *(size[v] for v in union))
             return (MUL, a, b, a_perm, a_shape, b_perm, b_shape, out_shape, dest), union
-        axis = 1 + union.index(elim)
-        return (MULSUM, a, b, a_perm, a_shape, b_perm, b_shape, axis, dest), tuple(
-            v for v in union if v != elim)
+        # fused multiply and sum (einsum with the batch axis as the ellipsis: no temporaries)
+        out = tuple(v for v in union if v != elim)
+        letter = {v: _LETTERS[i] for i, v in enumerate(union)}
+        subs = "...{},...{}->...{}".format(*("".join(letter[v] for v in vs) for vs in (av, bv, out)))
+        return (MULSUM, a, b, subs, dest), out
     # batched matrix product: a -> (shared, left, k), b -> (shared, k, right)
     best: tuple | None = None
     for x, y, xv, yv in ((a, b, av, bv), (b, a, bv, av)):

@@ -44,6 +44,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.genetics import elimination as el
+from dogtag.genetics.factors import (
+    Tables,
+    distributions,
+    lumped_tables,
+    lumps,
+    marker_tables,
+    padded,
+    run,
+)
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
 
@@ -93,134 +102,6 @@ class MarkerData:
     soft: Mapping[int, NDArray[np.float64]] | None = None
 
 
-# ---------------------------------------------------------------------------
-# Marker tables (data-independent), cached by marker identity
-# ---------------------------------------------------------------------------
-
-class _Tables:
-    """Everything a plan reads from the markers of a batch.
-
-    Frequency-dependent parts have ``bq`` items, matrix-dependent parts ``bm`` (each
-    1, shared by the batch, or B). q (bq, n) padded frequencies; G (b * L,) the flat
-    gather table of :func:`~dogtag.genetics.elimination.table_layout`,
-    b = max(bq, bm); Ct, Rt (bm * 2n, n): columns and rows of M / 2 (male block, then
-    female); v: q @ M per sex, (b, n); joint (bq, n, n) the theta prior of an untyped
-    founder; uu(sex) (bm, n, n, n) untyped-to-untyped transmission.
-    """
-
-    __slots__ = ("Ct", "G", "Rt", "_M", "_uu", "bg", "bm", "joint", "n", "offsets", "q", "v")
-    Ct: NDArray[np.float64]
-    Rt: NDArray[np.float64]
-    _M: tuple[NDArray[np.float64], NDArray[np.float64]]
-    _uu: list[NDArray[np.float64] | None]
-
-    def __init__(self, q: NDArray[np.float64], Mm: NDArray[np.float64], Mf: NDArray[np.float64],
-                 theta: float, like: _Tables | None = None):
-        bq, n = q.shape
-        bm = Mm.shape[0]
-        b = max(bq, bm)
-        self.bg, self.bm, self.n = b, bm, n
-        vm = np.matmul(q[:, None, :], Mm)[:, 0]
-        vf = np.matmul(q[:, None, :], Mf)[:, 0]
-        self.q = q
-        self.v = (vm, vf)
-        self.G = np.concatenate([
-            np.broadcast_to(q, (b, n)), np.broadcast_to((1 - theta) * q, (b, n)),
-            np.broadcast_to(0.5 * Mm.reshape(bm, -1), (b, n * n)),
-            np.broadcast_to(0.5 * Mf.reshape(bm, -1), (b, n * n)),
-            vm, vf, np.ones((b, 1)), np.zeros((b, 1)),
-        ], axis=1).ravel()
-        if like is not None:
-            self.Ct, self.Rt, self._M, self._uu = like.Ct, like.Rt, like._M, like._uu
-        else:
-            self.Ct = 0.5 * np.concatenate([Mm.transpose(0, 2, 1), Mf.transpose(0, 2, 1)], axis=1).reshape(-1, n)
-            self.Rt = 0.5 * np.concatenate([Mm, Mf], axis=1).reshape(-1, n)
-            self._M = (Mm, Mf)
-            self._uu = [None, None]
-        self.joint: NDArray[np.float64] | None = None
-        if theta > 0:
-            joint = (1 - theta) * q[:, :, None] * q[:, None, :]
-            np.einsum("bii->bi", joint)[...] += theta * q
-            self.joint = joint
-        self.offsets: dict[tuple[int, int], NDArray[np.intp]] = {}
-
-    def uu(self, sex: int) -> NDArray[np.float64]:
-        """T[b, x, y, z] = (M[x, z] + M[y, z]) / 2 for the parent of ``sex`` (0 male, 1 female)."""
-        out = self._uu[sex]
-        if out is None:
-            M = self._M[sex]
-            out = self._uu[sex] = 0.5 * (M[:, :, None, :] + M[:, None, :, :])
-        return out
-
-    def offset(self, plan: el.Plan, B: int) -> NDArray[np.intp]:
-        """Index offsets of ``plan`` for a batch of B items (with item offsets where tables have B)."""
-        if self.bg == 1 and self.bm == 1:
-            return plan.offset
-        key = (id(plan), B)
-        out = self.offsets.get(key)
-        if out is None:
-            if len(self.offsets) > 64:
-                self.offsets.clear()
-            stride = plan.stride_g * (self.bg > 1) + plan.stride_m * (self.bm > 1)
-            out = self.offsets[key] = plan.offset + np.arange(B)[:, None] * stride
-        return out
-
-
-_PADDED: dict[tuple[int, int, bool], tuple[Marker, NDArray[np.float64], NDArray[np.float64],
-                                           NDArray[np.float64]]] = {}
-_TABLES: dict[tuple[int, int, bool, float], tuple[Marker, _Tables]] = {}
-
-
-def _padded(mk: Marker, n: int, mut: bool) -> tuple[NDArray[np.float64], NDArray[np.float64],
-                                                      NDArray[np.float64]]:
-    """Frequencies and male / female matrices of a marker padded to n alleles (cached)."""
-    key = (id(mk), n, mut)
-    hit = _PADDED.get(key)
-    if hit is not None and hit[0] is mk:
-        return hit[1], hit[2], hit[3]
-    k = mk.n_alleles
-    q = np.zeros(n)
-    q[:k] = mk.freqs
-    mats = []
-    for sex in (1, 2):
-        out = np.eye(n)
-        m = mk.mutation_matrix(sex) if mut else None
-        if m is not None:
-            out[:k, :k] = m
-        mats.append(out)
-    if len(_PADDED) > 20000:
-        _PADDED.clear()
-    _PADDED[key] = (mk, q, mats[0], mats[1])
-    return q, mats[0], mats[1]
-
-
-def _marker_tables(mk: Marker, n: int, mut: bool, theta: float) -> _Tables:
-    """Tables of one marker (b = 1), cached by marker identity."""
-    key = (id(mk), n, mut, theta)
-    hit = _TABLES.get(key)
-    if hit is not None and hit[0] is mk:
-        return hit[1]
-    q, Mm, Mf = _padded(mk, n, mut)
-    tab = _Tables(q[None], Mm[None], Mf[None], theta)
-    if len(_TABLES) > 4000:
-        _TABLES.clear()
-    _TABLES[key] = (mk, tab)
-    return tab
-
-
-_LUMPABLE = frozenset({"equal", "proportional", "trivial"})
-
-
-def _lumps(mk: Marker, mut: bool) -> bool:
-    """Whether pedprobr would lump this marker's unobserved alleles (see :func:`_lumped_freqs`)."""
-    if float(mk.freqs.sum()) == 1.0:
-        return False
-    if mut:
-        models = {m.model for m in (mk.female, mk.male) if m is not None}
-        return models <= _LUMPABLE
-    return True
-
-
 def _lumped_freqs(d: MarkerData, mut: bool) -> NDArray[np.float64]:
     """Frequencies as pedprobr uses them when it lumps unobserved alleles.
 
@@ -229,10 +110,10 @@ def _lumped_freqs(d: MarkerData, mut: bool) -> NDArray[np.float64]:
     proportional). Where a database sums to 1 only approximately, that differs
     from the plain sum in the tenth digit; we scale the unobserved alleles so
     their total is exactly that, to agree with the reference to 1e-9.
-    (The engine applies this to whole batches in :func:`_lumped_tables`.)
+    (The engine applies this to whole batches: :func:`dogtag.genetics.factors.lumped_tables`.)
     """
     f = d.marker.freqs
-    if d.soft or not _lumps(d.marker, mut):
+    if d.soft or not lumps(d.marker, mut):
         return f
     seen = np.zeros(f.shape[0], dtype=bool)
     for a1, a2 in d.typed.values():
@@ -245,161 +126,6 @@ def _lumped_freqs(d: MarkerData, mut: bool) -> NDArray[np.float64]:
     out = f.copy()
     out[~seen] *= (1.0 - float(f[seen].sum())) / rest
     return out
-
-
-def _lumped_tables(base: _Tables, rows: NDArray[np.intp], A: NDArray[np.intp], theta: float) -> _Tables:
-    """Tables of a batch whose items ``rows`` have lumped frequencies (:func:`_lumped_freqs`).
-
-    The frequency-dependent parts get one row per item; the matrices stay shared with ``base``.
-    """
-    B = A.shape[0]
-    n = base.n
-    q = np.array(np.broadcast_to(base.q, (B, n)))
-    for r in rows.tolist():
-        a = A[r]
-        seen = np.zeros(n, dtype=bool)
-        seen[a[a >= 0]] = True
-        f = q[r]
-        rest = float(f[~seen].sum())
-        if rest > 0:
-            f[~seen] *= (1.0 - float(f[seen].sum())) / rest
-    Mm, Mf = base._M
-    return _Tables(q, Mm, Mf, theta, like=base)
-
-
-# ---------------------------------------------------------------------------
-# Execution of a plan on a batch
-# ---------------------------------------------------------------------------
-
-def _factors(plan: el.Plan, tab: _Tables, A: NDArray[np.intp], partial: NDArray[np.intp] | None,
-             soft: NDArray[np.float64] | None, theta: float
-             ) -> tuple[dict[int, NDArray[np.float64]], NDArray[np.float64] | float]:
-    """The numeric factors of a plan, and the log of the isolated typed members' terms.
-
-    A (B, 2 * size): allele indices of every member (member * 2 + allele).
-    """
-    B = A.shape[0]
-    n = plan.n
-    T = len(plan.typed)
-    log_iso: NDArray[np.float64] | float = 0.0
-    U = Y = X = Rs = None
-    if plan.j1.size:
-        idx = A[:, plan.j1] * plan.alpha + A[:, plan.j2] * plan.beta + tab.offset(plan, B)
-        nu = 12 * T
-        if T:
-            g = tab.G[idx[:, :nu]].reshape(B, 3, T, 2, 2)
-            val = (g[:, 0] + g[:, 1]) * g[:, 2]
-            U = val[:, :, 0] * val[:, :, 1]
-            if theta > 0 and plan.theta_cols.size:
-                tc = plan.theta_cols
-                eq = A[:, plan.w0[tc]] == A[:, plan.w1[tc]]
-                U[:, tc] += theta * g[:, 2, tc, 0] * eq[:, :, None]
-            U[:, :, 1] *= A[:, plan.w0] != A[:, plan.w1]
-            if plan.n_iso:
-                log_iso = np.log(U[:, :plan.n_iso].sum(axis=2)).sum(axis=1)
-        c1 = nu + 2 * plan.n_ut
-        if plan.n_ut:
-            assert U is not None
-            C = tab.Ct[idx[:, nu:c1]].reshape(B, plan.n_ut, 2, n)
-            s0, s1 = plan.n_iso, plan.n_iso + plan.n_single
-            if plan.n_single:
-                D = np.matmul(U[:, s0:s1, None, :], C[:, :plan.n_single])[:, :, 0]
-                Y = D[:, :, :, None] + D[:, :, None, :]
-            if plan.n_double:
-                Cd = C[:, plan.n_single:]
-                X = Cd[..., :, None] + Cd[..., None, :]
-        if plan.n_tu:
-            R = tab.Rt[idx[:, c1:]].reshape(B, plan.n_tu, 2, n)
-            Rs = R[:, :, 0] + R[:, :, 1]
-    arrays: dict[int, NDArray[np.float64]] = {}
-    for fid, f in enumerate(plan.factors):
-        kind = f.kind
-        if kind == el.PAIR:
-            arr = Y[:, f.index]  # type: ignore[index]
-        elif kind == el.TRANS_UT:
-            arr = X[:, f.index]  # type: ignore[index]
-        elif kind == el.PHASE:
-            arr = U[:, f.index]  # type: ignore[index]
-        elif kind == el.TRANS_TU:
-            arr = Rs[:, f.index]  # type: ignore[index]
-        elif kind == el.PRIOR_ALLELE:
-            arr = tab.q
-        elif kind == el.FOUNDER_U:
-            arr = tab.v[f.sex]
-        elif kind == el.TRANS_UU:
-            arr = tab.uu(f.sex)
-        elif kind == el.PRIOR_JOINT:
-            assert tab.joint is not None
-            arr = tab.joint
-        elif kind == el.OBS_PARTIAL:
-            assert partial is not None
-            hit = np.arange(n)[None, :] == partial[:, f.index, None]
-            arr = (hit[:, :, None] | hit[:, None, :]).astype(np.float64)
-        else:
-            assert soft is not None
-            arr = soft[:, f.index]
-        arrays[fid] = arr
-    return arrays, log_iso
-
-
-def _run(plan: el.Plan, tab: _Tables, A: NDArray[np.intp], partial: NDArray[np.intp] | None = None,
-         soft: NDArray[np.float64] | None = None, theta: float = 0.0
-         ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
-    """Execute a plan. Returns (log-likelihood or log scale (B,), kept factor (B, *keep) or None)."""
-    B = A.shape[0]
-    arrays, logscale = _factors(plan, tab, A, partial, soft, theta)
-    res: NDArray[np.float64] | None = None
-    for ins in plan.program:
-        op = ins[0]
-        if op == el.MATMUL or op == el.MUL or op == el.MULSUM:
-            x = arrays.pop(ins[1])
-            y = arrays.pop(ins[2])
-            if ins[3] is not None:
-                x = x.transpose(ins[3])
-            if ins[5] is not None:
-                y = y.transpose(ins[5])
-            if op == el.MATMUL:
-                arrays[ins[8]] = np.matmul(x.reshape(ins[4]), y.reshape(ins[6])).reshape(ins[7])
-            elif op == el.MUL:
-                arrays[ins[8]] = (x.reshape(ins[4]) * y.reshape(ins[6])).reshape(ins[7])
-            else:
-                arrays[ins[8]] = (x.reshape(ins[4]) * y.reshape(ins[6])).sum(axis=ins[7])
-        elif op == el.SUM:
-            arrays[ins[3]] = arrays.pop(ins[1]).sum(axis=ins[2])
-        elif op == el.SCALE:
-            out = arrays[ins[1]]
-            mx = out.reshape(out.shape[0], -1).max(axis=1)
-            np.maximum(mx, 1e-300, out=mx)
-            out /= mx.reshape((-1,) + (1,) * (out.ndim - 1))
-            logscale = logscale + np.log(mx)
-        elif op == el.LOG:
-            logscale = logscale + np.log(arrays.pop(ins[1]))
-        else:  # FINAL
-            _, src, perm, shape, n_missing = ins
-            if src < 0:
-                res = np.ones((B, *plan.keep_shape))
-            else:
-                r = arrays.pop(src).reshape(shape + (1,) * n_missing)
-                if perm is not None:
-                    r = r.transpose(perm)
-                res = np.broadcast_to(r, (B, *plan.keep_shape))
-    ll = np.broadcast_to(logscale, (B,)) if np.ndim(logscale) else np.full(B, float(logscale))
-    return ll, res
-
-
-def _distributions(res: NDArray[np.float64], ll: NDArray[np.float64], k: int) -> NDArray[np.float64]:
-    """Normalised unordered-genotype distributions from ordered ones, (B, n, n) -> (B, G_k).
-
-    ``ll`` (B,) is the log scale of each item: -inf where the data are impossible
-    (possibly in a part of the pedigree unconnected to the target), giving zeros.
-    """
-    B, n, _ = res.shape
-    i, j = np.triu_indices(k)
-    flat = res.reshape(B, n * n)
-    g = flat[:, i * n + j] + np.where(i == j, 0.0, flat[:, j * n + i])
-    tot = g.sum(axis=1, keepdims=True)
-    ok = (tot > 0) & (ll[:, None] > -np.inf)
-    return np.divide(g, tot, out=np.zeros_like(g), where=ok)
 
 
 # ---------------------------------------------------------------------------
@@ -494,16 +220,16 @@ def loglik_batch(
                     assert sd is not None
                     for c, person in enumerate(plan.soft):
                         soft_arr[r, c] = _soft_ordered(sd[person], k_all, n)
-            tab = _marker_tables(mk, n, mut, theta)
-            if _lumps(mk, mut) and not soft:
-                tab = _lumped_tables(tab, np.arange(B), A, theta)
-            ll, res = _run(plan, tab, A, part, soft_arr, theta)
+            tab = marker_tables(mk, n, mut, theta)
+            if lumps(mk, mut) and not soft:
+                tab = lumped_tables(tab, np.arange(B), A, theta)
+            ll, res = run(plan, tab, A, part, soft_arr, theta)
             if tgt < 0:
                 assert res is None
                 out_ll[items] = ll
             else:
                 assert res is not None
-                dists = _distributions(res, ll, mk.n_alleles)
+                dists = distributions(res, ll, mk.n_alleles)
                 for r, it in enumerate(items):
                     out_dist[it] = dists[r]
     return out_ll if target is None else out_dist
@@ -527,7 +253,7 @@ def _genotype_codes(mk: Marker) -> dict[object, tuple[int, int]]:
         ia = i if a is not None else -1
         for j, b in enumerate(labels):
             codes[(a, b)] = (ia, j if b is not None else -1)
-    if len(_GENO) > 20000:
+    if len(_GENO) > 2000:
         _GENO.clear()
     _GENO[id(mk)] = (mk, codes)
     return codes
@@ -537,7 +263,7 @@ def _genotype_codes(mk: Marker) -> dict[object, tuple[int, int]]:
 class _Group:
     plan: el.Plan
     rows: NDArray[np.intp] | None        # marker positions, None = all, in order
-    tables: _Tables
+    tables: Tables
     lumped: NDArray[np.intp]            # positions within the group with lumped frequencies
     k_alleles: NDArray[np.intp]
 
@@ -560,7 +286,7 @@ class _Prepared:
         self.mut = [bool(mutation and m.has_mutation) for m in markers]
         self.bucket = [_bucket(m.n_alleles) for m in markers]
         self.groupings: dict[tuple[bytes, int], list[_Group]] = {}
-        self.stacks: dict[tuple[tuple[int, ...], int, bool], _Tables] = {}
+        self.stacks: dict[tuple[tuple[int, ...], int, bool], Tables] = {}
 
     def alleles(self, genotypes: Mapping[str, Mapping[str, tuple[str | None, str | None]]]
                 ) -> NDArray[np.intp]:
@@ -615,7 +341,7 @@ class _Prepared:
             plan = el.compile_plan(self.father, self.mother, typed, partial, frozenset(), target, n,
                                    self.theta > 0)
             tables = self._stack(tuple(rows), n, mut)
-            lumped = np.array([r for r, j in enumerate(rows) if _lumps(self.markers[j], mut)], dtype=np.intp)
+            lumped = np.array([r for r, j in enumerate(rows) if lumps(self.markers[j], mut)], dtype=np.intp)
             ks = np.array([self.markers[j].n_alleles for j in rows], dtype=np.intp)
             sel = None if len(rows) == len(self.markers) else np.array(rows, dtype=np.intp)
             out.append(_Group(plan, sel, tables, lumped, ks))
@@ -624,15 +350,15 @@ class _Prepared:
         self.groupings[key] = out
         return out
 
-    def _stack(self, rows: tuple[int, ...], n: int, mut: bool) -> _Tables:
+    def _stack(self, rows: tuple[int, ...], n: int, mut: bool) -> Tables:
         key = (rows, n, mut)
         hit = self.stacks.get(key)
         if hit is None:
-            parts = [_padded(self.markers[j], n, mut) for j in rows]
+            parts = [padded(self.markers[j], n, mut) for j in rows]
             q = np.stack([p[0] for p in parts])
             Mm = np.stack([p[1] for p in parts])
             Mf = np.stack([p[2] for p in parts])
-            hit = self.stacks[key] = _Tables(q, Mm, Mf, self.theta)
+            hit = self.stacks[key] = Tables(q, Mm, Mf, self.theta)
         return hit
 
     def run(self, A: NDArray[np.intp], target: int = -1
@@ -649,8 +375,8 @@ class _Prepared:
                     part = np.maximum(Ag[:, plan.partial_cols], Ag[:, plan.partial_cols + 1])
                 tab = grp.tables
                 if grp.lumped.size:
-                    tab = _lumped_tables(tab, grp.lumped, Ag, self.theta)
-                lg, res = _run(plan, tab, Ag, part, None, self.theta)
+                    tab = lumped_tables(tab, grp.lumped, Ag, self.theta)
+                lg, res = run(plan, tab, Ag, part, None, self.theta)
                 if dists is None:
                     if grp.rows is None:
                         ll = np.array(lg)
@@ -661,7 +387,7 @@ class _Prepared:
                     rows = range(J) if grp.rows is None else grp.rows.tolist()
                     for k in np.unique(grp.k_alleles).tolist():
                         sel = np.nonzero(grp.k_alleles == k)[0]
-                        dk = _distributions(res[sel], lg[sel], k)
+                        dk = distributions(res[sel], lg[sel], k)
                         for r, d in zip(sel.tolist(), dk, strict=True):
                             dists[rows[r]] = d
         return ll, dists
@@ -675,7 +401,7 @@ def _prepared(ped: Pedigree, markers: Sequence[Marker], mutation: bool, theta: f
     hit = _PREPARED.get(key)
     if hit is not None and hit.ped is ped:
         return hit
-    if len(_PREPARED) > 512:
+    if len(_PREPARED) > 128:
         _PREPARED.clear()
     hit = _PREPARED[key] = _Prepared(ped, tuple(markers), mutation, theta)
     return hit
