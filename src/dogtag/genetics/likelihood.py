@@ -132,20 +132,35 @@ def _lumped_freqs(d: MarkerData, mut: bool) -> NDArray[np.float64]:
 # Batches of (pedigree, marker data) items
 # ---------------------------------------------------------------------------
 
-_STRUCT: dict[int, tuple[Pedigree, tuple[int, ...], tuple[int, ...]]] = {}
+@dataclass(frozen=True, eq=False)
+class _Structure:
+    """A pedigree's parent index tuples, a small id shared by equal structures, member index."""
+
+    father: tuple[int, ...]
+    mother: tuple[int, ...]
+    sid: int
+    index: dict[str, int]
 
 
-def _structure(ped: Pedigree) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(father, mother) index tuples of a pedigree, cached by object identity."""
+_STRUCT: dict[int, tuple[Pedigree, _Structure]] = {}
+_SIDS: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
+
+
+def _structure(ped: Pedigree) -> _Structure:
+    """The structure of a pedigree, cached by object identity."""
     hit = _STRUCT.get(id(ped))
     if hit is not None and hit[0] is ped:
-        return hit[1], hit[2]
+        return hit[1]
     fa = tuple(int(x) for x in ped.father)
     mo = tuple(int(x) for x in ped.mother)
     if len(_STRUCT) > 10000:
         _STRUCT.clear()
-    _STRUCT[id(ped)] = (ped, fa, mo)
-    return fa, mo
+    if len(_SIDS) > 10000:
+        _SIDS.clear()
+    sid = _SIDS.setdefault((fa, mo), len(_SIDS))
+    st = _Structure(fa, mo, sid, {m: i for i, m in enumerate(ped.ids)})
+    _STRUCT[id(ped)] = (ped, st)
+    return st
 
 
 def _soft_ordered(vec: NDArray[np.float64], k: int, n: int) -> NDArray[np.float64]:
@@ -186,30 +201,38 @@ def loglik_batch(
         raise ValueError("`peds` and `data` must have the same length")
     # Items of one group share a plan and a marker (so its tables have b = 1).
     groups: dict[tuple, list[int]] = {}
+    structs: dict[int, _Structure] = {}
+    empty: frozenset[int] = frozenset()
     for it, (ped, d) in enumerate(zip(peds, data, strict=True)):
-        typed = frozenset(k for k, (a, b) in d.typed.items() if a >= 0 and b >= 0)
-        partial = frozenset(k for k, (a, b) in d.typed.items() if (a >= 0) != (b >= 0))
-        soft = frozenset(d.soft) if d.soft else frozenset()
+        obs = d.typed
+        if any(-1 in g for g in obs.values()):
+            typed = frozenset(k for k, (a, b) in obs.items() if a >= 0 and b >= 0)
+            partial = frozenset(k for k, (a, b) in obs.items() if (a >= 0) != (b >= 0))
+        else:
+            typed, partial = frozenset(obs), empty
+        soft = frozenset(d.soft) if d.soft else empty
         tgt = -1 if target is None else int(target[it])
-        fa, mo = _structure(ped)
+        st = _structure(ped)
+        structs[st.sid] = st
         mk = d.marker
-        key = (fa, mo, typed, partial, soft, tgt, mk.n_alleles,
-               bool(mutation and mk.has_mutation), id(mk))
+        key = (st.sid, typed, partial, soft, tgt, mk.n_alleles, bool(mutation and mk.has_mutation), id(mk))
         groups.setdefault(key, []).append(it)
     out_ll = np.empty(len(data))
     out_dist: list[NDArray[np.float64]] = [np.empty(0)] * len(data)
     with np.errstate(divide="ignore", invalid="ignore"):
         for key, items in groups.items():
-            father, mother, typed, partial, soft, tgt, n, mut, _ = key
-            plan = el.compile_plan(father, mother, typed, partial, soft, tgt, n, theta > 0)
+            sid, typed, partial, soft, tgt, n, mut, _ = key
+            st = structs[sid]
+            plan = el.compile_plan(st.father, st.mother, typed, partial, soft, tgt, n, theta > 0)
             mk = data[items[0]].marker
             B = len(items)
-            size = len(father)
-            A = np.full((B, 2 * size), -1, dtype=np.intp)
+            width = 2 * len(st.father)
+            vals = [-1] * (B * width)
             for r, it in enumerate(items):
-                for k, (a, b) in data[it].typed.items():
-                    A[r, 2 * k] = a
-                    A[r, 2 * k + 1] = b
+                base = r * width
+                for k, g in data[it].typed.items():
+                    vals[base + 2 * k:base + 2 * k + 2] = g
+            A = np.array(vals, dtype=np.intp).reshape(B, width)
             part = np.maximum(A[:, plan.partial_cols], A[:, plan.partial_cols + 1]) if partial else None
             soft_arr = None
             if soft:
@@ -276,9 +299,10 @@ class _Prepared:
         self.markers = markers
         self.mutation = mutation
         self.theta = theta
-        self.father, self.mother = _structure(ped)
+        st = _structure(ped)
+        self.father, self.mother = st.father, st.mother
         self.size = len(ped)
-        self.index = {m: i for i, m in enumerate(ped.ids)}
+        self.index = st.index
         names = [m.name for m in markers]
         self.lookup: dict[str, tuple[int, dict[object, tuple[int, int]]]] | None = None
         if len(set(names)) == len(names):
@@ -419,9 +443,10 @@ def encode(ped: Pedigree, marker: Marker, genotypes: Mapping[str, Mapping[str, t
     typed: dict[int, tuple[int, int]] = {}
     name = marker.name
     index = marker._index
+    members = _structure(ped).index
     for member, row in genotypes.items():
         g = row.get(name)
-        if g is None or member not in ped.ids:
+        if g is None or member not in members:
             continue
         a1, a2 = g
         i1 = -1 if a1 is None else index.get(a1, -2)
@@ -431,7 +456,7 @@ def encode(ped: Pedigree, marker: Marker, genotypes: Mapping[str, Mapping[str, t
             raise ValueError(f"allele {bad!r} of {member!r} is not in marker {name!r}")
         if i1 < 0 and i2 < 0:
             continue
-        typed[ped.index(member)] = (i1, i2)
+        typed[members[member]] = (i1, i2)
     return MarkerData(marker, typed)
 
 
