@@ -157,3 +157,28 @@ def test_prepared_path_equals_batch_path(seed):
         ref = loglik_batch([ped] * len(markers), untargeted, theta=theta, target=[k] * len(markers))
         for a, b in zip(dists, ref, strict=True):
             np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_batched_lumping_equals_single_item_rule():
+    # pedprobr's lumping of unobserved alleles (databases summing to 1 only approximately):
+    # the batched tables carry, per item, the frequencies of the single-item rule
+    from dogtag.genetics.factors import lumped_tables, marker_tables
+    from dogtag.genetics.likelihood import _lumped_freqs
+
+    rng = np.random.default_rng(7)
+    q = rng.dirichlet(np.ones(6)) * (1 + 3e-11)
+    marker = Marker("M", tuple(str(8 + i) for i in range(6)), q)
+    items = [MarkerData(marker, {0: (0, 2), 3: (2, -1)}), MarkerData(marker, {1: (5, 5)}),
+             MarkerData(marker, {})]
+    A = np.full((3, 8), -1, dtype=np.intp)
+    for r, d in enumerate(items):
+        for k, (a, b) in d.typed.items():
+            A[r, 2 * k:2 * k + 2] = (a, b)
+    tab = lumped_tables(marker_tables(marker, 6, False, 0.0), np.arange(3), A, 0.0)
+    for r, d in enumerate(items):
+        want = _lumped_freqs(d, False)
+        np.testing.assert_array_equal(tab.q[r], want)
+        seen = [a for g in d.typed.values() for a in g if a >= 0]
+        if seen:
+            assert tab.q[r].sum() == pytest.approx(1.0, abs=1e-15)
+            assert not np.array_equal(want, q)
