@@ -158,14 +158,17 @@ def lumped_tables(base: Tables, rows: NDArray[np.intp], A: NDArray[np.intp], the
     B = A.shape[0]
     n = base.n
     q = np.array(np.broadcast_to(base.q, (B, n)))
-    for r in rows.tolist():
-        a = A[r]
-        seen = np.zeros(n, dtype=bool)
-        seen[a[a >= 0]] = True
-        f = q[r]
-        rest = float(f[~seen].sum())
-        if rest > 0:
-            f[~seen] *= (1.0 - float(f[seen].sum())) / rest
+    if rows.size:
+        sub = A[rows]
+        R = rows.size
+        seen = np.zeros((R, n + 1), dtype=bool)
+        seen[np.arange(R)[:, None], np.where(sub >= 0, sub, n)] = True
+        seen = seen[:, :n]
+        f = q[rows]
+        used = np.where(seen, f, 0.0).sum(axis=1)
+        rest = np.where(seen, 0.0, f).sum(axis=1)
+        scale = np.divide(1.0 - used, rest, out=np.ones(R), where=rest > 0)
+        q[rows] = np.where(seen, f, f * scale[:, None])
     Mm, Mf = base._M
     return Tables(q, Mm, Mf, theta, like=base)
 
