@@ -4,7 +4,7 @@ For one pedigree structure, typing pattern and (padded) allele count, :func:`com
 decides which factors exist and over which variables, in which order the variables
 are summed out (greedy, smallest intermediate first: Zhang & Poole 1994; Fishelson &
 Geiger 2002), and how each product is laid out as a broadcast multiply or a batched
-matrix product, so that the numeric half (:mod:`dogtag.genetics.likelihood`) only
+matrix product or a fused multiply-and-sum, so that the numeric half (:mod:`dogtag.genetics.factors`) only
 runs a fixed list of array operations. Plans are cached by structure.
 
 Variables are the ordered alleles (paternal, maternal) of untyped members, and the
@@ -15,8 +15,10 @@ become variables:
   that enters only its own factor ("isolated"): it is summed out when the factor is
   built;
 * a typed member with one untyped parent (x, y) enters that parent's factor only
-  through ``sum_phase w(phase) (M[x, c(phase)] + M[y, c(phase)]) / 2``
-  ``= D[x] + D[y]``: one factor over the parent's two alleles ("single");
+  through ``sum_phase u(phase) (M[x, c(phase)] + M[y, c(phase)]) / 2``
+  ``= D[x] + D[y]``, where ``u`` holds its other terms (its other parent's
+  transmission, the phase weight) and ``c(phase)`` is the allele it got from that
+  parent: one factor over the parent's two alleles ("single");
 * only a typed member with two untyped parents keeps its phase as a variable
   ("double").
 
@@ -36,7 +38,7 @@ from numpy.typing import NDArray
 
 __all__ = ["Plan", "compile_plan", "table_layout"]
 
-# Factor kinds; their arrays are built in ``likelihood._factors``.
+# Factor kinds; their arrays are built in ``factors.build_factors``.
 PHASE = 0         # typed "double" member: over (phase); prior-free unary terms and phase weights
 TRANS_UT = 1      # untyped parent -> typed "double" child: over (phase_c, p_par, m_par)
 PAIR = 2          # untyped parent -> typed "single" child, phase summed: over (p_par, m_par)
@@ -104,7 +106,7 @@ class Plan:
     w0, w1 : allele columns of the typed members (phase weights).
     theta_cols : typed founder columns (for the theta correction), as positions in ``typed``.
     factors : factors in creation order; their arrays are numbered 0..len-1.
-    program : tuples, see ``likelihood._execute``.
+    program : instructions (see below), run by ``factors.run``.
     keep : kept variables (conditional distribution), in output order.
     keep_shape : their sizes.
     """
@@ -131,7 +133,6 @@ class Plan:
     program: tuple[tuple, ...]
     keep: tuple[int, ...]
     keep_shape: tuple[int, ...]
-    uses_uu: tuple[bool, bool]
 
 
 def topological(father: Sequence[int], mother: Sequence[int]) -> list[int]:
@@ -344,8 +345,6 @@ def compile_plan(
         theta_cols=theta_cols, partial_cols=partial_cols,
         factors=tuple(factors), program=program, keep=keep,
         keep_shape=tuple(var_size[v] for v in keep),
-        uses_uu=(any(f.kind == TRANS_UU and f.sex == 0 for f in factors),
-                 any(f.kind == TRANS_UU and f.sex == 1 for f in factors)),
     )
 
 
@@ -357,7 +356,7 @@ def compile_plan(
 # in (0, 1]; rescaling every 4 steps keeps values far above the float64 minimum.
 RESCALE_EVERY = 4
 
-# Program instructions (``likelihood._execute`` runs them):
+# Program instructions (``factors.run`` runs them):
 #   (SUM, src, axis, dest)
 #   (MUL, a, b, a_perm, a_shape, b_perm, b_shape, out_shape, dest)
 #   (MULSUM, a, b, einsum subscripts, dest)
