@@ -58,8 +58,9 @@ _C_NONE, _C_PRIOR, _C_TT, _C_FT = 0, 1, 2, 3
 def table_layout(n: int) -> dict[str, int]:
     """Offsets in the flat per-item table ``G`` of a marker padded to ``n`` alleles.
 
-    ``G = [q | (1 - theta) q | M_male / 2 | M_female / 2 | q @ M_male | q @ M_female | 1 | 0]``
-    (matrices row-major, ``M[x, z]`` = P(child allele z | parent allele x)).
+    ``G = [q | (1 - theta) q | M_male / 2 | M_female / 2 | q @ M_male | q @ M_female | 1 | 0 | NE]``
+    (matrices row-major, ``M[x, z]`` = P(child allele z | parent allele x);
+    ``NE[a, b] = [a != b]``, the weight of a typed member's second phase).
     """
     q = 0
     qq = n
@@ -67,7 +68,7 @@ def table_layout(n: int) -> dict[str, int]:
     v = (2 * n + 2 * n * n, 3 * n + 2 * n * n)
     one = 4 * n + 2 * n * n
     return {"q": q, "qq": qq, "mh0": mh[0], "mh1": mh[1], "v0": v[0], "v1": v[1],
-            "one": one, "zero": one + 1, "size": one + 2}
+            "one": one, "zero": one + 1, "ne": one + 2, "size": one + 2 + n * n}
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,13 @@ def compile_plan(
     double_factors: list[Factor] = []
     for k in typed_order:
         t = col[k]
+        # the phase weight [a0 != a1] (a homozygote's second phase is the first one again)
+        # rides on the third gather of the second contribution, which is otherwise 1
+        uo[2, t, 1, 1] = lay["ne"]
+        uj1[2, t, 1, 1] = 2 * k
+        ua[2, t, 1, 1] = n
+        uj2[2, t, 1, 1] = 2 * k + 1
+        ub[2, t, 1, 1] = 1
         if father[k] < 0:
             for ph in (0, 1):
                 uo[0, t, 0, ph] = lay["qq"]

@@ -56,6 +56,7 @@ class Tables:
             np.broadcast_to(0.5 * Mm.reshape(bm, -1), (b, n * n)),
             np.broadcast_to(0.5 * Mf.reshape(bm, -1), (b, n * n)),
             vm, vf, np.ones((b, 1)), np.zeros((b, 1)),
+            np.broadcast_to(1.0 - np.eye(n).ravel(), (b, n * n)),
         ], axis=1).ravel()
         if like is not None:
             self.Ct, self.Rt, self._M, self._uu = like.Ct, like.Rt, like._M, like._uu
@@ -197,10 +198,11 @@ def build_factors(plan: el.Plan, tab: Tables, A: NDArray[np.intp], partial: NDAr
             val = (g[:, 0] + g[:, 1]) * g[:, 2]
             U = val[:, :, 0] * val[:, :, 1]
             if theta > 0 and plan.theta_cols.size:
+                # typed founders: (1 - theta) q0 q1 + theta q0 [a0 == a1] (the second
+                # phase of a homozygote has weight 0 and needs no correction)
                 tc = plan.theta_cols
                 eq = A[:, plan.w0[tc]] == A[:, plan.w1[tc]]
-                U[:, tc] += theta * g[:, 2, tc, 0] * eq[:, :, None]
-            U[:, :, 1] *= A[:, plan.w0] != A[:, plan.w1]
+                U[:, tc, 0] += theta * g[:, 2, tc, 0, 0] * eq
             if plan.n_iso:
                 log_iso = np.log(U[:, :plan.n_iso, 0] + U[:, :plan.n_iso, 1]).sum(axis=1)
         c1 = nu + 2 * plan.n_ut
