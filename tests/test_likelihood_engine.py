@@ -182,3 +182,11 @@ def test_batched_lumping_equals_single_item_rule():
         if seen:
             assert tab.q[r].sum() == pytest.approx(1.0, abs=1e-15)
             assert not np.array_equal(want, q)
+
+
+def test_genotype_and_soft_evidence_on_one_member_is_refused():
+    ped = _random_pedigree(np.random.default_rng(3), 3)
+    marker = _random_marker(np.random.default_rng(3), 2)
+    d = MarkerData(marker, {0: (0, 1)}, {0: np.ones(3)})
+    with pytest.raises(ValueError, match="both a genotype and soft evidence"):
+        loglik_batch([ped], [d])

@@ -211,6 +211,9 @@ def loglik_batch(
         else:
             typed, partial = frozenset(obs), empty
         soft = frozenset(d.soft) if d.soft else empty
+        if soft & typed:
+            raise ValueError(f"`data[{it}]`: members {sorted(soft & typed)} have both a genotype "
+                             "and soft evidence; give one or the other")
         tgt = -1 if target is None else int(target[it])
         st = _structure(ped)
         structs[st.sid] = st
