@@ -199,7 +199,7 @@ def loglik_batch(
     """
     if len(peds) != len(data):
         raise ValueError("`peds` and `data` must have the same length")
-    # Items of one group share a plan and a marker (so its tables have b = 1).
+    # Items of one group share a plan (structure, typing pattern, padded allele count).
     groups: dict[tuple, list[int]] = {}
     structs: dict[int, _Structure] = {}
     empty: frozenset[int] = frozenset()
@@ -218,16 +218,28 @@ def loglik_batch(
         st = _structure(ped)
         structs[st.sid] = st
         mk = d.marker
-        key = (st.sid, typed, partial, soft, tgt, mk.n_alleles, bool(mutation and mk.has_mutation), id(mk))
+        key = (st.sid, typed, partial, soft, tgt, _bucket(mk.n_alleles), bool(mutation and mk.has_mutation))
         groups.setdefault(key, []).append(it)
+    # A group whose markers repeat (families x markers) runs one batch per marker, with
+    # tables shared by the batch (b = 1); otherwise one batch with per-item tables.
+    batches: list[tuple[tuple, list[int], bool]] = []
+    for key, items in groups.items():
+        by_marker: dict[int, list[int]] = {}
+        for it in items:
+            by_marker.setdefault(id(data[it].marker), []).append(it)
+        if len(by_marker) == 1 or len(items) >= 4 * len(by_marker):
+            batches.extend((key, sub, True) for sub in by_marker.values())
+        else:
+            batches.append((key, items, False))
     out_ll = np.empty(len(data))
     out_dist: list[NDArray[np.float64]] = [np.empty(0)] * len(data)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for key, items in groups.items():
-            sid, typed, partial, soft, tgt, n, mut, _ = key
+        for key, items, shared in batches:
+            sid, typed, partial, soft, tgt, _, mut = key
             st = structs[sid]
+            mks = [data[it].marker for it in items]
+            n = mks[0].n_alleles if shared else max(m.n_alleles for m in mks)
             plan = el.compile_plan(st.father, st.mother, typed, partial, soft, tgt, n, theta > 0)
-            mk = data[items[0]].marker
             B = len(items)
             width = 2 * len(st.father)
             vals = [-1] * (B * width)
@@ -239,25 +251,36 @@ def loglik_batch(
             part = np.maximum(A[:, plan.partial_cols], A[:, plan.partial_cols + 1]) if partial else None
             soft_arr = None
             if soft:
-                k_all = mk.n_alleles
                 soft_arr = np.zeros((B, len(plan.soft), n, n))
                 for r, it in enumerate(items):
                     sd = data[it].soft
                     assert sd is not None
                     for c, person in enumerate(plan.soft):
-                        soft_arr[r, c] = _soft_ordered(sd[person], k_all, n)
-            tab = marker_tables(mk, n, mut, theta)
-            if lumps(mk, mut) and not soft:
-                tab = lumped_tables(tab, np.arange(B), A, theta)
+                        soft_arr[r, c] = _soft_ordered(sd[person], mks[r].n_alleles, n)
+            if shared:
+                tab = marker_tables(mks[0], n, mut, theta)
+            else:
+                parts = [padded(m, n, mut) for m in mks]
+                tab = Tables(np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts]),
+                             np.stack([p[2] for p in parts]), theta)
+            if not soft:
+                if shared:
+                    rows = np.arange(B) if lumps(mks[0], mut) else np.empty(0, dtype=np.intp)
+                else:
+                    rows = np.array([r for r, m in enumerate(mks) if lumps(m, mut)], dtype=np.intp)
+                if rows.size:
+                    tab = lumped_tables(tab, rows, A, theta)
             ll, res = run(plan, tab, A, part, soft_arr, theta)
             if tgt < 0:
                 assert res is None
                 out_ll[items] = ll
-            else:
-                assert res is not None
-                dists = distributions(res, ll, mk.n_alleles)
-                for r, it in enumerate(items):
-                    out_dist[it] = dists[r]
+                continue
+            assert res is not None
+            ks = np.full(B, n) if shared else np.array([m.n_alleles for m in mks])
+            for k in np.unique(ks).tolist():
+                sel = np.nonzero(ks == k)[0]
+                for r, dist in zip(sel.tolist(), distributions(res[sel], ll[sel], k), strict=True):
+                    out_dist[items[r]] = dist
     return out_ll if target is None else out_dist
 
 
