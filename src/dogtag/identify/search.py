@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
-from dogtag.genetics.dropout import genotype_index, hardy_weinberg, observation_vector
+from dogtag.genetics.dropout import hardy_weinberg, observation_vector
 from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch, same_shape_batch
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
@@ -99,61 +99,79 @@ class _Shape:
     alleles: list[list[tuple[int, int]]] = field(default_factory=list)
 
 
-def _shapes(case: DVICase, markers: list[Marker], *, per_missing: bool) -> tuple[
+#: per family, per marker: (typed members, their allele-index pairs), or None if some member is half-typed
+_Encoded = list[list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None]]
+
+
+def _encode_families(case: DVICase, markers: list[Marker]) -> _Encoded:
+    out: _Encoded = []
+    for fam in case.am:
+        ped = fam.pedigree
+        rows = sorted((ped.index(member), row) for member, row in fam.genotypes.items())
+        per_marker: list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None] = []
+        for m in markers:
+            name, index = m.name, m._index
+            typed: list[int] = []
+            pairs: list[tuple[int, int]] = []
+            for k, row in rows:
+                g = row.get(name)
+                if g is None:
+                    continue
+                if g[0] is None or g[1] is None:
+                    typed = []
+                    break
+                typed.append(k)
+                pairs.append((index[g[0]], index[g[1]]))
+            else:
+                per_marker.append((tuple(typed), tuple(pairs)))
+                continue
+            per_marker.append(None)
+        out.append(per_marker)
+    return out
+
+
+def _shapes(case: DVICase, enc: _Encoded, n_markers: int, *, per_missing: bool) -> tuple[
         list[dict[tuple, _Shape]], list[tuple[int, int, Family, int]]]:
-    """Group (family or missing person, marker) items by shape for :func:`same_shape_batch`.
+    """Group (missing person or family, marker) items by shape for :func:`same_shape_batch`.
 
     Returns, per marker, shape key -> _Shape, and the irregular items (half-typed
     members) as (marker index, owner, family, target) for the general engine.
     """
-    groups: list[dict[tuple, _Shape]] = [{} for _ in markers]
+    groups: list[dict[tuple, _Shape]] = [{} for _ in range(n_markers)]
     irregular: list[tuple[int, int, Family, int]] = []
     col = 0
     for fi, fam in enumerate(case.am):
         ped = fam.pedigree
         struct = (tuple(int(x) for x in ped.father), tuple(int(x) for x in ped.mother))
-        rows = []
-        for member, row in fam.genotypes.items():
-            rows.append((ped.index(member), row))
-        rows.sort(key=lambda r: r[0])
         targets = [ped.index(mp) for mp in fam.missing] if per_missing else [-1]
         for t_i, target in enumerate(targets):
             owner = col + t_i if per_missing else fi
-            for j, m in enumerate(markers):
-                index = m._index
-                typed: list[int] = []
-                pairs: list[tuple[int, int]] = []
-                regular = True
-                for k, row in rows:
-                    g = row.get(m.name)
-                    if g is None or k == target:
-                        continue
-                    if g[0] is None or g[1] is None:
-                        regular = False
-                        break
-                    typed.append(k)
-                    pairs.append((index[g[0]], index[g[1]]))
-                if not regular:
+            for j, e in enumerate(enc[fi]):
+                if e is None:
                     irregular.append((j, owner, fam, target))
                     continue
-                key = (struct, tuple(typed), target)
+                typed, pairs = e
+                if target in typed:
+                    keep = [x for x in range(len(typed)) if typed[x] != target]
+                    typed, pairs = tuple(typed[x] for x in keep), tuple(pairs[x] for x in keep)
+                key = (struct, typed, target)
                 shape = groups[j].get(key)
                 if shape is None:
-                    shape = groups[j][key] = _Shape(ped, tuple(typed), target)
+                    shape = groups[j][key] = _Shape(ped, typed, target)
                 shape.owners.append(owner)
-                shape.alleles.append(pairs)
+                shape.alleles.append(list(pairs))
         col += len(fam.missing)
     return groups, irregular
 
 
-def _conditionals(case: DVICase, markers: list[Marker], progress: Progress | None = None
+def _conditionals(case: DVICase, markers: list[Marker], enc: _Encoded, progress: Progress | None = None
                   ) -> tuple[list[NDArray[np.float64]], list[NDArray[np.bool_]]]:
     """Per marker: P(G_MP = g | family), shape (G_k, M), for every missing person (columns),
     and its support without mutation (genotypes that are Mendelian-compatible)."""
     n_m = sum(len(f.missing) for f in case.am)
     cond = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
     support = [np.zeros(c.shape, dtype=bool) for c in cond]
-    groups, irregular = _shapes(case, markers, per_missing=True)
+    groups, irregular = _shapes(case, enc, len(markers), per_missing=True)
     total = sum(len(s.owners) for g in groups for s in g.values()) + len(irregular)
     done = 0
     for j, g in enumerate(groups):
@@ -181,10 +199,12 @@ def _conditionals(case: DVICase, markers: list[Marker], progress: Progress | Non
     return cond, support
 
 
-def family_logliks(case: DVICase) -> dict[str, float]:
+def family_logliks(case: DVICase, enc: _Encoded | None = None) -> dict[str, float]:
     """Null log-likelihood of each family (its reference data alone), natural log."""
     total = np.zeros(len(case.am))
-    groups, irregular = _shapes(case, case.markers, per_missing=False)
+    if enc is None:
+        enc = _encode_families(case, case.markers)
+    groups, irregular = _shapes(case, enc, len(case.markers), per_missing=False)
     for j, g in enumerate(groups):
         for shape in g.values():
             arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
@@ -244,20 +264,35 @@ def _sample_view(case: DVICase, markers: list[Marker]) -> list[_SampleMarker]:
         soft_rows: list[int] = []
         soft_vecs: list[NDArray[np.float64]] = []
         log_hw = np.zeros(S)
+        name, index = m.name, m._index
+        a1s = np.full(S, -1, dtype=np.intp)
+        a2s = np.full(S, -1, dtype=np.intp)
         for s, sample in enumerate(case.pm):
-            o = sample_observation(sample, m)
+            g = sample.genotypes.get(name)
+            if g is None:
+                continue
+            clean_call = sample.dropout == 0 and sample.dropin == 0 and g[0] is not None and g[1] is not None
+            if clean_call and g[0] in index and g[1] in index:
+                a1s[s], a2s[s] = index[g[0]], index[g[1]]
+                continue
+            o = sample_observation(sample, m)  # degraded, half-typed, or an unknown allele (raises)
             if o is None:
                 continue
             typed[s] = True
             if isinstance(o, tuple):
-                gi = genotype_index(o[0], o[1], n)
-                clean[s] = gi
-                val = hw[gi]
-            else:
-                soft_rows.append(s)
-                soft_vecs.append(o)
-                val = float(o @ hw)
+                a1s[s], a2s[s] = o
+                continue
+            soft_rows.append(s)
+            soft_vecs.append(o)
+            val = float(o @ hw)
             log_hw[s] = math.log(val) if val > 0 else -math.inf
+        ok = a1s >= 0
+        lo_a, hi_a = np.minimum(a1s[ok], a2s[ok]), np.maximum(a1s[ok], a2s[ok])
+        gi = lo_a * n - lo_a * (lo_a - 1) // 2 + (hi_a - lo_a)    # genotype_index, vectorised
+        typed[ok] = True
+        clean[ok] = gi
+        with np.errstate(divide="ignore"):
+            log_hw[ok] = np.log(hw[gi])
         soft = sp.csr_matrix(np.array(soft_vecs)) if soft_vecs else None
         views.append(_SampleMarker(typed, clean, np.array(soft_rows, dtype=np.intp), soft, log_hw))
     return views
@@ -330,7 +365,8 @@ def blind_search(
     msex = np.array([f.pedigree.sex[f.pedigree.index(m)] for f in case.am for m in f.missing], dtype=np.int8)
     S, M = len(case.pm), len(labels)
 
-    cond, support = _conditionals(case, markers, progress)
+    enc = _encode_families(case, markers)
+    cond, support = _conditionals(case, markers, enc, progress)
     with np.errstate(divide="ignore"):
         logp = [np.log(c) for c in cond]
     # markers at which each family has at least one typed member
@@ -403,7 +439,7 @@ def blind_search(
             done += hi - lo
             if progress:
                 progress(done, S, "samples")
-    fam_ll = family_logliks(case)
+    fam_ll = family_logliks(case, enc)
     method = "conditional genotype distributions x observation vectors (exact)"
     if log_lr is not None:
         pairs = np.argwhere(np.isfinite(log_lr))
