@@ -381,16 +381,21 @@ def blind_search(
     sample_ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(S)
     ssex = np.array([s.sex for s in case.pm], dtype=np.int8)
 
-    def block(lo: int, hi: int) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    keep_full = top is None
+
+    def block(lo: int, hi: int) -> tuple[NDArray[np.float64], NDArray[np.int64] | None, NDArray[np.int64] | None]:
+        """log LR of samples lo..hi against every MP; exclusion and marker counts when the
+        full matrix is kept (a top-K search counts them for the kept pairs only)."""
         acc = np.zeros((hi - lo, M))
-        exc = np.zeros((hi - lo, M), dtype=np.int64)
-        used = np.zeros((hi - lo, M), dtype=np.int64)
+        exc = np.zeros((hi - lo, M), dtype=np.int64) if keep_full else None
+        used = np.zeros((hi - lo, M), dtype=np.int64) if keep_full else None
         for j, v in enumerate(views):
             g = v.clean_g[lo:hi]
             rows = np.nonzero(g >= 0)[0]
             if rows.size:
                 acc[rows] += logp[j][g[rows]]
-                exc[rows] += ~support[j][g[rows]]
+                if exc is not None:
+                    exc[rows] += ~support[j][g[rows]]
             if v.soft is not None:
                 sel = (v.soft_rows >= lo) & (v.soft_rows < hi)
                 if sel.any():
@@ -398,24 +403,42 @@ def blind_search(
                     r = v.soft_rows[sel] - lo
                     with np.errstate(divide="ignore"):
                         acc[r] += np.log(np.asarray(o @ cond[j]))
-                    exc[r] += np.asarray(o @ support[j].astype(np.float64)) == 0
+                    if exc is not None:
+                        exc[r] += np.asarray(o @ support[j].astype(np.float64)) == 0
             typed = v.typed[lo:hi]
             acc[typed] -= v.log_hw[lo:hi][typed, None]
-            used += np.outer(typed, fam_typed[j])
+            if used is not None:
+                used += np.outer(typed, fam_typed[j])
         bad = (ssex[lo:hi, None] != 0) & (msex[None, :] != 0) & (ssex[lo:hi, None] != msex[None, :])
         acc[bad] = np.nan
         acc[np.isnan(acc) & ~bad] = -np.inf  # impossible family data: LR 0
         return acc, exc, used
 
+    def pair_exclusions(s_idx: NDArray[np.intp], c_idx: NDArray[np.intp]) -> NDArray[np.int64]:
+        """Exclusion counts of (sample, MP column) pairs."""
+        out = np.zeros(len(s_idx), dtype=np.int64)
+        for j, v in enumerate(views):
+            g = v.clean_g[s_idx]
+            ok = g >= 0
+            out[ok] += ~support[j][g[ok], c_idx[ok]]
+            if v.soft is not None and v.soft_rows.size:
+                pos = {int(r): q for q, r in enumerate(v.soft_rows)}
+                for t in np.nonzero(~ok)[0]:
+                    q = pos.get(int(s_idx[t]))
+                    if q is not None:
+                        o = v.soft[q].toarray()[0]
+                        out[t] += float(o @ support[j][:, c_idx[t]]) == 0
+        return out
+
     blocks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
-    keep_full = top is None
     log_lr = np.empty((S, M)) if keep_full else None
     exclusions = np.empty((S, M), dtype=np.int64) if keep_full else None
     used_all = np.empty((S, M), dtype=np.int64) if keep_full else None
     candidates: dict[str, list[tuple[int, float, int]]] = {}
     min_log = -math.inf if min_lr is None else math.log(min_lr) if min_lr > 0 else -math.inf
 
-    def run(b: tuple[int, int]) -> tuple[int, int, tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]]:
+    def run(b: tuple[int, int]) -> tuple[int, int, tuple[NDArray[np.float64], NDArray[np.int64] | None,
+                                                          NDArray[np.int64] | None]]:
         return b[0], b[1], block(*b)
 
     done = 0
@@ -423,19 +446,26 @@ def blind_search(
         for lo, hi, (acc, exc, used) in pool.map(run, blocks):
             if keep_full:
                 assert log_lr is not None and exclusions is not None and used_all is not None
+                assert exc is not None and used is not None
                 log_lr[lo:hi], exclusions[lo:hi], used_all[lo:hi] = acc, exc, used
             else:
                 k = min(int(top or 0), M)
                 keyed = np.where(np.isnan(acc), -np.inf, acc)
+                best = np.argpartition(-keyed, k - 1, axis=1)[:, :k] if k else np.zeros((hi - lo, 0), dtype=np.intp)
+                rows_c: list[list[int]] = []
                 for r in range(hi - lo):
-                    row = keyed[r]
-                    best = set(np.argpartition(-row, k - 1)[:k].tolist()) if k else set()
+                    chosen = set(best[r].tolist())
                     if min_lr is not None:
-                        best |= set(np.nonzero(row >= min_log)[0].tolist())
-                    chosen = [int(c) for c in best if not np.isnan(acc[r, c])]
-                    cands = heapq.nlargest(len(chosen), ((int(c), float(acc[r, c]), int(exc[r, c])) for c in chosen),
-                                           key=lambda t: t[1])
-                    candidates[case.pm[lo + r].id] = cands
+                        chosen |= set(np.nonzero(keyed[r] >= min_log)[0].tolist())
+                    rows_c.append([c for c in chosen if not np.isnan(acc[r, c])])
+                s_idx = np.array([lo + r for r, cs in enumerate(rows_c) for _ in cs], dtype=np.intp)
+                c_idx = np.array([c for cs in rows_c for c in cs], dtype=np.intp)
+                excl = pair_exclusions(s_idx, c_idx)
+                q = 0
+                for r, cs in enumerate(rows_c):
+                    trip = [(c, float(acc[r, c]), int(excl[q + t])) for t, c in enumerate(cs)]
+                    q += len(cs)
+                    candidates[case.pm[lo + r].id] = heapq.nlargest(len(trip), trip, key=lambda x: x[1])
             done += hi - lo
             if progress:
                 progress(done, S, "samples")
