@@ -21,9 +21,8 @@ impossible as MP without mutation (dvir's ``exclusionMatrix``).
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -35,9 +34,12 @@ from dogtag.errors import InconsistentCaseError
 from dogtag.genetics.dropout import genotype_index, hardy_weinberg, observation_vector
 from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
 from dogtag.genetics.markers import Marker
-from dogtag.identify.case import DVICase, Sample
+from dogtag.identify.case import DVICase, Family, Sample
 
-__all__ = ["SearchResult", "blind_search", "family_logliks", "sample_logliks"]
+__all__ = [
+    "Candidates", "FamilyBatch", "SampleBatch", "SearchResult", "blind_search", "check_case",
+    "family_batch", "family_logliks", "finish", "merge", "sample_batch", "sample_logliks", "select", "tile",
+]
 
 Progress = Callable[[int, int, str], None]
 
@@ -87,10 +89,10 @@ class SearchResult:
 # Families: conditional genotype distributions of each missing person
 # ---------------------------------------------------------------------------
 
-def _family_items(case: DVICase, markers: list[Marker]):
+def _family_items(families: Sequence[Family], markers: list[Marker]):
     """(pedigree, MarkerData, target index, missing column, marker index) for every MP and marker."""
     col = 0
-    for fam in case.am:
+    for fam in families:
         data = [encode(fam.pedigree, m, fam.genotypes) for m in markers]
         for mp in fam.missing:
             k = fam.pedigree.index(mp)
@@ -100,12 +102,12 @@ def _family_items(case: DVICase, markers: list[Marker]):
             col += 1
 
 
-def _conditionals(case: DVICase, markers: list[Marker], *, mutation: bool,
+def _conditionals(families: Sequence[Family], markers: list[Marker], *, mutation: bool,
                   progress: Progress | None = None) -> list[NDArray[np.float64]]:
     """Per marker: P(G_MP = g | family), shape (G_k, M), for every missing person (columns)."""
-    n_m = sum(len(f.missing) for f in case.am)
+    n_m = sum(len(f.missing) for f in families)
     out = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
-    items = list(_family_items(case, markers))
+    items = list(_family_items(families, markers))
     # batch by marker (so each batch has one allele count) and bound the work per batch
     by_marker: dict[int, list[int]] = {}
     for i, it in enumerate(items):
@@ -127,20 +129,75 @@ def _conditionals(case: DVICase, markers: list[Marker], *, mutation: bool,
     return out
 
 
-def family_logliks(case: DVICase) -> dict[str, float]:
-    """Null log-likelihood of each family (its reference data alone), natural log."""
+@dataclass
+class FamilyBatch:
+    """What the matrix needs of a batch of reference families: one column per missing person.
+
+    Attributes
+    ----------
+    cond : per marker j, ndarray, float64, shape (G_j, m): P(G_MP = g | family), G_j the
+        number of unordered genotypes of marker j, m the missing persons of the batch.
+    logp : per marker, the natural log of ``cond`` (``-inf`` where 0).
+    support : per marker, ndarray, bool, shape (G_j, m): genotypes possible without mutation.
+    typed : ndarray, int, shape (J, m): 1 where the family has a typed member at marker j.
+    sex : ndarray, int8, shape (m,): sex of each missing person (0 unknown).
+    """
+
+    cond: list[NDArray[np.float64]]
+    logp: list[NDArray[np.float64]]
+    support: list[NDArray[np.bool_]]
+    typed: NDArray[np.int64]
+    sex: NDArray[np.int8]
+
+    @property
+    def n_missing(self) -> int:
+        return int(self.sex.shape[0])
+
+
+def family_batch(families: Sequence[Family], markers: list[Marker], *,
+                 progress: Progress | None = None) -> FamilyBatch:
+    """Conditional genotype distributions of the missing persons of ``families`` (a batch).
+
+    Each family is computed alone (its conditionals do not depend on the other
+    families of the batch), so any split of the families into batches gives the
+    same columns.
+    """
+    cond = _conditionals(families, markers, mutation=True, progress=progress)
+    with np.errstate(divide="ignore"):
+        logp = [np.log(c) for c in cond]
+    mutating = [j for j, m in enumerate(markers) if m.has_mutation]
+    plain = _conditionals(families, [markers[j] for j in mutating], mutation=False) if mutating else []
+    without = dict(zip(mutating, plain, strict=True))
+    support = [without.get(j, c) > 0 for j, c in enumerate(cond)]
+    cols = [(fam, mp) for fam in families for mp in fam.missing]
+    typed = np.zeros((len(markers), len(cols)), dtype=np.int64)
+    for c, (fam, _mp) in enumerate(cols):
+        for j, m in enumerate(markers):
+            typed[j, c] = any(m.name in row for row in fam.genotypes.values())
+    sex = np.array([fam.pedigree.sex[fam.pedigree.index(mp)] for fam, mp in cols], dtype=np.int8)
+    return FamilyBatch(cond, logp, support, typed, sex)
+
+
+def _family_logliks(families: Sequence[Family], markers: list[Marker]) -> dict[str, float]:
     peds, data, owner = [], [], []
-    for fam in case.am:
-        for m in case.markers:
+    for fam in families:
+        for m in markers:
             peds.append(fam.pedigree)
             data.append(encode(fam.pedigree, m, fam.genotypes))
             owner.append(fam.name)
+    out: dict[str, float] = {fam.name: 0.0 for fam in families}
+    if not peds:
+        return out
     ll = loglik_batch(peds, data)
     assert isinstance(ll, np.ndarray)
-    out: dict[str, float] = {}
     for name, v in zip(owner, ll, strict=True):
-        out[name] = out.get(name, 0.0) + float(v)
+        out[name] += float(v)
     return out
+
+
+def family_logliks(case: DVICase) -> dict[str, float]:
+    """Null log-likelihood of each family (its reference data alone), natural log."""
+    return _family_logliks(case.am, case.markers)
 
 
 # ---------------------------------------------------------------------------
@@ -149,7 +206,7 @@ def family_logliks(case: DVICase) -> dict[str, float]:
 
 @dataclass
 class _SampleMarker:
-    """One marker's view of all samples."""
+    """One marker's view of a batch of samples."""
 
     typed: NDArray[np.bool_]            # (S,)
     clean_g: NDArray[np.intp]           # (S,) genotype index of clean typed samples, else -1
@@ -179,18 +236,18 @@ def _observation(sample: Sample, m: Marker) -> tuple[int, int] | NDArray[np.floa
     return obs[0], obs[1]
 
 
-def _sample_view(case: DVICase, markers: list[Marker]) -> list[_SampleMarker]:
+def _sample_view(samples: Sequence[Sample], markers: list[Marker]) -> list[_SampleMarker]:
     views = []
     for m in markers:
         n = m.n_alleles
         hw = hardy_weinberg(m.freqs)
-        S = len(case.pm)
+        S = len(samples)
         typed = np.zeros(S, dtype=bool)
         clean = np.full(S, -1, dtype=np.intp)
         soft_rows: list[int] = []
         soft_vecs: list[NDArray[np.float64]] = []
         log_hw = np.zeros(S)
-        for s, sample in enumerate(case.pm):
+        for s, sample in enumerate(samples):
             o = _observation(sample, m)
             if o is None:
                 continue
@@ -209,17 +266,153 @@ def _sample_view(case: DVICase, markers: list[Marker]) -> list[_SampleMarker]:
     return views
 
 
+@dataclass
+class SampleBatch:
+    """What the matrix needs of a batch of pm samples (rows).
+
+    Attributes
+    ----------
+    views : per marker, the samples' observations (clean genotype index or a sparse
+        observation vector) and their Hardy-Weinberg log-likelihood.
+    sex : ndarray, int8, shape (s,).
+    loglik : ndarray, float64, shape (s,): each sample's log-likelihood (Hardy-Weinberg).
+    """
+
+    views: list[_SampleMarker]
+    sex: NDArray[np.int8]
+    loglik: NDArray[np.float64]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.sex.shape[0])
+
+
+def sample_batch(samples: Sequence[Sample], markers: list[Marker]) -> SampleBatch:
+    """Observation vectors of a batch of samples (rows of the matrix)."""
+    views = _sample_view(samples, markers)
+    ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(len(samples))
+    return SampleBatch(views, np.array([s.sex for s in samples], dtype=np.int8), ll)
+
+
 def sample_logliks(case: DVICase) -> NDArray[np.float64]:
     """Each sample's log-likelihood under Hardy-Weinberg, shape (S,)."""
-    views = _sample_view(case, case.markers)
-    return np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(len(case.pm))
+    return sample_batch(case.pm, case.markers).loglik
+
+
+# ---------------------------------------------------------------------------
+# Tiles of the matrix and what is kept of them
+# ---------------------------------------------------------------------------
+
+Tile = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]
+
+
+def tile(samples: SampleBatch, families: FamilyBatch) -> Tile:
+    """One tile of the matrix: rows = ``samples``, columns = the missing persons of ``families``.
+
+    Returns
+    -------
+    log_lr : ndarray, float64, shape (s, m): natural-log LR; ``nan`` = not a candidate
+        (sex), ``-inf`` = LR 0.
+    exclusions : ndarray, int, shape (s, m): markers incompatible without mutation.
+    markers_used : ndarray, int, shape (s, m): markers typed in both.
+    """
+    s, m = samples.n_samples, families.n_missing
+    acc = np.zeros((s, m))
+    exc = np.zeros((s, m), dtype=np.int64)
+    used = np.zeros((s, m), dtype=np.int64)
+    for j, v in enumerate(samples.views):
+        g = v.clean_g
+        rows = np.nonzero(g >= 0)[0]
+        if rows.size:
+            acc[rows] += families.logp[j][g[rows]]
+            exc[rows] += ~families.support[j][g[rows]]
+        if v.soft is not None:
+            r = v.soft_rows
+            with np.errstate(divide="ignore"):
+                acc[r] += np.log(np.asarray(v.soft @ families.cond[j]))
+            exc[r] += np.asarray(v.soft @ families.support[j].astype(np.float64)) == 0
+        acc[v.typed] -= v.log_hw[v.typed, None]
+        used += np.outer(v.typed, families.typed[j])
+    ssex, msex = samples.sex[:, None], families.sex[None, :]
+    bad = (ssex != 0) & (msex != 0) & (ssex != msex)
+    acc[bad] = np.nan
+    acc[np.isnan(acc) & ~bad] = -np.inf  # impossible family data: LR 0
+    return acc, exc, used
+
+
+@dataclass
+class Candidates:
+    """Kept pairs of a block of rows, sorted by row, then log LR descending, then column.
+
+    All arrays have shape (n,): ``row`` and ``col`` are global sample and
+    missing-person indices, ``log_lr`` the natural-log LR, ``exclusions`` the count.
+    """
+
+    row: NDArray[np.int64]
+    col: NDArray[np.int64]
+    log_lr: NDArray[np.float64]
+    exclusions: NDArray[np.int64]
+
+
+def _keep(c: Candidates, top: int, min_log: float) -> Candidates:
+    """Per row: the ``top`` best pairs (ties by column) and every pair with log LR >= ``min_log``."""
+    order = np.lexsort((c.col, -c.log_lr, c.row))
+    row, col, llr, exc = c.row[order], c.col[order], c.log_lr[order], c.exclusions[order]
+    rank = np.arange(row.size) - np.searchsorted(row, row, side="left")
+    keep = (rank < top) | (llr >= min_log)
+    return Candidates(row[keep], col[keep], llr[keep], exc[keep])
+
+
+def select(acc: NDArray[np.float64], exc: NDArray[np.int64], *, row0: int, col0: int,
+           top: int, min_log: float) -> Candidates:
+    """The kept pairs of one tile (see :func:`merge`): ``top`` best per row and all >= ``min_log``.
+
+    The order is total (log LR descending, then column), so keeping per tile and then
+    merging the tiles of a row gives what keeping over the whole row gives.
+    """
+    ok = ~np.isnan(acc)
+    mask = ok & (acc >= min_log)
+    k = min(top, acc.shape[1])
+    if k > 0:
+        keyed = np.where(ok, acc, -np.inf)
+        kth = np.partition(keyed, acc.shape[1] - k, axis=1)[:, acc.shape[1] - k]
+        mask |= ok & (keyed >= kth[:, None])
+    r, c = np.nonzero(mask)
+    return _keep(Candidates(r.astype(np.int64) + row0, c.astype(np.int64) + col0,
+                            acc[r, c], exc[r, c]), top, min_log)
+
+
+def merge(parts: Sequence[Candidates], *, top: int, min_log: float) -> Candidates:
+    """Kept pairs of several tiles (of the same or of different rows)."""
+    if not parts:
+        e = np.zeros(0, dtype=np.int64)
+        return Candidates(e, e, np.zeros(0), e)
+    cat = Candidates(*(np.concatenate([getattr(p, f) for p in parts])
+                       for f in ("row", "col", "log_lr", "exclusions")))
+    return _keep(cat, top, min_log)
+
+
+def _min_log(min_lr: float | None) -> float:
+    if min_lr is None or min_lr <= 0:
+        return math.inf if min_lr is None else -math.inf
+    return math.log(min_lr)
+
+
+def candidate_lists(case: DVICase, kept: Candidates) -> dict[str, list[tuple[int, float, int]]]:
+    """Per sample id: its kept (missing index, log LR, exclusions), best first."""
+    out: dict[str, list[tuple[int, float, int]]] = {s.id: [] for s in case.pm}
+    for r, c, llr, e in zip(kept.row.tolist(), kept.col.tolist(), kept.log_lr.tolist(),
+                            kept.exclusions.tolist(), strict=True):
+        out[case.pm[r].id].append((c, llr, e))
+    return out
 
 
 # ---------------------------------------------------------------------------
 # The search
 # ---------------------------------------------------------------------------
 
-def _check_case(case: DVICase) -> None:
+def check_case(case: DVICase) -> None:
+    """Raise :class:`InconsistentCaseError` for a case the search cannot run on."""
     names = {m.name for m in case.markers}
     seen: dict[str, str] = {}
     for fam in case.am:
@@ -241,6 +434,27 @@ def _check_case(case: DVICase) -> None:
                 f"sample {s.id}: typed at markers with no frequencies: {', '.join(sorted(extra))}")
 
 
+def finish(case: DVICase, *, msex: NDArray[np.int8], sample_ll: NDArray[np.float64],
+           fam_ll: dict[str, float], full: Tile | None, kept: Candidates | None,
+           refine: int) -> SearchResult:
+    """The :class:`SearchResult` from the reduced matrix (both backends end here)."""
+    labels = case.missing_labels()
+    family = [f.name for f in case.am for _ in f.missing]
+    method = "conditional genotype distributions x observation vectors (exact)"
+    log_lr = exclusions = used = None
+    if full is not None:
+        log_lr, exclusions, used = full
+        pairs = np.argwhere(np.isfinite(log_lr))
+        if 0 < len(pairs) * len(case.markers) <= refine:
+            log_lr[pairs[:, 0], pairs[:, 1]] = _direct_pairs(case, pairs, fam_ll, sample_ll)
+            method = "direct pedigree likelihoods per candidate pair (exact)"
+    candidates = candidate_lists(case, kept) if kept is not None else {}
+    return SearchResult(
+        [s.id for s in case.pm], labels, family, msex, log_lr, exclusions, used,
+        sample_ll, fam_ll, candidates, method,
+    )
+
+
 def blind_search(
     case: DVICase,
     *,
@@ -256,7 +470,9 @@ def blind_search(
     Parameters
     ----------
     case : the DVI case.
-    top : keep only the ``top`` best candidates per sample (the full matrix is not kept).
+    top : keep only the ``top`` best candidates per sample (the full matrix is not kept);
+        ties are broken by missing-person index, pairs that are not candidates (sex) are
+        never kept.
     min_lr : with ``top``, also keep every pair with LR >= ``min_lr``.
     chunk : samples per block of the matrix (bounds memory: chunk x M floats).
     workers : threads for the matrix blocks.
@@ -269,104 +485,41 @@ def blind_search(
         dvir to 1e-12 rather than 1e-9.
     progress : callback (done, total, what).
     """
-    _check_case(case)
+    check_case(case)
     markers = case.markers
-    labels = case.missing_labels()
-    family = [f.name for f in case.am for _ in f.missing]
-    msex = np.array([f.pedigree.sex[f.pedigree.index(m)] for f in case.am for m in f.missing], dtype=np.int8)
-    S, M = len(case.pm), len(labels)
-
-    cond = _conditionals(case, markers, mutation=True, progress=progress)
-    with np.errstate(divide="ignore"):
-        logp = [np.log(c) for c in cond]
-    support = []
-    for m, c in zip(markers, cond, strict=True):
-        if m.has_mutation:
-            nm = _conditionals(case, [m], mutation=False)[0]
-            support.append(nm > 0)
-        else:
-            support.append(c > 0)
-    # markers at which each family has at least one typed member
-    fam_typed = np.zeros((len(markers), M), dtype=np.int64)
-    col = 0
-    for fam in case.am:
-        for _mp in fam.missing:
-            for j, m in enumerate(markers):
-                fam_typed[j, col] = any(m.name in row for row in fam.genotypes.values())
-            col += 1
-    views = _sample_view(case, markers)
-    sample_ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(S)
-    ssex = np.array([s.sex for s in case.pm], dtype=np.int8)
-
-    def block(lo: int, hi: int) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
-        acc = np.zeros((hi - lo, M))
-        exc = np.zeros((hi - lo, M), dtype=np.int64)
-        used = np.zeros((hi - lo, M), dtype=np.int64)
-        for j, v in enumerate(views):
-            g = v.clean_g[lo:hi]
-            rows = np.nonzero(g >= 0)[0]
-            if rows.size:
-                acc[rows] += logp[j][g[rows]]
-                exc[rows] += ~support[j][g[rows]]
-            if v.soft is not None:
-                sel = (v.soft_rows >= lo) & (v.soft_rows < hi)
-                if sel.any():
-                    o = v.soft[np.nonzero(sel)[0]]
-                    r = v.soft_rows[sel] - lo
-                    with np.errstate(divide="ignore"):
-                        acc[r] += np.log(np.asarray(o @ cond[j]))
-                    exc[r] += np.asarray(o @ support[j].astype(np.float64)) == 0
-            typed = v.typed[lo:hi]
-            acc[typed] -= v.log_hw[lo:hi][typed, None]
-            used += np.outer(typed, fam_typed[j])
-        bad = (ssex[lo:hi, None] != 0) & (msex[None, :] != 0) & (ssex[lo:hi, None] != msex[None, :])
-        acc[bad] = np.nan
-        acc[np.isnan(acc) & ~bad] = -np.inf  # impossible family data: LR 0
-        return acc, exc, used
-
+    S = len(case.pm)
+    fams = family_batch(case.am, markers, progress=progress)
+    M = fams.n_missing
     blocks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
     keep_full = top is None
     log_lr = np.empty((S, M)) if keep_full else None
     exclusions = np.empty((S, M), dtype=np.int64) if keep_full else None
     used_all = np.empty((S, M), dtype=np.int64) if keep_full else None
-    candidates: dict[str, list[tuple[int, float, int]]] = {}
-    min_log = -math.inf if min_lr is None else math.log(min_lr) if min_lr > 0 else -math.inf
+    sample_ll = np.empty(S)
+    kept: list[Candidates] = []
+    min_log = _min_log(min_lr)
 
-    def run(b: tuple[int, int]) -> tuple[int, int, tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]]:
-        return b[0], b[1], block(*b)
+    def run(b: tuple[int, int]) -> tuple[int, int, SampleBatch, Tile]:
+        rows = sample_batch(case.pm[b[0]:b[1]], markers)
+        return b[0], b[1], rows, tile(rows, fams)
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for lo, hi, (acc, exc, used) in pool.map(run, blocks):
+        for lo, hi, rows, (acc, exc, used) in pool.map(run, blocks):
+            sample_ll[lo:hi] = rows.loglik
             if keep_full:
                 assert log_lr is not None and exclusions is not None and used_all is not None
                 log_lr[lo:hi], exclusions[lo:hi], used_all[lo:hi] = acc, exc, used
             else:
-                k = min(int(top or 0), M)
-                keyed = np.where(np.isnan(acc), -np.inf, acc)
-                for r in range(hi - lo):
-                    row = keyed[r]
-                    best = set(np.argpartition(-row, k - 1)[:k].tolist()) if k else set()
-                    if min_lr is not None:
-                        best |= set(np.nonzero(row >= min_log)[0].tolist())
-                    chosen = [int(c) for c in best if not np.isnan(acc[r, c])]
-                    cands = heapq.nlargest(len(chosen), ((int(c), float(acc[r, c]), int(exc[r, c])) for c in chosen),
-                                           key=lambda t: t[1])
-                    candidates[case.pm[lo + r].id] = cands
+                kept.append(select(acc, exc, row0=lo, col0=0, top=int(top or 0), min_log=min_log))
             done += hi - lo
             if progress:
                 progress(done, S, "samples")
-    fam_ll = family_logliks(case)
-    method = "conditional genotype distributions x observation vectors (exact)"
-    if log_lr is not None:
-        pairs = np.argwhere(np.isfinite(log_lr))
-        if 0 < len(pairs) * len(markers) <= refine:
-            log_lr[pairs[:, 0], pairs[:, 1]] = _direct_pairs(case, pairs, fam_ll, sample_ll)
-            method = "direct pedigree likelihoods per candidate pair (exact)"
-    return SearchResult(
-        [s.id for s in case.pm], labels, family, msex, log_lr, exclusions, used_all,
-        sample_ll, fam_ll, candidates, method,
-    )
+    full = (log_lr, exclusions, used_all) if keep_full else None
+    return finish(case, msex=fams.sex, sample_ll=sample_ll, fam_ll=family_logliks(case),
+                  full=full,  # type: ignore[arg-type]
+                  kept=None if keep_full else merge(kept, top=int(top or 0), min_log=min_log),
+                  refine=refine)
 
 
 def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, float],
