@@ -510,7 +510,28 @@ def _merge_top(components: list[Component], top: int) -> tuple[NDArray[np.float6
 # the driver
 
 
-def solve_joint(
+@dataclass
+class JointPlan:
+    """A joint identification split into independent components (see :func:`plan_joint`).
+
+    ``allowed`` (S, M) are the pairs that may be placed, ``star_ok`` (S,) the
+    samples that may be ``"*"``, ``logprior`` (S, M + 1) the log prior weights;
+    ``components`` lists (samples, missing) index lists, in the order they are solved.
+    """
+
+    allowed: NDArray[np.bool_]
+    star_ok: NDArray[np.bool_]
+    logprior: NDArray[np.float64]
+    components: list[tuple[list[int], list[int]]]
+    prior: str
+    fixed: dict[str, str]
+    max_assign: int
+    top: int
+    mcmc: object | None
+    seed: int
+
+
+def plan_joint(
     problem: JointProblem,
     *,
     prior: Prior | None = None,
@@ -519,34 +540,13 @@ def solve_joint(
     fixed: Mapping[str, str] | None = None,
     mcmc: object | None = None,
     seed: int = 1,
-) -> JointResult:
-    """Joint identification of a case.
-
-    Parameters
-    ----------
-    problem : the pairwise result (:class:`JointProblem`).
-    prior : :class:`Prior`; default flat (dvir's ``Bmarginal`` default).
-    max_assign : largest component enumerated exactly; bigger components are
-        sampled by MCMC (:func:`dogtag.identify.mcmc.sample_component`).
-    top : number of best assignments reported.
-    fixed : pairings fixed beforehand (sample -> missing label), e.g. the undisputed
-        identifications; the result is conditional on them.
-    mcmc : :class:`dogtag.identify.mcmc.MCMCSettings` (default settings if None).
-    seed : seed of the MCMC sampler (recorded in the result).
-
-    Returns
-    -------
-    :class:`JointResult`.
-    """
-    from dogtag.identify.matching import dp_component, dp_feasible
-    from dogtag.identify.mcmc import MCMCSettings, sample_component
-
+) -> JointPlan:
+    """Check the arguments of :func:`solve_joint` and split the problem into components."""
     if max_assign < 1:
         raise ValueError(f"`max_assign` must be >= 1, got {max_assign}")
     if top < 1:
         raise ValueError(f"`top` must be >= 1, got {top}")
     prior = prior or Prior.flat()
-    settings = mcmc if isinstance(mcmc, MCMCSettings) else MCMCSettings()
     n_s, n_m = problem.log_lr.shape
     logprior = prior.log_weights(n_s, n_m)
     allowed = np.isfinite(problem.log_lr) & np.isfinite(logprior[:, :n_m])
@@ -570,42 +570,110 @@ def solve_joint(
         raise InconsistentCaseError(
             f"samples with no possible pairing under the prior: {', '.join(no_option)}"
         )
+    return JointPlan(allowed, star_ok, logprior, _components(problem, allowed), prior.name, fixed,
+                     max_assign, top, mcmc, seed)
 
-    comps: list[Component] = []
-    notes: list[str] = []
-    for samples, missing in _components(problem, allowed):
-        local = {m: j for j, m in enumerate(missing)}
-        options = []
-        for s in samples:
-            opts = [local[int(m)] for m in np.nonzero(allowed[s])[0]]
-            if star_ok[s]:
-                opts.append(-1)
-            options.append(np.array(opts, dtype=np.int64))
-        # most constrained first keeps the partial enumeration small
-        order = sorted(range(len(samples)), key=lambda k: len(options[k]))
-        samples = [samples[k] for k in order]
-        options = [options[k] for k in order]
-        rows = _enumerate(options, len(missing), max_assign)
-        lp = logprior[np.ix_(samples, [*missing, n_m])]
-        if rows is not None:
-            comps.append(_exact_component(problem, samples, missing, rows, lp, top))
-        elif dp_feasible(problem, missing, len(samples)):
-            comps.append(dp_component(problem, samples, missing, options, lp, top=top))
-            notes.append(
-                f"component with {len(samples)} samples and {len(missing)} missing persons has "
-                f"{comps[-1].n_assignments} assignments (more than max_assign = {max_assign}): "
-                "solved exactly by dynamic programming over subsets, not enumerated"
-            )
-        else:
-            comp = sample_component(problem, samples, missing, options, lp, top=top,
-                                    settings=settings, seed=seed + len(comps))
-            comps.append(comp)
-            notes.append(
-                f"component with {len(samples)} samples and {len(missing)} missing persons has "
-                f"more than {max_assign} assignments: sampled by MCMC "
-                f"({settings.chains} chains x {settings.iterations} iterations, seed "
-                f"{seed + len(comps) - 1}; max R-hat {comp.diagnostics.get('max_rhat')})"
-            )
+
+def solve_component(
+    problem: JointProblem,
+    samples: list[int],
+    missing: list[int],
+    allowed: NDArray[np.bool_],
+    star_ok: NDArray[np.bool_],
+    logprior: NDArray[np.float64],
+    *,
+    max_assign: int,
+    top: int,
+    mcmc: object | None,
+    seed: int,
+) -> tuple[Component, str | None]:
+    """Solve one component: enumerate, dynamic programming, or MCMC with ``seed``.
+
+    ``allowed`` (S, M), ``star_ok`` (S,) and ``logprior`` (S, M + 1) are indexed like
+    ``problem``. Returns the component and a note for the reviewer (or None).
+    """
+    from dogtag.identify.matching import dp_component, dp_feasible
+    from dogtag.identify.mcmc import MCMCSettings, sample_component
+
+    settings = mcmc if isinstance(mcmc, MCMCSettings) else MCMCSettings()
+    n_m = problem.log_lr.shape[1]
+    local = {m: j for j, m in enumerate(missing)}
+    options = []
+    for s in samples:
+        opts = [local[int(m)] for m in np.nonzero(allowed[s])[0]]
+        if star_ok[s]:
+            opts.append(-1)
+        options.append(np.array(opts, dtype=np.int64))
+    # most constrained first keeps the partial enumeration small
+    order = sorted(range(len(samples)), key=lambda k: len(options[k]))
+    samples = [samples[k] for k in order]
+    options = [options[k] for k in order]
+    rows = _enumerate(options, len(missing), max_assign)
+    lp = logprior[np.ix_(samples, [*missing, n_m])]
+    if rows is not None:
+        return _exact_component(problem, samples, missing, rows, lp, top), None
+    if dp_feasible(problem, missing, len(samples)):
+        comp = dp_component(problem, samples, missing, options, lp, top=top)
+        return comp, (
+            f"component with {len(samples)} samples and {len(missing)} missing persons has "
+            f"{comp.n_assignments} assignments (more than max_assign = {max_assign}): "
+            "solved exactly by dynamic programming over subsets, not enumerated"
+        )
+    comp = sample_component(problem, samples, missing, options, lp, top=top,
+                            settings=settings, seed=seed)
+    return comp, (
+        f"component with {len(samples)} samples and {len(missing)} missing persons has "
+        f"more than {max_assign} assignments: sampled by MCMC "
+        f"({settings.chains} chains x {settings.iterations} iterations, seed "
+        f"{seed}; max R-hat {comp.diagnostics.get('max_rhat')})"
+    )
+
+
+def solve_joint(
+    problem: JointProblem,
+    *,
+    prior: Prior | None = None,
+    max_assign: int = 100_000,
+    top: int = 200,
+    fixed: Mapping[str, str] | None = None,
+    mcmc: object | None = None,
+    seed: int = 1,
+) -> JointResult:
+    """Joint identification of a case.
+
+    Parameters
+    ----------
+    problem : the pairwise result (:class:`JointProblem`).
+    prior : :class:`Prior`; default flat (dvir's ``Bmarginal`` default).
+    max_assign : largest component enumerated exactly; bigger components are
+        sampled by MCMC (:func:`dogtag.identify.mcmc.sample_component`).
+    top : number of best assignments reported.
+    fixed : pairings fixed beforehand (sample -> missing label), e.g. the undisputed
+        identifications; the result is conditional on them.
+    mcmc : :class:`dogtag.identify.mcmc.MCMCSettings` (default settings if None).
+    seed : seed of the MCMC sampler (component k uses ``seed + k``; recorded in the result).
+
+    Returns
+    -------
+    :class:`JointResult`.
+    """
+    plan = plan_joint(problem, prior=prior, max_assign=max_assign, top=top, fixed=fixed,
+                      mcmc=mcmc, seed=seed)
+    solved = [
+        solve_component(problem, samples, missing, plan.allowed, plan.star_ok, plan.logprior,
+                        max_assign=max_assign, top=top, mcmc=mcmc, seed=seed + k)
+        for k, (samples, missing) in enumerate(plan.components)
+    ]
+    return assemble_joint(problem, plan, solved)
+
+
+def assemble_joint(problem: JointProblem, plan: JointPlan,
+                   solved: Sequence[tuple[Component, str | None]]) -> JointResult:
+    """The :class:`JointResult` from the solved components, in the plan's order."""
+    comps = [c for c, _ in solved]
+    notes = [n for _, n in solved if n is not None]
+    top = plan.top
+    n_s, n_m = problem.log_lr.shape
 
     posterior = np.zeros((n_s, n_m + 1))
     glr = np.full((n_s, n_m), np.nan)
@@ -639,4 +707,4 @@ def solve_joint(
             n_total *= int(c.n_assignments or 1)
     method = ("exact" if nontrivial <= 1 else "exact-by-component") if exact else "mcmc"
     return JointResult(problem.samples, problem.missing, posterior, glr, assignments, loglik0,
-                       n_total, method, comps, prior.name, fixed, notes)
+                       n_total, method, comps, plan.prior, plan.fixed, notes)
