@@ -54,7 +54,7 @@ def client(scheduler: str | None = None, workers: int | None = None, *,
     if workers < 1:
         raise ValueError(f"`workers` must be >= 1, got {workers}")
     return Client(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                  memory_limit=memory_limit, dashboard_address=None)
+                  memory_limit=memory_limit, dashboard_address=":0")
 
 
 def search(case: DVICase, *, client: Client | None, **kwargs: Any) -> SearchResult:
