@@ -137,8 +137,11 @@ class FamilyBatch:
     ----------
     cond : per marker j, ndarray, float64, shape (G_j, m): P(G_MP = g | family), G_j the
         number of unordered genotypes of marker j, m the missing persons of the batch.
-    logp : per marker, the natural log of ``cond`` (``-inf`` where 0).
-    support : per marker, ndarray, bool, shape (G_j, m): genotypes possible without mutation.
+    logp : per marker, ndarray, float64, shape (G_j + 1, m): the natural log of ``cond``
+        (``-inf`` where 0) and a last row of zeros, which untyped samples (genotype
+        index -1) pick up.
+    support : per marker, ndarray, bool, shape (G_j + 1, m): genotypes possible without
+        mutation, and a last row of True for untyped samples.
     typed : ndarray, int, shape (J, m): 1 where the family has a typed member at marker j.
     sex : ndarray, int8, shape (m,): sex of each missing person (0 unknown).
     """
@@ -163,12 +166,14 @@ def family_batch(families: Sequence[Family], markers: list[Marker], *,
     same columns.
     """
     cond = _conditionals(families, markers, mutation=True, progress=progress)
+    n_cols = sum(len(f.missing) for f in families)
     with np.errstate(divide="ignore"):
-        logp = [np.log(c) for c in cond]
-    mutating = [j for j, m in enumerate(markers) if m.has_mutation]
+        logp = [np.vstack([np.log(c), np.zeros((1, n_cols))]) for c in cond]
+    mutating = [j for j, mk in enumerate(markers) if mk.has_mutation]
     plain = _conditionals(families, [markers[j] for j in mutating], mutation=False) if mutating else []
     without = dict(zip(mutating, plain, strict=True))
-    support = [without.get(j, c) > 0 for j, c in enumerate(cond)]
+    support = [np.vstack([without.get(j, c) > 0, np.ones((1, n_cols), dtype=bool)])
+               for j, c in enumerate(cond)]
     cols = [(fam, mp) for fam in families for mp in fam.missing]
     typed = np.zeros((len(markers), len(cols)), dtype=np.int64)
     for c, (fam, _mp) in enumerate(cols):
@@ -319,20 +324,21 @@ def tile(samples: SampleBatch, families: FamilyBatch) -> Tile:
     s, m = samples.n_samples, families.n_missing
     acc = np.zeros((s, m))
     exc = np.zeros((s, m), dtype=np.int64)
-    used = np.zeros((s, m), dtype=np.int64)
     for j, v in enumerate(samples.views):
-        g = v.clean_g
-        rows = np.nonzero(g >= 0)[0]
-        if rows.size:
-            acc[rows] += families.logp[j][g[rows]]
-            exc[rows] += ~families.support[j][g[rows]]
+        # clean calls gather their genotype's row; untyped and degraded samples (index -1)
+        # gather the last row (0 and True): adding 0.0 leaves a float unchanged
+        acc += families.logp[j][v.clean_g]
+        exc += ~families.support[j][v.clean_g]
         if v.soft is not None:
             r = v.soft_rows
             with np.errstate(divide="ignore"):
                 acc[r] += np.log(np.asarray(v.soft @ families.cond[j]))
-            exc[r] += np.asarray(v.soft @ families.support[j].astype(np.float64)) == 0
-        acc[v.typed] -= v.log_hw[v.typed, None]
-        used += np.outer(v.typed, families.typed[j])
+            exc[r] += np.asarray(v.soft @ families.support[j][:-1].astype(np.float64)) == 0
+        acc -= v.log_hw[:, None]  # 0 where untyped
+    # markers typed in both: a (s x J) @ (J x m) product of 0/1 matrices, exact in float64
+    typed = np.stack([v.typed for v in samples.views], axis=1).astype(np.float64) \
+        if samples.views else np.zeros((s, 0))
+    used = (typed @ families.typed.astype(np.float64)).astype(np.int64)
     ssex, msex = samples.sex[:, None], families.sex[None, :]
     bad = (ssex != 0) & (msex != 0) & (ssex != msex)
     acc[bad] = np.nan

@@ -203,3 +203,28 @@ def blind_search(
             fam_ll[name] = fam_ll.get(name, 0.0) + v
     fam_ll = {f.name: fam_ll[f.name] for f in case.am}
     return finish(case, msex=msex, sample_ll=sample_ll, fam_ll=fam_ll, full=full, kept=kept, refine=refine)
+
+
+def _register_sizes() -> None:
+    """Tell Dask the memory of our batch objects (for its memory manager and transfer counts)."""
+    from dask.sizeof import sizeof
+
+    @sizeof.register(FamilyBatch)
+    def _family(b: FamilyBatch) -> int:
+        return int(sum(a.nbytes for a in (*b.cond, *b.logp, *b.support)) + b.typed.nbytes + b.sex.nbytes)
+
+    @sizeof.register(SampleBatch)
+    def _samples(b: SampleBatch) -> int:
+        n = b.sex.nbytes + b.loglik.nbytes
+        for v in b.views:
+            n += v.typed.nbytes + v.clean_g.nbytes + v.soft_rows.nbytes + v.log_hw.nbytes
+            if v.soft is not None:
+                n += v.soft.data.nbytes + v.soft.indices.nbytes + v.soft.indptr.nbytes
+        return int(n)
+
+    @sizeof.register(Candidates)
+    def _candidates(c: Candidates) -> int:
+        return int(c.row.nbytes + c.col.nbytes + c.log_lr.nbytes + c.exclusions.nbytes)
+
+
+_register_sizes()
