@@ -324,11 +324,18 @@ def tile(samples: SampleBatch, families: FamilyBatch) -> Tile:
     s, m = samples.n_samples, families.n_missing
     acc = np.zeros((s, m))
     exc = np.zeros((s, m), dtype=np.int64)
+    # gathers go to two reused buffers (fresh temporaries cost page faults where the
+    # allocator returns freed memory to the system, as Dask workers are set up to do)
+    buf = np.empty((s, m))
+    bbuf = np.empty((s, m), dtype=bool)
     for j, v in enumerate(samples.views):
         # clean calls gather their genotype's row; untyped and degraded samples (index -1)
         # gather the last row (0 and True): adding 0.0 leaves a float unchanged
-        acc += families.logp[j][v.clean_g]
-        exc += ~families.support[j][v.clean_g]
+        np.take(families.logp[j], v.clean_g, axis=0, out=buf, mode="wrap")
+        acc += buf
+        np.take(families.support[j], v.clean_g, axis=0, out=bbuf, mode="wrap")
+        np.invert(bbuf, out=bbuf)
+        exc += bbuf
         if v.soft is not None:
             r = v.soft_rows
             with np.errstate(divide="ignore"):
