@@ -58,7 +58,10 @@ def client(scheduler: str | None = None, workers: int | None = None, *,
     # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which makes glibc hand every large
     # freed array back to the system; the tiles allocate such arrays all the time, and
     # the page faults then cost 2-5x the arithmetic. Workers keep glibc's default here.
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    # The statistical profiler (for the dashboard) samples every task's stack and costs
+    # 10-20% of the CPU of these tasks; it is off for the local cluster.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                          "distributed.worker.profile.enabled": False}):
         return Client(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
                       memory_limit=memory_limit, dashboard_address=":0")
 

@@ -25,12 +25,14 @@ algorithms and task scheduling. *Proc. 14th Python in Science Conf.*, 130-136).
 
 from __future__ import annotations
 
+import pickle
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dogtag.genetics.markers import Marker
 from dogtag.identify.case import DVICase, Family
 from dogtag.identify.search import (
     Candidates,
@@ -72,6 +74,22 @@ def family_batches(families: Sequence[Family], size: int) -> list[tuple[int, int
     if lo < len(families):
         out.append((lo, len(families), col))
     return out
+
+
+def _loads(blob: bytes) -> Any:
+    return pickle.loads(blob)
+
+
+def _family_task(blob: bytes, markers: list[Marker]) -> FamilyBatch:
+    return family_batch(pickle.loads(blob), markers)
+
+
+def _family_ll_task(blob: bytes, markers: list[Marker]) -> dict[str, float]:
+    return _family_logliks(pickle.loads(blob), markers)
+
+
+def _sample_task(blob: bytes, markers: list[Marker]) -> SampleBatch:
+    return sample_batch(pickle.loads(blob), markers)
 
 
 def _tile_task(rows: SampleBatch, fams: FamilyBatch, row0: int, col0: int, top: int | None,
@@ -134,18 +152,25 @@ def blind_search(
     min_log = _min_log(min_lr)
     run = uuid.uuid4().hex[:12]
 
+    # Inputs travel as pickled bytes: Dask would otherwise walk every sample and family
+    # object of a task's arguments looking for futures, which costs more than the search.
+    # The markers are one task, so a lost worker can recompute them like any other result.
+    markers_fut = client.submit(_loads, pickle.dumps(markers, protocol=5), key=f"dogtag-markers-{run}",
+                                priority=len(case.am) + 2)
     batches = family_batches(case.am, family_batch_size)
     n_fam = len(batches)
-    fam_futs = [client.submit(family_batch, case.am[a:b], markers, key=f"dogtag-family-{run}-{j}",
+    fam_blobs = [pickle.dumps(case.am[a:b], protocol=5) for a, b, _ in batches]
+    fam_futs = [client.submit(_family_task, blob, markers_fut, key=f"dogtag-family-{run}-{j}",
                               priority=n_fam - j)
-                for j, (a, b, _) in enumerate(batches)]
-    famll_futs = [client.submit(_family_logliks, case.am[a:b], markers,
+                for j, blob in enumerate(fam_blobs)]
+    famll_futs = [client.submit(_family_ll_task, blob, markers_fut,
                                 key=f"dogtag-familyll-{run}-{j}", priority=-n_fam)
-                  for j, (a, b, _) in enumerate(batches)]
+                  for j, blob in enumerate(fam_blobs)]
+    del fam_blobs
     sex_futs = [client.submit(_sex, f, key=f"dogtag-sex-{run}-{j}") for j, f in enumerate(fam_futs)]
     chunks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
-    row_futs = [client.submit(sample_batch, case.pm[lo:hi], markers, key=f"dogtag-samples-{run}-{i}",
-                              priority=n_fam + 1)
+    row_futs = [client.submit(_sample_task, pickle.dumps(case.pm[lo:hi], protocol=5), markers_fut,
+                              key=f"dogtag-samples-{run}-{i}", priority=n_fam + 1)
                 for i, (lo, hi) in enumerate(chunks)]
     ll_futs = [client.submit(_loglik, r, key=f"dogtag-samplell-{run}-{i}") for i, r in enumerate(row_futs)]
     # tiles, family batch by family batch
@@ -175,7 +200,7 @@ def blind_search(
     done_fam = done_pairs = 0
     fam_of = {f.key: j for j, f in enumerate(fam_futs)}
     watch = as_completed([*fam_futs, *tile_futs], with_results=k is None)
-    del fam_futs, row_futs, tile_futs
+    del fam_futs, row_futs, tile_futs, markers_fut
     for item in watch:
         fut, res = item if k is None else (item, None)
         if fut.key in fam_of:
