@@ -598,6 +598,13 @@ def same_shape_batch(
     genotype distributions (``np.triu_indices`` order; zeros where the data are impossible).
     """
     B = alleles.shape[0]
+    if B == 1:
+        # NumPy runs a batch of one through other inner loops (a length-1 axis is dropped),
+        # which round differently in the last bit; a family's result must not depend on
+        # the other families of its batch, so it is computed in a batch of two.
+        both = np.concatenate([alleles, alleles])
+        return same_shape_batch(ped, marker, typed, both, target=target, mutation=mutation,
+                                max_floats=max_floats)[:1]
     k = marker.n_alleles
     mut = bool(mutation and marker.has_mutation)
     if not mut and B:
@@ -609,15 +616,25 @@ def same_shape_batch(
     out = np.empty((B, k * (k + 1) // 2)) if target >= 0 else np.empty(B)
     step = max(1, max_floats // (2 * _plan_width(plan)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for lo in range(0, B, step):
-            Ac = A[lo:lo + step]
+        for lo, hi in _spans(B, step):
+            Ac = A[lo:hi]
             tab = lumped_tables(base, np.arange(Ac.shape[0]), Ac, 0.0) if lumps(marker, mut) else base
             lg, res = run(plan, tab, Ac)
             if target < 0:
-                out[lo:lo + step] = lg
+                out[lo:hi] = lg
             else:
                 assert res is not None
-                out[lo:lo + step] = distributions(res, lg, k)
+                out[lo:hi] = distributions(res, lg, k)
+    return out
+
+
+def _spans(n: int, step: int) -> list[tuple[int, int]]:
+    """Chunks (lo, hi) of ``range(n)`` of at most ``step`` rows, except that a last chunk
+    of one row joins the chunk before it (see :func:`same_shape_batch` on batches of one)."""
+    step = max(step, 2)
+    out = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+    if len(out) > 1 and out[-1][1] - out[-1][0] == 1:
+        out[-2:] = [(out[-2][0], n)]
     return out
 
 
@@ -657,8 +674,7 @@ def _lumped_batch(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: 
     out = np.empty((B, len(i))) if target >= 0 else np.empty(B)
     step = max(1, min(max_floats // (2 * _plan_width(plan)), max_floats // (3 * k * k + 1)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for lo in range(0, B, step):
-            hi = min(B, lo + step)
+        for lo, hi in _spans(B, step):
             b = hi - lo
             lg, res = run(plan, Tables(q[lo:hi], eye, eye, 0.0), A[lo:hi])
             if target < 0:

@@ -38,7 +38,9 @@ person there is solved exactly by dynamic programming
 :mod:`dogtag.identify.matching` for dense ones with up to 20 missing persons);
 only what remains is sampled by Metropolis MCMC (:mod:`dogtag.identify.mcmc`). Posterior pairing probabilities are per-component
 marginals; the top assignments of the whole case are the k best of the product,
-found by a heap merge.
+found by a heap merge. :func:`solve_joint` is :func:`plan_joint` (checks and
+components), :func:`solve_component` per component and :func:`assemble_joint`, so
+that :mod:`dogtag.scale` can solve the components on a cluster.
 """
 
 from __future__ import annotations
@@ -377,7 +379,30 @@ def _merge_top(components: list[Component], top: int) -> tuple[NDArray[np.float6
 # the driver
 
 
-def solve_joint(
+@dataclass
+class JointPlan:
+    """A joint identification split into independent components (see :func:`plan_joint`).
+
+    ``allowed`` (S, M) are the pairs that may be placed, ``star_ok`` (S,) the
+    samples that may be ``"*"``, ``logprior`` (S, M + 1) the log prior weights;
+    ``components`` lists (samples, missing) index lists, in the order they are solved
+    (component ``k`` is sampled, if it must be, with seed ``seed + k``).
+    """
+
+    allowed: NDArray[np.bool_]
+    star_ok: NDArray[np.bool_]
+    logprior: NDArray[np.float64]
+    components: list[tuple[list[int], list[int]]]
+    prior: str
+    fixed: dict[str, str]
+    max_assign: int
+    top: int
+    mcmc: MCMCSettings | None
+    seed: int
+    dp: str
+
+
+def plan_joint(
     problem: JointProblem,
     *,
     prior: Prior | None = None,
@@ -387,38 +412,9 @@ def solve_joint(
     mcmc: MCMCSettings | None = None,
     seed: int = 1,
     dp: str = "auto",
-) -> JointResult:
-    """Joint identification of a case.
-
-    Parameters
-    ----------
-    problem : the pairwise result (:class:`JointProblem`).
-    prior : :class:`Prior`; default flat (dvir's ``Bmarginal`` default).
-    max_assign : largest component enumerated exactly; bigger components are
-        sampled by MCMC (:func:`dogtag.identify.mcmc.sample_component`).
-    top : number of best assignments reported.
-    fixed : pairings fixed beforehand (sample -> missing label), e.g. the undisputed
-        identifications; the result is conditional on them.
-    mcmc : :class:`dogtag.identify.mcmc.MCMCSettings` (default settings if None).
-    seed : seed of the MCMC sampler (recorded in the result).
-    dp : exact dynamic programming for components too big to enumerate: "auto"
-        (frontier DP when the frontier is small, else subset DP when it fits, else
-        frontier DP up to a frontier of 14),
-        "frontier" or "subset" (only that one), "none" (sample them by MCMC).
-
-    Returns
-    -------
-    :class:`JointResult`.
-    """
-    from dogtag.identify.frontier import (
-        MAX_FRONTIER,
-        SMALL_FRONTIER,
-        frontier_component,
-        frontier_cost_ok,
-        frontier_plan,
-    )
-    from dogtag.identify.matching import dp_component, dp_feasible
-
+) -> JointPlan:
+    """Check the arguments of :func:`solve_joint` and split the problem into components
+    (:func:`dogtag.identify.components.split_components`)."""
     if dp not in ("auto", "frontier", "subset", "none"):
         raise ValueError(f"`dp` must be auto, frontier, subset or none, got {dp!r}")
     if max_assign < 1:
@@ -426,7 +422,6 @@ def solve_joint(
     if top < 1:
         raise ValueError(f"`top` must be >= 1, got {top}")
     prior = prior or Prior.flat()
-    settings = mcmc or MCMCSettings()
     n_s, n_m = problem.log_lr.shape
     logprior = prior.log_weights(n_s, n_m)
     allowed = np.isfinite(problem.log_lr) & np.isfinite(logprior[:, :n_m])
@@ -450,58 +445,139 @@ def solve_joint(
         raise InconsistentCaseError(
             f"samples with no possible pairing under the prior: {', '.join(no_option)}"
         )
+    return JointPlan(allowed, star_ok, logprior, split_components(problem, allowed), prior.name, fixed,
+                     max_assign, top, mcmc, seed, dp)
 
-    comps: list[Component] = []
-    notes: list[str] = []
-    for samples, missing in split_components(problem, allowed):
-        local = {m: j for j, m in enumerate(missing)}
-        options = []
-        for s in samples:
-            opts = [local[int(m)] for m in np.nonzero(allowed[s])[0]]
-            if star_ok[s]:
-                opts.append(-1)
-            options.append(np.array(opts, dtype=np.int64))
-        # most constrained first keeps the partial enumeration small
-        order = sorted(range(len(samples)), key=lambda k: len(options[k]))
-        samples = [samples[k] for k in order]
-        options = [options[k] for k in order]
-        rows = enumerate_component(options, len(missing), max_assign)
-        lp = logprior[np.ix_(samples, [*missing, n_m])]
-        additive = len({problem.family[m] for m in missing}) == len(missing)
-        plain = [[int(o) for o in op if o >= 0] for op in options]
-        width = -1
-        if rows is None and additive and dp != "none":
-            width = frontier_plan(plain)[2] if frontier_cost_ok(plain) else MAX_FRONTIER + 1
-        subset_ok = dp in ("auto", "subset") and dp_feasible(problem, missing, len(samples))
-        use_frontier = additive and (dp == "frontier" or (
-            dp == "auto" and (width <= SMALL_FRONTIER or (not subset_ok and width <= MAX_FRONTIER))))
-        if rows is not None:
-            comps.append(exact_component(problem, samples, missing, rows, lp, top))
-        elif use_frontier:
-            comps.append(frontier_component(problem, samples, missing, options, lp, top=top))
-            notes.append(
-                f"component with {len(samples)} samples and {len(missing)} missing persons has "
-                f"{comps[-1].n_assignments} assignments (more than max_assign = {max_assign}): "
-                "solved exactly by dynamic programming over a frontier of "
-                f"{comps[-1].diagnostics['frontier']} missing persons, not enumerated"
-            )
-        elif subset_ok:
-            comps.append(dp_component(problem, samples, missing, options, lp, top=top))
-            notes.append(
-                f"component with {len(samples)} samples and {len(missing)} missing persons has "
-                f"{comps[-1].n_assignments} assignments (more than max_assign = {max_assign}): "
-                "solved exactly by dynamic programming over subsets, not enumerated"
-            )
-        else:
-            comp = sample_component(problem, samples, missing, options, lp, top=top,
-                                    settings=settings, seed=seed + len(comps))
-            comps.append(comp)
-            notes.append(
-                f"component with {len(samples)} samples and {len(missing)} missing persons has "
-                f"more than {max_assign} assignments: sampled by MCMC "
-                f"({settings.chains} chains x {settings.iterations} iterations, seed "
-                f"{seed + len(comps) - 1}; max R-hat {comp.diagnostics.get('max_rhat')})"
-            )
+
+def solve_component(
+    problem: JointProblem,
+    samples: list[int],
+    missing: list[int],
+    allowed: NDArray[np.bool_],
+    star_ok: NDArray[np.bool_],
+    logprior: NDArray[np.float64],
+    *,
+    max_assign: int,
+    top: int,
+    mcmc: MCMCSettings | None,
+    seed: int,
+    dp: str = "auto",
+) -> tuple[Component, str | None]:
+    """Solve one component: enumeration, dynamic programming (frontier or subsets), or MCMC with ``seed``.
+
+    ``allowed`` (S, M), ``star_ok`` (S,) and ``logprior`` (S, M + 1) are indexed like
+    ``problem``; ``samples`` and ``missing`` are the component's indices, ascending.
+    Returns the component and a note for the reviewer (or None).
+    """
+    from dogtag.identify.frontier import (
+        MAX_FRONTIER,
+        SMALL_FRONTIER,
+        frontier_component,
+        frontier_cost_ok,
+        frontier_plan,
+    )
+    from dogtag.identify.matching import dp_component, dp_feasible
+
+    settings = mcmc or MCMCSettings()
+    n_m = problem.log_lr.shape[1]
+    local = {m: j for j, m in enumerate(missing)}
+    options = []
+    for s in samples:
+        opts = [local[int(m)] for m in np.nonzero(allowed[s])[0]]
+        if star_ok[s]:
+            opts.append(-1)
+        options.append(np.array(opts, dtype=np.int64))
+    # most constrained first keeps the partial enumeration small
+    order = sorted(range(len(samples)), key=lambda k: len(options[k]))
+    samples = [samples[k] for k in order]
+    options = [options[k] for k in order]
+    rows = enumerate_component(options, len(missing), max_assign)
+    lp = logprior[np.ix_(samples, [*missing, n_m])]
+    if rows is not None:
+        return exact_component(problem, samples, missing, rows, lp, top), None
+    additive = len({problem.family[m] for m in missing}) == len(missing)
+    plain = [[int(o) for o in op if o >= 0] for op in options]
+    width = -1
+    if additive and dp != "none":
+        width = frontier_plan(plain)[2] if frontier_cost_ok(plain) else MAX_FRONTIER + 1
+    subset_ok = dp in ("auto", "subset") and dp_feasible(problem, missing, len(samples))
+    use_frontier = additive and (dp == "frontier" or (
+        dp == "auto" and (width <= SMALL_FRONTIER or (not subset_ok and width <= MAX_FRONTIER))))
+    if use_frontier:
+        comp = frontier_component(problem, samples, missing, options, lp, top=top)
+        return comp, (
+            f"component with {len(samples)} samples and {len(missing)} missing persons has "
+            f"{comp.n_assignments} assignments (more than max_assign = {max_assign}): "
+            "solved exactly by dynamic programming over a frontier of "
+            f"{comp.diagnostics['frontier']} missing persons, not enumerated"
+        )
+    if subset_ok:
+        comp = dp_component(problem, samples, missing, options, lp, top=top)
+        return comp, (
+            f"component with {len(samples)} samples and {len(missing)} missing persons has "
+            f"{comp.n_assignments} assignments (more than max_assign = {max_assign}): "
+            "solved exactly by dynamic programming over subsets, not enumerated"
+        )
+    comp = sample_component(problem, samples, missing, options, lp, top=top,
+                            settings=settings, seed=seed)
+    return comp, (
+        f"component with {len(samples)} samples and {len(missing)} missing persons has "
+        f"more than {max_assign} assignments: sampled by MCMC "
+        f"({settings.chains} chains x {settings.iterations} iterations, seed "
+        f"{seed}; max R-hat {comp.diagnostics.get('max_rhat')})"
+    )
+
+
+def solve_joint(
+    problem: JointProblem,
+    *,
+    prior: Prior | None = None,
+    max_assign: int = 100_000,
+    top: int = 200,
+    fixed: Mapping[str, str] | None = None,
+    mcmc: MCMCSettings | None = None,
+    seed: int = 1,
+    dp: str = "auto",
+) -> JointResult:
+    """Joint identification of a case.
+
+    Parameters
+    ----------
+    problem : the pairwise result (:class:`JointProblem`).
+    prior : :class:`Prior`; default flat (dvir's ``Bmarginal`` default).
+    max_assign : largest component enumerated exactly; bigger components are
+        sampled by MCMC (:func:`dogtag.identify.mcmc.sample_component`).
+    top : number of best assignments reported.
+    fixed : pairings fixed beforehand (sample -> missing label), e.g. the undisputed
+        identifications; the result is conditional on them.
+    mcmc : :class:`dogtag.identify.mcmc.MCMCSettings` (default settings if None).
+    seed : seed of the MCMC sampler (component ``k`` uses ``seed + k``; recorded in the result).
+    dp : exact dynamic programming for components too big to enumerate: "auto"
+        (frontier DP when the frontier is small, else subset DP when it fits, else
+        frontier DP up to a frontier of 14),
+        "frontier" or "subset" (only that one), "none" (sample them by MCMC).
+
+    Returns
+    -------
+    :class:`JointResult`.
+    """
+    plan = plan_joint(problem, prior=prior, max_assign=max_assign, top=top, fixed=fixed,
+                      mcmc=mcmc, seed=seed, dp=dp)
+    solved = [
+        solve_component(problem, samples, missing, plan.allowed, plan.star_ok, plan.logprior,
+                        max_assign=max_assign, top=top, mcmc=mcmc, seed=seed + k, dp=dp)
+        for k, (samples, missing) in enumerate(plan.components)
+    ]
+    return assemble_joint(problem, plan, solved)
+
+
+def assemble_joint(problem: JointProblem, plan: JointPlan,
+                   solved: Sequence[tuple[Component, str | None]]) -> JointResult:
+    """The :class:`JointResult` from the solved components, in the plan's order."""
+    comps = [c for c, _ in solved]
+    notes = [n for _, n in solved if n is not None]
+    top = plan.top
+    n_s, n_m = problem.log_lr.shape
 
     posterior = np.zeros((n_s, n_m + 1))
     glr = np.full((n_s, n_m), np.nan)
@@ -535,4 +611,4 @@ def solve_joint(
             n_total *= int(c.n_assignments or 1)
     method = ("exact" if nontrivial <= 1 else "exact-by-component") if exact else "mcmc"
     return JointResult(problem.samples, problem.missing, posterior, glr, assignments, loglik0,
-                       n_total, method, comps, prior.name, fixed, notes)
+                       n_total, method, comps, plan.prior, plan.fixed, notes)

@@ -17,13 +17,19 @@ over markers, in chunks of samples so that memory stays bounded.
 
 The exclusion count of a pair is the number of markers at which the sample is
 impossible as MP without mutation (dvir's ``exclusionMatrix``).
+
+The search is cut into pieces that a second backend (:mod:`dogtag.scale`) runs on a
+cluster: :func:`family_batch` (conditionals of a batch of families), :func:`sample_batch`
+(observation vectors of a chunk of samples), :func:`tile` (a block of the matrix) or
+:func:`tile_top` (a block reduced to its top candidates), :func:`merge` and
+:func:`finish`. Every piece is a function of its own rows or columns only, so any cut
+gives the same result, bit for bit.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -38,7 +44,11 @@ from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
 from dogtag.identify.case import DVICase, Family, Sample
 
-__all__ = ["SearchResult", "blind_search", "family_logliks", "sample_logliks"]
+__all__ = [
+    "Candidates", "FamilyBatch", "SampleBatch", "SearchResult", "Tile", "blind_search", "check_case",
+    "family_batch", "family_logliks", "finish", "merge", "pair_exclusions",
+    "sample_batch", "sample_logliks", "sample_observation", "select", "tile", "tile_top",
+]
 
 Progress = Callable[[int, int, str], None]
 
@@ -103,9 +113,9 @@ class _Shape:
 _Encoded = list[list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None]]
 
 
-def _encode_families(case: DVICase, markers: list[Marker]) -> _Encoded:
+def _encode_families(families: Sequence[Family], markers: list[Marker]) -> _Encoded:
     out: _Encoded = []
-    for fam in case.am:
+    for fam in families:
         ped = fam.pedigree
         rows = sorted((ped.index(member), row) for member, row in fam.genotypes.items())
         per_marker: list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None] = []
@@ -130,7 +140,7 @@ def _encode_families(case: DVICase, markers: list[Marker]) -> _Encoded:
     return out
 
 
-def _shapes(case: DVICase, enc: _Encoded, n_markers: int, *, per_missing: bool) -> tuple[
+def _shapes(families: Sequence[Family], enc: _Encoded, n_markers: int, *, per_missing: bool) -> tuple[
         list[dict[tuple, _Shape]], list[tuple[int, int, Family, int]]]:
     """Group (missing person or family, marker) items by shape for :func:`same_shape_batch`.
 
@@ -140,7 +150,7 @@ def _shapes(case: DVICase, enc: _Encoded, n_markers: int, *, per_missing: bool) 
     groups: list[dict[tuple, _Shape]] = [{} for _ in range(n_markers)]
     irregular: list[tuple[int, int, Family, int]] = []
     col = 0
-    for fi, fam in enumerate(case.am):
+    for fi, fam in enumerate(families):
         ped = fam.pedigree
         struct = (tuple(int(x) for x in ped.father), tuple(int(x) for x in ped.mother))
         targets = [ped.index(mp) for mp in fam.missing] if per_missing else [-1]
@@ -164,14 +174,59 @@ def _shapes(case: DVICase, enc: _Encoded, n_markers: int, *, per_missing: bool) 
     return groups, irregular
 
 
-def _conditionals(case: DVICase, markers: list[Marker], enc: _Encoded, progress: Progress | None = None
-                  ) -> tuple[list[NDArray[np.float64]], list[NDArray[np.bool_]]]:
-    """Per marker: P(G_MP = g | family), shape (G_k, M), for every missing person (columns),
-    and its support without mutation (genotypes that are Mendelian-compatible)."""
-    n_m = sum(len(f.missing) for f in case.am)
+@dataclass
+class FamilyBatch:
+    """What the matrix needs of a batch of reference families: one column per missing person.
+
+    Attributes
+    ----------
+    cond : per marker j, ndarray, float64, shape (G_j, m): P(G_MP = g | family), G_j the
+        number of unordered genotypes of marker j, m the missing persons of the batch.
+    logp : per marker, ndarray, float64, shape (G_j + 1, m): the natural log of ``cond``
+        (``-inf`` where 0) and a last row of zeros, which untyped samples (genotype
+        index -1) pick up.
+    support : per marker, ndarray, bool, shape (G_j + 1, m): genotypes possible without
+        mutation, and a last row of True for untyped samples.
+    typed : ndarray, int, shape (J, m): 1 where the family has a typed member at marker j.
+    sex : ndarray, int8, shape (m,): sex of each missing person (0 unknown).
+    """
+
+    cond: list[NDArray[np.float64]]
+    logp: list[NDArray[np.float64]]
+    support: list[NDArray[np.bool_]]
+    typed: NDArray[np.int64]
+    sex: NDArray[np.int8]
+
+    @property
+    def n_missing(self) -> int:
+        return int(self.sex.shape[0])
+
+
+def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: _Encoded | None = None,
+                 progress: Progress | None = None) -> FamilyBatch:
+    """Conditional genotype distributions of the missing persons of ``families`` (a batch).
+
+    The families are grouped by shape (pedigree structure, typed members, target) and
+    each group is one :func:`~dogtag.genetics.likelihood.same_shape_batch` call, whose
+    rows are computed independently of each other, so any split of the families into
+    batches gives the same columns, bit for bit. The support without mutation is the
+    exact lumped computation of the same function (``mutation=False``).
+
+    Parameters
+    ----------
+    families : the batch.
+    markers : the case's markers.
+    enc : the families' encoded genotypes (:func:`_encode_families`), when already made.
+    progress : callback (done, total, "families").
+    """
+    if enc is None:
+        enc = _encode_families(families, markers)
+    n_m = sum(len(f.missing) for f in families)
     cond = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
-    support = [np.zeros(c.shape, dtype=bool) for c in cond]
-    groups, irregular = _shapes(case, enc, len(markers), per_missing=True)
+    support = [np.zeros((c.shape[0] + 1, n_m), dtype=bool) for c in cond]
+    for s in support:
+        s[-1] = True                       # untyped samples: never an exclusion
+    groups, irregular = _shapes(families, enc, len(markers), per_missing=True)
     total = sum(len(s.owners) for g in groups for s in g.values()) + len(irregular)
     done = 0
     for j, g in enumerate(groups):
@@ -183,7 +238,7 @@ def _conditionals(case: DVICase, markers: list[Marker], enc: _Encoded, progress:
             if m.has_mutation:
                 res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, mutation=False,
                                        max_floats=_BATCH_FLOATS)
-            support[j][:, shape.owners] = res.T > 0
+            support[j][:-1, shape.owners] = res.T > 0
             done += len(shape.owners)
             if progress:
                 progress(done, total, "families")
@@ -195,26 +250,46 @@ def _conditionals(case: DVICase, markers: list[Marker], enc: _Encoded, progress:
             assert isinstance(dist, list)
             if mut:
                 cond[j][:, owner] = dist[0]
-            support[j][:, owner] = dist[0] > 0
-    return cond, support
+            support[j][:-1, owner] = dist[0] > 0
+    logp = []
+    for c in cond:
+        lp = np.zeros((c.shape[0] + 1, n_m))
+        with np.errstate(divide="ignore"):
+            np.log(c, out=lp[:-1])
+        logp.append(lp)
+    cols = [(fam, mp) for fam in families for mp in fam.missing]
+    typed_at = np.zeros((len(markers), len(cols)), dtype=np.int64)
+    c0 = 0
+    for fam in families:
+        for j, m in enumerate(markers):
+            typed_at[j, c0:c0 + len(fam.missing)] = any(m.name in row for row in fam.genotypes.values())
+        c0 += len(fam.missing)
+    sex = np.array([fam.pedigree.sex[fam.pedigree.index(mp)] for fam, mp in cols], dtype=np.int8)
+    return FamilyBatch(cond, logp, support, typed_at, sex)
+
+
+def _family_logliks(families: Sequence[Family], markers: list[Marker],
+                    enc: _Encoded | None = None) -> dict[str, float]:
+    """Null log-likelihood of each of ``families``; each family's sum does not depend on the others."""
+    total = np.zeros(len(families))
+    if enc is None:
+        enc = _encode_families(families, markers)
+    groups, irregular = _shapes(families, enc, len(markers), per_missing=False)
+    for j, g in enumerate(groups):
+        for shape in g.values():
+            arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
+            total[shape.owners] += same_shape_batch(shape.ped, markers[j], shape.typed, arr,
+                                                    max_floats=_BATCH_FLOATS)
+    for j, owner, fam, _target in irregular:
+        ll = loglik_batch([fam.pedigree], [encode(fam.pedigree, markers[j], fam.genotypes)])
+        assert isinstance(ll, np.ndarray)
+        total[owner] += float(ll[0])
+    return {f.name: float(v) for f, v in zip(families, total, strict=True)}
 
 
 def family_logliks(case: DVICase, enc: _Encoded | None = None) -> dict[str, float]:
     """Null log-likelihood of each family (its reference data alone), natural log."""
-    total = np.zeros(len(case.am))
-    if enc is None:
-        enc = _encode_families(case, case.markers)
-    groups, irregular = _shapes(case, enc, len(case.markers), per_missing=False)
-    for j, g in enumerate(groups):
-        for shape in g.values():
-            arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
-            total[shape.owners] += same_shape_batch(shape.ped, case.markers[j], shape.typed, arr,
-                                                    max_floats=_BATCH_FLOATS)
-    for j, owner, fam, _target in irregular:
-        ll = loglik_batch([fam.pedigree], [encode(fam.pedigree, case.markers[j], fam.genotypes)])
-        assert isinstance(ll, np.ndarray)
-        total[owner] += float(ll[0])
-    return {f.name: float(v) for f, v in zip(case.am, total, strict=True)}
+    return _family_logliks(case.am, case.markers, enc)
 
 
 # ---------------------------------------------------------------------------
@@ -223,7 +298,7 @@ def family_logliks(case: DVICase, enc: _Encoded | None = None) -> dict[str, floa
 
 @dataclass
 class _SampleMarker:
-    """One marker's view of all samples."""
+    """One marker's view of a batch of samples."""
 
     typed: NDArray[np.bool_]            # (S,)
     clean_g: NDArray[np.intp]           # (S,) genotype index of clean typed samples, else -1
@@ -253,12 +328,12 @@ def sample_observation(sample: Sample, m: Marker) -> tuple[int, int] | NDArray[n
     return obs[0], obs[1]
 
 
-def _sample_view(case: DVICase, markers: list[Marker]) -> list[_SampleMarker]:
+def _sample_view(samples: Sequence[Sample], markers: list[Marker]) -> list[_SampleMarker]:
     views = []
     for m in markers:
         n = m.n_alleles
         hw = hardy_weinberg(m.freqs)
-        S = len(case.pm)
+        S = len(samples)
         typed = np.zeros(S, dtype=bool)
         clean = np.full(S, -1, dtype=np.intp)
         soft_rows: list[int] = []
@@ -267,7 +342,7 @@ def _sample_view(case: DVICase, markers: list[Marker]) -> list[_SampleMarker]:
         name, index = m.name, m._index
         a1s = np.full(S, -1, dtype=np.intp)
         a2s = np.full(S, -1, dtype=np.intp)
-        for s, sample in enumerate(case.pm):
+        for s, sample in enumerate(samples):
             g = sample.genotypes.get(name)
             if g is None:
                 continue
@@ -298,17 +373,212 @@ def _sample_view(case: DVICase, markers: list[Marker]) -> list[_SampleMarker]:
     return views
 
 
+
+@dataclass
+class SampleBatch:
+    """What the matrix needs of a batch of pm samples (rows).
+
+    Attributes
+    ----------
+    views : per marker, the samples' observations (clean genotype index or a sparse
+        observation vector) and their Hardy-Weinberg log-likelihood.
+    sex : ndarray, int8, shape (s,).
+    loglik : ndarray, float64, shape (s,): each sample's log-likelihood (Hardy-Weinberg).
+    """
+
+    views: list[_SampleMarker]
+    sex: NDArray[np.int8]
+    loglik: NDArray[np.float64]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.sex.shape[0])
+
+
+def sample_batch(samples: Sequence[Sample], markers: list[Marker]) -> SampleBatch:
+    """Observation vectors of a batch of samples (rows of the matrix).
+
+    Every quantity is per sample, so any split of the samples into batches gives the
+    same rows.
+    """
+    views = _sample_view(samples, markers)
+    ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(len(samples))
+    return SampleBatch(views, np.array([s.sex for s in samples], dtype=np.int8), ll)
+
+
 def sample_logliks(case: DVICase) -> NDArray[np.float64]:
     """Each sample's log-likelihood under Hardy-Weinberg, shape (S,)."""
-    views = _sample_view(case, case.markers)
-    return np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(len(case.pm))
+    return sample_batch(case.pm, case.markers).loglik
+
+
+# ---------------------------------------------------------------------------
+# Tiles of the matrix and what is kept of them
+# ---------------------------------------------------------------------------
+
+#: (log LR, exclusions, markers used) of a tile, each of shape (samples, missing persons)
+Tile = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]
+
+
+def _tile_log_lr(samples: SampleBatch, families: FamilyBatch,
+                 exc: NDArray[np.int64] | None) -> NDArray[np.float64]:
+    """log LR of a tile; adds the exclusion counts into ``exc`` when given."""
+    s, m = samples.n_samples, families.n_missing
+    acc = np.zeros((s, m))
+    # gathers go to two reused buffers (fresh temporaries cost page faults where the
+    # allocator returns freed memory to the system, as Dask workers are set up to do)
+    buf = np.empty((s, m))
+    bbuf = np.empty((s, m), dtype=bool) if exc is not None else None
+    for j, v in enumerate(samples.views):
+        # clean calls gather their genotype's row; untyped and degraded samples (index -1)
+        # gather the last row (0 and True): adding 0.0 leaves a float unchanged
+        np.take(families.logp[j], v.clean_g, axis=0, out=buf, mode="wrap")
+        acc += buf
+        if exc is not None:
+            assert bbuf is not None
+            np.take(families.support[j], v.clean_g, axis=0, out=bbuf, mode="wrap")
+            np.invert(bbuf, out=bbuf)
+            exc += bbuf
+        if v.soft is not None:
+            r = v.soft_rows
+            with np.errstate(divide="ignore"):
+                acc[r] += np.log(np.asarray(v.soft @ families.cond[j]))
+            if exc is not None:
+                exc[r] += np.asarray(v.soft @ families.support[j][:-1].astype(np.float64)) == 0
+        acc -= v.log_hw[:, None]  # 0 where untyped
+    ssex, msex = samples.sex[:, None], families.sex[None, :]
+    bad = (ssex != 0) & (msex != 0) & (ssex != msex)
+    acc[bad] = np.nan
+    acc[np.isnan(acc) & ~bad] = -np.inf  # impossible family data: LR 0
+    return acc
+
+
+def tile(samples: SampleBatch, families: FamilyBatch) -> Tile:
+    """One tile of the matrix: rows = ``samples``, columns = the missing persons of ``families``.
+
+    Returns
+    -------
+    log_lr : ndarray, float64, shape (s, m): natural-log LR; ``nan`` = not a candidate
+        (sex), ``-inf`` = LR 0.
+    exclusions : ndarray, int, shape (s, m): markers incompatible without mutation.
+    markers_used : ndarray, int, shape (s, m): markers typed in both.
+    """
+    s, m = samples.n_samples, families.n_missing
+    exc = np.zeros((s, m), dtype=np.int64)
+    acc = _tile_log_lr(samples, families, exc)
+    # markers typed in both: a (s x J) @ (J x m) product of 0/1 matrices, exact in float64
+    typed = np.stack([v.typed for v in samples.views], axis=1).astype(np.float64) \
+        if samples.views else np.zeros((s, 0))
+    used = (typed @ families.typed.astype(np.float64)).astype(np.int64)
+    return acc, exc, used
+
+
+def pair_exclusions(samples: SampleBatch, families: FamilyBatch, rows: NDArray[np.int64],
+                    cols: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Exclusion counts of the (row, column) pairs of a tile, shape (n,); equal to
+    :func:`tile`'s at those pairs, at the cost of the pairs rather than the tile."""
+    out = np.zeros(rows.size, dtype=np.int64)
+    if not rows.size:
+        return out
+    for j, v in enumerate(samples.views):
+        sup = families.support[j]
+        out += ~sup[v.clean_g[rows], cols]   # index -1 (untyped, degraded): the last row, True
+        if v.soft is not None:
+            pos = np.full(samples.n_samples, -1, dtype=np.intp)
+            pos[v.soft_rows] = np.arange(v.soft_rows.size)
+            q = pos[rows]
+            t = np.nonzero(q >= 0)[0]
+            if t.size:
+                o = v.soft[q[t]]
+                hit = np.asarray(o.multiply(sup[:-1, cols[t]].T.astype(np.float64)).sum(axis=1)).ravel()
+                out[t] += hit == 0
+    return out
+
+
+@dataclass
+class Candidates:
+    """Kept pairs of a block of rows, sorted by row, then log LR descending, then column.
+
+    All arrays have shape (n,): ``row`` and ``col`` are global sample and
+    missing-person indices, ``log_lr`` the natural-log LR, ``exclusions`` the count.
+    """
+
+    row: NDArray[np.int64]
+    col: NDArray[np.int64]
+    log_lr: NDArray[np.float64]
+    exclusions: NDArray[np.int64]
+
+
+def _keep(c: Candidates, top: int, min_log: float) -> Candidates:
+    """Per row: the ``top`` best pairs (ties by column) and every pair with log LR >= ``min_log``."""
+    order = np.lexsort((c.col, -c.log_lr, c.row))
+    row, col, llr, exc = c.row[order], c.col[order], c.log_lr[order], c.exclusions[order]
+    rank = np.arange(row.size) - np.searchsorted(row, row, side="left")
+    keep = (rank < top) | (llr >= min_log)
+    return Candidates(row[keep], col[keep], llr[keep], exc[keep])
+
+
+def select(acc: NDArray[np.float64], exc: NDArray[np.int64] | None, *, row0: int, col0: int,
+           top: int, min_log: float) -> Candidates:
+    """The kept pairs of one tile (see :func:`merge`): ``top`` best per row and all >= ``min_log``.
+
+    The order is total (log LR descending, then column), so keeping per tile and then
+    merging the tiles of a row gives what keeping over the whole row gives. Without
+    ``exc`` the exclusion counts are left 0 (see :func:`tile_top`).
+    """
+    ok = ~np.isnan(acc)
+    mask = ok & (acc >= min_log)
+    k = min(top, acc.shape[1])
+    if k > 0:
+        keyed = np.where(ok, acc, -np.inf)
+        kth = np.partition(keyed, acc.shape[1] - k, axis=1)[:, acc.shape[1] - k]
+        mask |= ok & (keyed >= kth[:, None])
+    r, c = np.nonzero(mask)
+    e = exc[r, c] if exc is not None else np.zeros(r.size, dtype=np.int64)
+    return _keep(Candidates(r.astype(np.int64) + row0, c.astype(np.int64) + col0, acc[r, c], e),
+                 top, min_log)
+
+
+def tile_top(samples: SampleBatch, families: FamilyBatch, *, row0: int, col0: int, top: int,
+             min_log: float) -> Candidates:
+    """A tile reduced to its kept pairs (:func:`select`); exclusions are counted for those
+    pairs only (:func:`pair_exclusions`), and markers used not at all."""
+    acc = _tile_log_lr(samples, families, None)
+    kept = select(acc, None, row0=row0, col0=col0, top=top, min_log=min_log)
+    kept.exclusions = pair_exclusions(samples, families, kept.row - row0, kept.col - col0)
+    return kept
+
+
+def merge(parts: Sequence[Candidates], *, top: int, min_log: float) -> Candidates:
+    """Kept pairs of several tiles (of the same or of different rows)."""
+    if not parts:
+        e = np.zeros(0, dtype=np.int64)
+        return Candidates(e, e, np.zeros(0), e)
+    cat = Candidates(*(np.concatenate([getattr(p, f) for p in parts])
+                       for f in ("row", "col", "log_lr", "exclusions")))
+    return _keep(cat, top, min_log)
+
+
+def _min_log(min_lr: float | None) -> float:
+    if min_lr is None or min_lr <= 0:
+        return math.inf if min_lr is None else -math.inf
+    return math.log(min_lr)
+
+
+def candidate_lists(case: DVICase, kept: Candidates) -> dict[str, list[tuple[int, float, int]]]:
+    """Per sample id: its kept (missing index, log LR, exclusions), best first."""
+    out: dict[str, list[tuple[int, float, int]]] = {s.id: [] for s in case.pm}
+    for r, c, llr, e in zip(kept.row.tolist(), kept.col.tolist(), kept.log_lr.tolist(),
+                            kept.exclusions.tolist(), strict=True):
+        out[case.pm[r].id].append((c, llr, e))
+    return out
 
 
 # ---------------------------------------------------------------------------
 # The search
 # ---------------------------------------------------------------------------
 
-def _check_case(case: DVICase) -> None:
+def check_case(case: DVICase) -> None:
+    """Raise :class:`InconsistentCaseError` for a case the search cannot run on."""
     names = {m.name for m in case.markers}
     seen: dict[str, str] = {}
     for fam in case.am:
@@ -330,6 +600,28 @@ def _check_case(case: DVICase) -> None:
                 f"sample {s.id}: typed at markers with no frequencies: {', '.join(sorted(extra))}")
 
 
+
+def finish(case: DVICase, *, msex: NDArray[np.int8], sample_ll: NDArray[np.float64],
+           fam_ll: dict[str, float], full: Tile | None, kept: Candidates | None,
+           refine: int) -> SearchResult:
+    """The :class:`SearchResult` from the reduced matrix (both backends end here)."""
+    labels = case.missing_labels()
+    family = [f.name for f in case.am for _ in f.missing]
+    method = "conditional genotype distributions x observation vectors (exact)"
+    log_lr = exclusions = used = None
+    if full is not None:
+        log_lr, exclusions, used = full
+        pairs = np.argwhere(np.isfinite(log_lr))
+        if 0 < len(pairs) * len(case.markers) <= refine:
+            log_lr[pairs[:, 0], pairs[:, 1]] = _direct_pairs(case, pairs, fam_ll, sample_ll)
+            method = "direct pedigree likelihoods per candidate pair (exact)"
+    candidates = candidate_lists(case, kept) if kept is not None else {}
+    return SearchResult(
+        [s.id for s in case.pm], labels, family, msex, log_lr, exclusions, used,
+        sample_ll, fam_ll, candidates, method,
+    )
+
+
 def blind_search(
     case: DVICase,
     *,
@@ -345,7 +637,9 @@ def blind_search(
     Parameters
     ----------
     case : the DVI case.
-    top : keep only the ``top`` best candidates per sample (the full matrix is not kept).
+    top : keep only the ``top`` best candidates per sample (the full matrix is not kept);
+        ties are broken by missing-person index, pairs that are not candidates (sex) are
+        never kept; exclusions are counted for the kept pairs only.
     min_lr : with ``top``, also keep every pair with LR >= ``min_lr``.
     chunk : samples per block of the matrix (bounds memory: chunk x M floats).
     workers : threads for the matrix blocks.
@@ -357,129 +651,52 @@ def blind_search(
         :func:`dogtag.genetics.likelihood._lumped_freqs`), so small cases agree with
         dvir to 1e-12 rather than 1e-9.
     progress : callback (done, total, what).
+
+    The work is cut into the pieces :mod:`dogtag.scale.blindsearch` runs on a cluster:
+    :func:`family_batch` (here one batch of all families), :func:`sample_batch` per
+    ``chunk`` of samples, :func:`tile` or :func:`tile_top` per block, :func:`merge`
+    and :func:`finish`; both backends give the same result, bit for bit.
     """
-    _check_case(case)
+    check_case(case)
     markers = case.markers
-    labels = case.missing_labels()
-    family = [f.name for f in case.am for _ in f.missing]
-    msex = np.array([f.pedigree.sex[f.pedigree.index(m)] for f in case.am for m in f.missing], dtype=np.int8)
-    S, M = len(case.pm), len(labels)
-
-    enc = _encode_families(case, markers)
-    cond, support = _conditionals(case, markers, enc, progress)
-    with np.errstate(divide="ignore"):
-        logp = [np.log(c) for c in cond]
-    # markers at which each family has at least one typed member
-    fam_typed = np.zeros((len(markers), M), dtype=np.int64)
-    col = 0
-    for fam in case.am:
-        for _mp in fam.missing:
-            for j, m in enumerate(markers):
-                fam_typed[j, col] = any(m.name in row for row in fam.genotypes.values())
-            col += 1
-    views = _sample_view(case, markers)
-    sample_ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(S)
-    ssex = np.array([s.sex for s in case.pm], dtype=np.int8)
-
-    keep_full = top is None
-
-    def block(lo: int, hi: int) -> tuple[NDArray[np.float64], NDArray[np.int64] | None, NDArray[np.int64] | None]:
-        """log LR of samples lo..hi against every MP; exclusion and marker counts when the
-        full matrix is kept (a top-K search counts them for the kept pairs only)."""
-        acc = np.zeros((hi - lo, M))
-        exc = np.zeros((hi - lo, M), dtype=np.int64) if keep_full else None
-        used = np.zeros((hi - lo, M), dtype=np.int64) if keep_full else None
-        for j, v in enumerate(views):
-            g = v.clean_g[lo:hi]
-            rows = np.nonzero(g >= 0)[0]
-            if rows.size:
-                acc[rows] += logp[j][g[rows]]
-                if exc is not None:
-                    exc[rows] += ~support[j][g[rows]]
-            if v.soft is not None:
-                sel = (v.soft_rows >= lo) & (v.soft_rows < hi)
-                if sel.any():
-                    o = v.soft[np.nonzero(sel)[0]]
-                    r = v.soft_rows[sel] - lo
-                    with np.errstate(divide="ignore"):
-                        acc[r] += np.log(np.asarray(o @ cond[j]))
-                    if exc is not None:
-                        exc[r] += np.asarray(o @ support[j].astype(np.float64)) == 0
-            typed = v.typed[lo:hi]
-            acc[typed] -= v.log_hw[lo:hi][typed, None]
-            if used is not None:
-                used += np.outer(typed, fam_typed[j])
-        bad = (ssex[lo:hi, None] != 0) & (msex[None, :] != 0) & (ssex[lo:hi, None] != msex[None, :])
-        acc[bad] = np.nan
-        acc[np.isnan(acc) & ~bad] = -np.inf  # impossible family data: LR 0
-        return acc, exc, used
-
-    def pair_exclusions(s_idx: NDArray[np.intp], c_idx: NDArray[np.intp]) -> NDArray[np.int64]:
-        """Exclusion counts of (sample, MP column) pairs."""
-        out = np.zeros(len(s_idx), dtype=np.int64)
-        for j, v in enumerate(views):
-            g = v.clean_g[s_idx]
-            ok = g >= 0
-            out[ok] += ~support[j][g[ok], c_idx[ok]]
-            if v.soft is not None and v.soft_rows.size:
-                pos = {int(r): q for q, r in enumerate(v.soft_rows)}
-                for t in np.nonzero(~ok)[0]:
-                    q = pos.get(int(s_idx[t]))
-                    if q is not None:
-                        o = v.soft[q].toarray()[0]
-                        out[t] += float(o @ support[j][:, c_idx[t]]) == 0
-        return out
-
+    S = len(case.pm)
+    enc = _encode_families(case.am, markers)
+    fams = family_batch(case.am, markers, enc=enc, progress=progress)
+    M = fams.n_missing
     blocks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
+    keep_full = top is None
+    k = int(top or 0)
     log_lr = np.empty((S, M)) if keep_full else None
     exclusions = np.empty((S, M), dtype=np.int64) if keep_full else None
     used_all = np.empty((S, M), dtype=np.int64) if keep_full else None
-    candidates: dict[str, list[tuple[int, float, int]]] = {}
-    min_log = -math.inf if min_lr is None else math.log(min_lr) if min_lr > 0 else -math.inf
+    sample_ll = np.empty(S)
+    kept: list[Candidates] = []
+    min_log = _min_log(min_lr)
 
-    def run(b: tuple[int, int]) -> tuple[int, int, tuple[NDArray[np.float64], NDArray[np.int64] | None,
-                                                          NDArray[np.int64] | None]]:
-        return b[0], b[1], block(*b)
+    def run(b: tuple[int, int]) -> tuple[int, int, SampleBatch, Tile | Candidates]:
+        rows = sample_batch(case.pm[b[0]:b[1]], markers)
+        if keep_full:
+            return b[0], b[1], rows, tile(rows, fams)
+        return b[0], b[1], rows, tile_top(rows, fams, row0=b[0], col0=0, top=k, min_log=min_log)
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for lo, hi, (acc, exc, used) in pool.map(run, blocks):
-            if keep_full:
-                assert log_lr is not None and exclusions is not None and used_all is not None
-                assert exc is not None and used is not None
-                log_lr[lo:hi], exclusions[lo:hi], used_all[lo:hi] = acc, exc, used
+        for lo, hi, rows, res in pool.map(run, blocks):
+            sample_ll[lo:hi] = rows.loglik
+            if isinstance(res, Candidates):
+                kept.append(res)
             else:
-                k = min(int(top or 0), M)
-                keyed = np.where(np.isnan(acc), -np.inf, acc)
-                best = np.argpartition(-keyed, k - 1, axis=1)[:, :k] if k else np.zeros((hi - lo, 0), dtype=np.intp)
-                rows_c: list[list[int]] = []
-                for r in range(hi - lo):
-                    chosen = set(best[r].tolist())
-                    if min_lr is not None:
-                        chosen |= set(np.nonzero(keyed[r] >= min_log)[0].tolist())
-                    rows_c.append([c for c in chosen if not np.isnan(acc[r, c])])
-                s_idx = np.array([lo + r for r, cs in enumerate(rows_c) for _ in cs], dtype=np.intp)
-                c_idx = np.array([c for cs in rows_c for c in cs], dtype=np.intp)
-                excl = pair_exclusions(s_idx, c_idx)
-                q = 0
-                for r, cs in enumerate(rows_c):
-                    trip = [(c, float(acc[r, c]), int(excl[q + t])) for t, c in enumerate(cs)]
-                    q += len(cs)
-                    candidates[case.pm[lo + r].id] = heapq.nlargest(len(trip), trip, key=lambda x: x[1])
+                assert log_lr is not None and exclusions is not None and used_all is not None
+                log_lr[lo:hi], exclusions[lo:hi], used_all[lo:hi] = res
             done += hi - lo
             if progress:
                 progress(done, S, "samples")
-    fam_ll = family_logliks(case, enc)
-    method = "conditional genotype distributions x observation vectors (exact)"
-    if log_lr is not None:
-        pairs = np.argwhere(np.isfinite(log_lr))
-        if 0 < len(pairs) * len(markers) <= refine:
-            log_lr[pairs[:, 0], pairs[:, 1]] = _direct_pairs(case, pairs, fam_ll, sample_ll)
-            method = "direct pedigree likelihoods per candidate pair (exact)"
-    return SearchResult(
-        [s.id for s in case.pm], labels, family, msex, log_lr, exclusions, used_all,
-        sample_ll, fam_ll, candidates, method,
-    )
+    full: Tile | None = None
+    if keep_full:
+        assert log_lr is not None and exclusions is not None and used_all is not None
+        full = (log_lr, exclusions, used_all)
+    return finish(case, msex=fams.sex, sample_ll=sample_ll, fam_ll=family_logliks(case, enc), full=full,
+                  kept=None if keep_full else merge(kept, top=k, min_log=min_log), refine=refine)
 
 
 def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, float],
