@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import math
 
@@ -13,7 +15,7 @@ from dogtag.genetics.dropout import observation_vector
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
 from dogtag.identify.case import DVICase, Family, Sample
-from dogtag.identify.search import blind_search
+from dogtag.identify.search import _family_logliks, blind_search, family_batch, family_logliks
 from dogtag.io.pedsuite_json import read_dvi_json
 
 from conftest import GOLDEN
@@ -141,3 +143,51 @@ def test_inconsistent_cases_are_named():
     fam = Family("F1", ped, ("MP",), {})
     with pytest.raises(InconsistentCaseError, match="twice"):
         blind_search(DVICase([m], [Sample("V", 1, {}), Sample("V", 1, {})], [fam]))
+
+
+@pytest.mark.parametrize("name", ["planecrash", "exclusionExample", "KETPchap484"])
+def test_any_split_of_families_gives_the_same_columns(name):
+    # the Dask backend computes the families in batches: a family's conditionals and
+    # null log-likelihood must not depend, even in the last bit, on the others in its batch
+    case, _ = _gold(name)
+    mk = case.markers
+    whole = family_batch(case.am, mk)
+    rng = np.random.default_rng(3)
+    cuts = [list(range(len(case.am) + 1)),
+            [0, *sorted(rng.choice(np.arange(1, len(case.am)), size=2, replace=False).tolist()), len(case.am)]]
+    for cut in cuts:
+        parts = [family_batch(case.am[a:b], mk) for a, b in itertools.pairwise(cut)]
+        for field in ("cond", "logp", "support"):
+            for j in range(len(mk)):
+                np.testing.assert_array_equal(
+                    np.concatenate([getattr(p, field)[j] for p in parts], axis=1), getattr(whole, field)[j])
+        np.testing.assert_array_equal(np.concatenate([p.typed for p in parts], axis=1), whole.typed)
+        ll = {}
+        for a, b in itertools.pairwise(cut):
+            ll.update(_family_logliks(case.am[a:b], mk))
+        assert ll == family_logliks(case)
+
+
+def test_top_k_exclusions_of_degraded_and_half_typed_samples():
+    # top-K counts exclusions for the kept pairs only: with every pair kept, they must
+    # equal the full matrix's, for clean, degraded and half-typed samples alike
+    case, _ = _gold("planecrash")
+    pm = []
+    for i, s in enumerate(case.pm):
+        if i % 3 == 1:
+            s = dataclasses.replace(s, dropout=0.2, dropin=0.05)
+        elif i % 3 == 2:
+            first = next(iter(s.genotypes))
+            s = dataclasses.replace(s, genotypes={**s.genotypes, first: (s.genotypes[first][0], None)})
+        pm.append(s)
+    case = DVICase(case.markers, pm, case.am, case.name)
+    full = blind_search(case, refine=0)
+    top = blind_search(case, top=len(full.missing), chunk=2, refine=0)
+    n_kept = 0
+    for s, sid in enumerate(full.samples):
+        for j, llr, exc in top.candidates[sid]:
+            assert llr == full.log_lr[s, j]
+            assert exc == full.exclusions[s, j]
+            n_kept += 1
+    assert n_kept == int((~np.isnan(full.log_lr)).sum())
+    assert full.exclusions.any()
