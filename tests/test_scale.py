@@ -49,6 +49,7 @@ class Backend:
         if self.client is not None:
             # small batches so that even the small cases are cut into several tiles
             kw.setdefault("family_batch_size", 3)
+            kw.setdefault("merge_every", 2)
         return scale.search(case, client=self.client, **kw)
 
     def solve_joint(self, problem, **kw) -> JointResult:
@@ -258,7 +259,7 @@ def test_worker_killed_mid_run_gives_the_same_answer():
                     killed.append((addr, pid, done, total))
 
         got = scale.search(case, client=client, top=3, min_lr=100.0, chunk=25,
-                           family_batch_size=25, progress=progress)
+                           family_batch_size=25, merge_every=3, progress=progress)
         assert killed, "no worker was killed"
         _addr, pid, done, total = killed[0]
         assert done < total  # killed mid-run

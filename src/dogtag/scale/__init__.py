@@ -71,7 +71,8 @@ def search(case: DVICase, *, client: Client | None, **kwargs: Any) -> SearchResu
     if client is None:
         from dogtag.identify.search import blind_search
 
-        kwargs.pop("family_batch_size", None)
+        for key in ("family_batch_size", "merge_every"):
+            kwargs.pop(key, None)
         return blind_search(case, **kwargs)
     from dogtag.scale.blindsearch import blind_search as dask_search
 

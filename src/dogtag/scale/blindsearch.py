@@ -123,13 +123,16 @@ def blind_search(
     refine: int = 200_000,
     progress: Progress | None = None,
     family_batch_size: int = 1000,
+    merge_every: int = 8,
 ) -> SearchResult:
     """LR of every sample against every missing person, on the cluster behind ``client``.
 
     Parameters are those of :func:`dogtag.identify.search.blind_search` (``workers``
     is accepted for the same signature and unused: the cluster's workers do the work),
     plus ``client`` (a :class:`distributed.Client`) and ``family_batch_size``
-    (missing persons per family batch: columns per tile). ``progress`` is called on
+    (missing persons per family batch: columns per tile) and ``merge_every`` (family
+    batches whose kept pairs are merged into a sample chunk's running result at
+    once). ``progress`` is called on
     the client as the cluster finishes work: ``(done, total, "families")`` per
     family batch and ``(done, total, "pairs")`` per tile.
 
@@ -139,8 +142,9 @@ def blind_search(
     """
     from distributed import as_completed
 
-    if chunk < 1 or family_batch_size < 1:
-        raise ValueError(f"`chunk` and `family_batch_size` must be >= 1, got {chunk}, {family_batch_size}")
+    if min(chunk, family_batch_size, merge_every) < 1:
+        raise ValueError("`chunk`, `family_batch_size` and `merge_every` must be >= 1, got "
+                         f"{chunk}, {family_batch_size}, {merge_every}")
     check_case(case)
     markers = case.markers
     S = len(case.pm)
@@ -182,15 +186,20 @@ def blind_search(
                               key=f"dogtag-tile-{run}-{i}-{j}", priority=n_fam - j)
             tiles[f.key] = (i, j)
             tile_futs.append(f)
-    by_chunk: list[list[object]] = [[] for _ in chunks]
-    for f in tile_futs:
-        by_chunk[tiles[f.key][0]].append(f)
-    merged = []
+    # per sample chunk, a chain of merges, each taking the previous one and the tiles of
+    # ``merge_every`` family batches: kept pairs never pile up for the whole run
+    merged: list[Any] = []
     if k is not None:
-        merged = [client.submit(_merge_task, *by_chunk[i], top=k, min_log=min_log,
-                                key=f"dogtag-merge-{run}-{i}", priority=-n_fam)
-                  for i in range(len(chunks))]
-    del by_chunk
+        grid = {(i, j): f for f, (i, j) in zip(tile_futs, tiles.values(), strict=True)}
+        for i in range(len(chunks)):
+            prev: list[Any] = []
+            for g0 in range(0, n_fam, merge_every):
+                parts = [grid[i, j] for j in range(g0, min(g0 + merge_every, n_fam))]
+                last = min(g0 + merge_every, n_fam) - 1
+                prev = [client.submit(_merge_task, *prev, *parts, top=k, min_log=min_log,
+                                      key=f"dogtag-merge-{run}-{i}-{g0}", priority=n_fam - last)]
+            merged.extend(prev)
+        del grid, prev
 
     widths = [b[2] for b in batches[1:]] + [M]
     ncols = [widths[j] - batches[j][2] for j in range(n_fam)]
