@@ -1,11 +1,15 @@
 """Optional Dask backend: the blind search and joint identification on a cluster.
 
-Install with the ``scale`` extra. Dask is imported only when a cluster is used.
+Install with the ``scale`` extra. Dask is imported only when a cluster is used::
 
->>> from dogtag import scale
->>> c = scale.client(None, 4)                 # a local cluster of 4 worker processes
->>> res = scale.search(case, client=c, top=5, min_lr=1e4)
->>> scale.search(case, client=None, top=5)    # no Dask: the single-process engine
+    from dogtag import scale
+
+    with scale.client(None, 4) as c:              # a local cluster of 4 worker processes
+        res = scale.search(case, client=c, top=5, min_lr=1e4)
+    res = scale.search(case, client=None, top=5)  # no Dask: the single-process engine
+
+Both give the same :class:`~dogtag.identify.search.SearchResult`; the capacity plan
+for large registries is in ``docs/capacity.md``.
 
 ``client(scheduler, workers)`` is what ``--scheduler ADDRESS`` and ``--workers N``
 of the command line map to; with neither, it returns None and the single-process
