@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, extract, func, literal, select, union_all
@@ -90,8 +91,12 @@ def _advice(sex: int, maternal: int, paternal: int, autosomal: int) -> str:
     return "none needed"
 
 
-def coverage(conn: Connection, *, unaccounted_only: bool = True) -> list[dict[str, Any]]:
-    """Reference coverage per missing person (one row per person, persons without families too)."""
+def coverage(conn: Connection, *, unaccounted_only: bool = True,
+             missing_person_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """Reference coverage per missing person (one row per person, persons without families too).
+
+    ``missing_person_ids`` limits the rows (and the work) to those persons.
+    """
     mp = table_of(MissingPerson)
     m = aliased(table_of(FamilyMember), name="m")
     d = aliased(table_of(FamilyMember), name="d")
@@ -103,7 +108,7 @@ def coverage(conn: Connection, *, unaccounted_only: bool = True) -> list[dict[st
     paternal = func.sum(case((and_(py.c.id.is_not(None), d.c.sex == 1,
                                    d.c.paternal_root == m.c.paternal_root), 1), else_=0))
     autosomal = func.sum(case((pa.c.id.is_not(None), 1), else_=0))
-    refs = (select(m.c.missing_person_id.label("mp"), maternal.label("maternal"),
+    refs_q = (select(m.c.missing_person_id.label("mp"), maternal.label("maternal"),
                    paternal.label("paternal"), autosomal.label("autosomal"))
             .select_from(m.join(d, and_(d.c.family_id == m.c.family_id, d.c.id != m.c.id,
                                         d.c.missing.is_(False)))
@@ -111,12 +116,17 @@ def coverage(conn: Connection, *, unaccounted_only: bool = True) -> list[dict[st
                          .outerjoin(pm, and_(pm.c.family_member_id == d.c.id, pm.c.kind == ProfileKind.MTDNA.value))
                          .outerjoin(py, and_(py.c.family_member_id == d.c.id, py.c.kind == ProfileKind.YSTR.value)))
             .where(m.c.missing.is_(True), m.c.missing_person_id.is_not(None))
-            .group_by(m.c.missing_person_id)).subquery()
+            .group_by(m.c.missing_person_id))
+    if missing_person_ids is not None:
+        refs_q = refs_q.where(m.c.missing_person_id.in_(list(missing_person_ids)))
+    refs = refs_q.subquery()
     q = (select(mp.c.service_number, mp.c.sex, mp.c.status, refs.c.maternal, refs.c.paternal,
                 refs.c.autosomal)
          .select_from(mp.outerjoin(refs, refs.c.mp == mp.c.id)).order_by(mp.c.service_number))
     if unaccounted_only:
         q = q.where(mp.c.status.not_in(_ACCOUNTED))
+    if missing_person_ids is not None:
+        q = q.where(mp.c.id.in_(list(missing_person_ids)))
     out = []
     for sn, sex, _status, mat, pat, aut in conn.execute(q):
         mat, pat, aut = int(mat or 0), int(pat or 0), int(aut or 0)
