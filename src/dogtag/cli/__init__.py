@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "verify": "dogtag.cli.registry:verify",
     "export": "dogtag.cli.registry:export",
     "user": "dogtag.cli.registry:user",
+    "serve": "dogtag.cli.web:serve",
 }
 
 

@@ -1,0 +1,62 @@
+"""The dashboard: aggregate accounting statistics, open to everyone (no names, no genetics)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import func, select
+
+from dogtag.registry import stats
+from dogtag.registry.identification import Identification, IdStatus
+from dogtag.registry.recovery import Accession, Sample
+from dogtag.web.pages import page
+
+router = APIRouter(tags=["dashboard"])
+
+
+def public_stats(request: Request) -> dict[str, Any]:
+    """Accounting statistics (SQL aggregates), cached for ``stats_ttl_s`` seconds."""
+    app = request.app
+    ttl = app.state.settings.stats_ttl_s
+    cache = app.state.stats_cache
+    hit = cache.get("public")
+    if hit is not None and time.monotonic() - hit[0] < ttl:
+        return dict(hit[1])
+    with app.state.engine.connect() as conn:
+        acc = stats.accounting(conn)
+        ids = stats.identifications(conn)
+        open_ids = conn.scalar(select(func.count()).select_from(Identification).where(
+            Identification.status.in_([IdStatus.PROPOSED.value, IdStatus.TECHNICAL_REVIEW.value,
+                                       IdStatus.ADMINISTRATIVE_REVIEW.value])))
+        accessions = conn.scalar(select(func.count()).select_from(Accession))
+        samples = conn.scalar(select(func.count()).select_from(Sample))
+    total = sum(r["total"] for r in acc["by_conflict"])
+    accounted = sum(r["accounted"] for r in acc["by_conflict"])
+    data = {
+        "totals": {"missing_persons": total, "accounted": accounted, "unaccounted": total - accounted,
+                   "identifications_in_review": int(open_ids or 0), "accessions": int(accessions or 0),
+                   "samples": int(samples or 0)},
+        "by_conflict": acc["by_conflict"], "by_branch": acc["by_branch"],
+        "by_home_state": acc["by_home_state"], "identifications_by_year": ids["by_year"],
+        "identifications_by_source": ids["by_source"],
+    }
+    cache["public"] = (time.monotonic(), data)
+    return data
+
+
+def invalidate(request: Request) -> None:
+    request.app.state.stats_cache.clear()
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    return RedirectResponse("/dashboard", status_code=303)
+
+
+@page(router, "/dashboard", "dashboard.html")
+def dashboard(request: Request) -> dict[str, Any]:
+    """Counts and charts: unaccounted-for by conflict, state and branch; identifications per year"""
+    return {"title": "Accounting for the missing", **public_stats(request)}
