@@ -112,3 +112,20 @@ def seed(engine: Engine) -> dict[str, Any]:
         _ = mp
         return {"p1": p1.id, "p2": p2.id, "family": fam.id, "acc": acc.id, "s1": s1.id, "s2": s2.id,
                 "el": el.id}
+
+
+def propose_one(engine: Engine, ids: dict[str, Any], *, by: str = "ann") -> int:
+    """One identification (S-7-1 as RA-9001) proposed through the registry workflow."""
+    from sqlalchemy import select
+
+    from dogtag.registry import workflow
+    from dogtag.registry.users import User
+
+    with session_scope(engine, by) as s:
+        user = s.scalar(select(User).where(User.username == by))
+        person = s.get(MissingPerson, ids["p1"])
+        sample = s.get(Sample, ids["s1"])
+        assert user is not None and person is not None and sample is not None
+        ident = workflow.propose(s, user, person, reason="blind search, top candidate", sample=sample,
+                                 lr=6.0e6, posterior=0.9999, evidence=EVIDENCE)
+        return ident.id

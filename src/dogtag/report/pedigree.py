@@ -21,6 +21,7 @@ NODE = 36  # symbol size, px
 GAP_X = 70  # distance between neighbouring symbol centres, px
 GAP_Y = 110  # distance between generations, px
 MARGIN = 50
+_COLOURS = ("#000", "#1f5fa8", "#a8541f", "#2e7d32", "#6a1b9a")  # lines of neighbouring sibships
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,13 @@ def pedigree_svg(people: Sequence[Person], *, title: str | None = None) -> str:
     for p in people:
         if p.father or p.mother:
             couples.setdefault((p.father, p.mother), []).append(p.id)
+    # sibships whose lines share a row get their own bar height and colour, so they never merge
+    level: dict[float, int] = {}
     for (fa, mo), kids in couples.items():
+        ky0 = min(lay.y[k] for k in kids)
+        k_index = level.get(ky0, 0)
+        level[ky0] = k_index + 1
+        colour = _COLOURS[k_index % len(_COLOURS)]
         parents = [q for q in (fa, mo) if q]
         px = [lay.x[q] for q in parents]
         py = max(lay.y[q] for q in parents)
@@ -205,16 +212,16 @@ def pedigree_svg(people: Sequence[Person], *, title: str | None = None) -> str:
                          f'x2="{max(px) - h:.1f}" y2="{py:.1f}" stroke="#000"/>')
         mid = sum(px) / len(px)
         ky = min(lay.y[k] for k in kids)
-        bar = ky - h - 18
+        bar = ky - h - 12 - 9 * (k_index % 5)
         kxs = [lay.x[k] for k in kids]
         top = py if len(parents) == 2 else py + h
         lines.append(f'<line class="descent" x1="{mid:.1f}" y1="{top:.1f}" x2="{mid:.1f}" '
-                     f'y2="{bar:.1f}" stroke="#000"/>')
+                     f'y2="{bar:.1f}" stroke="{colour}"/>')
         lines.append(f'<line class="sibship" x1="{min([*kxs, mid]):.1f}" y1="{bar:.1f}" '
-                     f'x2="{max([*kxs, mid]):.1f}" y2="{bar:.1f}" stroke="#000"/>')
+                     f'x2="{max([*kxs, mid]):.1f}" y2="{bar:.1f}" stroke="{colour}"/>')
         for k in kids:
             lines.append(f'<line class="child" x1="{lay.x[k]:.1f}" y1="{bar:.1f}" x2="{lay.x[k]:.1f}" '
-                         f'y2="{lay.y[k] - h:.1f}" stroke="#000"/>')
+                         f'y2="{lay.y[k] - h:.1f}" stroke="{colour}"/>')
     symbols = [_symbol(by_id[p.id], lay.x[p.id], lay.y[p.id]) for p in people]
     head = f'<title>{escape(title)}</title>' if title else ""
     defs = ('<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="6" refY="4" '

@@ -23,13 +23,12 @@ from dogtag.registry.identification import (
     Notification,
 )
 from dogtag.registry.people import MissingPerson
-from dogtag.registry.profiles import Profile
 from dogtag.registry.recovery import Element, Individual, Sample
 from dogtag.registry.users import Role, User
 from dogtag.web.app import DbDep
 from dogtag.web.pages import NotFound, done, page, pager
 from dogtag.web.routes.dashboard import invalidate
-from dogtag.web.routes.persons import _families, family_people, person_summary
+from dogtag.web.routes.persons import _families, family_svg, person_summary
 from dogtag.web.security import FAMILY, SCIENCE, Viewer, ViewerDep, check_csrf, require
 
 router = APIRouter(tags=["identifications"])
@@ -249,17 +248,7 @@ def notify(request: Request, s: DbDep, v: ViewerDep, iid: int, recipient: Annota
 
 
 def _pedigrees(s: DbDep, person_id: int) -> list[str]:
-    from dogtag.registry.people import MissingPerson as MP
-    from dogtag.report.pedigree import pedigree_svg
-
-    out = []
-    for fam, members in _families(s, person_id):
-        mp_ids = [m.missing_person_id for m in members if m.missing_person_id is not None]
-        statuses = dict(s.execute(select(MP.id, MP.status).where(MP.id.in_(mp_ids))).tuples().all())
-        typed = {t for t in s.scalars(select(Profile.family_member_id).where(
-            Profile.family_member_id.in_([m.id for m in members]))) if t is not None}
-        out.append(pedigree_svg(family_people(members, statuses, typed), title=f"Family {fam.name}"))
-    return out
+    return [family_svg(s, fam, members) for fam, members in _families(s, person_id)]
 
 
 def _report(s: DbDep, v: Viewer, iid: int) -> tuple[dict[str, Any], list[str]]:

@@ -148,17 +148,21 @@ def family_people(members: list[FamilyMember], statuses: dict[int, Status], type
             for m in members]
 
 
+def family_svg(s: DbDep, fam: Family, members: list[FamilyMember]) -> str:
+    """The SVG drawing of one reference family."""
+    mp_ids = [m.missing_person_id for m in members if m.missing_person_id is not None]
+    statuses = {i: st for i, st in s.execute(select(MissingPerson.id, MissingPerson.status)
+                                             .where(MissingPerson.id.in_(mp_ids)))}
+    typed = {t for t in s.scalars(select(Profile.family_member_id)
+                                  .where(Profile.family_member_id.in_([m.id for m in members])))
+             if t is not None}
+    return pedigree_svg(family_people(members, statuses, typed), title=f"Family {fam.name}")
+
+
 @router.get("/persons/{pid}/families/{fid}/pedigree.svg", dependencies=[require(STAFF)],
             summary="The pedigree drawing of one reference family (SVG)")
 def pedigree(s: DbDep, pid: int, fid: int) -> Response:
     fams = {f.id: (f, m) for f, m in _families(s, pid)}
     if fid not in fams:
         raise NotFound(f"family {fid} of missing person {pid}")
-    fam, members = fams[fid]
-    mp_ids = [m.missing_person_id for m in members if m.missing_person_id is not None]
-    statuses = dict(s.execute(select(MissingPerson.id, MissingPerson.status)
-                              .where(MissingPerson.id.in_(mp_ids))).tuples().all())
-    typed = {t for t in s.scalars(select(Profile.family_member_id)
-                          .where(Profile.family_member_id.in_([m.id for m in members]))) if t is not None}
-    svg = pedigree_svg(family_people(members, statuses, typed), title=f"Family {fam.name}")
-    return Response(svg, media_type="image/svg+xml")
+    return Response(family_svg(s, *fams[fid]), media_type="image/svg+xml")
