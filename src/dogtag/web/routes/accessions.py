@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from dogtag.registry.identification import Identification
 from dogtag.registry.ledger import CustodyEntry
@@ -23,10 +23,18 @@ MAX_ROWS = 500  # samples or custody entries shown on one accession page
 def _custody(s: DbDep, items: list[tuple[str, str]], limit: int = MAX_ROWS) -> list[dict[str, Any]]:
     if not items:
         return []
-    cond = or_(*[(CustodyEntry.item_kind == k) & (CustodyEntry.item_key == key) for k, key in items])
-    return [{"seq": c.seq, "item": f"{c.item_kind} {c.item_key}", "from": c.from_party, "to": c.to_party,
-             "place": c.place, "at": c.at, "purpose": c.purpose, "recorded_by": c.actor}
-            for c in s.scalars(select(CustodyEntry).where(cond).order_by(CustodyEntry.seq).limit(limit))]
+    wanted = set(items)
+    keys = sorted({key for _, key in items})
+    rows = s.scalars(select(CustodyEntry).where(CustodyEntry.item_key.in_(keys)).order_by(CustodyEntry.seq))
+    out = []
+    for c in rows:  # keys are unique per kind, rarely across kinds: filter the kind here
+        if (c.item_kind, c.item_key) in wanted:
+            out.append({"seq": c.seq, "item": f"{c.item_kind} {c.item_key}", "from": c.from_party,
+                        "to": c.to_party, "place": c.place, "at": c.at, "purpose": c.purpose,
+                        "recorded_by": c.actor})
+            if len(out) >= limit:
+                break
+    return out
 
 
 def _profiles(s: DbDep, v: Viewer, sample_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -69,11 +77,13 @@ def accession(request: Request, s: DbDep, v: ViewerDep, aid: int) -> dict[str, A
     elements = s.execute(select(Element, Individual.key).outerjoin(Individual)
                          .where(Element.accession_id == aid).order_by(Element.key).limit(MAX_ROWS)).all()
     el_ids = [e.id for e, _ in elements]
-    scond = Sample.accession_id == aid
+    # two indexed lookups (an OR of both would make SQLite scan every sample)
+    sample_ids = set(s.scalars(select(Sample.id).where(Sample.accession_id == aid)))
     if el_ids:
-        scond = or_(scond, Sample.element_id.in_(el_ids))
-    n_samples = s.scalar(select(func.count()).select_from(Sample).where(scond)) or 0
-    samples = list(s.scalars(select(Sample).where(scond).order_by(Sample.key).limit(MAX_ROWS)))
+        sample_ids |= set(s.scalars(select(Sample.id).where(Sample.element_id.in_(el_ids))))
+    n_samples = len(sample_ids)
+    samples = list(s.scalars(select(Sample).where(Sample.id.in_(sorted(sample_ids)))
+                             .order_by(Sample.key).limit(MAX_ROWS))) if sample_ids else []
     el_keys = {e.id: e.key for e, _ in elements}
     profs = _profiles(s, v, [x.id for x in samples])
     items = [("accession", a.key), *(("element", e.key) for e, _ in elements)]

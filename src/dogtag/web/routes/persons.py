@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from dogtag.registry import stats
 from dogtag.registry.families import Family, FamilyMember
@@ -21,6 +21,8 @@ from dogtag.web.pages import NotFound, page, pager
 from dogtag.web.security import SCIENCE, STAFF, ViewerDep, require
 
 router = APIRouter(tags=["missing persons"])
+
+MAX_MATCHES = 5000  # search results counted and paged at most
 
 _DECEASED = {Status.KIA_BNR, Status.PRESUMED_DEAD, Status.NON_RECOVERABLE, Status.BURIED_UNKNOWN,
              Status.IDENTIFIED}
@@ -38,17 +40,33 @@ def persons(request: Request, s: DbDep, q: str | None = None,
     """The missing persons, by service number (search by service number or last name)"""
     size = request.app.state.settings.page_size
     cond = []
-    if q:
-        term = q.strip()
-        cond.append(or_(MissingPerson.service_number.startswith(term),
-                        MissingPerson.last_name.startswith(term.upper()),
-                        MissingPerson.last_name.startswith(term)))
     if status:
         cond.append(MissingPerson.status == Status(status))
-    total = s.scalar(select(func.count()).select_from(MissingPerson).where(*cond)) or 0
-    pg = pager(total, page_no, size)
-    rows = s.scalars(select(MissingPerson).where(*cond).order_by(MissingPerson.service_number)
-                     .offset(pg["offset"]).limit(size))
+    if q and q.strip():
+        term = q.strip()
+        # service-number prefix: a range on the unique index; else last-name prefix: one table scan
+        # (no ORDER BY in SQL, which would walk the index and fetch every row), sorted here
+        sn = MissingPerson.service_number
+        by_number = [sn >= term, sn < term + "\U0010ffff"]
+        if s.scalar(select(MissingPerson.id).where(*by_number, *cond).limit(1)) is not None:
+            found = s.execute(select(MissingPerson.id, sn).where(*by_number, *cond)
+                              .order_by(sn).limit(MAX_MATCHES + 1)).all()
+        else:
+            like = MissingPerson.last_name.startswith(term.upper(), autoescape=True)
+            found = sorted(s.execute(select(MissingPerson.id, sn).where(like, *cond)).all(),
+                           key=lambda r: r[1])
+        ids = [r[0] for r in found]
+        pg = pager(min(len(ids), MAX_MATCHES), page_no, size)
+        pg["capped"] = len(ids) > MAX_MATCHES
+        chosen = ids[pg["offset"]: pg["offset"] + size]
+        rows: Any = s.scalars(select(MissingPerson).where(MissingPerson.id.in_(chosen))
+                         .order_by(MissingPerson.service_number)) if chosen else []
+    else:
+        total = s.scalar(select(func.count()).select_from(MissingPerson).where(*cond)) or 0
+        pg = pager(total, page_no, size)
+        pg["capped"] = False
+        rows = s.scalars(select(MissingPerson).where(*cond).order_by(MissingPerson.service_number)
+                         .offset(pg["offset"]).limit(size))
     return {"title": "Missing persons", "q": q or "", "status": status or "",
             "statuses": [x.value for x in Status], "pager": pg,
             "persons": [person_summary(p) for p in rows]}
