@@ -3,10 +3,14 @@ every route, workflow refusals as messages, imports, reports, and no tracebacks.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +31,7 @@ SCIENCE = {"admin", "analyst", "reviewer"}
 FAMILY = {"admin", "family_liaison"}
 IMPORTERS = {"admin", "analyst"}
 GENETIC = {"analyst", "reviewer"}
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 # Written out by hand (not read from the app): a new route fails the matrix until it is classified.
 EXPECTED: dict[tuple[str, str], set[str | None]] = {
@@ -342,3 +347,93 @@ def test_liaison_sees_status_and_contacts_never_genotypes(app: Any, ids: dict[st
     ann = client_for(app, "ann").get(f"/persons/{ids['p1']}.json").json()
     sis = next(m for f in ann["families"] for m in f["members"] if m["member"] == "SIS")
     assert sis["genotypes"]["autosomal"]["D3S1358"] == ["15", "77.7"]
+
+
+def test_pages_load_nothing_from_other_sites(app: Any, ids: dict[str, Any]) -> None:
+    c = client_for(app, "ann")
+    for path in ("/dashboard", "/docs", f"/persons/{ids['p1']}", "/identifications"):
+        r = c.get(path)
+        assert r.status_code == 200
+        refs = re.findall(r'(?:src|href|action)="([^"]*)"', r.text)
+        assert refs and all(ref.startswith(("/", "?", "#")) for ref in refs), (path, refs)
+        assert r.headers["x-frame-options"] == "DENY" and "default-src 'self'" in r.headers[
+            "content-security-policy"]
+        assert r.headers["cache-control"] == "no-store"
+    assert c.get("/static/style.css").status_code == 200
+    spec = c.get("/openapi.json").json()
+    assert "/identifications/{iid}/transition" in spec["paths"]
+    assert "Propose an identification" in c.get("/docs").text
+
+
+def test_person_coverage_matches_the_unfiltered_statistics(app: Any, ids: dict[str, Any]) -> None:
+    from dogtag.registry import stats
+
+    with app.state.engine.connect() as conn:
+        everyone = {r["service_number"]: r for r in stats.coverage(conn)}
+        one = stats.coverage(conn, missing_person_ids=[ids["p1"]])
+    assert one == [everyone["RA-9001"]]
+    # SIS (autosomal + mtDNA, maternal line) and BRO (Y-STR, paternal line) by hand
+    assert (one[0]["maternal_line"], one[0]["paternal_line"], one[0]["autosomal"]) == (1, 1, 1)
+    page = client_for(app, "ann").get(f"/persons/{ids['p1']}.json").json()
+    assert page["coverage"] == one[0]
+
+
+def test_person_search(app: Any) -> None:
+    c = client_for(app, "ann")
+    by_number = c.get("/persons.json?q=RA-9002").json()
+    assert [p["service_number"] for p in by_number["persons"]] == ["RA-9002"]
+    by_name = c.get("/persons.json?q=zeb").json()
+    assert [p["service_number"] for p in by_name["persons"]] == ["RA-9001"]
+    assert c.get("/persons.json?q=%25").json()["persons"] == []  # LIKE wildcards are escaped
+    assert c.get("/persons.json?status=identified").json()["pager"]["total"] == 0
+
+
+def test_serve_refuses_an_empty_database(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from dogtag.cli import cli
+
+    runner = CliRunner()
+    assert "Example: DOGTAG_DATABASE_URL=" in runner.invoke(cli, ["serve", "--help"]).output
+    r = subprocess.run([sys.executable, "-m", "dogtag", "serve", "--database",
+                        f"sqlite:///{tmp_path / 'none.sqlite'}", "--port", "1"],
+                       capture_output=True, text=True, env={**os.environ, "PYTHONPATH": SRC})
+    assert r.returncode == 2 and "run `dogtag init` first" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_serve_runs_the_app_from_the_environment(registry: Any) -> None:
+    import httpx
+
+    from .conftest import free_port
+
+    url, _ = registry
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": SRC, "DOGTAG_DATABASE_URL": url}
+    proc = subprocess.Popen([sys.executable, "-m", "dogtag", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/dashboard.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "dogtag serve did not start"
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["totals"]["missing_persons"] == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_every_form_carries_the_csrf_token(app: Any, ids: dict[str, Any]) -> None:
+    iid = propose_one(app.state.engine, ids)
+    ada = client_for(app, "ada")
+    forms = []
+    for path in ("/login", "/dashboard", "/identifications", f"/identifications/{iid}", "/imports",
+                 "/notifications"):
+        forms += re.findall(r'<form method="post".*?</form>', ada.get(path).text, flags=re.S)
+    assert len(forms) >= 6
+    token = ada.headers["X-CSRF-Token"]
+    for form in forms:
+        assert f'name="csrf_token" value="{token}"' in form, form[:200]
