@@ -437,3 +437,26 @@ def test_every_form_carries_the_csrf_token(app: Any, ids: dict[str, Any]) -> Non
     token = ada.headers["X-CSRF-Token"]
     for form in forms:
         assert f'name="csrf_token" value="{token}"' in form, form[:200]
+
+
+def test_dashboard_cube_equals_the_registry_statistics(app: Any, ids: dict[str, Any]) -> None:
+    """The dashboard's one-scan aggregates against the registry's per-dimension GROUP BYs."""
+    import datetime as dt
+
+    from dogtag.registry import stats
+    from dogtag.registry.engine import session_scope
+    from dogtag.registry.models import MissingPerson, Status
+    from dogtag.web.routes.dashboard import accounting_cube
+
+    with session_scope(app.state.engine, "setup") as s:  # more variety: no branch, accounted-for
+        s.add_all([MissingPerson(service_number=f"X{i}", branch=None if i % 3 == 0 else "NAVY",
+                                 home_state="OHIO" if i % 2 else None, sex=1,
+                                 status=Status.RETURNED_ALIVE if i % 4 == 0 else Status.MISSING,
+                                 loss_date=dt.date(1951, 1, 1)) for i in range(11)])
+    with app.state.engine.connect() as conn:
+        ref = stats.accounting(conn)
+        cube = accounting_cube(conn)
+    for dim in ("conflict", "branch", "home_state"):
+        as_dict = {r[dim]: r for r in ref[f"by_{dim}"]}
+        assert {r[dim]: r for r in cube[f"by_{dim}"]} == as_dict
+    assert sum(r["accounted"] for r in cube["by_branch"]) == 3

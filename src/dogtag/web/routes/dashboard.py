@@ -7,10 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from dogtag.registry import stats
+from dogtag.registry.base import table_of
 from dogtag.registry.identification import Identification, IdStatus
+from dogtag.registry.people import ACCOUNTED_FOR, Conflict, MissingPerson
 from dogtag.registry.recovery import Accession, Sample
 from dogtag.web.pages import page
 
@@ -26,7 +28,7 @@ def public_stats(request: Request) -> dict[str, Any]:
     if hit is not None and time.monotonic() - hit[0] < ttl:
         return dict(hit[1])
     with app.state.engine.connect() as conn:
-        acc = stats.accounting(conn)
+        acc = accounting_cube(conn)
         ids = stats.identifications(conn)
         open_ids = conn.scalar(select(func.count()).select_from(Identification).where(
             Identification.status.in_([IdStatus.PROPOSED.value, IdStatus.TECHNICAL_REVIEW.value,
@@ -45,6 +47,29 @@ def public_stats(request: Request) -> dict[str, Any]:
     }
     cache["public"] = (time.monotonic(), data)
     return data
+
+
+def accounting_cube(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    """Unaccounted-for and accounted-for by conflict, branch and home state, in one table scan.
+
+    The same numbers as :func:`dogtag.registry.stats.accounting` (a test compares them), which
+    scans once per dimension: one GROUP BY over (conflict, branch, state, status), then sums here.
+    """
+    mp = table_of(MissingPerson)
+    names = {i: n for i, n in conn.execute(select(table_of(Conflict).c.id, table_of(Conflict).c.name))}
+    q = (select(mp.c.conflict_id, mp.c.branch, mp.c.home_state, mp.c.status, func.count())
+         .group_by(mp.c.conflict_id, mp.c.branch, mp.c.home_state, mp.c.status))
+    dims: dict[str, dict[Any, list[int]]] = {"conflict": {}, "branch": {}, "home_state": {}}
+    accounted_values = {st.value for st in ACCOUNTED_FOR}
+    for conflict_id, branch, state, status, n in conn.execute(q):
+        acc = int(n) if (status.value if hasattr(status, "value") else status) in accounted_values else 0
+        for dim, key in (("conflict", names.get(conflict_id)), ("branch", branch), ("home_state", state)):
+            cell = dims[dim].setdefault(key, [0, 0])
+            cell[0] += int(n)
+            cell[1] += acc
+    return {f"by_{dim}": [{dim: k, "unaccounted": t - a, "accounted": a, "total": t}
+                          for k, (t, a) in sorted(cells.items(), key=lambda kv: (kv[0] is not None, kv[0] or ""))]
+            for dim, cells in dims.items()}
 
 
 def invalidate(request: Request) -> None:
