@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 import dogtag.registry.users as users_module
 from dogtag.registry.engine import make_engine
@@ -28,9 +31,40 @@ def _fast_password_hashing() -> Iterator[None]:
     users_module._hasher = old
 
 
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+PG_ENV = "DOGTAG_TEST_POSTGRES_URL"
+
+
+def _pg_url(worker: str) -> str:
+    """An empty database of this pytest-xdist worker on the test server (``scripts/postgres-start``)."""
+    base = os.environ[PG_ENV]
+    if base.startswith("postgresql://"):
+        base = base.replace("postgresql://", "postgresql+psycopg://", 1)
+    url = make_url(base)
+    name = f"{url.database}_web_{worker}"
+    admin = make_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("select 1 from pg_database where datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'create database "{name}"'))
+    admin.dispose()
+    full = url.set(database=name).render_as_string(hide_password=False)
+    eng = make_engine(full)
+    with eng.begin() as conn:
+        conn.execute(text("drop schema public cascade"))
+        conn.execute(text("create schema public"))
+    eng.dispose()
+    return full
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A migrated, seeded registry on SQLite and on PostgreSQL (skipped without the server)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    else:
+        if not os.environ.get(PG_ENV):
+            pytest.skip(f"{PG_ENV} is not set (scripts/postgres-start starts a server)")
+        worker = str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+        url = _pg_url(worker)
     engine = make_engine(url)
     ids = seed(engine)
     engine.dispose()

@@ -26,6 +26,20 @@ pytestmark = [
 ]
 
 
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The browser tests run on SQLite only (the in-process tests cover PostgreSQL)."""
+    from dogtag.registry.engine import make_engine
+
+    from .seed import seed
+
+    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    engine = make_engine(url)
+    ids = seed(engine)
+    engine.dispose()
+    yield url, ids
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
