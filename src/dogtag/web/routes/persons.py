@@ -47,7 +47,8 @@ def persons(request: Request, s: DbDep, q: str | None = None,
         # service-number prefix: a range on the unique index; else last-name prefix: one table scan
         # (no ORDER BY in SQL, which would walk the index and fetch every row), sorted here
         sn = MissingPerson.service_number
-        if s.get_bind().dialect.name == "sqlite":  # binary collation: a prefix is a key range
+        sqlite = s.get_bind().dialect.name == "sqlite"
+        if sqlite:  # binary collation: a prefix is a key range
             by_number = [sn >= term, sn < term + "\U0010ffff"]
         else:  # collations may not order by code point: LIKE
             by_number = [sn.startswith(term, autoescape=True)]
@@ -55,7 +56,9 @@ def persons(request: Request, s: DbDep, q: str | None = None,
             found = s.execute(select(MissingPerson.id, sn).where(*by_number, *cond)
                               .order_by(sn).limit(MAX_MATCHES + 1)).all()
         else:
-            like = MissingPerson.last_name.istartswith(term, autoescape=True)
+            # SQLite's LIKE ignores ASCII case already (no lower() per row); elsewhere ILIKE-like
+            like = (MissingPerson.last_name.startswith(term, autoescape=True) if sqlite
+                    else MissingPerson.last_name.istartswith(term, autoescape=True))
             found = sorted(s.execute(select(MissingPerson.id, sn).where(like, *cond)).all(),
                            key=lambda r: r[1])
         ids = [r[0] for r in found]
