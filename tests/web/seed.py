@@ -12,6 +12,7 @@ from dogtag.registry import custody
 from dogtag.registry.engine import session_scope, upgrade
 from dogtag.registry.models import (
     Accession,
+    AnalysisRun,
     Conflict,
     Consent,
     Element,
@@ -126,6 +127,11 @@ def propose_one(engine: Engine, ids: dict[str, Any], *, by: str = "ann") -> int:
         person = s.get(MissingPerson, ids["p1"])
         sample = s.get(Sample, ids["s1"])
         assert user is not None and person is not None and sample is not None
+        run = AnalysisRun(software="dogtag", software_version="0.1.0", command="dogtag search",
+                          parameters={"theta": 0.01, "dropout": 0.05}, frequency_database="NIST 1036 Cauc",
+                          inputs_digest="ab" * 32, actor=by)
+        s.add(run)
+        s.flush()
         ident = workflow.propose(s, user, person, reason="blind search, top candidate", sample=sample,
-                                 lr=6.0e6, posterior=0.9999, evidence=EVIDENCE)
+                                 lr=6.0e6, posterior=0.9999, evidence=EVIDENCE, run=run)
         return ident.id

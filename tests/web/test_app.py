@@ -3,6 +3,7 @@ every route, workflow refusals as messages, imports, reports, and no tracebacks.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -309,14 +310,15 @@ def test_import_page_reports_every_bad_row(app: Any, tmp_path: Any) -> None:
     assert r.json()["unchanged"] == 1 and r.json()["inserted"] == 0
 
 
-def test_reports(app: Any, ids: dict[str, Any]) -> None:
+def test_reports(app: Any, ids: dict[str, Any], tmp_path: Path) -> None:
     iid = propose_one(app.state.engine, ids)
     rita = client_for(app, "rita")
     r = rita.get(f"/identifications/{iid}/report.pdf")
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     text = text_of(r)
     for needle in ("Identification report", "ZEBULON, AMOS", "RA-9001", "S-7-1", "D8S1179",
-                   "Per-marker likelihood ratios", "Pedigree", "Provenance", "99.99 %"):
+                   "Per-marker likelihood ratios", "Pedigree", "Provenance", "99.99 %",
+                   "NIST 1036 Cauc", "dogtag search"):
         assert needle in text, needle
     html = rita.get(f"/identifications/{iid}/report.html").text
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="pedigree"' in html
@@ -327,6 +329,11 @@ def test_reports(app: Any, ids: dict[str, Any]) -> None:
     assert "by_conflict,Korean War,unaccounted,2" in csv_text
     pdf = anon.get("/reports/accounting.pdf")
     assert "Accounting for the missing" in text_of(pdf)
+    if shutil.which("pdfimages"):  # the charts: unaccounted-for by conflict, branch and state
+        (tmp_path / "acc.pdf").write_bytes(pdf.content)
+        listing = subprocess.run(["pdfimages", "-list", str(tmp_path / "acc.pdf")], capture_output=True,
+                                 check=True, text=True).stdout
+        assert sum(line.split()[2] == "image" for line in listing.splitlines()[2:]) == 3
 
 
 def test_dashboard_counts(app: Any) -> None:
@@ -460,3 +467,16 @@ def test_dashboard_cube_equals_the_registry_statistics(app: Any, ids: dict[str, 
         as_dict = {r[dim]: r for r in ref[f"by_{dim}"]}
         assert {r[dim]: r for r in cube[f"by_{dim}"]} == as_dict
     assert sum(r["accounted"] for r in cube["by_branch"]) == 3
+
+
+def test_benchmark_script_runs_small(tmp_path: Path) -> None:
+    """benchmarks/web.py end to end on a tiny registry; its last line is one JSON object."""
+    script = Path(SRC).parent / "benchmarks" / "web.py"
+    r = subprocess.run([sys.executable, str(script), "--persons", "300", "--samples", "3000",
+                        "--requests", "60", "--concurrency", "2", "--database",
+                        str(tmp_path / "bench.sqlite")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["persons"] == 300 and result["samples"] == 3000 and result["requests"] == 60
+    assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["max_ms"]
+    assert {"person file", "accession", "match page", "persons search"} <= set(result["per_page"])
