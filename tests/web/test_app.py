@@ -480,3 +480,24 @@ def test_benchmark_script_runs_small(tmp_path: Path) -> None:
     assert result["persons"] == 300 and result["samples"] == 3000 and result["requests"] == 60
     assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["max_ms"]
     assert {"person file", "accession", "match page", "persons search"} <= set(result["per_page"])
+
+
+def test_dashboard_cache_serves_stale_while_refreshing(registry: Any) -> None:
+    from dogtag.registry.engine import session_scope
+    from dogtag.registry.models import MissingPerson
+    from dogtag.web import create_app
+
+    url, _ = registry
+    app = create_app(Settings(database_url=url, secret_key="k", stats_ttl_s=3600))
+    c = client_for(app, None)
+    assert c.get("/dashboard.json").json()["totals"]["missing_persons"] == 2
+    with session_scope(app.state.engine, "setup") as s:
+        s.add(MissingPerson(service_number="RA-9003", sex=1))
+    assert c.get("/dashboard.json").json()["totals"]["missing_persons"] == 2  # cached
+    cache = app.state.stats_cache
+    cache["public"] = (float("-inf"), cache["public"][1])  # what a write through the web does
+    assert c.get("/dashboard.json").json()["totals"]["missing_persons"] == 2  # stale, refreshing
+    deadline = time.monotonic() + 20
+    while cache.get("refreshing") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert c.get("/dashboard.json").json()["totals"]["missing_persons"] == 3

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from dogtag.registry import stats
 from dogtag.registry.base import table_of
@@ -20,14 +21,36 @@ router = APIRouter(tags=["dashboard"])
 
 
 def public_stats(request: Request) -> dict[str, Any]:
-    """Accounting statistics (SQL aggregates), cached for ``stats_ttl_s`` seconds."""
+    """Accounting statistics (SQL aggregates), cached for ``stats_ttl_s`` seconds.
+
+    An expired entry is still served while one background thread recomputes it (stale while
+    revalidate), so no visitor waits for the aggregates once they were computed; a write through
+    the workbench marks the entry expired.
+    """
     app = request.app
     ttl = app.state.settings.stats_ttl_s
     cache = app.state.stats_cache
     hit = cache.get("public")
-    if hit is not None and time.monotonic() - hit[0] < ttl:
+    if ttl > 0 and hit is not None:
+        if time.monotonic() - hit[0] >= ttl and not cache.get("refreshing"):
+            cache["refreshing"] = True
+
+            def refresh() -> None:
+                try:
+                    cache["public"] = (time.monotonic(), compute_stats(app.state.engine))
+                finally:
+                    cache["refreshing"] = False
+
+            threading.Thread(target=refresh, name="dogtag-stats", daemon=True).start()
         return dict(hit[1])
-    with app.state.engine.connect() as conn:
+    data = compute_stats(app.state.engine)
+    cache["public"] = (time.monotonic(), data)
+    return data
+
+
+def compute_stats(engine: Engine) -> dict[str, Any]:
+    """The dashboard's numbers, straight from the database."""
+    with engine.connect() as conn:
         acc = accounting_cube(conn)
         ids = stats.identifications(conn)
         open_ids = conn.scalar(select(func.count()).select_from(Identification).where(
@@ -37,7 +60,7 @@ def public_stats(request: Request) -> dict[str, Any]:
         samples = conn.scalar(select(func.count()).select_from(Sample))
     total = sum(r["total"] for r in acc["by_conflict"])
     accounted = sum(r["accounted"] for r in acc["by_conflict"])
-    data = {
+    return {
         "totals": {"missing_persons": total, "accounted": accounted, "unaccounted": total - accounted,
                    "identifications_in_review": int(open_ids or 0), "accessions": int(accessions or 0),
                    "samples": int(samples or 0)},
@@ -45,8 +68,6 @@ def public_stats(request: Request) -> dict[str, Any]:
         "by_home_state": acc["by_home_state"], "identifications_by_year": ids["by_year"],
         "identifications_by_source": ids["by_source"],
     }
-    cache["public"] = (time.monotonic(), data)
-    return data
 
 
 def accounting_cube(conn: Connection) -> dict[str, list[dict[str, Any]]]:
@@ -73,7 +94,10 @@ def accounting_cube(conn: Connection) -> dict[str, list[dict[str, Any]]]:
 
 
 def invalidate(request: Request) -> None:
-    request.app.state.stats_cache.clear()
+    """Mark the cached statistics expired (the next visitor triggers a refresh)."""
+    hit = request.app.state.stats_cache.get("public")
+    if hit is not None:
+        request.app.state.stats_cache["public"] = (float("-inf"), hit[1])
 
 
 @router.get("/", include_in_schema=False)
