@@ -17,7 +17,7 @@ def bar_svg(labels: Sequence[object], values: Sequence[float], *, title: str = "
         rest = sum(v for _, v in pairs[max_bars - 1:])
         pairs = [*pairs[: max_bars - 1], ("other", rest)]
     label_w, top = 150, 24 if title else 6
-    height = top + len(pairs) * (bar_height + 4) + 6
+    height = top + max(len(pairs), 1) * (bar_height + 4) + 6
     vmax = max((v for _, v in pairs), default=0) or 1
     scale = (width - label_w - 70) / vmax
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" '
@@ -25,6 +25,8 @@ def bar_svg(labels: Sequence[object], values: Sequence[float], *, title: str = "
              f'font-size="11">']
     if title:
         parts.append(f'<text x="0" y="14" font-weight="bold" font-size="12">{escape(title)}</text>')
+    if not pairs:
+        parts.append(f'<text x="0" y="{top + bar_height - 4}" fill="#666">no data yet</text>')
     for i, (lab, v) in enumerate(pairs):
         y = top + i * (bar_height + 4)
         short = lab if len(lab) <= 24 else lab[:23] + "…"
