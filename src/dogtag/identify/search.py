@@ -17,6 +17,11 @@ over markers, in chunks of samples so that memory stays bounded.
 
 The exclusion count of a pair is the number of markers at which the sample is
 impossible as MP without mutation (dvir's ``exclusionMatrix``).
+
+Lineage markers (mtDNA, Y-STR) of the samples and families multiply in their LRs per
+pair, as independent evidence (:mod:`dogtag.identify.lineage_search` states the
+assumption); an mtDNA or Y exclusion adds one to the pair's exclusion count and makes
+its LR 0. ``evidence`` says which kinds of data each pair's LR rests on.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from dogtag.genetics.dropout import genotype_index, hardy_weinberg, observation_
 from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
 from dogtag.genetics.markers import Marker
 from dogtag.identify.case import DVICase, Sample
+from dogtag.identify.lineage_search import AUTOSOMAL, LineageEvidence
 
 __all__ = ["SearchResult", "blind_search", "family_logliks", "sample_logliks"]
 
@@ -62,6 +68,11 @@ class SearchResult:
     family_loglik : null log-likelihood of each family (its reference data alone).
     candidates : with ``top``: per sample, the best (missing index, log LR, exclusions) first.
     method : how the matrix was computed.
+    evidence : ndarray, int8, shape (S, M) (or None): bits of the evidence each LR rests on
+        (:data:`dogtag.identify.lineage_search.EVIDENCE`: 1 autosomal, 2 mtDNA, 4 Y-STR).
+    lineage_log_lr : ndarray, float64, shape (S, M), or None when the case has no lineage
+        profiles (or only the top candidates were kept): the lineage part of ``log_lr``.
+    candidate_evidence : with ``top``: the evidence code of each entry of ``candidates``.
     """
 
     samples: list[str]
@@ -75,6 +86,9 @@ class SearchResult:
     family_loglik: dict[str, float]
     candidates: dict[str, list[tuple[int, float, int]]] = field(default_factory=dict)
     method: str = "conditional genotype distributions x observation vectors (exact)"
+    evidence: NDArray[np.int8] | None = None
+    lineage_log_lr: NDArray[np.float64] | None = None
+    candidate_evidence: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def lr(self) -> NDArray[np.float64]:
@@ -135,9 +149,11 @@ def family_logliks(case: DVICase) -> dict[str, float]:
             peds.append(fam.pedigree)
             data.append(encode(fam.pedigree, m, fam.genotypes))
             owner.append(fam.name)
+    out: dict[str, float] = {fam.name: 0.0 for fam in case.am}  # 0 with no autosomal markers
+    if not peds:
+        return out
     ll = loglik_batch(peds, data)
     assert isinstance(ll, np.ndarray)
-    out: dict[str, float] = {}
     for name, v in zip(owner, ll, strict=True):
         out[name] = out.get(name, 0.0) + float(v)
     return out
@@ -297,8 +313,14 @@ def blind_search(
     views = _sample_view(case, markers)
     sample_ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(S)
     ssex = np.array([s.sex for s in case.pm], dtype=np.int8)
+    lin = LineageEvidence(case) if case.has_lineage else None
+    if lin is not None and not lin.active:
+        lin = None
 
-    def block(lo: int, hi: int) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    Block = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int8],
+                  NDArray[np.float64] | None]
+
+    def block(lo: int, hi: int) -> Block:
         acc = np.zeros((hi - lo, M))
         exc = np.zeros((hi - lo, M), dtype=np.int64)
         used = np.zeros((hi - lo, M), dtype=np.int64)
@@ -319,28 +341,41 @@ def blind_search(
             typed = v.typed[lo:hi]
             acc[typed] -= v.log_hw[lo:hi][typed, None]
             used += np.outer(typed, fam_typed[j])
+        ev = np.where(used > 0, AUTOSOMAL, 0).astype(np.int8)
+        lin_llr = None
+        if lin is not None:
+            lin_llr, lin_exc, lin_ev = lin.block(lo, hi)
+            acc += lin_llr
+            exc += lin_exc
+            ev |= lin_ev
         bad = (ssex[lo:hi, None] != 0) & (msex[None, :] != 0) & (ssex[lo:hi, None] != msex[None, :])
         acc[bad] = np.nan
         acc[np.isnan(acc) & ~bad] = -np.inf  # impossible family data: LR 0
-        return acc, exc, used
+        return acc, exc, used, ev, lin_llr
 
     blocks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
     keep_full = top is None
     log_lr = np.empty((S, M)) if keep_full else None
     exclusions = np.empty((S, M), dtype=np.int64) if keep_full else None
     used_all = np.empty((S, M), dtype=np.int64) if keep_full else None
+    ev_all = np.empty((S, M), dtype=np.int8) if keep_full else None
+    lin_all = np.zeros((S, M)) if keep_full and lin is not None else None
     candidates: dict[str, list[tuple[int, float, int]]] = {}
+    cand_ev: dict[str, list[int]] = {}
     min_log = -math.inf if min_lr is None else math.log(min_lr) if min_lr > 0 else -math.inf
 
-    def run(b: tuple[int, int]) -> tuple[int, int, tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]]:
+    def run(b: tuple[int, int]) -> tuple[int, int, Block]:
         return b[0], b[1], block(*b)
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for lo, hi, (acc, exc, used) in pool.map(run, blocks):
+        for lo, hi, (acc, exc, used, ev, lin_llr) in pool.map(run, blocks):
             if keep_full:
                 assert log_lr is not None and exclusions is not None and used_all is not None
-                log_lr[lo:hi], exclusions[lo:hi], used_all[lo:hi] = acc, exc, used
+                assert ev_all is not None
+                log_lr[lo:hi], exclusions[lo:hi], used_all[lo:hi], ev_all[lo:hi] = acc, exc, used, ev
+                if lin_all is not None and lin_llr is not None:
+                    lin_all[lo:hi] = lin_llr
             else:
                 k = min(int(top or 0), M)
                 keyed = np.where(np.isnan(acc), -np.inf, acc)
@@ -353,6 +388,7 @@ def blind_search(
                     cands = heapq.nlargest(len(chosen), ((int(c), float(acc[r, c]), int(exc[r, c])) for c in chosen),
                                            key=lambda t: t[1])
                     candidates[case.pm[lo + r].id] = cands
+                    cand_ev[case.pm[lo + r].id] = [int(ev[r, c]) for c, _, _ in cands]
             done += hi - lo
             if progress:
                 progress(done, S, "samples")
@@ -361,11 +397,16 @@ def blind_search(
     if log_lr is not None:
         pairs = np.argwhere(np.isfinite(log_lr))
         if 0 < len(pairs) * len(markers) <= refine:
-            log_lr[pairs[:, 0], pairs[:, 1]] = _direct_pairs(case, pairs, fam_ll, sample_ll)
+            direct = _direct_pairs(case, pairs, fam_ll, sample_ll)
+            if lin_all is not None:  # the direct form is autosomal only
+                direct = direct + lin_all[pairs[:, 0], pairs[:, 1]]
+            log_lr[pairs[:, 0], pairs[:, 1]] = direct
             method = "direct pedigree likelihoods per candidate pair (exact)"
+    if lin is not None:
+        method += "; x mtDNA and Y-STR lineage LRs (independent evidence)"
     return SearchResult(
         [s.id for s in case.pm], labels, family, msex, log_lr, exclusions, used_all,
-        sample_ll, fam_ll, candidates, method,
+        sample_ll, fam_ll, candidates, method, ev_all, lin_all, cand_ev,
     )
 
 
