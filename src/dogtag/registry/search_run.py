@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
@@ -340,52 +341,33 @@ def _trim(pairs: list[_Pair], top: int, threshold: float) -> list[_Pair]:
     return out
 
 
-def _components(pairs: list[_Pair], family_of: list[str]) -> list[tuple[list[int], list[str]]]:
-    """Connected groups of samples and families joined by the given pairs."""
-    parent: dict[Any, Any] = {}
-
-    def find(x: Any) -> Any:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for p in pairs:
-        a, b = find(("s", p.sample)), find(("f", family_of[p.column]))
-        if a != b:
-            parent[a] = b
-    groups: dict[Any, tuple[list[int], list[str]]] = {}
-    for node in list(parent):
-        g = groups.setdefault(find(node), ([], []))
-        (g[0] if node[0] == "s" else g[1]).append(node[1])
-    return list(groups.values())
-
-
 def _joint(case: DVICase, hits: list[_Pair], options: SearchOptions, family_of: list[str]
            ) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], _Pair], list[str]]:
-    """Posterior of each hit pair from the joint identification of its component."""
+    """Posterior of each hit pair, from the joint identification of the sub-case of the hits.
+
+    One blind search over all samples and families that take part in a hit (the full matrix
+    of those), then :func:`~dogtag.identify.joint.solve_joint`, which splits the problem into
+    its independent components itself.
+    """
     from dogtag.identify.dvi import FamilyLoglik
 
     post: dict[tuple[int, int], float] = {}
     exact: dict[tuple[int, int], _Pair] = {}
-    notes: list[str] = []
-    for samples, families in _components(hits, family_of):
-        sub, s_idx, cols = _subcase(case, samples, families)
-        res = blind_search(sub, refine=0)
-        assert res.log_lr is not None and res.exclusions is not None and res.markers_used is not None
-        problem = JointProblem(tuple(res.samples), tuple(res.missing), tuple(res.family), res.log_lr,
-                               res.family_loglik, res.sample_loglik, FamilyLoglik(sub, res.lineage_log_lr))
-        jr = solve_joint(problem, prior=Prior.flat(), max_assign=options.max_assign, top=1, seed=1)
-        notes += [n for n in jr.notes if n not in notes]
-        for i, si in enumerate(s_idx):
-            for j, c in enumerate(cols):
-                if math.isnan(res.log_lr[i, j]):
-                    continue
-                post[(si, c)] = float(jr.posterior[i, j])
-                ev = evidence_names(res.evidence[i, j]) if res.evidence is not None else []
-                exact[(si, c)] = _Pair(si, c, float(res.log_lr[i, j]), int(res.exclusions[i, j]),
-                                       int(res.markers_used[i, j]), ev)
-    return post, exact, notes
+    if not hits:
+        return post, exact, []
+    sub, s_idx, cols = _subcase(case, {p.sample for p in hits}, {family_of[p.column] for p in hits})
+    res = blind_search(sub, refine=0, workers=options.workers)
+    assert res.log_lr is not None and res.exclusions is not None and res.markers_used is not None
+    problem = JointProblem(tuple(res.samples), tuple(res.missing), tuple(res.family), res.log_lr,
+                           res.family_loglik, res.sample_loglik, FamilyLoglik(sub, res.lineage_log_lr))
+    jr = solve_joint(problem, prior=Prior.flat(), max_assign=options.max_assign, top=1, seed=1)
+    for i, j in np.argwhere(~np.isnan(res.log_lr)):
+        key = (s_idx[i], cols[j])
+        post[key] = min(1.0, max(0.0, float(jr.posterior[i, j])))  # summation noise: 1 + 2e-15
+        ev = evidence_names(res.evidence[i, j]) if res.evidence is not None else []
+        exact[key] = _Pair(key[0], key[1], float(res.log_lr[i, j]), int(res.exclusions[i, j]),
+                           int(res.markers_used[i, j]), ev)
+    return post, exact, list(jr.notes)
 
 
 # --- the whole search ----------------------------------------------------------------------
