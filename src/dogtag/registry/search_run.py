@@ -25,13 +25,17 @@ databases, threshold, top, software version). A sample or family whose digest ch
 new) is *changed*. The search then computes changed samples x all families and unchanged
 samples x changed families; stored pairs of unchanged samples with unchanged families keep
 their stored LRs. A change of the parameters recomputes everything. Stored pairs of samples or
-families that left the search (identified, accounted for, deleted) are dropped.
+families that left the search (identified, accounted for, deleted) are dropped. Every pair at or
+above the threshold is always stored; a sample's below-threshold top ``top`` is exact after a
+full run, but after an incremental one it may hold fewer than ``top`` of them when a family among
+its old best changed (the next-best unchanged family was never stored).
 
-**Joint identification** runs on the sub-case of the samples and families connected by pairs
-at or above the threshold (exact LRs of all their pairs), so pairs below the threshold with
-samples outside the sub-case are not in it (an approximation: such a sample could at most
-take a small share of the posterior). A pair is proposed when its LR is at least
-``threshold`` and its posterior at least ``min_posterior``, unless an identification of that
+**Joint identification** runs (unless nothing changed since the last run) on each group of
+samples and families connected by pairs at or above the threshold, with the exact LRs of all
+the group's pairs; pairs below the threshold with samples outside the group are left out (an
+approximation: such a sample could take at most a small share of the posterior). A pair is
+proposed when its LR is at least ``threshold`` and its posterior at least ``min_posterior``,
+unless an identification of that
 sample (or its individual) as that person exists already in any status but withdrawn.
 """
 
@@ -341,13 +345,37 @@ def _trim(pairs: list[_Pair], top: int, threshold: float) -> list[_Pair]:
     return out
 
 
+def _hit_groups(hits: list[tuple[int, str]]) -> list[tuple[list[int], list[str]]]:
+    """Connected groups of samples and families joined by hit pairs (sample index, family)."""
+    parent: dict[tuple[str, object], tuple[str, object]] = {}
+
+    def find(x: tuple[str, object]) -> tuple[str, object]:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for smp, fam in hits:
+        a, b = find(("s", smp)), find(("f", fam))
+        if a != b:
+            parent[a] = b
+    groups: dict[tuple[str, object], tuple[list[int], list[str]]] = {}
+    for node in list(parent):
+        g = groups.setdefault(find(node), ([], []))
+        if node[0] == "s":
+            g[0].append(int(node[1]))  # type: ignore[call-overload]
+        else:
+            g[1].append(str(node[1]))
+    return list(groups.values())
+
+
 def _joint(case: DVICase, hits: list[_Pair], options: SearchOptions, family_of: list[str]
            ) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], _Pair], list[str]]:
-    """Posterior of each hit pair, from the joint identification of the sub-case of the hits.
+    """Posterior of each hit pair, from the joint identification of its group.
 
     One blind search over all samples and families that take part in a hit (the full matrix
-    of those), then :func:`~dogtag.identify.joint.solve_joint`, which splits the problem into
-    its independent components itself.
+    of those); then, per group of samples and families connected by hits, the joint
+    identification (:func:`~dogtag.identify.joint.solve_joint`) with every pair of the group.
     """
     from dogtag.identify.dvi import FamilyLoglik
 
@@ -358,16 +386,28 @@ def _joint(case: DVICase, hits: list[_Pair], options: SearchOptions, family_of: 
     sub, s_idx, cols = _subcase(case, {p.sample for p in hits}, {family_of[p.column] for p in hits})
     res = blind_search(sub, refine=0, workers=options.workers)
     assert res.log_lr is not None and res.exclusions is not None and res.markers_used is not None
-    problem = JointProblem(tuple(res.samples), tuple(res.missing), tuple(res.family), res.log_lr,
-                           res.family_loglik, res.sample_loglik, FamilyLoglik(sub, res.lineage_log_lr))
-    jr = solve_joint(problem, prior=Prior.flat(), max_assign=options.max_assign, top=1, seed=1)
-    for i, j in np.argwhere(~np.isnan(res.log_lr)):
-        key = (s_idx[i], cols[j])
-        post[key] = min(1.0, max(0.0, float(jr.posterior[i, j])))  # summation noise: 1 + 2e-15
-        ev = evidence_names(res.evidence[i, j]) if res.evidence is not None else []
-        exact[key] = _Pair(key[0], key[1], float(res.log_lr[i, j]), int(res.exclusions[i, j]),
-                           int(res.markers_used[i, j]), ev)
-    return post, exact, list(jr.notes)
+    row_of = {si: i for i, si in enumerate(s_idx)}
+    callback = FamilyLoglik(sub, res.lineage_log_lr)
+    notes: list[str] = []
+    for rows_s, fams in _hit_groups([(row_of[p.sample], family_of[p.column]) for p in hits]):
+        rows = np.array(sorted(rows_s), dtype=np.intp)
+        fset = set(fams)
+        cj = np.array([j for j, f in enumerate(res.family) if f in fset], dtype=np.intp)
+        problem = JointProblem(tuple(res.samples[i] for i in rows), tuple(res.missing[j] for j in cj),
+                               tuple(res.family[j] for j in cj), res.log_lr[np.ix_(rows, cj)],
+                               {f: res.family_loglik[f] for f in fset}, res.sample_loglik[rows], callback)
+        jr = solve_joint(problem, prior=Prior.flat(), max_assign=options.max_assign, top=1, seed=1)
+        notes += [n for n in jr.notes if n not in notes]
+        for a, i in enumerate(rows):
+            for b, j in enumerate(cj):
+                if math.isnan(res.log_lr[i, j]):
+                    continue
+                key = (s_idx[i], cols[j])
+                post[key] = min(1.0, max(0.0, float(jr.posterior[a, b])))  # summation noise: 1 + 2e-15
+                ev = evidence_names(res.evidence[i, j]) if res.evidence is not None else []
+                exact[key] = _Pair(key[0], key[1], float(res.log_lr[i, j]), int(res.exclusions[i, j]),
+                                   int(res.markers_used[i, j]), ev)
+    return post, exact, notes
 
 
 # --- the whole search ----------------------------------------------------------------------
@@ -437,7 +477,9 @@ def search_registry(engine: Engine, *, actor: str | None = None, options: Search
         kept_ids.add(rid)
     pairs = _trim(computed + kept, options.top, options.threshold)
     hits = [p for p in pairs if p.log_lr >= math.log(options.threshold)]
-    post, exact, joint_notes = _joint(case, hits, options, family_of)
+    # nothing changed and nothing left: the joint identification would repeat the last run's
+    post, exact, joint_notes = ({}, {}, []) if not (ch_s or ch_f or len(kept) < len(stored)) else _joint(
+        case, hits, options, family_of)
     t_engine = time.perf_counter() - t1
     # --- write
     t2 = time.perf_counter()
