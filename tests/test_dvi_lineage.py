@@ -191,10 +191,11 @@ def test_top_candidates_carry_their_evidence(tmp_path: Path) -> None:
     case = read_case_folder(mixed_case(tmp_path / "mixed"))
     full = blind_search(case)
     top = blind_search(case, top=1)
-    assert full.log_lr is not None and full.evidence is not None
+    assert full.log_lr is not None and full.evidence is not None and full.exclusions is not None
     for i, sid in enumerate(top.samples):
-        (j, _llr, _exc), = top.candidates[sid]
+        (j, _llr, exc), = top.candidates[sid]
         assert top.candidate_evidence[sid] == [int(full.evidence[i, j])]
+        assert exc == full.exclusions[i, j]          # lineage exclusions counted in the top-K path too
     out = run_dvi(case, top=2, joint=False).to_json(top=2)
     assert out["candidates"]["V1"][0]["evidence"] == ["autosomal", "mtdna", "ystr"]
 
