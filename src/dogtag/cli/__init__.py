@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "verify": "dogtag.cli.registry:verify",
     "export": "dogtag.cli.registry:export",
     "user": "dogtag.cli.registry:user",
+    "search": "dogtag.cli.search:search",
     "mito": "dogtag.cli.lineage:mito",
     "ystr": "dogtag.cli.lineage:ystr",
     "serve": "dogtag.cli.web:serve",

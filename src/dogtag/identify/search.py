@@ -17,6 +17,11 @@ over markers, in chunks of samples so that memory stays bounded.
 
 The exclusion count of a pair is the number of markers at which the sample is
 impossible as MP without mutation (dvir's ``exclusionMatrix``).
+
+Lineage markers (mtDNA, Y-STR) of the samples and families multiply in their LRs per
+pair, as independent evidence (:mod:`dogtag.identify.lineage_search` states the
+assumption); an mtDNA or Y exclusion adds one to the pair's exclusion count and makes
+its LR 0. ``evidence`` says which kinds of data each pair's LR rests on.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch, same_sh
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
 from dogtag.identify.case import DVICase, Family, Sample
+from dogtag.identify.lineage_search import AUTOSOMAL, LineageEvidence
 
 __all__ = ["SearchResult", "blind_search", "family_logliks", "sample_logliks"]
 
@@ -63,6 +69,11 @@ class SearchResult:
     family_loglik : null log-likelihood of each family (its reference data alone).
     candidates : with ``top``: per sample, the best (missing index, log LR, exclusions) first.
     method : how the matrix was computed.
+    evidence : ndarray, int8, shape (S, M) (or None): bits of the evidence each LR rests on
+        (:data:`dogtag.identify.lineage_search.EVIDENCE`: 1 autosomal, 2 mtDNA, 4 Y-STR).
+    lineage_log_lr : ndarray, float64, shape (S, M), or None when the case has no lineage
+        profiles (or only the top candidates were kept): the lineage part of ``log_lr``.
+    candidate_evidence : with ``top``: the evidence code of each entry of ``candidates``.
     """
 
     samples: list[str]
@@ -76,6 +87,9 @@ class SearchResult:
     family_loglik: dict[str, float]
     candidates: dict[str, list[tuple[int, float, int]]] = field(default_factory=dict)
     method: str = "conditional genotype distributions x observation vectors (exact)"
+    evidence: NDArray[np.int8] | None = None
+    lineage_log_lr: NDArray[np.float64] | None = None
+    candidate_evidence: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def lr(self) -> NDArray[np.float64]:
@@ -380,12 +394,18 @@ def blind_search(
     views = _sample_view(case, markers)
     sample_ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(S)
     ssex = np.array([s.sex for s in case.pm], dtype=np.int8)
+    lin = LineageEvidence(case) if case.has_lineage else None
+    if lin is not None and not lin.active:
+        lin = None
 
     keep_full = top is None
+    Lin = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int8]] | None
+    Block = tuple[NDArray[np.float64], NDArray[np.int64] | None, NDArray[np.int64] | None, Lin]
 
-    def block(lo: int, hi: int) -> tuple[NDArray[np.float64], NDArray[np.int64] | None, NDArray[np.int64] | None]:
+    def block(lo: int, hi: int) -> Block:
         """log LR of samples lo..hi against every MP; exclusion and marker counts when the
-        full matrix is kept (a top-K search counts them for the kept pairs only)."""
+        full matrix is kept (a top-K search counts them for the kept pairs only); the
+        lineage part (log LR, exclusions, evidence bits) when the case has lineage data."""
         acc = np.zeros((hi - lo, M))
         exc = np.zeros((hi - lo, M), dtype=np.int64) if keep_full else None
         used = np.zeros((hi - lo, M), dtype=np.int64) if keep_full else None
@@ -409,10 +429,16 @@ def blind_search(
             acc[typed] -= v.log_hw[lo:hi][typed, None]
             if used is not None:
                 used += np.outer(typed, fam_typed[j])
+        lin_part = None
+        if lin is not None:
+            lin_part = lin.block(lo, hi)
+            acc += lin_part[0]
+            if exc is not None:
+                exc += lin_part[1]
         bad = (ssex[lo:hi, None] != 0) & (msex[None, :] != 0) & (ssex[lo:hi, None] != msex[None, :])
         acc[bad] = np.nan
         acc[np.isnan(acc) & ~bad] = -np.inf  # impossible family data: LR 0
-        return acc, exc, used
+        return acc, exc, used, lin_part
 
     def pair_exclusions(s_idx: NDArray[np.intp], c_idx: NDArray[np.intp]) -> NDArray[np.int64]:
         """Exclusion counts of (sample, MP column) pairs."""
@@ -430,24 +456,38 @@ def blind_search(
                         out[t] += float(o @ support[j][:, c_idx[t]]) == 0
         return out
 
+    def pair_used(s_idx: NDArray[np.intp], c_idx: NDArray[np.intp]) -> NDArray[np.int64]:
+        """Markers typed in both the sample and the family, per (sample, MP column) pair."""
+        out = np.zeros(len(s_idx), dtype=np.int64)
+        for j, v in enumerate(views):
+            out += v.typed[s_idx] & (fam_typed[j, c_idx] > 0)
+        return out
+
     blocks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
     log_lr = np.empty((S, M)) if keep_full else None
     exclusions = np.empty((S, M), dtype=np.int64) if keep_full else None
     used_all = np.empty((S, M), dtype=np.int64) if keep_full else None
+    ev_all = np.empty((S, M), dtype=np.int8) if keep_full else None
+    lin_all = np.zeros((S, M)) if keep_full and lin is not None else None
     candidates: dict[str, list[tuple[int, float, int]]] = {}
+    cand_ev: dict[str, list[int]] = {}
     min_log = -math.inf if min_lr is None else math.log(min_lr) if min_lr > 0 else -math.inf
 
-    def run(b: tuple[int, int]) -> tuple[int, int, tuple[NDArray[np.float64], NDArray[np.int64] | None,
-                                                          NDArray[np.int64] | None]]:
+    def run(b: tuple[int, int]) -> tuple[int, int, Block]:
         return b[0], b[1], block(*b)
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for lo, hi, (acc, exc, used) in pool.map(run, blocks):
+        for lo, hi, (acc, exc, used, lin_part) in pool.map(run, blocks):
             if keep_full:
                 assert log_lr is not None and exclusions is not None and used_all is not None
-                assert exc is not None and used is not None
+                assert exc is not None and used is not None and ev_all is not None
                 log_lr[lo:hi], exclusions[lo:hi], used_all[lo:hi] = acc, exc, used
+                ev_all[lo:hi] = np.where(used > 0, AUTOSOMAL, 0).astype(np.int8)
+                if lin_part is not None:
+                    ev_all[lo:hi] |= lin_part[2]
+                    if lin_all is not None:
+                        lin_all[lo:hi] = lin_part[0]
             else:
                 k = min(int(top or 0), M)
                 keyed = np.where(np.isnan(acc), -np.inf, acc)
@@ -461,11 +501,17 @@ def blind_search(
                 s_idx = np.array([lo + r for r, cs in enumerate(rows_c) for _ in cs], dtype=np.intp)
                 c_idx = np.array([c for cs in rows_c for c in cs], dtype=np.intp)
                 excl = pair_exclusions(s_idx, c_idx)
+                pev = np.where(pair_used(s_idx, c_idx) > 0, AUTOSOMAL, 0).astype(np.int8)
+                if lin_part is not None:
+                    excl += lin_part[1][s_idx - lo, c_idx]
+                    pev |= lin_part[2][s_idx - lo, c_idx]
                 q = 0
                 for r, cs in enumerate(rows_c):
-                    trip = [(c, float(acc[r, c]), int(excl[q + t])) for t, c in enumerate(cs)]
+                    trip = [(c, float(acc[r, c]), int(excl[q + t]), int(pev[q + t])) for t, c in enumerate(cs)]
                     q += len(cs)
-                    candidates[case.pm[lo + r].id] = heapq.nlargest(len(trip), trip, key=lambda x: x[1])
+                    best_r = heapq.nlargest(len(trip), trip, key=lambda x: x[1])
+                    candidates[case.pm[lo + r].id] = [(c, a, e) for c, a, e, _ in best_r]
+                    cand_ev[case.pm[lo + r].id] = [b for _, _, _, b in best_r]
             done += hi - lo
             if progress:
                 progress(done, S, "samples")
@@ -474,11 +520,16 @@ def blind_search(
     if log_lr is not None:
         pairs = np.argwhere(np.isfinite(log_lr))
         if 0 < len(pairs) * len(markers) <= refine:
-            log_lr[pairs[:, 0], pairs[:, 1]] = _direct_pairs(case, pairs, fam_ll, sample_ll)
+            direct = _direct_pairs(case, pairs, fam_ll, sample_ll)
+            if lin_all is not None:  # the direct form is autosomal only
+                direct = direct + lin_all[pairs[:, 0], pairs[:, 1]]
+            log_lr[pairs[:, 0], pairs[:, 1]] = direct
             method = "direct pedigree likelihoods per candidate pair (exact)"
+    if lin is not None:
+        method += "; x mtDNA and Y-STR lineage LRs (independent evidence)"
     return SearchResult(
         [s.id for s in case.pm], labels, family, msex, log_lr, exclusions, used_all,
-        sample_ll, fam_ll, candidates, method,
+        sample_ll, fam_ll, candidates, method, ev_all, lin_all, cand_ev,
     )
 
 
