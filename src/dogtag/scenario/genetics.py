@@ -137,7 +137,7 @@ def load_mt_haplotypes() -> dict[str, list[list[str]]]:
     """Control-region haplotypes (EMPOP tokens) by continent (Africa, Asia, Europe)."""
     out: dict[str, list[list[str]]] = {}
     for cont, tokens in _read_hsd():
-        out.setdefault(cont, []).append(tokens)
+        out.setdefault(cont, []).append(list(dict.fromkeys(tokens)))  # a few profiles repeat a token
     return out
 
 
