@@ -152,3 +152,18 @@ def test_cli_bad_case_is_a_message(tmp_path):
     out = run_cli("dvi", str(tmp_path))
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "pedigrees.csv, line 1" in out.stderr
+
+
+def test_same_source_groups_a_bone_sampled_twice():
+    from dataclasses import replace
+
+    case = read_dvi_json(GOLDEN / "dvi" / "planecrash.json")
+    twice = replace(case.pm[0], id="V1-bis")
+    case = replace(case, pm=[*case.pm, twice])
+    out = run_dvi(case).to_json()
+    assert [g["samples"] for g in out["same_source"]] == [["V1", "V1-bis"]]
+    # both samples are candidates for M1, but the joint assignment gives M1 to at most one
+    p = out["posterior"]
+    m1 = p["columns"].index("M1")
+    total = sum(row[m1] for row in p["p"])
+    assert total <= 1 + 1e-9

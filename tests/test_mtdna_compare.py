@@ -135,3 +135,16 @@ def test_many_heteroplasmies_take_the_exact_path():
     for i, x in enumerate(a):
         cover = [y for y in b if y.range.covers(x.range)]
         assert f.count[i] == sum(mc.compare(x, y).verdict == "match" for y in cover), x.id
+
+
+def test_lr_counts_over_the_compared_range():
+    # the reference covers HV1 only: the match and its frequency are both over HV1
+    s1 = h("16093C 263G", id="s1")
+    r1 = h("16093C", rng="16024-16365", id="r1")
+    db = [h("16093C 73G", id=f"a{i}") for i in range(9)] + [h("16093C 263G", id="b")]
+    db += [h("263G", id=f"c{i}") for i in range(30)]
+    lr, v = mc.lr_matrix(mc.MtPanel.from_haplotypes([s1]), mc.MtPanel.from_haplotypes([r1]),
+                         mc.MtPanel.from_haplotypes(db))
+    assert v.tolist() == [[0]]
+    # over 16024-16365 the sample is "16093C": 10 of 40 database entries
+    assert lr[0, 0] == pytest.approx(1 / mc.clopper_pearson_upper(10, 40))

@@ -126,6 +126,10 @@ def _print_tables(out: dict[str, Any]) -> None:
         echo("\nUndisputed identifications")
         for u in out["undisputed"]:
             echo(f"  {u['sample']} = {u['missing']} ({u['family']}), LR {_lr(u['lr'])}, step {u['step']}")
+    if out.get("same_source"):
+        echo("\nSamples from one individual (same-source groups)")
+        for g in out["same_source"]:
+            echo(f"  {', '.join(g['samples'])}")
     if "summary" in out:
         echo("\nConclusions per missing person")
         for r in out["summary"]:

@@ -76,6 +76,13 @@ def lr(case: Path | None, reference: str | None, example: str | None, as_json: b
         return
     others = [h for h in result.hypotheses if h.name != result.reference]
     title = kc.name or (case.name if case else example)
+    if not others:
+        h = result.hypotheses[0]
+        click.echo(f"Case {title}: one hypothesis ({h.name}); log-likelihood per marker (natural log)")
+        for m, v in zip(result.markers, h.loglik_per_marker, strict=True):
+            click.echo(f"{m:<12} {v:12.6f}")
+        click.echo(f"{'total':<12} {h.loglik:12.6f}")
+        return
     click.echo(f"Case {title}: {len(result.markers)} markers; LR against {result.reference}")
     width = max(len(m) for m in [*result.markers, "marker"])
     head = f"{'marker':<{width}}  " + "  ".join(f"{h.name:>12}" for h in others)
@@ -85,4 +92,8 @@ def lr(case: Path | None, reference: str | None, example: str | None, as_json: b
         click.echo(f"{m:<{width}}  " + "  ".join(f"{_fmt(h.lr_per_marker[k]):>12}" for h in others))
     click.echo("-" * len(head))
     click.echo(f"{'total LR':<{width}}  " + "  ".join(f"{_fmt(h.lr):>12}" for h in others))
-    click.echo(f"{'log10 LR':<{width}}  " + "  ".join(f"{h.log10_lr:>12.4f}" for h in others))
+    click.echo(f"{'log10 LR':<{width}}  " + "  ".join(
+        f"{h.log10_lr:>12.4f}" if math.isfinite(h.log10_lr) else f"{'NA' if math.isnan(h.log10_lr) else h.log10_lr:>12}"
+        for h in others))
+    if any(math.isnan(x) for h in others for x in h.lr_per_marker):
+        click.echo(f"NA: the data are impossible under {result.reference} at that marker; choose another --reference")

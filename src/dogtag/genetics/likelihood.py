@@ -11,37 +11,58 @@ variable elimination (Zhang & Poole 1994; for pedigrees: Lauritzen & Sheehan
 with no special case, unlike the Elston-Stewart peeling of pedprobr (which
 breaks loops by conditioning). Results equal pedprobr's.
 
-Two devices keep it fast:
+What keeps it fast:
 
 * A fully typed member with genotype {a, b} needs only a *phase* variable with
-  two states ((a, b) or (b, a)); a homozygote's second phase has weight 0.
-  A typed parent's phase does not enter its children's transmission terms.
-* Untyped members with no typed descendant are pruned (their terms sum to 1).
+  two states ((a, b) or (b, a)); a homozygote's second phase has weight 0. A
+  typed parent's phase does not enter its children's transmission terms, and
+  most phases are summed out while the factors are built
+  (:mod:`dogtag.genetics.elimination`).
+* Untyped members with no typed descendant are pruned (their terms sum to 1), and
+  an untyped founder with one relevant child collapses into ``q @ M``.
+* The symbolic work (which factors, the elimination order, the array layout of
+  every product) is compiled once per structure and typing pattern; everything that
+  depends only on the markers (padded frequencies, mutation matrices and the tables
+  derived from them) is prepared once per marker, or, for :func:`loglik`, once per
+  (pedigree, markers). A call then runs a few gathers for the data-dependent
+  factors, all members at once, and a fixed list of broadcast multiplies and
+  batched matrix products.
+* Markers (and families of the same shape) that share a plan are batched: one
+  elimination runs on arrays with a leading batch axis. Alleles are padded with
+  frequency 0, which is exact.
 
-Markers (and families of the same shape) that share a pruned structure and a
-bucketed allele count are batched: one elimination runs on arrays with a leading
-batch axis. Alleles are padded with frequency 0, which is exact.
-Every elimination rescales its result and keeps the log of the scale, so
-likelihoods of large pedigrees over many markers never underflow.
+Every elimination rescales its intermediate results and keeps the log of the
+scale, so likelihoods of large pedigrees over many markers never underflow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
+from dogtag.genetics import elimination as el
+from dogtag.genetics.factors import (
+    Tables,
+    distributions,
+    lumped_tables,
+    lumps,
+    marker_tables,
+    padded,
+    run,
+)
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
 
 __all__ = [
     "MarkerData",
     "conditional_genotypes",
+    "encode",
     "loglik",
     "loglik_batch",
+    "same_shape_batch",
     "unordered_index",
 ]
 
@@ -82,394 +103,65 @@ class MarkerData:
     soft: Mapping[int, NDArray[np.float64]] | None = None
 
 
-# ---------------------------------------------------------------------------
-# Plans: the symbolic part, cached by structure
-# ---------------------------------------------------------------------------
+def _lumped_freqs(d: MarkerData, mut: bool) -> NDArray[np.float64]:
+    """Frequencies as pedprobr uses them when it lumps unobserved alleles.
 
-# Factor kinds (the numeric part is built per batch in ``_build``):
-_PRIOR_TYPED = 0      # founder typed: over (phase)
-_PRIOR_ALLELE = 1     # founder untyped, theta = 0: over (allele) (one per slot)
-_PRIOR_JOINT = 2      # founder untyped, theta > 0: over (p, m)
-_TRANS_T_T = 3        # typed parent -> typed child slot: over (phase_c)
-_TRANS_T_U = 4        # typed parent -> untyped child slot: over (slot_c)
-_TRANS_U_T = 5        # untyped parent -> typed child slot: over (p_par, m_par, phase_c)
-_TRANS_U_U = 6        # untyped parent -> untyped child slot: over (p_par, m_par, slot_c)
-_OBS_TYPED = 7        # typed member: phase weights, over (phase)
-_OBS_PARTIAL = 8      # one known allele: over (p, m)
-_OBS_SOFT = 9         # soft evidence: over (p, m)
-_FOUNDER_U = 10       # collapsed untyped founder -> untyped child slot: q @ M, over (slot_c)
-_FOUNDER_T = 11       # collapsed untyped founder -> typed child slot: (q @ M)[allele], over (phase_c)
-
-
-@dataclass(frozen=True)
-class _Factor:
-    kind: int
-    vars: tuple[int, ...]
-    person: int          # the member (child for transmission factors)
-    other: int = -1      # parent for transmission; slot index for priors
-    slot: int = 0        # 0 paternal, 1 maternal (transmission: which child slot)
-    obs: int = -1        # typed member whose phase weights are folded into this factor
-
-
-@dataclass(frozen=True)
-class _Step:
-    """One elimination as a chain of binary einsums: (left, right or -1, subscripts, out)."""
-
-    ops: tuple[tuple[int, int, str, int], ...]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    n: int
-    var_size: tuple[int, ...]
-    factors: tuple[_Factor, ...]
-    steps: tuple[_Step, ...]
-    final: tuple[int, ...]           # factor ids left at the end
-    keep: tuple[int, ...]            # kept variables (conditional distribution), else ()
-    final_subscripts: str
-    typed_slots: tuple[int, ...]     # members with phase variables, in order of ``typed`` columns
-    partial: tuple[int, ...]
-    soft: tuple[int, ...]
-
-
-_PATHS: dict[tuple[str, tuple[tuple[int, ...], ...]], list] = {}
-# Each elimination multiplies factors of at most a few hundred values per item, each
-# in (0, 1]; rescaling every 4 steps keeps values far above the float64 minimum.
-_RESCALE_EVERY = 4
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY"
-
-
-@lru_cache(maxsize=4096)
-def _compile(
-    father: tuple[int, ...],
-    mother: tuple[int, ...],
-    typed: frozenset[int],
-    partial: frozenset[int],
-    soft: frozenset[int],
-    target: int,
-    n: int,
-    theta_pos: bool,
-) -> _Plan:
-    """Symbolic variable elimination for one pedigree structure and typing pattern."""
-    size = len(father)
-    observed = typed | partial | soft
-    # relevant members: observed, the target, or with a relevant descendant
-    relevant = [False] * size
-    kids: list[list[int]] = [[] for _ in range(size)]
-    for c in range(size):
-        if father[c] >= 0:
-            kids[father[c]].append(c)
-            kids[mother[c]].append(c)
-    order = _topo(father, mother)
-    for k in reversed(order):
-        relevant[k] = k in observed or k == target or any(relevant[c] for c in kids[k])
-
-    # An untyped founder with one relevant child only passes on one allele drawn
-    # from q @ M: it needs no variables of its own (its prior marginal is q, with theta too).
-    collapsed = {
-        k for k in range(size)
-        if relevant[k] and father[k] < 0 and k not in observed and k != target
-        and sum(relevant[c] for c in kids[k]) == 1
-    }
-    var_size: list[int] = []
-    slots: dict[int, tuple[int, int]] = {}   # member -> (var of p, var of m); same var if typed
-    for k in order:
-        if not relevant[k] or k in collapsed:
-            continue
-        if k in typed:
-            v = len(var_size)
-            var_size.append(2)
-            slots[k] = (v, v)
-        else:
-            var_size.extend((n, n))
-            slots[k] = (len(var_size) - 2, len(var_size) - 1)
-
-    factors: list[_Factor] = []
-    for k in order:
-        if not relevant[k] or k in collapsed:
-            continue
-        p, m = slots[k]
-        if father[k] < 0:
-            if k in typed:
-                factors.append(_Factor(_PRIOR_TYPED, (p,), k, obs=k))
-            elif theta_pos:
-                factors.append(_Factor(_PRIOR_JOINT, (p, m), k))
-            else:
-                factors.append(_Factor(_PRIOR_ALLELE, (p,), k, other=0))
-                factors.append(_Factor(_PRIOR_ALLELE, (m,), k, other=1))
-        else:
-            for slot, par in ((0, father[k]), (1, mother[k])):
-                cvar = slots[k][slot]
-                obs = k if (k in typed and slot == 1) else -1
-                if par in collapsed:
-                    kind = _FOUNDER_T if k in typed else _FOUNDER_U
-                    factors.append(_Factor(kind, (cvar,), k, other=par, slot=slot, obs=obs))
-                    continue
-                pp, pm = slots[par]
-                if par in typed:
-                    kind = _TRANS_T_T if k in typed else _TRANS_T_U
-                    factors.append(_Factor(kind, (cvar,), k, other=par, slot=slot, obs=obs))
-                else:
-                    kind = _TRANS_U_T if k in typed else _TRANS_U_U
-                    factors.append(_Factor(kind, (pp, pm, cvar), k, other=par, slot=slot, obs=obs))
-        if k in partial:
-            factors.append(_Factor(_OBS_PARTIAL, (p, m), k))
-        if k in soft:
-            factors.append(_Factor(_OBS_SOFT, (p, m), k))
-
-    keep: tuple[int, ...] = () if target < 0 else slots[target]
-    # greedy elimination: smallest resulting factor first
-    live: dict[int, tuple[int, ...]] = {i: f.vars for i, f in enumerate(factors)}
-    next_id = len(factors)
-    remaining = set(range(len(var_size))) - set(keep)
-    steps: list[_Step] = []
-    while remaining:
-        best, best_cost = -1, -1
-        best_scope: tuple[int, ...] = ()
-        for v in remaining:
-            scope: set[int] = set()
-            for fv in live.values():
-                if v in fv:
-                    scope.update(fv)
-            cost = 1
-            for u in scope:
-                cost *= var_size[u]
-            if best_cost < 0 or cost < best_cost:
-                best, best_cost, best_scope = v, cost, tuple(sorted(scope))
-        ins = sorted((i for i, fv in live.items() if best in fv), key=lambda i: len(live[i]))
-        out_vars = tuple(u for u in best_scope if u != best)
-        letters = {u: _LETTERS[i] for i, u in enumerate(best_scope)}
-
-        def sub(vs: Sequence[int], letters: dict[int, str] = letters) -> str:
-            return "z" + "".join(letters[u] for u in vs)
-
-        ops: list[tuple[int, int, str, int]] = []
-        acc, acc_vars = ins[0], live[ins[0]]
-        if len(ins) == 1:
-            ops.append((acc, -1, f"{sub(acc_vars)}->{sub(out_vars)}", next_id))
-        for j, i in enumerate(ins[1:], start=2):
-            last = j == len(ins)
-            union = tuple(sorted(set(acc_vars) | set(live[i])))
-            res_vars = out_vars if last else union
-            out_id = next_id if last else -(len(steps) * 1000 + j)
-            ops.append((acc, i, f"{sub(acc_vars)},{sub(live[i])}->{sub(res_vars)}", out_id))
-            acc, acc_vars = out_id, res_vars
-        steps.append(_Step(tuple(ops)))
-        for i in ins:
-            del live[i]
-        live[next_id] = out_vars
-        next_id += 1
-        remaining.discard(best)
-    final = tuple(live)
-    kept_letters = {u: _LETTERS[i] for i, u in enumerate(keep)}
-    final_subs = ",".join("z" + "".join(kept_letters[u] for u in live[i]) for i in final)
-    final_subs += "->z" + "".join(kept_letters[u] for u in keep)
-    return _Plan(
-        n=n, var_size=tuple(var_size), factors=tuple(factors), steps=tuple(steps),
-        final=final, keep=keep, final_subscripts=final_subs,
-        typed_slots=tuple(sorted(typed)), partial=tuple(sorted(partial)), soft=tuple(sorted(soft)),
-    )
-
-
-def _topo(father: Sequence[int], mother: Sequence[int]) -> list[int]:
-    size = len(father)
-    done = [False] * size
-    order: list[int] = []
-
-    def visit(k: int) -> None:
-        stack = [k]
-        while stack:
-            x = stack[-1]
-            if done[x]:
-                stack.pop()
-                continue
-            pending = [p for p in (father[x], mother[x]) if p >= 0 and not done[p]]
-            if pending:
-                stack.extend(pending)
-            else:
-                done[x] = True
-                order.append(x)
-                stack.pop()
-
-    for k in range(size):
-        visit(k)
-    return order
-
-
-# ---------------------------------------------------------------------------
-# Execution on a batch
-# ---------------------------------------------------------------------------
-
-@dataclass
-class _Batch:
-    """Numeric inputs for B items (marker x family) sharing one plan.
-
-    freqs (B, n); male, female (B, n, n) or None (no mutation);
-    alleles (B, T, 2) allele indices of the plan's typed members;
-    partial (B, P) the known allele; soft (B, S, n, n) ordered-genotype evidence.
+    pedprobr lumps the alleles that nobody carries into one allele of frequency
+    ``1 - sum(observed)``, when the mutation model allows it (none, equal,
+    proportional). Where a database sums to 1 only approximately, that differs
+    from the plain sum in the tenth digit; we scale the unobserved alleles so
+    their total is exactly that, to agree with the reference to 1e-9.
+    (The engine applies this to whole batches: :func:`dogtag.genetics.factors.lumped_tables`.)
     """
-
-    freqs: NDArray[np.float64]
-    male: NDArray[np.float64] | None
-    female: NDArray[np.float64] | None
-    alleles: NDArray[np.intp]
-    partial: NDArray[np.intp]
-    soft: NDArray[np.float64]
-    theta: float
-
-
-def _run(plan: _Plan, batch: _Batch) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Execute a plan. Returns (log scale (B,), final factor (B, *kept sizes))."""
-    B, _n = batch.freqs.shape
-    arrays = _factor_arrays(plan, batch)
-    logscale = np.zeros(B)
-    last = len(plan.steps) - 1
-    out = np.empty(0)
-    for t, step in enumerate(plan.steps):
-        for left, right, subs, dest in step.ops:
-            if right < 0:
-                out = np.einsum(subs, arrays.pop(left))
-            else:
-                out = np.einsum(subs, arrays.pop(left), arrays.pop(right))
-            arrays[dest] = out
-        # Rescale now and then (and at the end) so that nothing underflows.
-        if t % _RESCALE_EVERY == _RESCALE_EVERY - 1 or t == last:
-            mx = out.reshape(B, -1).max(axis=1) if out.ndim > 1 else out.copy()
-            scale = np.where(mx > 0, mx, 1.0)
-            arrays[dest] = out / scale.reshape((B,) + (1,) * (out.ndim - 1))
-            logscale += np.log(scale)
-    finals = [arrays[i] for i in plan.final]
-    if finals:
-        res = np.einsum(plan.final_subscripts, *finals)
-    else:
-        res = np.ones((B, *tuple(plan.var_size[v] for v in plan.keep)))
-    return logscale, res
-
-
-def _factor_arrays(plan: _Plan, batch: _Batch) -> dict[int, NDArray[np.float64]]:
-    """The numeric factors of a plan, with shared work done once for all members."""
-    q, theta = batch.freqs, batch.theta
-    B, n = q.shape
-    A = batch.alleles                                        # (B, T, 2)
-    col = {k: i for i, k in enumerate(plan.typed_slots)}
-    b3 = np.arange(B)[:, None, None]
-    b2 = np.arange(B)[:, None]
-    w = np.ones(A.shape)                                     # phase weights
-    w[:, :, 1] = A[:, :, 0] != A[:, :, 1]
-    parent_vec: dict[bool, NDArray[np.float64]] = {}
-
-    def vec(male: bool) -> NDArray[np.float64]:
-        # parent_vec[male][b, t, :] = P(transmitted allele | typed member t as parent)
-        if male not in parent_vec:
-            M = batch.male if male else batch.female
-            if M is None:
-                eye = np.eye(n)
-                parent_vec[male] = 0.5 * (eye[A[:, :, 0]] + eye[A[:, :, 1]])
-            else:
-                bb = b3[:, :, 0]
-                parent_vec[male] = 0.5 * (M[bb, A[:, :, 0]] + M[bb, A[:, :, 1]])
-        return parent_vec[male]
-
-    arrays: dict[int, NDArray[np.float64]] = {}
-    for fid, f in enumerate(plan.factors):
-        kind = f.kind
-        if kind == _PRIOR_ALLELE:
-            arr = q
-        elif kind == _PRIOR_JOINT:
-            arr = (1 - theta) * q[:, :, None] * q[:, None, :]
-            np.einsum("bii->bi", arr)[...] += theta * q
-        elif kind == _PRIOR_TYPED:
-            a = A[:, col[f.person], :]
-            qa = q[b2, a]
-            val = (1 - theta) * qa[:, 0] * qa[:, 1] + theta * qa[:, 0] * (a[:, 0] == a[:, 1])
-            arr = val[:, None] * w[:, col[f.person], :]
-        elif kind == _OBS_PARTIAL:
-            a = batch.partial[:, plan.partial.index(f.person)]
-            hit = (np.arange(n)[None, :] == a[:, None])
-            arr = (hit[:, :, None] | hit[:, None, :]).astype(np.float64)
-        elif kind == _OBS_SOFT:
-            arr = batch.soft[:, plan.soft.index(f.person)]
-        else:
-            male = f.slot == 0
-            if kind in (_FOUNDER_U, _FOUNDER_T):
-                M = batch.male if male else batch.female
-                v = q if M is None else np.einsum("bx,bxz->bz", q, M)
-                if kind == _FOUNDER_U:
-                    arr = v
-                else:
-                    ca = _child_slot_alleles(A[:, col[f.person], :], f.slot)
-                    arr = np.take_along_axis(v, ca, axis=1)
-            elif kind in (_TRANS_T_U, _TRANS_T_T):
-                v = vec(male)[:, col[f.other], :]             # (B, n)
-                if kind == _TRANS_T_U:
-                    arr = v
-                else:
-                    ca = _child_slot_alleles(A[:, col[f.person], :], f.slot)
-                    arr = np.take_along_axis(v, ca, axis=1)
-            else:
-                M = batch.male if male else batch.female
-                if M is None:
-                    M = np.broadcast_to(np.eye(n), (B, n, n))
-                if kind == _TRANS_U_U:
-                    arr = _trans_uu(batch, male, M)
-                else:
-                    ca = _child_slot_alleles(A[:, col[f.person], :], f.slot)
-                    sel = np.take_along_axis(M, ca[:, None, :], axis=2)   # (B, n, 2)
-                    arr = 0.5 * (sel[:, :, None, :] + sel[:, None, :, :])
-            if f.obs >= 0:
-                wk = w[:, col[f.obs], :]
-                arr = arr * (wk if arr.ndim == 2 else wk[:, None, None, :])
-        arrays[fid] = arr
-    return arrays
-
-
-def _trans_uu(batch: _Batch, male: bool, M: NDArray[np.float64]) -> NDArray[np.float64]:
-    """T[b, x, y, z] = (M[x, z] + M[y, z]) / 2, cached on the batch (data-independent)."""
-    cache = batch.__dict__.setdefault("_uu", {})
-    if male not in cache:
-        cache[male] = 0.5 * (M[:, :, None, :] + M[:, None, :, :])
-    return cache[male]
-
-
-def _child_slot_alleles(a: NDArray[np.intp], slot: int) -> NDArray[np.intp]:
-    """Allele in the child's paternal (slot 0) or maternal (1) position, per phase."""
-    return a if slot == 0 else a[:, ::-1]
-
-
-# ---------------------------------------------------------------------------
-# Public API
-# ---------------------------------------------------------------------------
-
-def _padded(vec: NDArray[np.float64], n: int) -> NDArray[np.float64]:
-    out = np.zeros(n)
-    out[: vec.shape[0]] = vec
+    f = d.marker.freqs
+    if d.soft or not lumps(d.marker, mut):
+        return f
+    seen = np.zeros(f.shape[0], dtype=bool)
+    for a1, a2 in d.typed.values():
+        for a in (a1, a2):
+            if a >= 0:
+                seen[a] = True
+    rest = float(f[~seen].sum())
+    if rest <= 0:
+        return f
+    out = f.copy()
+    out[~seen] *= (1.0 - float(f[seen].sum())) / rest
     return out
 
 
-def _padded_matrix(m: NDArray[np.float64] | None, k: int, n: int) -> NDArray[np.float64]:
-    out = np.eye(n)
-    if m is None:
-        return out
-    out[:k, :k] = m
-    return out
+# ---------------------------------------------------------------------------
+# Batches of (pedigree, marker data) items
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class _Structure:
+    """A pedigree's parent index tuples, a small id shared by equal structures, member index."""
+
+    father: tuple[int, ...]
+    mother: tuple[int, ...]
+    sid: int
+    index: dict[str, int]
 
 
-_MUTPAD: dict[tuple[int, int], tuple[Marker, NDArray[np.float64], NDArray[np.float64]]] = {}
+_STRUCT: dict[int, tuple[Pedigree, _Structure]] = {}
+_SIDS: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
 
 
-def _padded_mutation(mk: Marker, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Male and female matrices padded to n alleles, cached per marker object."""
-    hit = _MUTPAD.get((id(mk), n))
-    if hit is not None and hit[0] is mk:
-        return hit[1], hit[2]
-    k = mk.n_alleles
-    male = _padded_matrix(mk.mutation_matrix(1), k, n)
-    female = _padded_matrix(mk.mutation_matrix(2), k, n)
-    if len(_MUTPAD) > 20000:
-        _MUTPAD.clear()
-    _MUTPAD[(id(mk), n)] = (mk, male, female)
-    return male, female
+def _structure(ped: Pedigree) -> _Structure:
+    """The structure of a pedigree, cached by object identity."""
+    hit = _STRUCT.get(id(ped))
+    if hit is not None and hit[0] is ped:
+        return hit[1]
+    fa = tuple(int(x) for x in ped.father)
+    mo = tuple(int(x) for x in ped.mother)
+    if len(_STRUCT) > 10000:
+        _STRUCT.clear()
+    if len(_SIDS) > 10000:
+        _SIDS.clear()
+    sid = _SIDS.setdefault((fa, mo), len(_SIDS))
+    st = _Structure(fa, mo, sid, {m: i for i, m in enumerate(ped.ids)})
+    _STRUCT[id(ped)] = (ped, st)
+    return st
 
 
 def _soft_ordered(vec: NDArray[np.float64], k: int, n: int) -> NDArray[np.float64]:
@@ -478,22 +170,6 @@ def _soft_ordered(vec: NDArray[np.float64], k: int, n: int) -> NDArray[np.float6
     out[i, j] = vec
     out[j, i] = vec
     return out
-
-
-_STRUCT: dict[int, tuple[Pedigree, tuple[int, ...], tuple[int, ...]]] = {}
-
-
-def _structure(ped: Pedigree) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(father, mother) index tuples of a pedigree, cached by object identity."""
-    hit = _STRUCT.get(id(ped))
-    if hit is not None and hit[0] is ped:
-        return hit[1], hit[2]
-    fa = tuple(int(x) for x in ped.father)
-    mo = tuple(int(x) for x in ped.mother)
-    if len(_STRUCT) > 10000:
-        _STRUCT.clear()
-    _STRUCT[id(ped)] = (ped, fa, mo)
-    return fa, mo
 
 
 def loglik_batch(
@@ -524,96 +200,267 @@ def loglik_batch(
     """
     if len(peds) != len(data):
         raise ValueError("`peds` and `data` must have the same length")
+    # Items of one group share a plan (structure, typing pattern, padded allele count).
     groups: dict[tuple, list[int]] = {}
+    structs: dict[int, _Structure] = {}
+    empty: frozenset[int] = frozenset()
     for it, (ped, d) in enumerate(zip(peds, data, strict=True)):
-        typed = frozenset(k for k, (a, b) in d.typed.items() if a >= 0 and b >= 0)
-        partial = frozenset(k for k, (a, b) in d.typed.items() if (a >= 0) != (b >= 0))
-        soft = frozenset(d.soft) if d.soft else frozenset()
+        obs = d.typed
+        if any(-1 in g for g in obs.values()):
+            typed = frozenset(k for k, (a, b) in obs.items() if a >= 0 and b >= 0)
+            partial = frozenset(k for k, (a, b) in obs.items() if (a >= 0) != (b >= 0))
+        else:
+            typed, partial = frozenset(obs), empty
+        soft = frozenset(d.soft) if d.soft else empty
+        if soft & typed:
+            raise ValueError(f"`data[{it}]`: members {sorted(soft & typed)} have both a genotype "
+                             "and soft evidence; give one or the other")
         tgt = -1 if target is None else int(target[it])
-        fa, mo = _structure(ped)
-        key = (
-            fa, mo, typed, partial, soft, tgt, _bucket(d.marker.n_alleles),
-            bool(mutation and d.marker.has_mutation),
-        )
+        st = _structure(ped)
+        structs[st.sid] = st
+        mk = d.marker
+        key = (st.sid, typed, partial, soft, tgt, _bucket(mk.n_alleles), bool(mutation and mk.has_mutation))
         groups.setdefault(key, []).append(it)
+    # A group whose markers repeat (families x markers) runs one batch per marker, with
+    # tables shared by the batch (b = 1); otherwise one batch with per-item tables.
+    batches: list[tuple[tuple, list[int], bool]] = []
+    for key, items in groups.items():
+        by_marker: dict[int, list[int]] = {}
+        for it in items:
+            by_marker.setdefault(id(data[it].marker), []).append(it)
+        if len(by_marker) == 1 or len(items) >= 4 * len(by_marker):
+            batches.extend((key, sub, True) for sub in by_marker.values())
+        else:
+            batches.append((key, items, False))
     out_ll = np.empty(len(data))
     out_dist: list[NDArray[np.float64]] = [np.empty(0)] * len(data)
-    for key, items in groups.items():
-        father, mother, typed, partial, soft, tgt, n, mut = key
-        plan = _compile(father, mother, typed, partial, soft, tgt, n, theta > 0)
-        batch = _make_batch(plan, [data[i] for i in items], n, theta, mut)
-        logscale, res = _run(plan, batch)
-        if tgt < 0:
-            with np.errstate(divide="ignore"):
-                out_ll[items] = logscale + np.log(res)
-        else:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for key, items, shared in batches:
+            sid, typed, partial, soft, tgt, _, mut = key
+            st = structs[sid]
+            mks = [data[it].marker for it in items]
+            n = mks[0].n_alleles if shared else max(m.n_alleles for m in mks)
+            plan = el.compile_plan(st.father, st.mother, typed, partial, soft, tgt, n, theta > 0)
+            B = len(items)
+            width = 2 * len(st.father)
+            vals = [-1] * (B * width)
             for r, it in enumerate(items):
-                k = data[it].marker.n_alleles
-                f = res[r][:k, :k]
-                i, j = np.triu_indices(k)
-                g = np.where(i == j, f[i, j], f[i, j] + f[j, i])
-                tot = g.sum()
-                out_dist[it] = g / tot if tot > 0 else g
+                base = r * width
+                for k, g in data[it].typed.items():
+                    vals[base + 2 * k:base + 2 * k + 2] = g
+            A = np.array(vals, dtype=np.intp).reshape(B, width)
+            part = np.maximum(A[:, plan.partial_cols], A[:, plan.partial_cols + 1]) if partial else None
+            soft_arr = None
+            if soft:
+                soft_arr = np.zeros((B, len(plan.soft), n, n))
+                for r, it in enumerate(items):
+                    sd = data[it].soft
+                    assert sd is not None
+                    for c, person in enumerate(plan.soft):
+                        soft_arr[r, c] = _soft_ordered(sd[person], mks[r].n_alleles, n)
+            if shared:
+                tab = marker_tables(mks[0], n, mut, theta)
+            else:
+                parts = [padded(m, n, mut) for m in mks]
+                tab = Tables(np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts]),
+                             np.stack([p[2] for p in parts]), theta)
+            if not soft:
+                if shared:
+                    rows = np.arange(B) if lumps(mks[0], mut) else np.empty(0, dtype=np.intp)
+                else:
+                    rows = np.array([r for r, m in enumerate(mks) if lumps(m, mut)], dtype=np.intp)
+                if rows.size:
+                    tab = lumped_tables(tab, rows, A, theta)
+            ll, res = run(plan, tab, A, part, soft_arr, theta)
+            if tgt < 0:
+                assert res is None
+                out_ll[items] = ll
+                continue
+            assert res is not None
+            ks = np.full(B, n) if shared else np.array([m.n_alleles for m in mks])
+            for k in np.unique(ks).tolist():
+                sel = np.nonzero(ks == k)[0]
+                for r, dist in zip(sel.tolist(), distributions(res[sel], ll[sel], k), strict=True):
+                    out_dist[items[r]] = dist
     return out_ll if target is None else out_dist
 
 
-_LUMPABLE = frozenset({"equal", "proportional", "trivial"})
+# ---------------------------------------------------------------------------
+# One pedigree, many markers: a prepared object per (pedigree, markers)
+# ---------------------------------------------------------------------------
+
+_GENO: dict[int, tuple[Marker, dict[object, tuple[int, int]]]] = {}
 
 
-def _lumped_freqs(d: MarkerData, mut: bool) -> NDArray[np.float64]:
-    """Frequencies as pedprobr uses them when it lumps unobserved alleles.
-
-    pedprobr lumps the alleles that nobody carries into one allele of frequency
-    ``1 - sum(observed)``, when the mutation model allows it (none, equal,
-    proportional). Where a database sums to 1 only approximately, that differs
-    from the plain sum in the tenth digit; we scale the unobserved alleles so
-    their total is exactly that, to agree with the reference to 1e-9.
-    """
-    f = d.marker.freqs
-    total = float(f.sum())
-    if total == 1.0 or d.soft:
-        return f
-    if mut:
-        models = {m.model for m in (d.marker.female, d.marker.male) if m is not None}
-        if not models <= _LUMPABLE:
-            return f
-    seen = np.zeros(f.shape[0], dtype=bool)
-    for a1, a2 in d.typed.values():
-        for a in (a1, a2):
-            if a >= 0:
-                seen[a] = True
-    rest = float(f[~seen].sum())
-    if rest <= 0:
-        return f
-    out = f.copy()
-    out[~seen] *= (1.0 - float(f[seen].sum())) / rest
-    return out
+def _genotype_codes(mk: Marker) -> dict[object, tuple[int, int]]:
+    """(allele label or None, allele label or None) -> allele indices (-1 for None), cached."""
+    hit = _GENO.get(id(mk))
+    if hit is not None and hit[0] is mk:
+        return hit[1]
+    labels: list[str | None] = [*mk.alleles, None]
+    codes: dict[object, tuple[int, int]] = {}
+    for i, a in enumerate(labels):
+        ia = i if a is not None else -1
+        for j, b in enumerate(labels):
+            codes[(a, b)] = (ia, j if b is not None else -1)
+    if len(_GENO) > 2000:
+        _GENO.clear()
+    _GENO[id(mk)] = (mk, codes)
+    return codes
 
 
-def _make_batch(plan: _Plan, items: Sequence[MarkerData], n: int, theta: float, mut: bool) -> _Batch:
-    B = len(items)
-    freqs = np.empty((B, n))
-    male = np.empty((B, n, n)) if mut else None
-    female = np.empty((B, n, n)) if mut else None
-    alleles = np.zeros((B, len(plan.typed_slots), 2), dtype=np.intp)
-    partial = np.zeros((B, len(plan.partial)), dtype=np.intp)
-    soft = np.zeros((B, len(plan.soft), n, n))
-    for b, d in enumerate(items):
-        mk = d.marker
-        k = mk.n_alleles
-        freqs[b] = _padded(_lumped_freqs(d, mut), n)
-        if male is not None and female is not None:
-            male[b], female[b] = _padded_mutation(mk, n)
-        for c, person in enumerate(plan.typed_slots):
-            alleles[b, c] = d.typed[person]
-        for c, person in enumerate(plan.partial):
-            a1, a2 = d.typed[person]
-            partial[b, c] = a1 if a1 >= 0 else a2
-        if d.soft:
-            for c, person in enumerate(plan.soft):
-                soft[b, c] = _soft_ordered(d.soft[person], k, n)
-    return _Batch(freqs, male, female, alleles, partial, soft, theta)
+@dataclass(eq=False)
+class _Group:
+    plan: el.Plan
+    rows: NDArray[np.intp] | None        # marker positions, None = all, in order
+    tables: Tables
+    lumped: NDArray[np.intp]            # positions within the group with lumped frequencies
+    k_alleles: NDArray[np.intp]
 
+
+class _Prepared:
+    """What :func:`loglik` needs of one (pedigree, markers, mutation, theta), data aside."""
+
+    def __init__(self, ped: Pedigree, markers: tuple[Marker, ...], mutation: bool, theta: float):
+        self.ped = ped
+        self.markers = markers
+        self.mutation = mutation
+        self.theta = theta
+        st = _structure(ped)
+        self.father, self.mother = st.father, st.mother
+        self.size = len(ped)
+        self.index = st.index
+        names = [m.name for m in markers]
+        self.lookup: dict[str, tuple[int, dict[object, tuple[int, int]]]] | None = None
+        if len(set(names)) == len(names):
+            self.lookup = {m.name: (2 * self.size * j, _genotype_codes(m)) for j, m in enumerate(markers)}
+        self.mut = [bool(mutation and m.has_mutation) for m in markers]
+        self.bucket = [_bucket(m.n_alleles) for m in markers]
+        self.groupings: dict[tuple[bytes, int], list[_Group]] = {}
+        self.stacks: dict[tuple[tuple[int, ...], int, bool], Tables] = {}
+
+    def alleles(self, genotypes: Mapping[str, Mapping[str, tuple[str | None, str | None]]]
+                ) -> NDArray[np.intp]:
+        """Allele indices (n_markers, 2 * size); -1 = missing. Raises like :func:`encode`."""
+        J, size = len(self.markers), self.size
+        lookup = self.lookup
+        if lookup is not None:
+            vals = [-1] * (J * 2 * size)
+            index = self.index
+            try:
+                for member, row in genotypes.items():
+                    k = index.get(member)
+                    if k is None:
+                        continue
+                    off = 2 * k
+                    for name, g in row.items():
+                        hit = lookup.get(name)
+                        if hit is None or g is None:
+                            continue
+                        pair = hit[1][g]
+                        base = hit[0] + off
+                        vals[base] = pair[0]
+                        vals[base + 1] = pair[1]
+                return np.array(vals, dtype=np.intp).reshape(J, 2 * size)
+            except (KeyError, TypeError):
+                pass  # an unknown allele (encode raises the error) or a genotype that is not a tuple
+        A = np.full((J, 2 * size), -1, dtype=np.intp)
+        for j, mk in enumerate(self.markers):
+            for k, (a, b) in encode(self.ped, mk, genotypes).typed.items():
+                A[j, 2 * k] = a
+                A[j, 2 * k + 1] = b
+        return A
+
+    def groups(self, A: NDArray[np.intp], target: int) -> list[_Group]:
+        """Batches of markers sharing a plan, for the typing pattern of ``A`` (cached by pattern)."""
+        t = A >= 0
+        key = (t.tobytes(), target)
+        hit = self.groupings.get(key)
+        if hit is not None:
+            return hit
+        full = t[:, 0::2] & t[:, 1::2]
+        half = t[:, 0::2] ^ t[:, 1::2]
+        by: dict[tuple, list[int]] = {}
+        for j in range(len(self.markers)):
+            typed = frozenset(np.nonzero(full[j])[0].tolist())
+            partial = frozenset(np.nonzero(half[j])[0].tolist())
+            by.setdefault((typed, partial, self.bucket[j], self.mut[j]), []).append(j)
+        out = []
+        for (typed, partial, _, mut), rows in by.items():
+            # pad to the largest allele count of the batch (the bucket only groups)
+            n = max(self.markers[j].n_alleles for j in rows)
+            plan = el.compile_plan(self.father, self.mother, typed, partial, frozenset(), target, n,
+                                   self.theta > 0)
+            tables = self._stack(tuple(rows), n, mut)
+            lumped = np.array([r for r, j in enumerate(rows) if lumps(self.markers[j], mut)], dtype=np.intp)
+            ks = np.array([self.markers[j].n_alleles for j in rows], dtype=np.intp)
+            sel = None if len(rows) == len(self.markers) else np.array(rows, dtype=np.intp)
+            out.append(_Group(plan, sel, tables, lumped, ks))
+        if len(self.groupings) > 256:
+            self.groupings.clear()
+        self.groupings[key] = out
+        return out
+
+    def _stack(self, rows: tuple[int, ...], n: int, mut: bool) -> Tables:
+        key = (rows, n, mut)
+        hit = self.stacks.get(key)
+        if hit is None:
+            parts = [padded(self.markers[j], n, mut) for j in rows]
+            q = np.stack([p[0] for p in parts])
+            Mm = np.stack([p[1] for p in parts])
+            Mf = np.stack([p[2] for p in parts])
+            hit = self.stacks[key] = Tables(q, Mm, Mf, self.theta)
+        return hit
+
+    def run(self, A: NDArray[np.intp], target: int = -1
+            ) -> tuple[NDArray[np.float64], list[NDArray[np.float64]] | None]:
+        J = len(self.markers)
+        ll = np.empty(J)
+        dists: list[NDArray[np.float64]] | None = None if target < 0 else [np.empty(0)] * J
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for grp in self.groups(A, target):
+                plan = grp.plan
+                Ag = A if grp.rows is None else A[grp.rows]
+                part = None
+                if plan.partial:
+                    part = np.maximum(Ag[:, plan.partial_cols], Ag[:, plan.partial_cols + 1])
+                tab = grp.tables
+                if grp.lumped.size:
+                    tab = lumped_tables(tab, grp.lumped, Ag, self.theta)
+                lg, res = run(plan, tab, Ag, part, None, self.theta)
+                if dists is None:
+                    if grp.rows is None:
+                        ll = np.array(lg)
+                    else:
+                        ll[grp.rows] = lg
+                else:
+                    assert res is not None
+                    rows = range(J) if grp.rows is None else grp.rows.tolist()
+                    for k in np.unique(grp.k_alleles).tolist():
+                        sel = np.nonzero(grp.k_alleles == k)[0]
+                        dk = distributions(res[sel], lg[sel], k)
+                        for r, d in zip(sel.tolist(), dk, strict=True):
+                            dists[rows[r]] = d
+        return ll, dists
+
+
+_PREPARED: dict[tuple, _Prepared] = {}
+
+
+def _prepared(ped: Pedigree, markers: Sequence[Marker], mutation: bool, theta: float) -> _Prepared:
+    key = (id(ped), tuple(map(id, markers)), mutation, theta)
+    hit = _PREPARED.get(key)
+    if hit is not None and hit.ped is ped:
+        return hit
+    if len(_PREPARED) > 128:
+        _PREPARED.clear()
+    hit = _PREPARED[key] = _Prepared(ped, tuple(markers), mutation, theta)
+    return hit
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
 
 def encode(ped: Pedigree, marker: Marker, genotypes: Mapping[str, Mapping[str, tuple[str | None, str | None]]]) -> MarkerData:
     """Observations of ``marker`` for the members of ``ped`` from a label genotype table.
@@ -623,9 +470,10 @@ def encode(ped: Pedigree, marker: Marker, genotypes: Mapping[str, Mapping[str, t
     typed: dict[int, tuple[int, int]] = {}
     name = marker.name
     index = marker._index
+    members = _structure(ped).index
     for member, row in genotypes.items():
         g = row.get(name)
-        if g is None or member not in ped.ids:
+        if g is None or member not in members:
             continue
         a1, a2 = g
         i1 = -1 if a1 is None else index.get(a1, -2)
@@ -635,7 +483,7 @@ def encode(ped: Pedigree, marker: Marker, genotypes: Mapping[str, Mapping[str, t
             raise ValueError(f"allele {bad!r} of {member!r} is not in marker {name!r}")
         if i1 < 0 and i2 < 0:
             continue
-        typed[ped.index(member)] = (i1, i2)
+        typed[members[member]] = (i1, i2)
     return MarkerData(marker, typed)
 
 
@@ -661,10 +509,10 @@ def loglik(
     -------
     ndarray, float64, shape (n_markers,): natural-log likelihoods; ``-inf`` where the data are impossible.
     """
-    data = [encode(ped, m, genotypes) for m in markers]
-    res = loglik_batch([ped] * len(data), data, theta=theta, mutation=mutation)
-    assert isinstance(res, np.ndarray)
-    return res
+    if not markers:
+        return np.zeros(0)
+    prep = _prepared(ped, markers, mutation, float(theta))
+    return prep.run(prep.alleles(genotypes))[0]
 
 
 def conditional_genotypes(
@@ -685,12 +533,148 @@ def conditional_genotypes(
     All zeros where the relatives' data are impossible.
     """
     k = ped.index(target)
-    data = []
-    for m in markers:
-        d = encode(ped, m, genotypes)
-        if k in d.typed:
-            d = MarkerData(m, {p: g for p, g in d.typed.items() if p != k})
-        data.append(d)
-    res = loglik_batch([ped] * len(data), data, theta=theta, mutation=mutation, target=[k] * len(data))
-    assert isinstance(res, list)
-    return res
+    if not markers:
+        return []
+    prep = _prepared(ped, markers, mutation, float(theta))
+    A = prep.alleles(genotypes)
+    A[:, 2 * k:2 * k + 2] = -1
+    dists = prep.run(A, target=k)[1]
+    assert dists is not None
+    return dists
+
+
+# ---------------------------------------------------------------------------
+# Many families of one shape (the blind search's hot path)
+# ---------------------------------------------------------------------------
+
+def _plan_width(plan: el.Plan) -> int:
+    """Largest array of the plan's program, in values per item (for chunking)."""
+    width = plan.n * plan.n
+    for ins in plan.program:
+        for part in ins[1:]:
+            if isinstance(part, tuple) and part and all(isinstance(x, int) for x in part) and part[0] == -1:
+                width = max(width, int(np.prod(part[1:], dtype=np.int64)))
+    return width
+
+
+def _allele_matrix(size: int, typed: Sequence[int], alleles: NDArray[np.intp]) -> NDArray[np.intp]:
+    """(B, T, 2) allele indices of members ``typed`` -> the engine's (B, 2 * size) layout (-1 untyped)."""
+    A = np.full((alleles.shape[0], 2 * size), -1, dtype=np.intp)
+    cols = 2 * np.asarray(typed, dtype=np.intp)
+    A[:, cols] = alleles[:, :, 0]
+    A[:, cols + 1] = alleles[:, :, 1]
+    return A
+
+
+def same_shape_batch(
+    ped: Pedigree,
+    marker: Marker,
+    typed: Sequence[int],
+    alleles: NDArray[np.intp],
+    *,
+    target: int = -1,
+    mutation: bool = True,
+    max_floats: int = 24_000_000,
+) -> NDArray[np.float64]:
+    """Many families of one shape at one marker, built straight from allele arrays.
+
+    The fast path of the blind search: B families share the pedigree structure of
+    ``ped`` and the fully typed members ``typed``, so one plan serves them all and no
+    per-family Python objects are made.
+
+    Parameters
+    ----------
+    ped : the shared pedigree structure.
+    marker : the marker.
+    typed : member indices typed in every family, in the column order of ``alleles``.
+    alleles : ndarray, int, shape (B, len(typed), 2); allele indices.
+    target : a member index: return P(G_target = g | data) instead of log-likelihoods.
+    mutation : False ignores the marker's mutation model.
+    max_floats : bound on the largest intermediate array, by chunking B.
+
+    Returns
+    -------
+    ndarray, float64: shape (B,) natural-log likelihoods, or (B, n(n+1)/2) conditional
+    genotype distributions (``np.triu_indices`` order; zeros where the data are impossible).
+    """
+    B = alleles.shape[0]
+    k = marker.n_alleles
+    mut = bool(mutation and marker.has_mutation)
+    if not mut and B:
+        return _lumped_batch(ped, marker, typed, alleles, target, max_floats)
+    st = _structure(ped)
+    plan = el.compile_plan(st.father, st.mother, frozenset(typed), frozenset(), frozenset(), target, k, False)
+    base = marker_tables(marker, k, mut, 0.0)
+    A = _allele_matrix(len(ped), typed, alleles)
+    out = np.empty((B, k * (k + 1) // 2)) if target >= 0 else np.empty(B)
+    step = max(1, max_floats // (2 * _plan_width(plan)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for lo in range(0, B, step):
+            Ac = A[lo:lo + step]
+            tab = lumped_tables(base, np.arange(Ac.shape[0]), Ac, 0.0) if lumps(marker, mut) else base
+            lg, res = run(plan, tab, Ac)
+            if target < 0:
+                out[lo:lo + step] = lg
+            else:
+                assert res is not None
+                out[lo:lo + step] = distributions(res, lg, k)
+    return out
+
+
+def _lumped_batch(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: NDArray[np.intp],
+                  target: int, max_floats: int) -> NDArray[np.float64]:
+    """:func:`same_shape_batch` without mutation, on each family's own alleles.
+
+    Without mutation the alleles nobody in a family carries are exchangeable, so
+    they are lumped into one allele of frequency ``1 - sum(observed)`` (pedprobr's
+    rule) and the elimination runs on at most 2T + 1 alleles instead of all of the
+    marker's. A lumped genotype's probability is shared out again in proportion to
+    the frequencies of the alleles it stands for, which is exact.
+    """
+    B, T = alleles.shape[0], alleles.shape[1]
+    k = marker.n_alleles
+    f = marker.freqs
+    flat = alleles.reshape(B, 2 * T)
+    order = np.argsort(flat, axis=1, kind="stable")
+    srt = np.take_along_axis(flat, order, axis=1)
+    new = np.ones(srt.shape, dtype=bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    rank = np.cumsum(new, axis=1) - 1                        # local index, in sorted order
+    local = np.empty_like(rank)
+    np.put_along_axis(local, order, rank, axis=1)
+    lump = 2 * T                                             # the lump's local index
+    n = 2 * T + 1
+    q = np.zeros((B, n))
+    np.put_along_axis(q, rank, f[srt], axis=1)
+    seen = np.zeros((B, k), dtype=bool)
+    np.put_along_axis(seen, flat, True, axis=1)
+    q[:, lump] = np.maximum(1.0 - (f[None, :] * seen).sum(axis=1), 0.0)
+    st = _structure(ped)
+    plan = el.compile_plan(st.father, st.mother, frozenset(typed), frozenset(), frozenset(), target, n, False)
+    eye = np.broadcast_to(np.eye(n), (1, n, n))
+    A = _allele_matrix(len(ped), typed, local.reshape(B, T, 2))
+    i, j = np.triu_indices(k)
+    out = np.empty((B, len(i))) if target >= 0 else np.empty(B)
+    step = max(1, min(max_floats // (2 * _plan_width(plan)), max_floats // (3 * k * k + 1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for lo in range(0, B, step):
+            hi = min(B, lo + step)
+            b = hi - lo
+            lg, res = run(plan, Tables(q[lo:hi], eye, eye, 0.0), A[lo:hi])
+            if target < 0:
+                out[lo:hi] = lg
+                continue
+            assert res is not None
+            # local -> marker alleles: L[b, a] local index of allele a, w its share of the lump
+            L = np.full((b, k), lump)
+            np.put_along_axis(L, srt[lo:hi], rank[lo:hi], axis=1)
+            w = np.where(lump == L, f[None, :] / q[lo:hi, lump:lump + 1], 1.0)
+            w = np.nan_to_num(w, nan=0.0, posinf=0.0)
+            bb = np.arange(b)[:, None]
+            li, lj = L[:, i], L[:, j]
+            ww = w[:, i] * w[:, j]
+            g = res[bb, li, lj] * ww + np.where(i == j, 0.0, res[bb, lj, li] * ww)
+            g[~np.isfinite(lg)] = 0.0
+            tot = g.sum(axis=1, keepdims=True)
+            out[lo:hi] = np.divide(g, tot, out=np.zeros_like(g), where=tot > 0)
+    return out

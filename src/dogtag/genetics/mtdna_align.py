@@ -154,9 +154,13 @@ def align_columns(ref: str, q: str) -> list[Column]:
     cols: list[Column] = []
     i0, j0, _ = blocks[0]
     if j0:
-        # the query bases before the first anchor align to as many reference bases before it
-        lo = max(0, i0 - j0)
-        pre = gotoh(ref2[lo:i0], q[:j0])
+        if i0 - j0 <= 50:
+            # the query starts near position 1: align its head to the whole reference head
+            lo = 0
+            pre = gotoh(ref2[:i0], q[:j0])
+        else:  # a partial sequence: the reference before it is not covered
+            lo = i0 - j0 - 50
+            pre = gotoh(ref2[lo:i0], q[:j0], free_lead=True)
         cols.extend((a + lo if a >= 0 else -1, b) for a, b in pre)
     for k, (bi, bj, bl) in enumerate(blocks):
         cols.extend((bi + t, bj + t) for t in range(bl))
@@ -169,10 +173,14 @@ def align_columns(ref: str, q: str) -> list[Column]:
     ei, ej = bi + bl, bj + bl
     if ej < len(q):
         start = next((a for a, _ in cols if a >= 0), blocks[0][0])
-        # wrap past 16569 only for a query that starts late (a control region read 16024..576)
-        cap = start + L if start > L // 2 else L
-        hi = min(ei + (len(q) - ej) + 50, cap)
-        post = gotoh(ref2[ei:hi], q[ej:], free_trail=True)
+        if ei <= L and abs((L - ei) - (len(q) - ej)) <= 50 and start <= L // 2:
+            # the query ends near 16569: align its tail to the whole reference tail
+            post = gotoh(ref2[ei:L], q[ej:])
+        else:
+            # wrap past 16569 only for a query that starts late (a control region read 16024..576)
+            cap = start + L if start > L // 2 else L
+            hi = min(ei + (len(q) - ej) + 50, cap)
+            post = gotoh(ref2[ei:hi], q[ej:], free_trail=True)
         cols.extend((a + ei if a >= 0 else -1, b + ej if b >= 0 else -1) for a, b in post)
     return cols
 

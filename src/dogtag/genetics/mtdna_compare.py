@@ -497,9 +497,10 @@ def lr_matrix(samples: MtPanel, refs: MtPanel, database: MtPanel, *,
               confidence: float = 0.95) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
     """Per-pair mtDNA LR and verdict, for the identification search.
 
-    A match weighs 1 / (upper bound of the sample haplotype's frequency, over the
-    sample's range, in ``database``); an exclusion 0; an inconclusive pair
-    ``inconclusive_lr`` (1: no weight either way, the SWGDAM reading).
+    A match weighs 1 / (upper bound of the frequency of the sample's haplotype in
+    ``database``), counted over the range the pair was compared on (the overlap of
+    the two ranges, among the database entries covering it); an exclusion 0; an
+    inconclusive pair ``inconclusive_lr`` (1: no weight either way, the SWGDAM reading).
 
     Returns
     -------
@@ -508,8 +509,16 @@ def lr_matrix(samples: MtPanel, refs: MtPanel, database: MtPanel, *,
     """
     found = screen(samples, refs, ignore=ignore)
     v = found.dense(len(samples), len(refs))
-    f = frequencies(samples, database, ignore=ignore, confidence=confidence)
     lr = np.zeros(v.shape)
     lr[v == 1] = inconclusive_lr
-    lr = np.where(v == 0, f.lr[:, None], lr)
+    m = found.differences == 0
+    si, rj = found.sample[m], found.ref[m]
+    combo = samples.range_index[si] * len(refs.ranges) + refs.range_index[rj]
+    for c in np.unique(combo):
+        rng = samples.ranges[c // len(refs.ranges)] & refs.ranges[c % len(refs.ranges)]
+        pick = combo == c
+        rows, inv = np.unique(si[pick], return_inverse=True)
+        f = frequencies(_single_range(_subset(samples, rows), rng), database, ignore=ignore,
+                        confidence=confidence)
+        lr[si[pick], rj[pick]] = f.lr[inv]
     return lr, v

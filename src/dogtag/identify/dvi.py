@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
 from dogtag.identify.case import DVICase, Family
 from dogtag.identify.joint import JointProblem, JointResult, Prior, solve_joint
+from dogtag.identify.samesource import SameSourceGroup, group_same_source
 from dogtag.identify.search import SearchResult, blind_search, sample_observation
 from dogtag.identify.solve import SolveResult, dvi_solve, full_sibling_pairs
 from dogtag.identify.undisputed import UndisputedMatch, find_undisputed
@@ -89,6 +90,7 @@ class DVIResult:
     undisputed: list[UndisputedMatch]
     solve: SolveResult | None
     settings: dict[str, Any]
+    same_source: list[SameSourceGroup] | None = None
 
     def to_json(self, *, top: int | None = None) -> dict[str, Any]:
         """The ``dogtag dvi --json`` object (natural logs; ``null`` for non-candidates)."""
@@ -127,6 +129,10 @@ class DVIResult:
             out["summary"] = ([{"table": "am", **r.to_dict()} for r in self.solve.am]
                               + [{"table": "pm", **r.to_dict()} for r in self.solve.pm])
             method["summary"] = self.solve.method
+        if self.same_source is not None:
+            out["same_source"] = [g.to_dict() for g in self.same_source]
+            method["same_source"] = ("identity LR between samples (drop-out aware), single-linkage "
+                                     f"groups at LR >= {self.settings['threshold']:g}")
         out["method"] = method
         return json_safe(out)
 
@@ -216,8 +222,11 @@ def run_dvi(
                           progress=progress)
     settings = {"threshold": threshold, "max_assign": max_assign, "prior": prior,
                 "joint": joint and top is None, "top": top, "seed": seed}
-    if top is not None or not joint or search.log_lr is None:
+    if top is not None or search.log_lr is None:
         return DVIResult(case, search, None, [], None, settings)
+    groups = group_same_source(case.pm, case.markers, threshold=threshold)
+    if not joint:
+        return DVIResult(case, search, None, [], None, settings, groups)
     problem = JointProblem(
         tuple(search.samples), tuple(search.missing), tuple(search.family), search.log_lr,
         search.family_loglik, search.sample_loglik, FamilyLoglik(case))
@@ -229,4 +238,4 @@ def run_dvi(
     solved = dvi_solve(problem, exclusions, threshold=threshold, full_siblings=full_sibling_pairs(case),
                        exclusions_given=_exclusions_given(case, search),
                        max_assign=max_assign)
-    return DVIResult(case, search, result, found, solved, settings)
+    return DVIResult(case, search, result, found, solved, settings, groups)

@@ -32,10 +32,11 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
-from dogtag.genetics.dropout import genotype_index, hardy_weinberg, observation_vector
-from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
+from dogtag.genetics.dropout import hardy_weinberg, observation_vector
+from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch, same_shape_batch
 from dogtag.genetics.markers import Marker
-from dogtag.identify.case import DVICase, Sample
+from dogtag.genetics.pedigree import Pedigree
+from dogtag.identify.case import DVICase, Family, Sample
 
 __all__ = ["SearchResult", "blind_search", "family_logliks", "sample_logliks"]
 
@@ -87,60 +88,133 @@ class SearchResult:
 # Families: conditional genotype distributions of each missing person
 # ---------------------------------------------------------------------------
 
-def _family_items(case: DVICase, markers: list[Marker]):
-    """(pedigree, MarkerData, target index, missing column, marker index) for every MP and marker."""
+@dataclass
+class _Shape:
+    """Families (or missing persons) of one shape at one marker: one engine batch."""
+
+    ped: Pedigree
+    typed: tuple[int, ...]
+    target: int
+    owners: list[int] = field(default_factory=list)      # column (MP) or family index
+    alleles: list[list[tuple[int, int]]] = field(default_factory=list)
+
+
+#: per family, per marker: (typed members, their allele-index pairs), or None if some member is half-typed
+_Encoded = list[list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None]]
+
+
+def _encode_families(case: DVICase, markers: list[Marker]) -> _Encoded:
+    out: _Encoded = []
+    for fam in case.am:
+        ped = fam.pedigree
+        rows = sorted((ped.index(member), row) for member, row in fam.genotypes.items())
+        per_marker: list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None] = []
+        for m in markers:
+            name, index = m.name, m._index
+            typed: list[int] = []
+            pairs: list[tuple[int, int]] = []
+            for k, row in rows:
+                g = row.get(name)
+                if g is None:
+                    continue
+                if g[0] is None or g[1] is None:
+                    typed = []
+                    break
+                typed.append(k)
+                pairs.append((index[g[0]], index[g[1]]))
+            else:
+                per_marker.append((tuple(typed), tuple(pairs)))
+                continue
+            per_marker.append(None)
+        out.append(per_marker)
+    return out
+
+
+def _shapes(case: DVICase, enc: _Encoded, n_markers: int, *, per_missing: bool) -> tuple[
+        list[dict[tuple, _Shape]], list[tuple[int, int, Family, int]]]:
+    """Group (missing person or family, marker) items by shape for :func:`same_shape_batch`.
+
+    Returns, per marker, shape key -> _Shape, and the irregular items (half-typed
+    members) as (marker index, owner, family, target) for the general engine.
+    """
+    groups: list[dict[tuple, _Shape]] = [{} for _ in range(n_markers)]
+    irregular: list[tuple[int, int, Family, int]] = []
     col = 0
-    for fam in case.am:
-        data = [encode(fam.pedigree, m, fam.genotypes) for m in markers]
-        for mp in fam.missing:
-            k = fam.pedigree.index(mp)
-            for j, d in enumerate(data):
-                typed = d.typed if k not in d.typed else {p: g for p, g in d.typed.items() if p != k}
-                yield fam.pedigree, MarkerData(d.marker, typed), k, col, j
-            col += 1
+    for fi, fam in enumerate(case.am):
+        ped = fam.pedigree
+        struct = (tuple(int(x) for x in ped.father), tuple(int(x) for x in ped.mother))
+        targets = [ped.index(mp) for mp in fam.missing] if per_missing else [-1]
+        for t_i, target in enumerate(targets):
+            owner = col + t_i if per_missing else fi
+            for j, e in enumerate(enc[fi]):
+                if e is None:
+                    irregular.append((j, owner, fam, target))
+                    continue
+                typed, pairs = e
+                if target in typed:
+                    keep = [x for x in range(len(typed)) if typed[x] != target]
+                    typed, pairs = tuple(typed[x] for x in keep), tuple(pairs[x] for x in keep)
+                key = (struct, typed, target)
+                shape = groups[j].get(key)
+                if shape is None:
+                    shape = groups[j][key] = _Shape(ped, typed, target)
+                shape.owners.append(owner)
+                shape.alleles.append(list(pairs))
+        col += len(fam.missing)
+    return groups, irregular
 
 
-def _conditionals(case: DVICase, markers: list[Marker], *, mutation: bool,
-                  progress: Progress | None = None) -> list[NDArray[np.float64]]:
-    """Per marker: P(G_MP = g | family), shape (G_k, M), for every missing person (columns)."""
+def _conditionals(case: DVICase, markers: list[Marker], enc: _Encoded, progress: Progress | None = None
+                  ) -> tuple[list[NDArray[np.float64]], list[NDArray[np.bool_]]]:
+    """Per marker: P(G_MP = g | family), shape (G_k, M), for every missing person (columns),
+    and its support without mutation (genotypes that are Mendelian-compatible)."""
     n_m = sum(len(f.missing) for f in case.am)
-    out = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
-    items = list(_family_items(case, markers))
-    # batch by marker (so each batch has one allele count) and bound the work per batch
-    by_marker: dict[int, list[int]] = {}
-    for i, it in enumerate(items):
-        by_marker.setdefault(it[4], []).append(i)
+    cond = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
+    support = [np.zeros(c.shape, dtype=bool) for c in cond]
+    groups, irregular = _shapes(case, enc, len(markers), per_missing=True)
+    total = sum(len(s.owners) for g in groups for s in g.values()) + len(irregular)
     done = 0
-    for j, idx in by_marker.items():
-        n = markers[j].n_alleles
-        step = max(1, _BATCH_FLOATS // (4 * (n + 1) ** 3))
-        for lo in range(0, len(idx), step):
-            chunk = [items[i] for i in idx[lo:lo + step]]
-            dists = loglik_batch([c[0] for c in chunk], [c[1] for c in chunk],
-                                 target=[c[2] for c in chunk], mutation=mutation)
-            assert isinstance(dists, list)
-            cols = [c[3] for c in chunk]
-            out[j][:, cols] = np.stack(dists, axis=1)
-            done += len(chunk)
+    for j, g in enumerate(groups):
+        m = markers[j]
+        for shape in g.values():
+            arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
+            res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, max_floats=_BATCH_FLOATS)
+            cond[j][:, shape.owners] = res.T
+            if m.has_mutation:
+                res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, mutation=False,
+                                       max_floats=_BATCH_FLOATS)
+            support[j][:, shape.owners] = res.T > 0
+            done += len(shape.owners)
             if progress:
-                progress(done, len(items), "families")
-    return out
+                progress(done, total, "families")
+    for j, owner, fam, target in irregular:
+        d = encode(fam.pedigree, markers[j], fam.genotypes)
+        typed = {p: g for p, g in d.typed.items() if p != target}
+        for mut in (True, False):
+            dist = loglik_batch([fam.pedigree], [MarkerData(markers[j], typed)], target=[target], mutation=mut)
+            assert isinstance(dist, list)
+            if mut:
+                cond[j][:, owner] = dist[0]
+            support[j][:, owner] = dist[0] > 0
+    return cond, support
 
 
-def family_logliks(case: DVICase) -> dict[str, float]:
+def family_logliks(case: DVICase, enc: _Encoded | None = None) -> dict[str, float]:
     """Null log-likelihood of each family (its reference data alone), natural log."""
-    peds, data, owner = [], [], []
-    for fam in case.am:
-        for m in case.markers:
-            peds.append(fam.pedigree)
-            data.append(encode(fam.pedigree, m, fam.genotypes))
-            owner.append(fam.name)
-    ll = loglik_batch(peds, data)
-    assert isinstance(ll, np.ndarray)
-    out: dict[str, float] = {}
-    for name, v in zip(owner, ll, strict=True):
-        out[name] = out.get(name, 0.0) + float(v)
-    return out
+    total = np.zeros(len(case.am))
+    if enc is None:
+        enc = _encode_families(case, case.markers)
+    groups, irregular = _shapes(case, enc, len(case.markers), per_missing=False)
+    for j, g in enumerate(groups):
+        for shape in g.values():
+            arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
+            total[shape.owners] += same_shape_batch(shape.ped, case.markers[j], shape.typed, arr,
+                                                    max_floats=_BATCH_FLOATS)
+    for j, owner, fam, _target in irregular:
+        ll = loglik_batch([fam.pedigree], [encode(fam.pedigree, case.markers[j], fam.genotypes)])
+        assert isinstance(ll, np.ndarray)
+        total[owner] += float(ll[0])
+    return {f.name: float(v) for f, v in zip(case.am, total, strict=True)}
 
 
 # ---------------------------------------------------------------------------
@@ -190,20 +264,35 @@ def _sample_view(case: DVICase, markers: list[Marker]) -> list[_SampleMarker]:
         soft_rows: list[int] = []
         soft_vecs: list[NDArray[np.float64]] = []
         log_hw = np.zeros(S)
+        name, index = m.name, m._index
+        a1s = np.full(S, -1, dtype=np.intp)
+        a2s = np.full(S, -1, dtype=np.intp)
         for s, sample in enumerate(case.pm):
-            o = sample_observation(sample, m)
+            g = sample.genotypes.get(name)
+            if g is None:
+                continue
+            clean_call = sample.dropout == 0 and sample.dropin == 0 and g[0] is not None and g[1] is not None
+            if clean_call and g[0] in index and g[1] in index:
+                a1s[s], a2s[s] = index[g[0]], index[g[1]]
+                continue
+            o = sample_observation(sample, m)  # degraded, half-typed, or an unknown allele (raises)
             if o is None:
                 continue
             typed[s] = True
             if isinstance(o, tuple):
-                gi = genotype_index(o[0], o[1], n)
-                clean[s] = gi
-                val = hw[gi]
-            else:
-                soft_rows.append(s)
-                soft_vecs.append(o)
-                val = float(o @ hw)
+                a1s[s], a2s[s] = o
+                continue
+            soft_rows.append(s)
+            soft_vecs.append(o)
+            val = float(o @ hw)
             log_hw[s] = math.log(val) if val > 0 else -math.inf
+        ok = a1s >= 0
+        lo_a, hi_a = np.minimum(a1s[ok], a2s[ok]), np.maximum(a1s[ok], a2s[ok])
+        gi = lo_a * n - lo_a * (lo_a - 1) // 2 + (hi_a - lo_a)    # genotype_index, vectorised
+        typed[ok] = True
+        clean[ok] = gi
+        with np.errstate(divide="ignore"):
+            log_hw[ok] = np.log(hw[gi])
         soft = sp.csr_matrix(np.array(soft_vecs)) if soft_vecs else None
         views.append(_SampleMarker(typed, clean, np.array(soft_rows, dtype=np.intp), soft, log_hw))
     return views
@@ -276,16 +365,10 @@ def blind_search(
     msex = np.array([f.pedigree.sex[f.pedigree.index(m)] for f in case.am for m in f.missing], dtype=np.int8)
     S, M = len(case.pm), len(labels)
 
-    cond = _conditionals(case, markers, mutation=True, progress=progress)
+    enc = _encode_families(case, markers)
+    cond, support = _conditionals(case, markers, enc, progress)
     with np.errstate(divide="ignore"):
         logp = [np.log(c) for c in cond]
-    support = []
-    for m, c in zip(markers, cond, strict=True):
-        if m.has_mutation:
-            nm = _conditionals(case, [m], mutation=False)[0]
-            support.append(nm > 0)
-        else:
-            support.append(c > 0)
     # markers at which each family has at least one typed member
     fam_typed = np.zeros((len(markers), M), dtype=np.int64)
     col = 0
@@ -298,16 +381,21 @@ def blind_search(
     sample_ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(S)
     ssex = np.array([s.sex for s in case.pm], dtype=np.int8)
 
-    def block(lo: int, hi: int) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    keep_full = top is None
+
+    def block(lo: int, hi: int) -> tuple[NDArray[np.float64], NDArray[np.int64] | None, NDArray[np.int64] | None]:
+        """log LR of samples lo..hi against every MP; exclusion and marker counts when the
+        full matrix is kept (a top-K search counts them for the kept pairs only)."""
         acc = np.zeros((hi - lo, M))
-        exc = np.zeros((hi - lo, M), dtype=np.int64)
-        used = np.zeros((hi - lo, M), dtype=np.int64)
+        exc = np.zeros((hi - lo, M), dtype=np.int64) if keep_full else None
+        used = np.zeros((hi - lo, M), dtype=np.int64) if keep_full else None
         for j, v in enumerate(views):
             g = v.clean_g[lo:hi]
             rows = np.nonzero(g >= 0)[0]
             if rows.size:
                 acc[rows] += logp[j][g[rows]]
-                exc[rows] += ~support[j][g[rows]]
+                if exc is not None:
+                    exc[rows] += ~support[j][g[rows]]
             if v.soft is not None:
                 sel = (v.soft_rows >= lo) & (v.soft_rows < hi)
                 if sel.any():
@@ -315,24 +403,42 @@ def blind_search(
                     r = v.soft_rows[sel] - lo
                     with np.errstate(divide="ignore"):
                         acc[r] += np.log(np.asarray(o @ cond[j]))
-                    exc[r] += np.asarray(o @ support[j].astype(np.float64)) == 0
+                    if exc is not None:
+                        exc[r] += np.asarray(o @ support[j].astype(np.float64)) == 0
             typed = v.typed[lo:hi]
             acc[typed] -= v.log_hw[lo:hi][typed, None]
-            used += np.outer(typed, fam_typed[j])
+            if used is not None:
+                used += np.outer(typed, fam_typed[j])
         bad = (ssex[lo:hi, None] != 0) & (msex[None, :] != 0) & (ssex[lo:hi, None] != msex[None, :])
         acc[bad] = np.nan
         acc[np.isnan(acc) & ~bad] = -np.inf  # impossible family data: LR 0
         return acc, exc, used
 
+    def pair_exclusions(s_idx: NDArray[np.intp], c_idx: NDArray[np.intp]) -> NDArray[np.int64]:
+        """Exclusion counts of (sample, MP column) pairs."""
+        out = np.zeros(len(s_idx), dtype=np.int64)
+        for j, v in enumerate(views):
+            g = v.clean_g[s_idx]
+            ok = g >= 0
+            out[ok] += ~support[j][g[ok], c_idx[ok]]
+            if v.soft is not None and v.soft_rows.size:
+                pos = {int(r): q for q, r in enumerate(v.soft_rows)}
+                for t in np.nonzero(~ok)[0]:
+                    q = pos.get(int(s_idx[t]))
+                    if q is not None:
+                        o = v.soft[q].toarray()[0]
+                        out[t] += float(o @ support[j][:, c_idx[t]]) == 0
+        return out
+
     blocks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
-    keep_full = top is None
     log_lr = np.empty((S, M)) if keep_full else None
     exclusions = np.empty((S, M), dtype=np.int64) if keep_full else None
     used_all = np.empty((S, M), dtype=np.int64) if keep_full else None
     candidates: dict[str, list[tuple[int, float, int]]] = {}
     min_log = -math.inf if min_lr is None else math.log(min_lr) if min_lr > 0 else -math.inf
 
-    def run(b: tuple[int, int]) -> tuple[int, int, tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]]:
+    def run(b: tuple[int, int]) -> tuple[int, int, tuple[NDArray[np.float64], NDArray[np.int64] | None,
+                                                          NDArray[np.int64] | None]]:
         return b[0], b[1], block(*b)
 
     done = 0
@@ -340,23 +446,30 @@ def blind_search(
         for lo, hi, (acc, exc, used) in pool.map(run, blocks):
             if keep_full:
                 assert log_lr is not None and exclusions is not None and used_all is not None
+                assert exc is not None and used is not None
                 log_lr[lo:hi], exclusions[lo:hi], used_all[lo:hi] = acc, exc, used
             else:
                 k = min(int(top or 0), M)
                 keyed = np.where(np.isnan(acc), -np.inf, acc)
+                best = np.argpartition(-keyed, k - 1, axis=1)[:, :k] if k else np.zeros((hi - lo, 0), dtype=np.intp)
+                rows_c: list[list[int]] = []
                 for r in range(hi - lo):
-                    row = keyed[r]
-                    best = set(np.argpartition(-row, k - 1)[:k].tolist()) if k else set()
+                    chosen = set(best[r].tolist())
                     if min_lr is not None:
-                        best |= set(np.nonzero(row >= min_log)[0].tolist())
-                    chosen = [int(c) for c in best if not np.isnan(acc[r, c])]
-                    cands = heapq.nlargest(len(chosen), ((int(c), float(acc[r, c]), int(exc[r, c])) for c in chosen),
-                                           key=lambda t: t[1])
-                    candidates[case.pm[lo + r].id] = cands
+                        chosen |= set(np.nonzero(keyed[r] >= min_log)[0].tolist())
+                    rows_c.append([c for c in chosen if not np.isnan(acc[r, c])])
+                s_idx = np.array([lo + r for r, cs in enumerate(rows_c) for _ in cs], dtype=np.intp)
+                c_idx = np.array([c for cs in rows_c for c in cs], dtype=np.intp)
+                excl = pair_exclusions(s_idx, c_idx)
+                q = 0
+                for r, cs in enumerate(rows_c):
+                    trip = [(c, float(acc[r, c]), int(excl[q + t])) for t, c in enumerate(cs)]
+                    q += len(cs)
+                    candidates[case.pm[lo + r].id] = heapq.nlargest(len(trip), trip, key=lambda x: x[1])
             done += hi - lo
             if progress:
                 progress(done, S, "samples")
-    fam_ll = family_logliks(case)
+    fam_ll = family_logliks(case, enc)
     method = "conditional genotype distributions x observation vectors (exact)"
     if log_lr is not None:
         pairs = np.argwhere(np.isfinite(log_lr))

@@ -122,15 +122,21 @@ def append(conn: Connection, chain: str, entries: Sequence[Mapping[str, Any]]) -
     else:
         seq, prev = int(row.seq), str(row.hash)
     out = []
+    iso: dict[dt.datetime, str] = {}  # entries of one batch mostly share their timestamps
     for e in entries:
         seq += 1
         fields = dict(e)
+        body = dict(e)
         for k in ("at", "recorded_at"):
-            if isinstance(fields.get(k), dt.datetime):
-                fields[k] = fields[k].astimezone(dt.UTC)
-        fields["seq"] = seq
-        fields["prev_hash"] = prev
-        fields["hash"] = prev = entry_hash(fields, prev)
+            v = fields.get(k)
+            if isinstance(v, dt.datetime):
+                fields[k] = v = v.astimezone(dt.UTC)
+                if v not in iso:
+                    iso[v] = _default(v)
+                body[k] = iso[v]  # the same text canonical_json would write
+        fields["seq"] = body["seq"] = seq
+        fields["prev_hash"] = body["prev_hash"] = prev
+        fields["hash"] = prev = entry_hash(body, prev)
         out.append(fields)
     bulk_insert(conn, _TABLES[chain], out)
     conn.execute(update(head_t).where(head_t.c.name == chain).values(seq=seq, hash=prev))

@@ -1,0 +1,181 @@
+"""Blind-search benchmark: S pm samples x F single-missing families, 23 STR loci.
+
+Builds a synthetic CSV case folder from the shipped NIST 1036 (Caucasian) frequencies:
+families are trios (both parents typed), sibling references (two typed full siblings,
+parents untyped) and grandparent references (both paternal grandparents and the
+mother typed), one missing person each; half the samples are the missing persons,
+half unrelated; 10% of samples have drop-out (d = 0.1). Mutation: stepwise, female
+0.001, male 0.002, rate2 1e-6, range 0.1 (pedmut's model).
+
+Measures, in a child process, the wall time and peak memory of
+``dogtag dvi CASE --no-joint --top 5 --json`` (reading the CSV folder included),
+and the blind search of the golden scale200 case (dvir: 165 s).
+
+Usage: python benchmarks/search.py [--samples 10000] [--families 10000] [--workers 2]
+The last line printed is one JSON object of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from dogtag.genetics.freqdb import load_database  # noqa: E402
+
+LOCI = ["CSF1PO", "D3S1358", "D5S818", "D7S820", "D8S1179", "D13S317", "D16S539", "D18S51",
+        "D21S11", "FGA", "TH01", "TPOX", "vWA", "D1S1656", "D2S441", "D2S1338", "D10S1248",
+        "D12S391", "D19S433", "D22S1045", "Penta_D", "Penta_E", "SE33"]
+
+
+def synthesise(folder: Path, n_samples: int, n_families: int, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    db = load_database("nist1036-Cauc")
+    markers = db.markers(LOCI)
+    kinds = rng.integers(0, 3, n_families)  # 0 trio, 1 siblings, 2 grandparents
+    ped_rows = ["role,family,id,father,mother,sex,missing"]
+    geno_rows = ["family,id,marker,allele1,allele2"]
+    n_true = min(n_samples // 2, n_families)
+    mp_sex = rng.integers(1, 3, n_families)
+    # founders' alleles per family: up to 4 founders x 2 alleles, per marker
+    sample_geno: list[list[tuple[str, str]]] = [[] for _ in range(n_samples)]
+    for m in markers:
+        q = m.freqs / m.freqs.sum()
+        a = m.alleles
+        fa = rng.choice(len(q), size=(n_families, 2), p=q)
+        mo = rng.choice(len(q), size=(n_families, 2), p=q)
+        pick = lambda par: par[np.arange(n_families), rng.integers(0, 2, n_families)]  # noqa: E731
+        mp = np.stack([pick(fa), pick(mo)], axis=1)
+        sib = np.stack([pick(fa), pick(mo)], axis=1)
+        sib2 = np.stack([pick(fa), pick(mo)], axis=1)
+        gf = rng.choice(len(q), size=(n_families, 2), p=q)
+        gm = rng.choice(len(q), size=(n_families, 2), p=q)
+        # grandparent families: the father descends from GF x GM
+        fa_g = np.stack([gf[np.arange(n_families), rng.integers(0, 2, n_families)],
+                         gm[np.arange(n_families), rng.integers(0, 2, n_families)]], axis=1)
+        mp_g = np.stack([fa_g[np.arange(n_families), rng.integers(0, 2, n_families)], pick(mo)], axis=1)
+        for f in range(n_families):
+            fid = f"F{f}"
+            if kinds[f] == 0:
+                typed = {"FA": fa[f], "MO": mo[f]}
+                truth = mp[f]
+            elif kinds[f] == 1:
+                typed = {"S1": sib[f], "S2": sib2[f]}
+                truth = mp[f]
+            else:
+                typed = {"GF": gf[f], "GM": gm[f], "MO": mo[f]}
+                truth = mp_g[f]
+            for who, g in typed.items():
+                geno_rows.append(f"{fid},{who},{m.name},{a[g[0]]},{a[g[1]]}")
+            if f < n_true:
+                sample_geno[f].append((a[truth[0]], a[truth[1]]))
+        for s in range(n_true, n_samples):
+            g = rng.choice(len(q), size=2, p=q)
+            sample_geno[s].append((a[g[0]], a[g[1]]))
+    for f in range(n_families):
+        fid = f"F{f}"
+        sex = "male" if mp_sex[f] == 1 else "female"
+        if kinds[f] == 0:
+            ped_rows += [f"am,{fid},FA,,,male,false", f"am,{fid},MO,,,female,false",
+                         f"am,{fid},MP,FA,MO,{sex},true"]
+        elif kinds[f] == 1:
+            ped_rows += [f"am,{fid},FA,,,male,false", f"am,{fid},MO,,,female,false",
+                         f"am,{fid},S1,FA,MO,male,false", f"am,{fid},S2,FA,MO,female,false",
+                         f"am,{fid},MP,FA,MO,{sex},true"]
+        else:
+            ped_rows += [f"am,{fid},GF,,,male,false", f"am,{fid},GM,,,female,false",
+                         f"am,{fid},FA,GF,GM,male,false", f"am,{fid},MO,,,female,false",
+                         f"am,{fid},MP,FA,MO,{sex},true"]
+    sample_rows = ["id,dropout,dropin"]
+    for s in range(n_samples):
+        sid = f"V{s}"
+        sex = ("male" if mp_sex[s] == 1 else "female") if s < n_true else rng.choice(["male", "female"])
+        ped_rows.append(f"pm,,{sid},,,{sex},false")
+        dropout = rng.random() < 0.1
+        if dropout:
+            sample_rows.append(f"{sid},0.1,0")
+        for m, (x, y) in zip(markers, sample_geno[s], strict=True):
+            if dropout and rng.random() < 0.1:
+                y = x  # a heterozygote that lost an allele
+            geno_rows.append(f"{sid},{sid},{m.name},{x},{y}")
+    (folder / "pedigrees.csv").write_text("\n".join(ped_rows) + "\n")
+    (folder / "genotypes.csv").write_text("\n".join(geno_rows) + "\n")
+    (folder / "samples.csv").write_text("\n".join(sample_rows) + "\n")
+    freq = ["marker,allele,frequency"]
+    mut = ["marker,sex,model,rate,rate2,range"]
+    for m in markers:
+        freq += [f"{m.name},{a},{float(p)!r}" for a, p in zip(m.alleles, m.freqs / m.freqs.sum(), strict=True)]
+        mut += [f"{m.name},female,stepwise,0.001,1e-6,0.1", f"{m.name},male,stepwise,0.002,1e-6,0.1"]
+    (folder / "frequencies.csv").write_text("\n".join(freq) + "\n")
+    (folder / "mutation_models.csv").write_text("\n".join(mut) + "\n")
+
+
+def run_cli(folder: Path, workers: int) -> tuple[float, float, float, dict]:
+    cmd = [sys.executable, "-m", "dogtag", "dvi", str(folder), "--no-joint", "--top", "5", "--json",
+           "--workers", str(workers)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    peak = after.ru_maxrss / 1024 / 1024  # GiB
+    return wall, cpu, peak, json.loads(out.stdout)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--samples", type=int, default=10_000)
+    ap.add_argument("--families", type=int, default=10_000)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    figures: dict[str, object] = {"samples": args.samples, "families": args.families, "loci": len(LOCI)}
+
+    from dogtag.identify.search import blind_search
+    from dogtag.io.pedsuite_json import read_dvi_json
+
+    scale = read_dvi_json(ROOT.parent / "shared" / "golden" / "synthetic" / "scale200.json")
+    blind_search(scale)
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        blind_search(scale, workers=args.workers)
+        times.append(time.perf_counter() - t)
+    figures["scale200_seconds_median"] = round(float(np.median(times)), 3)
+    figures["scale200_speedup_vs_dvir"] = round(165.3 / float(np.median(times)), 1)
+    print(f"scale200 (200 x 200, dvir 165 s): {np.median(times):.3f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        t = time.perf_counter()
+        synthesise(folder, args.samples, args.families)
+        print(f"synthesised {args.samples} x {args.families} in {time.perf_counter() - t:.1f} s")
+        wall, cpu, peak, out = run_cli(folder, args.workers)
+        n_true = min(args.samples // 2, args.families)
+        hits = sum(1 for s in range(n_true)
+                   if out["candidates"].get(f"V{s}") and out["candidates"][f"V{s}"][0]["missing"] == f"F{s}:MP")
+        # missing persons are all named MP: labels are family:id
+        figures.update({"dvi_top5_seconds": round(wall, 2), "dvi_top5_cpu_seconds": round(cpu, 2),
+                        "load_average": round(os.getloadavg()[0], 1), "peak_rss_gib": round(peak, 2),
+                        "pairs": args.samples * args.families,
+                        "pairs_per_second": round(args.samples * args.families / wall),
+                        "true_mp_ranked_first": hits, "true_pairs": n_true})
+        print(f"dogtag dvi --no-joint --top 5: {wall:.1f} s wall, {cpu:.1f} s CPU, peak {peak:.2f} GiB; "
+              f"true MP ranked first for {hits}/{n_true} samples")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
