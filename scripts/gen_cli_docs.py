@@ -39,7 +39,8 @@ def _section(cmd: click.Command, path: list[str], parent: click.Context, level: 
 
 
 def render() -> str:
-    root = click.Context(cli, info_name="dogtag", terminal_width=WIDTH, max_content_width=WIDTH)
+    root = click.Context(cli, info_name="dogtag", terminal_width=WIDTH, max_content_width=WIDTH,
+                         **cli.context_settings)
     lines = ["# CLI reference", "",
              "Generated from `--help` by `scripts/gen_cli_docs.py`; do not edit by hand.", "",
              "```text", cli.get_help(root), "```", ""]
