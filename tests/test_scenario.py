@@ -225,3 +225,42 @@ def test_demo_refuses_an_existing_database(tmp_path: Path) -> None:
 def test_help_has_an_example(command: str) -> None:
     res = CliRunner().invoke(cli, [command, "--help"])
     assert res.exit_code == 0 and "Example: dogtag " + command in res.output
+
+
+def test_calibration_counts_by_hand(tmp_path: Path) -> None:
+    """Four remains individuals with known outcomes; the numbers worked by hand."""
+    from dogtag.scenario.calibration import calibrate
+    from dogtag.scenario.pipeline import Proposal, RunResult
+
+    rows = {
+        "truth.csv": "sample,individual,service_number,family,source,accession\n"
+                     "s1,R1,SN1,F1,turnover,A\ns2,R1,SN1,F1,turnover,A\n"   # identified (two samples)
+                     "s3,R2,SN2,F2,turnover,A\n"                            # wrongly identified as SN9
+                     "s4,R3,,,turnover,A\n"                                 # not on the list
+                     "s5,R4,SN4,F4,recovery,B\n",                           # mtDNA only, family autosomal only
+        "genotypes.csv": "family,id,marker,allele1,allele2,quality\nF1,BR,TH01,6,7,\nF4,SI,TH01,8,9,\n",
+        "mito.csv": "family,id,range,variants\nF1,SI,16024-16569;1-576,16129A\nF2,SI,16024-16569;1-576,\n",
+        "ystr.csv": "family,id,marker,alleles\n",
+    }
+    for name, text in rows.items():
+        (tmp_path / name).write_text(text)
+    run = RunResult(
+        individuals={"I1": ("s1", "s2"), "I2": ("s3",), "I3": ("s4",), "I4": ("s5",)},
+        best={"I1": ("SN1", 0.999, 6.0), "I2": ("SN9", 0.995, 5.0), "I3": ("SN7", 0.4, 1.0),
+              "I4": (None, 1.0, 0.0)},
+        proposals=[Proposal("I1", ("s1", "s2"), "SN1", "F1", 0.999, 6.0, []),
+                   Proposal("I2", ("s3",), "SN9", "F9", 0.995, 5.0, [])],
+        threshold=0.99,
+        evidence_kinds={"I1": ["autosomal"], "I2": ["mtdna"], "I3": ["mtdna"], "I4": ["mtdna"]},
+        candidates={"I1": 1, "I2": 1, "I3": 1, "I4": 0})
+    cal = calibrate(tmp_path, run)
+    assert (cal.true_at_threshold, cal.false_at_threshold) == (1, 1)
+    by_t = {r["threshold"]: (r["proposed"], r["true"], r["false"]) for r in cal.thresholds}
+    assert by_t[0.5] == (2, 1, 1) and by_t[0.999] == (1, 1, 0) and by_t[0.3 + 0.2] == (2, 1, 1)
+    assert cal.unidentified == {"identified": 1, "falsely identified": 1,
+                                "not on the list (correctly left unidentified)": 1,
+                                "no family reference of a kind typed": 1}
+    assert cal.remains == {"samples": 5, "individuals": 4, "run_individuals": 4}
+    # I3's best pairing (SN7, 0.4) is wrong: the 0.4-0.5 bin holds one point, none true
+    b = next(x for x in cal.reliability if x["bin"] == [0.4, 0.5])
+    assert (b["n"], b["fraction_true"]) == (1, 0.0)
