@@ -264,3 +264,18 @@ def test_calibration_counts_by_hand(tmp_path: Path) -> None:
     # I3's best pairing (SN7, 0.4) is wrong: the 0.4-0.5 bin holds one point, none true
     b = next(x for x in cal.reliability if x["bin"] == [0.4, 0.5])
     assert (b["n"], b["fraction_true"]) == (1, 0.0)
+
+
+def test_demo_cli_end_to_end(tmp_path: Path) -> None:
+    db = tmp_path / "d.sqlite"
+    res = CliRunner().invoke(cli, ["demo", "--no-serve", "--db", str(db), "--missing", "120", "--seed", "5"])
+    assert res.exit_code == 0, res.output
+    assert "Samples grouped into" in res.output and "Demo accounts" in res.output
+    assert "false identifications at the threshold" in res.output
+    res = CliRunner().invoke(cli, ["demo", "--no-serve", "--json", "--force", "--db", str(db), "--missing", "120",
+                                   "--seed", "5"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["missing_persons"] == 120 and data["calibration"]["false"] == 0
+    assert set(data["users"]) == {"admin", "analyst", "reviewer", "reviewer2", "liaison"}
+    assert Path(data["report"]["png"]).exists()
