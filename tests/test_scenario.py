@@ -279,3 +279,31 @@ def test_demo_cli_end_to_end(tmp_path: Path) -> None:
     assert data["missing_persons"] == 120 and data["calibration"]["false"] == 0
     assert set(data["users"]) == {"admin", "analyst", "reviewer", "reviewer2", "liaison"}
     assert Path(data["report"]["png"]).exists()
+
+
+def test_lineage_haplotypes_are_shared_along_the_lines(scenario: Path) -> None:
+    truth = {r["sample"]: r for r in _read(scenario / "truth.csv")}
+    # samples of one person carry one Y haplotype (loci typed in both agree)
+    y: dict[str, dict[str, str]] = {}
+    for r in _read(scenario / "ystr.csv"):
+        y.setdefault(r["id"] if not r["family"] else f"{r['family']}:{r['id']}", {})[r["marker"]] = r["alleles"]
+    by_person: dict[str, list[dict[str, str]]] = {}
+    for sid, t in truth.items():
+        if sid in y:
+            by_person.setdefault(t["individual"], []).append(y[sid])
+    pairs = [(a, b) for haps in by_person.values() for i, a in enumerate(haps) for b in haps[i + 1:]]
+    for a, b in pairs:
+        assert all(a[k] == b[k] for k in set(a) & set(b))
+    # remains carry the HVS part of their maternal line's haplotype, as the donors of that line do
+    mito = _read(scenario / "mito.csv")
+    donor = {r["family"]: set(r["variants"].split()) for r in mito if r["family"]}
+    checked = 0
+    for r in mito:
+        t = truth.get(r["id"])
+        if r["family"] or t is None or t["family"] not in donor:
+            continue
+        hvs = {v for v in donor[t["family"]] if sg.in_hvs(v)}
+        diff = hvs.symmetric_difference(r["variants"].split())
+        assert len(diff) <= 1  # 2 % of donors differ from the missing person at one site
+        checked += 1
+    assert checked > 10

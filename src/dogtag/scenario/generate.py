@@ -285,13 +285,20 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
     counts["families_with_donors"] = int(has_any.sum())
 
     # Y lines: father's haplotype; sons one meiosis from him, brother's son two
-    y_line: dict[int, list[str]] = {}
+
+    y_member: dict[tuple[int, str], list[str]] = {}
 
     def y_of(k: int, member: str) -> list[str]:
-        if k not in y_line:
-            grp = "East Asian" if sg.POPULATIONS[pop[k]] == "Asian" else "European"
-            y_line[k] = y_bases[grp][int(rng.integers(len(y_bases[grp])))]
-        return sg.mutate_y(y_line[k], y_loci, {"FA": 0, "MP": 1, "BR": 1, "BC": 2}[member], rng)
+        """The Y haplotype of a male member, drawn once: FA's from the database, a son's from
+        his father's with one meiosis of mutation (MP and BR from FA, BC from BR)."""
+        if (k, member) not in y_member:
+            if member == "FA":
+                grp = "East Asian" if sg.POPULATIONS[pop[k]] == "Asian" else "European"
+                y_member[(k, member)] = y_bases[grp][int(rng.integers(len(y_bases[grp])))]
+            else:
+                father = "BR" if member == "BC" else "FA"
+                y_member[(k, member)] = sg.mutate_y(y_of(k, father), y_loci, 1, rng)
+        return y_member[(k, member)]
 
     # ---------------------------------------------------------------------------------------
     # remains
