@@ -110,7 +110,9 @@ def calibrate(folder: str | Path, run: RunResult) -> Calibration:
             reasons["not on the list (correctly left unidentified)"] += 1
             continue
         kinds = {k for u in units for k in run.evidence_kinds[u]}
-        if not kinds:
+        if units & run.unconverged:
+            reasons["joint identification not converged"] += 1
+        elif not kinds:
             reasons["no DNA result"] += 1
         elif not (kinds & fam_kinds.get(fam, set())):
             reasons["no family reference of a kind typed" if fam in fam_kinds else "no family reference"] += 1

@@ -12,15 +12,18 @@ Steps, each a documented method of :mod:`dogtag.identify` / :mod:`dogtag.genetic
    (:func:`dogtag.genetics.mtdna_compare.lr_matrix`) and the Y-STR LR of the nearest
    paternal-line donor (:func:`dogtag.genetics.ystr.lr_matrix`); lines of evidence multiply
    (they are independent given the pairing).
-3. **Candidates**: pairs with a combined LR above ``limit`` (dvir's ``jointDVI(limit=)``; Vigeland &
-   Egeland 2021, *Forensic Sci. Int. Genet.* 53:102507); the others are not candidates.
+3. **Candidates**: pairs with a combined LR above ``limit`` (10; dvir's ``jointDVI(limit=)``,
+   Vigeland & Egeland 2021) whose prior-weighted odds against "nobody on the list" exceed
+   ``min_odds`` (0.01); the others are not candidates. A dropped pair would have taken at most
+   1 % of the weight of "nobody" in its sample's posterior; keeping them all joins thousands of
+   chance pairs into one component too big to solve exactly.
 4. **Prior from the context** (DESIGN: non-DNA evidence enters as priors): remains recovered by
    an operation linked to loss incidents are a priori one of those incidents' missing persons
    with probability ``p_context``, someone else on the list with ``p_elsewhere``, nobody on the
    list with the rest (``star``, by kind of operation: turnovers hold non-US remains).
 5. **Joint identification** on components (:func:`dogtag.identify.joint.solve_joint`): posterior
    pairing probabilities. An identification is proposed when an individual's best pairing has
-   posterior >= ``threshold``.
+   posterior >= ``threshold`` and its component was solved exactly or sampled to convergence.
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ class RunResult:
     threshold: float
     evidence_kinds: dict[str, list[str]]  # individual -> kinds typed
     candidates: dict[str, int]  # individual -> number of candidate missing persons
+    unconverged: set[str] = field(default_factory=set)  # individuals in a sampled, unconverged component
     timings: dict[str, float] = field(default_factory=dict)
     method: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
@@ -108,7 +112,7 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOLD, limit: float = 1.0,
+def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOLD, limit: float = 10.0, min_odds: float = 1e-2,
                       p_context: float = 0.8, p_elsewhere: float = 0.1, same_source_lr: float = 1e4,
                       max_assign: int = 100_000, seed: int = 1, progress: Progress | None = None) -> RunResult:
     """Run the identification pipeline on a scenario folder (see the module docstring).
@@ -117,7 +121,13 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
     ----------
     folder : the files written by :func:`dogtag.scenario.generate.simulate_scenario` (truth unused).
     threshold : posterior at or above which an identification is proposed.
-    limit : pairs with combined LR <= ``limit`` are not candidates.
+    limit : pairs with combined LR <= ``limit`` are not candidates. Such pairs would add at most
+        ``limit`` x their prior weight each to the normaliser of a posterior; keeping them joins
+        the weak pairs of thousands of samples and families into one component too big to solve
+        exactly.
+    min_odds : pairs whose prior-weighted odds against "nobody on the list", LR x w / w_star, are
+        at most ``min_odds`` are not candidates either: each would move a posterior by at most
+        that much.
     p_context, p_elsewhere : prior probabilities (before the one-to-one constraint) that remains
         are one of the missing of the operation's incidents, or another missing person.
     """
@@ -322,32 +332,37 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
 
     # --- 3-5. candidates, prior, joint ------------------------------------------------------------
     t = time.perf_counter()
-    cand = (n_lines > 0) & (log_lr > math.log(limit))
+    # context prior over all missing persons, then the candidates
+    inc_members: dict[str, int] = {}
+    for r in missing.values():
+        inc_members[r["LOSS_INCIDENT"]] = inc_members.get(r["LOSS_INCIDENT"], 0) + 1
+    fam_inc = np.array([missing[fam_mp[f][1]]["LOSS_INCIDENT"] for f in families])
+    w_all = np.full((U, M), p_elsewhere / len(missing))
+    star = np.zeros(U)
+    for i, u in enumerate(unit_ids):
+        acc = accessions.get(sample_acc.get(individuals[u][0], ""), {})
+        op = operations.get(acc.get("operation", ""), {})
+        incs = sorted({x for x in op.get("incidents", "").split(";") if x})
+        n_ctx = sum(inc_members.get(k, 0) for k in incs)
+        star[i] = STAR_BY_KIND.get(op.get("kind", ""), 0.1)
+        if n_ctx:
+            w_all[i, np.isin(fam_inc, incs)] += p_context / n_ctx
+    with np.errstate(divide="ignore"):
+        odds = log_lr + np.log(w_all) - np.log(star)[:, None]
+    cand = (n_lines > 0) & (log_lr > math.log(limit)) & (odds > math.log(min_odds))
     keep = np.flatnonzero(cand.any(axis=0))
     sub = np.where(cand[:, keep], log_lr[:, keep], np.nan)
     fam_keep = [families[j] for j in keep]
     labels = [fam_mp[f][1] for f in fam_keep]
-    # context prior
-    inc_members: dict[str, int] = {}
-    for r in missing.values():
-        inc_members[r["LOSS_INCIDENT"]] = inc_members.get(r["LOSS_INCIDENT"], 0) + 1
-    w = np.zeros((U, len(keep)))
-    star = np.zeros(U)
-    n_missing = len(missing)
-    for i, u in enumerate(unit_ids):
-        acc = accessions.get(sample_acc.get(individuals[u][0], ""), {})
-        op = operations.get(acc.get("operation", ""), {})
-        incs = {s for s in op.get("incidents", "").split(";") if s}
-        n_ctx = sum(inc_members.get(k, 0) for k in incs)
-        star[i] = STAR_BY_KIND.get(op.get("kind", ""), 0.1)
-        for jj, f in enumerate(fam_keep):
-            inc = missing[fam_mp[f][1]]["LOSS_INCIDENT"]
-            w[i, jj] = (p_context / n_ctx if inc in incs and n_ctx else 0.0) + p_elsewhere / n_missing
+    w = w_all[:, keep]
     problem = JointProblem(tuple(unit_ids), tuple(labels), tuple(fam_keep), sub, {f: 0.0 for f in fam_keep},
                            np.zeros(U))
     joint = solve_joint(problem, prior=Prior.pairs(w, star, name="context"), max_assign=max_assign, top=1,
                         seed=seed)
     timings["joint"] = time.perf_counter() - t
+    # a component sampled by MCMC that did not converge gives no proposal (its posteriors are rough)
+    unconverged = {unit_ids[i] for c in joint.components
+                   if c.method == "mcmc" and not (c.diagnostics or {}).get("converged") for i in c.samples}
     tick("joint identification", 1, 1)
 
     best: dict[str, tuple[str | None, float, float]] = {}
@@ -361,14 +376,14 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
         sn, p_ij = labels[j], float(post[i, j])
         l10 = float(sub[i, j] / math.log(10))
         best[u] = (sn, p_ij, l10)
-        if p_ij >= threshold:
+        if p_ij >= threshold and u not in unconverged:
             fcol = col[fam_keep[j]]
             ev = [{"kind": k, "log10_lr": float(per_kind[k][i, fcol] / math.log(10))}
                   for k in per_kind if per_kind[k][i, fcol] != 0.0]
             proposals.append(Proposal(u, individuals[u], sn, fam_keep[j], p_ij, l10, ev))
     timings["total"] = time.perf_counter() - t0
     return RunResult(individuals, best, proposals, threshold, kinds,
-                     {u: int(cand[i].sum()) for i, u in enumerate(unit_ids)}, timings, joint.method,
-                     {"threshold": threshold, "limit": limit, "p_context": p_context, "p_elsewhere": p_elsewhere,
+                     {u: int(cand[i].sum()) for i, u in enumerate(unit_ids)}, unconverged, timings, joint.method,
+                     {"threshold": threshold, "limit": limit, "min_odds": min_odds, "p_context": p_context, "p_elsewhere": p_elsewhere,
                       "star": STAR_BY_KIND, "same_source_lr": same_source_lr, "frequency_database": "nist1036-Cauc",
                       "max_assign": max_assign, "seed": seed})
