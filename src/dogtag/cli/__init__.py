@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "user": "dogtag.cli.registry:user",
     "mito": "dogtag.cli.lineage:mito",
     "ystr": "dogtag.cli.lineage:ystr",
+    "serve": "dogtag.cli.web:serve",
     "simulate": "dogtag.cli.scenario:simulate",
     "demo": "dogtag.cli.scenario:demo",
 }

@@ -227,6 +227,9 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
         Sample(row["id"], parse_sex(row["sex"]), genos.get(("", row["id"]), {}), *rates.get(row["id"], (0.0, 0.0)))
         for _, row in pm_rows
     ]
+    by_family: dict[str, dict[str, dict[str, tuple[str | None, str | None]]]] = {}
+    for (fam, i), g in genos.items():
+        by_family.setdefault(fam, {})[i] = g
     am = []
     for name, rows in fam_rows.items():
         try:
@@ -236,8 +239,7 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
         except ValueError as exc:
             raise DataFormatError(f"family {name}: {exc}", path=ped_path, line=rows[0][0]) from None
         missing = tuple(r["id"] for line, r in rows if _bool(r["missing"], ped_path, line, "missing"))
-        table = {i: g for (fam, i), g in genos.items() if fam == name}
-        am.append(Family(name, ped, missing, table))
+        am.append(Family(name, ped, missing, by_family.get(name, {})))
     return DVICase(markers, pm, am, name=prefix.rstrip("_") or root.name, source=str(root.name))
 
 
