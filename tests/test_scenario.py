@@ -307,3 +307,19 @@ def test_lineage_haplotypes_are_shared_along_the_lines(scenario: Path) -> None:
         assert len(diff) <= 1  # 2 % of donors differ from the missing person at one site
         checked += 1
     assert checked > 10
+
+
+def test_calibration_leaves_out_unconverged_components(tmp_path: Path) -> None:
+    from dogtag.scenario.calibration import calibrate
+    from dogtag.scenario.pipeline import RunResult
+
+    (tmp_path / "truth.csv").write_text("sample,individual,service_number,family,source,accession\n"
+                                        "s1,R1,SN1,F1,turnover,A\n")
+    for name, header in (("genotypes.csv", "family,id,marker,allele1,allele2"), ("mito.csv", "family,id,range,variants"),
+                         ("ystr.csv", "family,id,marker,alleles")):
+        (tmp_path / name).write_text(header + "\n")
+    run = RunResult({"I1": ("s1",)}, {"I1": ("SN1", 0.999, 3.0)}, [], 0.99, {"I1": ["mtdna"]}, {"I1": 3},
+                    unconverged={"I1"})
+    cal = calibrate(tmp_path, run)
+    assert all(r["proposed"] == 0 for r in cal.thresholds)
+    assert cal.unidentified == {"joint identification not converged": 1}

@@ -73,7 +73,10 @@ def calibrate(folder: str | Path, run: RunResult) -> Calibration:
         unit_truth[u] = c.most_common(1)[0][0]
         mixed += len({truth[s]["individual"] for s in sids}) > 1
 
-    points = [(p, sn is not None and sn == unit_truth[u]) for u, (sn, p, _l) in run.best.items() if sn is not None]
+    # individuals of an unconverged (sampled) component are never proposed: they are left out of
+    # the threshold table and the reliability bins, and counted apart below
+    points = [(p, sn == unit_truth[u]) for u, (sn, p, _l) in run.best.items()
+              if sn is not None and u not in run.unconverged]
     rows: list[dict[str, Any]] = []
     for t in sorted({*THRESHOLDS, run.threshold}):
         hits = [ok for p, ok in points if p >= t]
