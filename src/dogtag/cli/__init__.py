@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "mito": "dogtag.cli.lineage:mito",
     "ystr": "dogtag.cli.lineage:ystr",
     "serve": "dogtag.cli.web:serve",
+    "simulate": "dogtag.cli.scenario:simulate",
+    "demo": "dogtag.cli.scenario:demo",
 }
 
 
