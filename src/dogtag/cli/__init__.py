@@ -26,8 +26,12 @@ COMMANDS: dict[str, str] = {
     "verify": "dogtag.cli.registry:verify",
     "export": "dogtag.cli.registry:export",
     "user": "dogtag.cli.registry:user",
+    "search": "dogtag.cli.search:search",
     "mito": "dogtag.cli.lineage:mito",
     "ystr": "dogtag.cli.lineage:ystr",
+    "serve": "dogtag.cli.web:serve",
+    "simulate": "dogtag.cli.scenario:simulate",
+    "demo": "dogtag.cli.scenario:demo",
 }
 
 

@@ -7,13 +7,15 @@ Steps (each result names the method that produced it):
    by independent components (exact enumeration, exact subset dynamic programming, or
    MCMC where a component is too large), posteriors of pairings and the top assignments.
    Families with several missing persons are evaluated jointly with the pedigree
-   likelihood of all their placements at once.
+   likelihood of all their placements at once (autosomal markers); the lineage LRs
+   (mtDNA, Y) of each placed pair multiply in, as in the pairwise LR.
 3. :func:`dogtag.identify.undisputed.find_undisputed` and
    :func:`dogtag.identify.solve.dvi_solve` — dvir's undisputed set and conclusions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from numpy.typing import NDArray
 from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
 from dogtag.identify.case import DVICase, Family
 from dogtag.identify.joint import JointProblem, JointResult, Prior, solve_joint
+from dogtag.identify.lineage_search import evidence_names
 from dogtag.identify.samesource import SameSourceGroup, group_same_source
 from dogtag.identify.search import SearchResult, blind_search, sample_observation
 from dogtag.identify.solve import SolveResult, dvi_solve, full_sibling_pairs
@@ -38,9 +41,14 @@ Progress = Callable[[int, int, str], None]
 class FamilyLoglik:
     """``f(family, {missing label: sample id}) -> log-likelihood`` of the family with
     those samples placed on those missing persons (all markers, natural log);
-    ``f.many(family, [placements])`` computes many in one batched engine call."""
+    ``f.many(family, [placements])`` computes many in one batched engine call.
 
-    def __init__(self, case: DVICase):
+    With ``lineage`` (the search's ``lineage_log_lr``, shape (S, M)) the lineage log LR of
+    each placed pair is added: lineage haplotypes are independent of the autosomal markers
+    given the pedigree, so the joint term is the autosomal joint family likelihood times
+    the lineage LR of every placement."""
+
+    def __init__(self, case: DVICase, lineage: NDArray[np.float64] | None = None):
         self.case = case
         self.fams: dict[str, Family] = {f.name: f for f in case.am}
         self.samples = {s.id: s for s in case.pm}
@@ -52,6 +60,9 @@ class FamilyLoglik:
                 self.member[(f.name, labels[k])] = m
                 k += 1
         self._base: dict[str, list[MarkerData]] = {}
+        self.lineage = lineage
+        self._row = {s.id: i for i, s in enumerate(case.pm)}
+        self._col = {lab: j for j, lab in enumerate(labels)}
 
     def _items(self, family: str, placed: Mapping[str, str]) -> list[MarkerData]:
         fam = self.fams[family]
@@ -76,7 +87,12 @@ class FamilyLoglik:
         data = [d for p in placements for d in self._items(family, p)]
         ll = loglik_batch([self.fams[family].pedigree] * len(data), data)
         assert isinstance(ll, np.ndarray)
-        return ll.reshape(len(placements), len(self.case.markers)).sum(axis=1).tolist()
+        out = ll.reshape(len(placements), len(self.case.markers)).sum(axis=1)
+        if self.lineage is not None:
+            lin = self.lineage
+            out = out + np.array([sum(float(lin[self._row[sid], self._col[label]]) for label, sid in p.items())
+                                  for p in placements])
+        return out.tolist()
 
     def __call__(self, family: str, placed: Mapping[str, str]) -> float:
         return self.many(family, [placed])[0]
@@ -108,10 +124,16 @@ class DVIResult:
                                  "counts": _grid(s.exclusions, cand, integer=True)}
             out["markers_used"] = {"samples": s.samples, "missing": s.missing,
                                    "counts": _grid(s.markers_used, cand, integer=True)}
+            if s.evidence is not None:
+                out["lr_matrix"]["evidence"] = [
+                    [evidence_names(s.evidence[i, j]) if cand[i, j] else None for j in range(len(s.missing))]
+                    for i in range(len(s.samples))]
         else:
             out["candidates"] = {
-                sid: [{"missing": s.missing[j], "lr": _num(math.exp(llr)), "exclusions": exc}
-                      for j, llr, exc in rows]
+                sid: [{"missing": s.missing[j], "lr": _num(math.exp(llr)), "exclusions": exc,
+                       **({"evidence": evidence_names(s.candidate_evidence[sid][k])}
+                          if sid in s.candidate_evidence else {})}
+                      for k, (j, llr, exc) in enumerate(rows)]
                 for sid, rows in s.candidates.items()
             }
         out["sample_loglik"] = dict(zip(s.samples, map(_num, s.sample_loglik), strict=True))
@@ -184,8 +206,13 @@ def _exclusions_given(case: DVICase, search: SearchResult) -> Callable[[Mapping[
         for sid, label in fixed.items():
             fi, mp = where[label]
             f = am[fi]
-            am[fi] = Family(f.name, f.pedigree, f.missing, {**f.genotypes, mp: samples[sid].genotypes})
-        res = blind_search(DVICase(case.markers, case.pm, am, case.name), refine=0)
+            smp = samples[sid]
+            am[fi] = f = dataclasses.replace(f, genotypes={**f.genotypes, mp: smp.genotypes})
+            if smp.mtdna is not None:
+                am[fi] = f = dataclasses.replace(f, mtdna={**f.mtdna, mp: smp.mtdna})
+            if smp.ystr is not None:
+                am[fi] = dataclasses.replace(f, ystr={**f.ystr, mp: smp.ystr})
+        res = blind_search(dataclasses.replace(case, am=am), refine=0)
         assert res.exclusions is not None and res.log_lr is not None
         return np.where(np.isnan(res.log_lr), np.nan, res.exclusions.astype(np.float64))
 
@@ -229,7 +256,7 @@ def run_dvi(
         return DVIResult(case, search, None, [], None, settings, groups)
     problem = JointProblem(
         tuple(search.samples), tuple(search.missing), tuple(search.family), search.log_lr,
-        search.family_loglik, search.sample_loglik, FamilyLoglik(case))
+        search.family_loglik, search.sample_loglik, FamilyLoglik(case, search.lineage_log_lr))
     pri = Prior.closed(len(search.samples), len(search.missing)) if prior == "closed" else Prior.flat()
     result = solve_joint(problem, prior=pri, max_assign=max_assign, top=n_top_assignments, seed=seed)
     found, _reduced = find_undisputed(problem, threshold=threshold)

@@ -18,6 +18,11 @@ over markers, in chunks of samples so that memory stays bounded.
 The exclusion count of a pair is the number of markers at which the sample is
 impossible as MP without mutation (dvir's ``exclusionMatrix``).
 
+Lineage markers (mtDNA, Y-STR) of the samples and families multiply in their LRs per
+pair, as independent evidence (:mod:`dogtag.identify.lineage_search` states the
+assumption); an mtDNA or Y exclusion adds one to the pair's exclusion count and makes
+its LR 0. ``evidence`` says which kinds of data each pair's LR rests on.
+
 The search is cut into pieces that a second backend (:mod:`dogtag.scale`) runs on a
 cluster: :func:`family_batch` (conditionals of a batch of families), :func:`sample_batch`
 (observation vectors of a chunk of samples), :func:`tile` (a block of the matrix) or
@@ -43,10 +48,11 @@ from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch, same_sh
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
 from dogtag.identify.case import DVICase, Family, Sample
+from dogtag.identify.lineage_search import AUTOSOMAL, LineageEvidence
 
 __all__ = [
-    "Candidates", "FamilyBatch", "SampleBatch", "SearchResult", "Tile", "blind_search", "check_case",
-    "family_batch", "family_logliks", "finish", "merge", "pair_exclusions",
+    "Candidates", "FamilyBatch", "Lineage", "SampleBatch", "SearchResult", "Tile", "blind_search", "check_case",
+    "family_batch", "family_logliks", "finish", "merge", "pair_exclusions", "pair_used",
     "sample_batch", "sample_logliks", "sample_observation", "select", "tile", "tile_top",
 ]
 
@@ -73,6 +79,11 @@ class SearchResult:
     family_loglik : null log-likelihood of each family (its reference data alone).
     candidates : with ``top``: per sample, the best (missing index, log LR, exclusions) first.
     method : how the matrix was computed.
+    evidence : ndarray, int8, shape (S, M) (or None): bits of the evidence each LR rests on
+        (:data:`dogtag.identify.lineage_search.EVIDENCE`: 1 autosomal, 2 mtDNA, 4 Y-STR).
+    lineage_log_lr : ndarray, float64, shape (S, M), or None when the case has no lineage
+        profiles (or only the top candidates were kept): the lineage part of ``log_lr``.
+    candidate_evidence : with ``top``: the evidence code of each entry of ``candidates``.
     """
 
     samples: list[str]
@@ -86,6 +97,9 @@ class SearchResult:
     family_loglik: dict[str, float]
     candidates: dict[str, list[tuple[int, float, int]]] = field(default_factory=dict)
     method: str = "conditional genotype distributions x observation vectors (exact)"
+    evidence: NDArray[np.int8] | None = None
+    lineage_log_lr: NDArray[np.float64] | None = None
+    candidate_evidence: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def lr(self) -> NDArray[np.float64]:
@@ -419,8 +433,13 @@ def sample_logliks(case: DVICase) -> NDArray[np.float64]:
 Tile = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]
 
 
-def _tile_log_lr(samples: SampleBatch, families: FamilyBatch,
-                 exc: NDArray[np.int64] | None) -> NDArray[np.float64]:
+#: lineage part of a tile (:meth:`dogtag.identify.lineage_search.LineageEvidence.block`):
+#: natural-log LR, exclusions and ``MTDNA | YSTR`` evidence bits, each of shape (s, m)
+Lineage = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int8]]
+
+
+def _tile_log_lr(samples: SampleBatch, families: FamilyBatch, exc: NDArray[np.int64] | None,
+                 lineage: Lineage | None = None) -> NDArray[np.float64]:
     """log LR of a tile; adds the exclusion counts into ``exc`` when given."""
     s, m = samples.n_samples, families.n_missing
     acc = np.zeros((s, m))
@@ -445,6 +464,10 @@ def _tile_log_lr(samples: SampleBatch, families: FamilyBatch,
             if exc is not None:
                 exc[r] += np.asarray(v.soft @ families.support[j][:-1].astype(np.float64)) == 0
         acc -= v.log_hw[:, None]  # 0 where untyped
+    if lineage is not None:
+        acc += lineage[0]
+        if exc is not None:
+            exc += lineage[1]
     ssex, msex = samples.sex[:, None], families.sex[None, :]
     bad = (ssex != 0) & (msex != 0) & (ssex != msex)
     acc[bad] = np.nan
@@ -452,8 +475,10 @@ def _tile_log_lr(samples: SampleBatch, families: FamilyBatch,
     return acc
 
 
-def tile(samples: SampleBatch, families: FamilyBatch) -> Tile:
+def tile(samples: SampleBatch, families: FamilyBatch, lineage: Lineage | None = None) -> Tile:
     """One tile of the matrix: rows = ``samples``, columns = the missing persons of ``families``.
+
+    ``lineage``: the tile's lineage part, multiplied in (exclusions added).
 
     Returns
     -------
@@ -464,7 +489,7 @@ def tile(samples: SampleBatch, families: FamilyBatch) -> Tile:
     """
     s, m = samples.n_samples, families.n_missing
     exc = np.zeros((s, m), dtype=np.int64)
-    acc = _tile_log_lr(samples, families, exc)
+    acc = _tile_log_lr(samples, families, exc, lineage)
     # markers typed in both: a (s x J) @ (J x m) product of 0/1 matrices, exact in float64
     typed = np.stack([v.typed for v in samples.views], axis=1).astype(np.float64) \
         if samples.views else np.zeros((s, 0))
@@ -494,27 +519,40 @@ def pair_exclusions(samples: SampleBatch, families: FamilyBatch, rows: NDArray[n
     return out
 
 
+def pair_used(samples: SampleBatch, families: FamilyBatch, rows: NDArray[np.int64],
+              cols: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Markers typed in both the sample and the family, per (row, column) pair of a tile."""
+    out = np.zeros(rows.size, dtype=np.int64)
+    for j, v in enumerate(samples.views):
+        out += v.typed[rows] & (families.typed[j, cols] > 0)
+    return out
+
+
 @dataclass
 class Candidates:
     """Kept pairs of a block of rows, sorted by row, then log LR descending, then column.
 
     All arrays have shape (n,): ``row`` and ``col`` are global sample and
-    missing-person indices, ``log_lr`` the natural-log LR, ``exclusions`` the count.
+    missing-person indices, ``log_lr`` the natural-log LR, ``exclusions`` the count,
+    ``evidence`` the evidence bits (:mod:`dogtag.identify.lineage_search`).
     """
 
     row: NDArray[np.int64]
     col: NDArray[np.int64]
     log_lr: NDArray[np.float64]
     exclusions: NDArray[np.int64]
+    evidence: NDArray[np.int8]
+
+    _FIELDS = ("row", "col", "log_lr", "exclusions", "evidence")
 
 
 def _keep(c: Candidates, top: int, min_log: float) -> Candidates:
     """Per row: the ``top`` best pairs (ties by column) and every pair with log LR >= ``min_log``."""
     order = np.lexsort((c.col, -c.log_lr, c.row))
-    row, col, llr, exc = c.row[order], c.col[order], c.log_lr[order], c.exclusions[order]
+    row = c.row[order]
     rank = np.arange(row.size) - np.searchsorted(row, row, side="left")
-    keep = (rank < top) | (llr >= min_log)
-    return Candidates(row[keep], col[keep], llr[keep], exc[keep])
+    keep = order[(rank < top) | (c.log_lr[order] >= min_log)]
+    return Candidates(*(getattr(c, f)[keep] for f in Candidates._FIELDS))
 
 
 def select(acc: NDArray[np.float64], exc: NDArray[np.int64] | None, *, row0: int, col0: int,
@@ -523,7 +561,7 @@ def select(acc: NDArray[np.float64], exc: NDArray[np.int64] | None, *, row0: int
 
     The order is total (log LR descending, then column), so keeping per tile and then
     merging the tiles of a row gives what keeping over the whole row gives. Without
-    ``exc`` the exclusion counts are left 0 (see :func:`tile_top`).
+    ``exc`` the exclusion counts are left 0 (see :func:`tile_top`); evidence bits are 0.
     """
     ok = ~np.isnan(acc)
     mask = ok & (acc >= min_log)
@@ -534,17 +572,22 @@ def select(acc: NDArray[np.float64], exc: NDArray[np.int64] | None, *, row0: int
         mask |= ok & (keyed >= kth[:, None])
     r, c = np.nonzero(mask)
     e = exc[r, c] if exc is not None else np.zeros(r.size, dtype=np.int64)
-    return _keep(Candidates(r.astype(np.int64) + row0, c.astype(np.int64) + col0, acc[r, c], e),
-                 top, min_log)
+    return _keep(Candidates(r.astype(np.int64) + row0, c.astype(np.int64) + col0, acc[r, c], e,
+                            np.zeros(r.size, dtype=np.int8)), top, min_log)
 
 
 def tile_top(samples: SampleBatch, families: FamilyBatch, *, row0: int, col0: int, top: int,
-             min_log: float) -> Candidates:
-    """A tile reduced to its kept pairs (:func:`select`); exclusions are counted for those
-    pairs only (:func:`pair_exclusions`), and markers used not at all."""
-    acc = _tile_log_lr(samples, families, None)
+             min_log: float, lineage: Lineage | None = None) -> Candidates:
+    """A tile reduced to its kept pairs (:func:`select`); exclusions and evidence are
+    worked out for those pairs only (:func:`pair_exclusions`, :func:`pair_used`)."""
+    acc = _tile_log_lr(samples, families, None, lineage)
     kept = select(acc, None, row0=row0, col0=col0, top=top, min_log=min_log)
-    kept.exclusions = pair_exclusions(samples, families, kept.row - row0, kept.col - col0)
+    r, c = kept.row - row0, kept.col - col0
+    kept.exclusions = pair_exclusions(samples, families, r, c)
+    kept.evidence = np.where(pair_used(samples, families, r, c) > 0, AUTOSOMAL, 0).astype(np.int8)
+    if lineage is not None:
+        kept.exclusions += lineage[1][r, c]
+        kept.evidence |= lineage[2][r, c]
     return kept
 
 
@@ -552,9 +595,8 @@ def merge(parts: Sequence[Candidates], *, top: int, min_log: float) -> Candidate
     """Kept pairs of several tiles (of the same or of different rows)."""
     if not parts:
         e = np.zeros(0, dtype=np.int64)
-        return Candidates(e, e, np.zeros(0), e)
-    cat = Candidates(*(np.concatenate([getattr(p, f) for p in parts])
-                       for f in ("row", "col", "log_lr", "exclusions")))
+        return Candidates(e, e, np.zeros(0), e, np.zeros(0, dtype=np.int8))
+    cat = Candidates(*(np.concatenate([getattr(p, f) for p in parts]) for f in Candidates._FIELDS))
     return _keep(cat, top, min_log)
 
 
@@ -564,13 +606,16 @@ def _min_log(min_lr: float | None) -> float:
     return math.log(min_lr)
 
 
-def candidate_lists(case: DVICase, kept: Candidates) -> dict[str, list[tuple[int, float, int]]]:
-    """Per sample id: its kept (missing index, log LR, exclusions), best first."""
+def candidate_lists(case: DVICase, kept: Candidates) -> tuple[
+        dict[str, list[tuple[int, float, int]]], dict[str, list[int]]]:
+    """Per sample id: its kept (missing index, log LR, exclusions), best first, and their evidence codes."""
     out: dict[str, list[tuple[int, float, int]]] = {s.id: [] for s in case.pm}
-    for r, c, llr, e in zip(kept.row.tolist(), kept.col.tolist(), kept.log_lr.tolist(),
-                            kept.exclusions.tolist(), strict=True):
+    ev: dict[str, list[int]] = {s.id: [] for s in case.pm}
+    for r, c, llr, e, b in zip(kept.row.tolist(), kept.col.tolist(), kept.log_lr.tolist(),
+                               kept.exclusions.tolist(), kept.evidence.tolist(), strict=True):
         out[case.pm[r].id].append((c, llr, e))
-    return out
+        ev[case.pm[r].id].append(b)
+    return out, ev
 
 
 # ---------------------------------------------------------------------------
@@ -603,22 +648,36 @@ def check_case(case: DVICase) -> None:
 
 def finish(case: DVICase, *, msex: NDArray[np.int8], sample_ll: NDArray[np.float64],
            fam_ll: dict[str, float], full: Tile | None, kept: Candidates | None,
-           refine: int) -> SearchResult:
-    """The :class:`SearchResult` from the reduced matrix (both backends end here)."""
+           refine: int, lineage: bool = False, lineage_full: Lineage | None = None) -> SearchResult:
+    """The :class:`SearchResult` from the reduced matrix (both backends end here).
+
+    ``lineage``: whether lineage LRs are multiplied in; ``lineage_full``: with ``full``,
+    the lineage part of the whole matrix (its log LR is kept apart and added to the
+    refined autosomal LRs; its evidence bits join the autosomal one).
+    """
     labels = case.missing_labels()
     family = [f.name for f in case.am for _ in f.missing]
     method = "conditional genotype distributions x observation vectors (exact)"
-    log_lr = exclusions = used = None
+    log_lr = exclusions = used = evidence = lin_all = None
     if full is not None:
         log_lr, exclusions, used = full
+        evidence = np.where(used > 0, AUTOSOMAL, 0).astype(np.int8)
+        if lineage_full is not None:
+            lin_all = lineage_full[0]
+            evidence |= lineage_full[2]
         pairs = np.argwhere(np.isfinite(log_lr))
         if 0 < len(pairs) * len(case.markers) <= refine:
-            log_lr[pairs[:, 0], pairs[:, 1]] = _direct_pairs(case, pairs, fam_ll, sample_ll)
+            direct = _direct_pairs(case, pairs, fam_ll, sample_ll)
+            if lin_all is not None:  # the direct form is autosomal only
+                direct = direct + lin_all[pairs[:, 0], pairs[:, 1]]
+            log_lr[pairs[:, 0], pairs[:, 1]] = direct
             method = "direct pedigree likelihoods per candidate pair (exact)"
-    candidates = candidate_lists(case, kept) if kept is not None else {}
+    if lineage:
+        method += "; x mtDNA and Y-STR lineage LRs (independent evidence)"
+    candidates, cand_ev = candidate_lists(case, kept) if kept is not None else ({}, {})
     return SearchResult(
         [s.id for s in case.pm], labels, family, msex, log_lr, exclusions, used,
-        sample_ll, fam_ll, candidates, method,
+        sample_ll, fam_ll, candidates, method, evidence, lin_all, cand_ev,
     )
 
 
@@ -672,22 +731,32 @@ def blind_search(
     sample_ll = np.empty(S)
     kept: list[Candidates] = []
     min_log = _min_log(min_lr)
+    lin = LineageEvidence(case) if case.has_lineage else None
+    if lin is not None and not lin.active:
+        lin = None
+    lin_full: Lineage | None = None
+    if keep_full and lin is not None:
+        lin_full = (np.zeros((S, M)), np.zeros((S, M), dtype=np.int64), np.zeros((S, M), dtype=np.int8))
 
-    def run(b: tuple[int, int]) -> tuple[int, int, SampleBatch, Tile | Candidates]:
+    def run(b: tuple[int, int]) -> tuple[int, int, SampleBatch, Tile | Candidates, Lineage | None]:
         rows = sample_batch(case.pm[b[0]:b[1]], markers)
+        part = lin.block(*b) if lin is not None else None
         if keep_full:
-            return b[0], b[1], rows, tile(rows, fams)
-        return b[0], b[1], rows, tile_top(rows, fams, row0=b[0], col0=0, top=k, min_log=min_log)
+            return b[0], b[1], rows, tile(rows, fams, part), part
+        return b[0], b[1], rows, tile_top(rows, fams, row0=b[0], col0=0, top=k, min_log=min_log,
+                                          lineage=part), part
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for lo, hi, rows, res in pool.map(run, blocks):
+        for lo, hi, rows, res, part in pool.map(run, blocks):
             sample_ll[lo:hi] = rows.loglik
             if isinstance(res, Candidates):
                 kept.append(res)
             else:
                 assert log_lr is not None and exclusions is not None and used_all is not None
                 log_lr[lo:hi], exclusions[lo:hi], used_all[lo:hi] = res
+                if lin_full is not None and part is not None:
+                    lin_full[0][lo:hi], lin_full[1][lo:hi], lin_full[2][lo:hi] = part
             done += hi - lo
             if progress:
                 progress(done, S, "samples")
@@ -696,7 +765,8 @@ def blind_search(
         assert log_lr is not None and exclusions is not None and used_all is not None
         full = (log_lr, exclusions, used_all)
     return finish(case, msex=fams.sex, sample_ll=sample_ll, fam_ll=family_logliks(case, enc), full=full,
-                  kept=None if keep_full else merge(kept, top=k, min_log=min_log), refine=refine)
+                  kept=None if keep_full else merge(kept, top=k, min_log=min_log), refine=refine,
+                  lineage=lin is not None, lineage_full=lin_full)
 
 
 def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, float],

@@ -15,6 +15,17 @@ Files (header row required; extra columns such as ``dataset`` are ignored):
     marker, sex (male/female/both), model, rate, rate2, range (pedmut's names; NA = none).
 ``samples.csv`` (optional)
     id, dropout, dropin: per-sample probabilities for degraded remains.
+``mito.csv`` (optional)
+    family, id, range, variants: mtDNA haplotypes in EMPOP notation
+    (``16024-16569;1-576``, ``16093C 263G 315.1C``) of samples and family members.
+``ystr.csv`` (optional)
+    family, id, marker, alleles: Y-STR haplotypes (``11,14`` for multi-copy loci, ``null``).
+``mito_database.hsd`` / ``mito_database.csv``, ``ystr_database.csv`` (optional)
+    population haplotypes for the lineage frequencies (HSD or the ``mito.csv`` layout;
+    a wide Y-STR table with an optional count column), see :mod:`dogtag.io.lineage_tables`.
+
+With ``mito.csv`` or ``ystr.csv`` present, ``genotypes.csv`` and ``frequencies.csv`` may be
+absent (a lineage-only case).
 
 Every error names the file, the line and what was expected.
 """
@@ -23,12 +34,14 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from dogtag.errors import DataFormatError
+from dogtag.genetics import mtdna as mt
+from dogtag.genetics import ystr
 from dogtag.genetics.freqdb import FrequencyDatabase, read_long_csv
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.mutation import MutationModel, from_params
@@ -148,13 +161,15 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
                     f"{row['id']!r} is a pm sample (line {pm_ids[row['id']]}) and a member of family {name}",
                     path=ped_path, line=line)
 
+    lineage_only = (f("mito.csv").exists() or f("ystr.csv").exists()) and not f("genotypes.csv").exists()
+
     # --- genotypes -------------------------------------------------------------
     geno_path = f("genotypes.csv")
     genos: dict[tuple[str, str], dict[str, tuple[str | None, str | None]]] = {}
     observed: dict[str, set[str]] = {}
     members = {(name, row["id"]) for name, rows in fam_rows.items() for _, row in rows}
     geno_lines: dict[tuple[str, str, str], int] = {}
-    for line, row in _rows(geno_path, ["family", "id", "marker", "allele1", "allele2"]):
+    for line, row in ([] if lineage_only else _rows(geno_path, ["family", "id", "marker", "allele1", "allele2"])):
         key_id = row["id"]
         fam = row["family"]
         if key_id in pm_ids and fam in ("", key_id):
@@ -181,9 +196,9 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
 
     # --- frequencies and mutation ----------------------------------------------------
     freq_path = f("frequencies.csv")
-    if not freq_path.exists():
+    if not freq_path.exists() and not lineage_only:
         raise DataFormatError("file not found (a case folder needs it)", path=freq_path)
-    db = read_long_csv(freq_path)
+    db = read_long_csv(freq_path) if freq_path.exists() else FrequencyDatabase("none", {})
     names: list[str] = []
     for (_o, _i, marker) in geno_lines:
         if marker not in names:
@@ -223,10 +238,23 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
                 raise DataFormatError("dropout and dropin must be in [0, 1)", path=s_path, line=line)
             rates[row["id"]] = (d, c)
 
+    owners = {("", i) for i in pm_ids} | members
+    mito = _read_mito(f("mito.csv"), owners, pm_ids)
+    ys = _read_ystr(f("ystr.csv"), owners, pm_ids)
     pm = [
-        Sample(row["id"], parse_sex(row["sex"]), genos.get(("", row["id"]), {}), *rates.get(row["id"], (0.0, 0.0)))
+        Sample(row["id"], parse_sex(row["sex"]), genos.get(("", row["id"]), {}), *rates.get(row["id"], (0.0, 0.0)),
+               mtdna=mito.get(("", row["id"])), ystr=ys.get(("", row["id"])))
         for _, row in pm_rows
     ]
+    by_family: dict[str, dict[str, dict[str, tuple[str | None, str | None]]]] = {}
+    for (fam, i), g in genos.items():
+        by_family.setdefault(fam, {})[i] = g
+    mito_by: dict[str, dict[str, mt.MtHaplotype]] = {}
+    for (fam, i), h in mito.items():
+        mito_by.setdefault(fam, {})[i] = h
+    y_by: dict[str, dict[str, ystr.YHaplotype]] = {}
+    for (fam, i), yh in ys.items():
+        y_by.setdefault(fam, {})[i] = yh
     am = []
     for name, rows in fam_rows.items():
         try:
@@ -236,9 +264,79 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
         except ValueError as exc:
             raise DataFormatError(f"family {name}: {exc}", path=ped_path, line=rows[0][0]) from None
         missing = tuple(r["id"] for line, r in rows if _bool(r["missing"], ped_path, line, "missing"))
-        table = {i: g for (fam, i), g in genos.items() if fam == name}
-        am.append(Family(name, ped, missing, table))
-    return DVICase(markers, pm, am, name=prefix.rstrip("_") or root.name, source=str(root.name))
+        am.append(Family(name, ped, missing, by_family.get(name, {}), mito_by.get(name, {}), y_by.get(name, {})))
+    mt_db, y_db = _lineage_databases(f)
+    return DVICase(markers, pm, am, name=prefix.rstrip("_") or root.name, source=str(root.name),
+                   mtdna_database=mt_db, ystr_database=y_db)
+
+
+def _owner(row: dict[str, str], owners: set[tuple[str, str]], pm_ids: dict[str, int], path: Path,
+           line: int) -> tuple[str, str]:
+    key_id, fam = row["id"], row["family"]
+    if key_id in pm_ids and fam in ("", key_id):
+        return ("", key_id)
+    if (fam, key_id) in owners:
+        return (fam, key_id)
+    raise DataFormatError(f"profile of {key_id!r} (family {fam!r}), who is not in pedigrees.csv",
+                          path=path, line=line)
+
+
+def _read_mito(path: Path, owners: set[tuple[str, str]], pm_ids: dict[str, int]
+               ) -> dict[tuple[str, str], mt.MtHaplotype]:
+    out: dict[tuple[str, str], mt.MtHaplotype] = {}
+    if not path.exists():
+        return out
+    first: dict[tuple[str, str], int] = {}
+    for line, row in _rows(path, ["family", "id", "range", "variants"]):
+        owner = _owner(row, owners, pm_ids, path, line)
+        if owner in first:
+            raise DataFormatError(f"second mtDNA profile of {row['id']!r} (first on line {first[owner]})",
+                                  path=path, line=line)
+        first[owner] = line
+        try:
+            out[owner] = mt.haplotype(row["variants"], range=row["range"] or None, id=row["id"])
+        except ValueError as exc:
+            raise DataFormatError(getattr(exc, "message", str(exc)), path=path, line=line) from None
+    return out
+
+
+def _read_ystr(path: Path, owners: set[tuple[str, str]], pm_ids: dict[str, int]
+               ) -> dict[tuple[str, str], ystr.YHaplotype]:
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    if not path.exists():
+        return {}
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, row in _rows(path, ["family", "id", "marker", "alleles"]):
+        owner = _owner(row, owners, pm_ids, path, line)
+        marker = row["marker"]
+        if not ystr.Y_LOCUS.match(marker):
+            raise DataFormatError(f"profile {row['id']!r}: unknown Y-STR locus {marker!r}", path=path, line=line)
+        key = (*owner, ystr.canonical_locus(marker))
+        if key in seen:
+            raise DataFormatError(f"profile {row['id']!r}: locus {marker} given twice (first on line {seen[key]})",
+                                  path=path, line=line)
+        seen[key] = line
+        try:
+            ystr.parse_alleles(row["alleles"], profile=row["id"], locus=marker)
+        except ValueError as exc:
+            raise DataFormatError(getattr(exc, "message", str(exc)), path=path, line=line) from None
+        rows.setdefault(owner, {})[marker] = row["alleles"]
+    return {o: ystr.YHaplotype.parse(v, id=o[1]) for o, v in rows.items()}
+
+
+def _lineage_databases(f: Callable[[str], Path]) -> tuple[tuple[mt.MtHaplotype, ...], tuple[ystr.YHaplotype, ...]]:
+    from dogtag.io.lineage_tables import read_mtdna, read_ystr
+
+    mt_db: tuple[mt.MtHaplotype, ...] = ()
+    for name in ("mito_database.hsd", "mito_database.csv"):
+        if f(name).exists():
+            mt_db = tuple(read_mtdna(f(name)).haplotypes)
+            break
+    y_db: tuple[ystr.YHaplotype, ...] = ()
+    if f("ystr_database.csv").exists():
+        t = read_ystr(f("ystr_database.csv"))
+        y_db = tuple(h for h, n in zip(t.haplotypes, t.counts, strict=True) for _ in range(n))
+    return mt_db, y_db
 
 
 def _mutation_models(path: Path, db: FrequencyDatabase) -> dict[str, tuple[MutationModel | None, MutationModel | None]]:

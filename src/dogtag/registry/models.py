@@ -28,12 +28,14 @@ from dogtag.registry.recovery import (
     Side,
     operation_incident,
 )
+from dogtag.registry.search_cache import SearchPair, SearchState
 from dogtag.registry.users import Role, User
 
 __all__ = [
     "ACCOUNTED_FOR", "Accession", "AnalysisRun", "AuditEntry", "ChainHead", "Conflict", "Consent",
     "CustodyEntry", "Element", "Family", "FamilyMember", "FieldOperation", "IdStatus",
     "Identification", "IdentificationEvent", "Individual", "LossIncident", "MissingPerson",
-    "Notification", "OperationKind", "Profile", "ProfileKind", "Role", "Sample", "Side", "Status",
+    "Notification", "OperationKind", "Profile", "ProfileKind", "Role", "Sample", "SearchPair",
+    "SearchState", "Side", "Status",
     "StatusChange", "User", "operation_incident",
 ]

@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dogtag.errors import DogtagError
 from dogtag.genetics.markers import Marker
 from dogtag.identify.case import DVICase, Family
+from dogtag.identify.lineage_search import LineageEvidence
 from dogtag.identify.search import (
     Candidates,
     FamilyBatch,
@@ -146,6 +148,11 @@ def blind_search(
         raise ValueError("`chunk`, `family_batch_size` and `merge_every` must be >= 1, got "
                          f"{chunk}, {family_batch_size}, {merge_every}")
     check_case(case)
+    if case.has_lineage and LineageEvidence(case).active:
+        # the lineage part is built from the whole case (haplotype panels, database
+        # frequencies) and is not cut into tiles yet
+        raise DogtagError("the Dask backend does not take mtDNA or Y-STR evidence yet; "
+                          "run this case with the single-process engine (no --scheduler/--workers)")
     markers = case.markers
     S = len(case.pm)
     M = sum(len(f.missing) for f in case.am)
@@ -258,7 +265,7 @@ def _register_sizes() -> None:
 
     @sizeof.register(Candidates)
     def _candidates(c: Candidates) -> int:
-        return int(c.row.nbytes + c.col.nbytes + c.log_lr.nbytes + c.exclusions.nbytes)
+        return int(sum(getattr(c, f).nbytes for f in Candidates._FIELDS))
 
 
 _register_sizes()

@@ -1,0 +1,146 @@
+"""``dogtag simulate`` (the Korean War scenario's import files) and ``dogtag demo`` (the whole chain)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dogtag.errors import DogtagError
+
+
+@click.command()
+@click.argument("folder", type=click.Path(file_okay=False, writable=True))
+@click.option("--seed", default=1, show_default=True, help="Seed of the generator (everything follows from it).")
+@click.option("--missing", "n_missing", default=7500, show_default=True, type=click.IntRange(20, 200_000),
+              help="Number of missing service members; the remains scale with it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def simulate(folder: str, seed: int, n_missing: int, as_json: bool) -> None:
+    """Write a seeded Korean War scenario as registry import files, with its truth apart.
+
+    FOLDER receives incidents.csv, missing.csv (DCAS layout), operations.csv, accessions.csv,
+    elements.csv, samples.csv, pedigrees.csv, genotypes.csv, mito.csv, ystr.csv (import them in
+    this order with `dogtag import`), truth.csv (not for import) and scenario.json.
+
+    Example: dogtag simulate korean-war --seed 1 --missing 7500
+    """
+    from dogtag.scenario.generate import ScenarioParams, simulate_scenario
+
+    summary = simulate_scenario(folder, ScenarioParams(seed=seed, n_missing=n_missing))
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+        return
+    c = summary.counts
+    click.echo(f"scenario (seed {seed}) in {folder}: {c['missing']} missing persons in {c['incidents']} loss "
+               f"incidents, {c['families_with_donors']} families with donors, {c['samples']} samples from "
+               f"{c['remains_individuals']} individuals ({c['remains_unlisted']} not on the list)")
+
+
+def _default_db() -> Path:
+    from dogtag.registry.engine import data_dir
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return data_dir() / "demo" / f"demo-{stamp}.sqlite"
+
+
+@click.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="SQLite file to create (default: a new file under the dogtag data directory's demo/).")
+@click.option("--folder", type=click.Path(file_okay=False), default=None,
+              help="Folder for the scenario files and the calibration report (default: next to the database).")
+@click.option("--seed", default=1, show_default=True, help="Seed of the scenario.")
+@click.option("--missing", "n_missing", default=7500, show_default=True, type=click.IntRange(20, 200_000),
+              help="Number of missing service members.")
+@click.option("--threshold", default=None, type=click.FloatRange(0.5, 1.0),
+              help="Posterior for proposing an identification (default 0.99).")
+@click.option("--force", is_flag=True, help="Replace an existing --db file.")
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="Serve the workbench afterwards (--no-serve for tests and benchmarks).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the workbench.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port of the workbench.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (no progress bars).")
+@click.pass_context
+def demo(ctx: click.Context, db_path: str | None, folder: str | None, seed: int, n_missing: int,
+         threshold: float | None, force: bool, serve: bool, host: str, port: int, as_json: bool) -> None:
+    """Run the whole chain on a simulated Korean War scenario, then serve the workbench.
+
+    Simulates the scenario, imports it into a fresh SQLite registry, creates one demo account per
+    role (passwords printed), runs the identification (individuals, autosomal, mtDNA and Y-STR
+    evidence, joint posteriors), stores the proposed identifications for review, writes the
+    calibration report (the truth is known) and serves the workbench.
+
+    Example: dogtag demo --no-serve --db demo.sqlite --force
+    """
+    from dogtag.demo import run_demo
+    from dogtag.scenario.generate import ScenarioParams
+    from dogtag.scenario.pipeline import DEFAULT_THRESHOLD
+
+    db = Path(db_path) if db_path else _default_db()
+    if db.exists():
+        if not force:
+            raise DogtagError(f"{db} exists; the demo needs a fresh database (use --force to replace it)")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(folder) if folder else db.with_suffix("")
+    url = f"sqlite:///{db.resolve()}"
+    params = ScenarioParams(seed=seed, n_missing=n_missing)
+    thr = DEFAULT_THRESHOLD if threshold is None else threshold
+    if as_json:
+        result = run_demo(out, url, params=params, threshold=thr)
+    else:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), transient=False) as bars:
+            tasks: dict[str, Any] = {}
+
+            def progress(what: str, done: int, total: int) -> None:
+                key = "import" if what.startswith("import") else what
+                if key not in tasks:
+                    tasks[key] = bars.add_task(what, total=max(total, 1))
+                bars.update(tasks[key], completed=done, total=max(total, 1), description=what)
+
+            result = run_demo(out, url, params=params, threshold=thr, progress=progress)
+    summary = result.summary()
+    summary["users"] = {u: {"role": r, "password": p} for u, (r, p) in result.users.items()}
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        _print_summary(summary)
+    if serve:
+        from dogtag.cli import COMMANDS
+
+        if "serve" not in COMMANDS:
+            click.echo("The workbench (`dogtag serve`) is not part of this build; the registry is ready at "
+                       f"{url}.", err=True)
+            return
+        module, attr = COMMANDS["serve"].split(":")
+        cmd = getattr(importlib.import_module(module), attr)
+        ctx.invoke(cmd, host=host, port=port, url=url)
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    t = s["timings_s"]
+    click.echo("")
+    click.echo(f"Scenario: {s['missing_persons']} missing persons, {s['families_with_donors']} families with "
+               f"reference donors, {s['samples']} samples of remains")
+    click.echo(f"Samples grouped into {s['individuals']} individuals")
+    click.echo(f"Identifications proposed: {s['proposed_identifications']} (posterior >= {s['threshold']:g})")
+    for band, n in s["posterior_bands"].items():
+        click.echo(f"  {band:<30} {n:>6}")
+    c = s["calibration"]
+    click.echo(f"Against the truth: {c['true']} true, {c['false']} false identifications at the threshold")
+    for k, v in sorted(c["outcomes"].items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {k:<48} {v:>6}")
+    click.echo(f"Calibration report: {s['report']['markdown']} (plot {s['report']['png']})")
+    click.echo(f"Time: {t['total']:.0f} s (simulate {t['simulate']:.0f}, import {t['import']:.0f}, "
+               f"identify {t['identify']:.0f}, store {t['store']:.0f}, calibrate {t['calibrate']:.0f})")
+    click.echo(f"Registry: {s['database']}")
+    click.echo("Demo accounts (username / password / role):")
+    for u, d in s["users"].items():
+        click.echo(f"  {u:<10} {d['password']:<16} {d['role']}")

@@ -1,0 +1,126 @@
+"""Calibration of an identification run against the scenario's truth.
+
+- **Thresholds**: at each posterior threshold, the individuals whose best pairing reaches it,
+  split into true identifications (the right missing person) and false ones.
+- **Reliability**: best-pairing posteriors in bins against the share that is right; a
+  calibrated posterior lies on the diagonal (DeGroot & Fienberg 1983, *The Statistician* 32:12).
+- **Unidentified remains, and why**: not on the list (non-US remains), no DNA result, no family
+  reference of a kind the remains were typed for, or too little power (a reference of the right
+  kind exists, the posterior stays under the threshold).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dogtag.scenario.pipeline import RunResult
+
+__all__ = ["THRESHOLDS", "Calibration", "calibrate"]
+
+THRESHOLDS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
+_BINS = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0])
+
+
+@dataclass
+class Calibration:
+    """The calibration report's numbers (JSON-ready through :meth:`to_dict`)."""
+
+    threshold: float
+    thresholds: list[dict[str, Any]]
+    reliability: list[dict[str, Any]]
+    unidentified: dict[str, int]
+    remains: dict[str, int]
+    false_at_threshold: int
+    true_at_threshold: int
+    mixed_individuals: int
+    points: list[tuple[float, bool]] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"threshold": self.threshold, "true_at_threshold": self.true_at_threshold,
+                "false_at_threshold": self.false_at_threshold, "thresholds": self.thresholds,
+                "reliability": self.reliability, "unidentified": self.unidentified, "remains": self.remains,
+                "mixed_individuals": self.mixed_individuals}
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def calibrate(folder: str | Path, run: RunResult) -> Calibration:
+    """Compare ``run`` (on the scenario ``folder``) with the scenario's ``truth.csv``."""
+    root = Path(folder)
+    truth = {r["sample"]: r for r in _read(root / "truth.csv")}
+    # what each family can be compared on: kinds typed in donors
+    fam_kinds: dict[str, set[str]] = {}
+    for kind, name in (("autosomal", "genotypes.csv"), ("mtdna", "mito.csv"), ("ystr", "ystr.csv")):
+        for r in _read(root / name):
+            if r["family"]:
+                fam_kinds.setdefault(r["family"], set()).add(kind)
+
+    # each run individual's true identity: the majority of its samples' truth
+    unit_truth: dict[str, str] = {}
+    mixed = 0
+    for u, sids in run.individuals.items():
+        c = Counter(truth[s]["service_number"] for s in sids)
+        unit_truth[u] = c.most_common(1)[0][0]
+        mixed += len({truth[s]["individual"] for s in sids}) > 1
+
+    # individuals of an unconverged (sampled) component are never proposed: they are left out of
+    # the threshold table and the reliability bins, and counted apart below
+    points = [(p, sn == unit_truth[u]) for u, (sn, p, _l) in run.best.items()
+              if sn is not None and u not in run.unconverged]
+    rows: list[dict[str, Any]] = []
+    for t in sorted({*THRESHOLDS, run.threshold}):
+        hits = [ok for p, ok in points if p >= t]
+        rows.append({"threshold": t, "proposed": len(hits), "true": sum(hits), "false": len(hits) - sum(hits)})
+    rel = []
+    ps = np.array([p for p, _ in points])
+    oks = np.array([ok for _, ok in points], dtype=bool)
+    for lo, hi in itertools.pairwise(_BINS.tolist()):
+        sel = (ps >= lo) & ((ps < hi) if hi < 1.0 else (ps <= hi))
+        n = int(sel.sum())
+        rel.append({"bin": [float(lo), float(hi)], "n": n,
+                    "mean_posterior": float(ps[sel].mean()) if n else None,
+                    "fraction_true": float(oks[sel].mean()) if n else None})
+    at = next(r for r in rows if r["threshold"] == run.threshold)
+
+    # remains individuals (truth), identified or not, and why
+    by_ind: dict[str, list[str]] = {}
+    for sid, r in truth.items():
+        by_ind.setdefault(r["individual"], []).append(sid)
+    unit_of = {s: u for u, sids in run.individuals.items() for s in sids}
+    proposed = {p.individual: p.service_number for p in run.proposals}
+    reasons: Counter[str] = Counter()
+    for _ind, members in by_ind.items():
+        sids = tuple(members)
+        sn, fam = truth[sids[0]]["service_number"], truth[sids[0]]["family"]
+        units = {unit_of[s] for s in sids}
+        if any(proposed.get(u) == sn and sn for u in units):
+            reasons["identified"] += 1
+            continue
+        if any(proposed.get(u) for u in units):
+            reasons["falsely identified"] += 1
+            continue
+        if not sn:
+            reasons["not on the list (correctly left unidentified)"] += 1
+            continue
+        kinds = {k for u in units for k in run.evidence_kinds[u]}
+        if units & run.unconverged:
+            reasons["joint identification not converged"] += 1
+        elif not kinds:
+            reasons["no DNA result"] += 1
+        elif not (kinds & fam_kinds.get(fam, set())):
+            reasons["no family reference of a kind typed" if fam in fam_kinds else "no family reference"] += 1
+        else:
+            reasons["too little power"] += 1
+    return Calibration(run.threshold, rows, rel, dict(reasons),
+                       {"samples": len(truth), "individuals": len(by_ind), "run_individuals": len(run.individuals)},
+                       int(at["false"]), int(at["true"]), mixed, points)
