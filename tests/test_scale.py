@@ -266,3 +266,17 @@ def test_worker_killed_mid_run_gives_the_same_answer():
         # the killed worker is gone (a nanny may have started a new process in its place)
         assert pid not in client.run(os.getpid).values()
     _assert_same_search(got, want)
+
+
+def test_dask_refuses_lineage_evidence(dask_client, tmp_path):
+    # the lineage part is not cut into tiles yet: the Dask backend says so rather than
+    # returning LRs without the mtDNA and Y evidence
+    from dogtag.errors import DogtagError
+    from dogtag.io.csvcase import read_case_folder
+
+    from test_dvi_lineage import mixed_case
+
+    case = read_case_folder(mixed_case(tmp_path / "mixed"))
+    with pytest.raises(DogtagError, match="mtDNA or Y-STR"):
+        scale.search(case, client=dask_client, top=1)
+    assert scale.search(case, client=None, top=1).candidate_evidence
