@@ -149,6 +149,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=5)
     ap.add_argument("--min-lr", type=float, default=1e4)
     ap.add_argument("--skip-single", action="store_true", help="do not run the single-process engine")
+    ap.add_argument("--skip-dask", action="store_true", help="do not run the Dask backend")
     args = ap.parse_args()
 
     load0 = os.getloadavg()[0]
@@ -198,6 +199,10 @@ def main() -> None:
                          "peak_rss_mib": round(_peak_rss_mib(), 1)}
         print("single-process:", out["single"], flush=True)
 
+    if args.skip_dask:
+        out["loadavg_start_end"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+        print(json.dumps(out))
+        return
     graph_bytes = len(pickle.dumps(case.pm, protocol=5)) + len(pickle.dumps(case.am, protocol=5))
     with scale.client(None, args.workers, memory_limit=args.memory_limit) as client:
         client.wait_for_workers(args.workers)

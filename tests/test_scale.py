@@ -14,7 +14,7 @@ import math
 import os
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from dogtag import scale
+from dogtag.errors import InconsistentCaseError
 from dogtag.identify.joint import JointResult, Prior
 from dogtag.identify.joint import solve_joint as np_solve_joint
 from dogtag.identify.mcmc import MCMCSettings
@@ -182,6 +183,15 @@ def test_progress_reaches_the_total(backend):
         assert done == total, what
     dones = [d for d, _, w in calls if w == calls[-1][2]]
     assert dones == sorted(dones)
+
+
+def test_data_errors_raised_on_workers_reach_the_caller(backend):
+    case, _ = _gold("grave")
+    bad = replace(case.pm[-1], genotypes={**case.pm[-1].genotypes,
+                                           case.markers[0].name: ("99.9", "99.9")})
+    case = replace(case, pm=[*case.pm[:-1], bad])
+    with pytest.raises(InconsistentCaseError, match=r"99\.9"):
+        backend.search(case, top=2)
 
 
 # ---------------------------------------------------------------------------

@@ -131,12 +131,13 @@ def blind_search(
 
     Parameters are those of :func:`dogtag.identify.search.blind_search` (``workers``
     is accepted for the same signature and unused: the cluster's workers do the work),
-    plus ``client`` (a :class:`distributed.Client`) and ``family_batch_size``
-    (missing persons per family batch: columns per tile) and ``merge_every`` (family
-    batches whose kept pairs are merged into a sample chunk's running result at
-    once). ``progress`` is called on
-    the client as the cluster finishes work: ``(done, total, "families")`` per
-    family batch and ``(done, total, "pairs")`` per tile.
+    plus ``client`` (a :class:`distributed.Client`), ``family_batch_size`` (missing
+    persons per family batch: columns per tile) and ``merge_every`` (family batches
+    whose kept pairs are merged into a sample chunk's running result at once).
+    ``progress`` is called on the client as the cluster finishes work:
+    ``(done, total, "families")`` per family batch and ``(done, total, "pairs")`` per
+    tile. Errors in the data raised on a worker (:class:`~dogtag.errors.InconsistentCaseError`)
+    reach the caller as they are.
 
     Returns
     -------
