@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 
@@ -11,13 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dogtag.genetics.likelihood import conditional_genotypes, loglik
+from dogtag.genetics.likelihood import conditional_genotypes, encode, loglik
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.mutation import MutationModel
 from dogtag.genetics.pedigree import Pedigree, parent_child
 from dogtag.io.pedsuite_json import read_dvi_json, read_kinship_json
 
 from conftest import GOLDEN
+from test_likelihood_engine import naive
 
 # --- a slow, obvious reference ---------------------------------------------
 
@@ -25,32 +25,7 @@ from conftest import GOLDEN
 def naive_likelihood(ped: Pedigree, marker: Marker, geno: dict[str, tuple[str, str]],
                      theta: float = 0.0) -> float:
     """Sum over every ordered genotype of every member (exponential; tiny pedigrees only)."""
-    n = marker.n_alleles
-    q = marker.freqs
-    mm = marker.mutation_matrix(1)
-    mf = marker.mutation_matrix(2)
-    mm = np.eye(n) if mm is None else mm
-    mf = np.eye(n) if mf is None else mf
-    obs = {ped.index(k): tuple(sorted(marker.index(a) for a in g)) for k, g in geno.items()}
-    total = 0.0
-    for combo in itertools.product(range(n), repeat=2 * len(ped)):
-        p = 1.0
-        for k in range(len(ped)):
-            a, b = combo[2 * k], combo[2 * k + 1]
-            if k in obs and tuple(sorted((a, b))) != obs[k]:
-                p = 0.0
-                break
-            f, m = ped.father[k], ped.mother[k]
-            if f < 0:
-                p *= (1 - theta) * q[a] * q[b] + theta * q[a] * (a == b)
-            else:
-                fa, fb = combo[2 * f], combo[2 * f + 1]
-                ma, mb = combo[2 * m], combo[2 * m + 1]
-                p *= 0.5 * (mm[fa, a] + mm[fb, a]) * 0.5 * (mf[ma, b] + mf[mb, b])
-            if p == 0.0:
-                break
-        total += p
-    return total
+    return naive(ped, encode(ped, marker, {k: {marker.name: g} for k, g in geno.items()}), theta)[0]
 
 
 def _marker(n: int, seed: int, *, mutation: bool) -> Marker:

@@ -58,6 +58,8 @@ def naive(ped: Pedigree, d: MarkerData, theta: float, target: int = -1) -> tuple
     n = mk.n_alleles
     q = mk.freqs
     mm, mf = mk.mutation_matrix(1), mk.mutation_matrix(2)
+    mm = np.eye(n) if mm is None else mm
+    mf = np.eye(n) if mf is None else mf
     gi = {(i, j): g for g, (i, j) in enumerate(zip(*np.triu_indices(n), strict=True))}
     soft = d.soft or {}
     total = 0.0

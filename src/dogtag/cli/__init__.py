@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "search": "dogtag.cli.search:search",
     "mito": "dogtag.cli.lineage:mito",
     "ystr": "dogtag.cli.lineage:ystr",
+    "serve": "dogtag.cli.web:serve",
 }
 
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, extract, func, literal, select, union_all
@@ -116,10 +117,16 @@ ADVICE = ("maternal-line relative (mtDNA)", "parent, child or full sibling (auto
           "paternal-line male relative (Y-STR)", "none needed")
 
 
-def coverage(conn: Connection, *, unaccounted_only: bool = True) -> list[dict[str, Any]]:
-    """Reference coverage per missing person (one row per person, persons without families too)."""
-    q = _coverage_query(unaccounted_only=unaccounted_only).order_by("service_number")
-    return [dict(r._mapping) for r in conn.execute(q)]
+def coverage(conn: Connection, *, unaccounted_only: bool = True,
+             missing_person_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """Reference coverage per missing person (one row per person, persons without families too).
+
+    ``missing_person_ids`` limits the rows (and the work) to those persons.
+    """
+    q = _coverage_query(unaccounted_only=unaccounted_only)
+    if missing_person_ids is not None:
+        q = q.where(table_of(MissingPerson).c.id.in_(list(missing_person_ids)))
+    return [dict(r._mapping) for r in conn.execute(q.order_by("service_number"))]
 
 
 def coverage_summary(conn: Connection) -> dict[str, int]:

@@ -1,0 +1,166 @@
+"""The application factory. Nothing here runs at import time: ``create_app(settings)`` makes the
+engine, the session factory and the routers.
+
+>>> app = create_app(Settings(database_url="sqlite:///registry.sqlite"))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from dogtag import __version__
+from dogtag.errors import DogtagError
+from dogtag.registry.engine import make_engine, sessions
+from dogtag.registry.workflow import ConflictError, PermissionDenied
+from dogtag.web.pages import NotFound, flash, make_templates, render, safe_back, wants_json
+from dogtag.web.security import BadCsrf, Forbidden, LoginThrottle, NotLoggedIn, Throttled, viewer
+from dogtag.web.settings import Settings
+
+log = logging.getLogger("dogtag.web")
+
+
+def db(request: Request) -> Iterator[Session]:
+    """A registry session for this request, acting as the logged-in user."""
+    with request.app.state.sessions() as session:
+        v = viewer(request)
+        session.info["actor"] = v.username or "anonymous"
+        yield session
+
+
+DbDep = Annotated[Session, Depends(db)]
+
+
+def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
+    """The web application for ``settings`` (default: from the environment)."""
+    from dogtag.web.routes import ROUTERS
+
+    settings = settings or Settings.from_env()
+    app = FastAPI(title="dogtag workbench", version=__version__, docs_url=None, redoc_url=None,
+                  description="Registry of the missing, remains, identification review and public "
+                              "accounting. Every page has a JSON twin: add `.json` to its path.")
+    app.state.settings = settings
+    app.state.engine = engine if engine is not None else make_engine(settings.database_url)
+    app.state.sessions = sessions(app.state.engine)
+    app.state.templates = make_templates()
+    app.state.throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
+    app.state.stats_cache = {}
+    app.add_middleware(SessionMiddleware, secret_key=settings.key(), session_cookie="dogtag_session",
+                       max_age=settings.session_max_age_s, same_site="lax",
+                       https_only=settings.https_only)
+    app.mount("/static", StaticFiles(directory=str(resources.files("dogtag.web") / "static")),
+              name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    _handlers(app)
+
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+_HEADERS = [
+    (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy",
+     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"),
+]
+
+
+class SecurityHeaders:
+    """Plain ASGI middleware: security headers on every response, ``no-store`` outside /static."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope.get("path", "").startswith("/static/")
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                extra = [*_HEADERS, *([] if static else [(b"cache-control", b"no-store")])]
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _error(request: Request, status: int, message: str, *, title: str = "Error") -> Response:
+    if wants_json(request):
+        return JSONResponse({"ok": False, "error": message}, status_code=status)
+    return render(request, "error.html", {"title": title, "message": message, "status": status},
+                  status_code=status)
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotLoggedIn)
+    async def not_logged_in(request: Request, exc: NotLoggedIn) -> Response:
+        if wants_json(request) or request.method != "GET":
+            return JSONResponse({"ok": False, "error": "log in first"}, status_code=401)
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, exc.message, title="Not allowed")
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, exc.message, title="Not found")
+
+    @app.exception_handler(BadCsrf)
+    async def bad_csrf(request: Request, exc: BadCsrf) -> Response:
+        return _error(request, 403, "the form has expired or did not come from this site; reload the "
+                                    "page and try again", title="Form expired")
+
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, exc: Throttled) -> Response:
+        resp = _error(request, 429, str(exc), title="Too many attempts")
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
+
+    @app.exception_handler(DogtagError)
+    async def refused(request: Request, exc: DogtagError) -> Response:
+        # rules of the registry (workflow, permissions, conflicts, bad files): a message, not a trace
+        status = 403 if isinstance(exc, PermissionDenied) else 409 if isinstance(exc, ConflictError) else 400
+        if request.method == "POST" and not wants_json(request):
+            flash(request, str(exc), "error")
+            return RedirectResponse(safe_back(request, "/"), status_code=303)
+        return _error(request, status, str(exc), title="Refused")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg')}"
+                             for e in exc.errors())
+        return _error(request, 422, f"invalid request: {problems}", title="Invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(request, exc.status_code, str(exc.detail), title="Error")
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        ref = secrets.token_hex(4)
+        log.exception("unhandled error %s on %s %s", ref, request.method, request.url.path)
+        message = f"something went wrong on our side (reference {ref}); the error was logged"
+        if wants_json(request) or "session" not in request.scope:
+            return JSONResponse({"ok": False, "error": message}, status_code=500)
+        try:
+            return _error(request, 500, message, title="Server error")
+        except Exception:  # the error page itself failed: plain text, still no traceback
+            return Response(message, status_code=500, media_type="text/plain")

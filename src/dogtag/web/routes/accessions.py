@@ -1,0 +1,130 @@
+"""Accessions and remains: elements, samples, profiles and the custody trail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import func, select
+
+from dogtag.registry.identification import Identification
+from dogtag.registry.ledger import CustodyEntry
+from dogtag.registry.profiles import Profile
+from dogtag.registry.recovery import Accession, Element, FieldOperation, Individual, Sample
+from dogtag.web.app import DbDep
+from dogtag.web.pages import NotFound, page, pager
+from dogtag.web.security import SCIENCE, Viewer, ViewerDep
+
+router = APIRouter(tags=["accessions and remains"])
+
+MAX_ROWS = 500  # samples or custody entries shown on one accession page
+
+
+def _custody(s: DbDep, items: list[tuple[str, str]], limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+    if not items:
+        return []
+    wanted = set(items)
+    keys = sorted({key for _, key in items})
+    rows = s.scalars(select(CustodyEntry).where(CustodyEntry.item_key.in_(keys)).order_by(CustodyEntry.seq))
+    out = []
+    for c in rows:  # keys are unique per kind, rarely across kinds: filter the kind here
+        if (c.item_kind, c.item_key) in wanted:
+            out.append({"seq": c.seq, "item": f"{c.item_kind} {c.item_key}", "from": c.from_party,
+                        "to": c.to_party, "place": c.place, "at": c.at, "purpose": c.purpose,
+                        "recorded_by": c.actor})
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _profiles(s: DbDep, v: Viewer, sample_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not sample_ids:
+        return out
+    for p in s.scalars(select(Profile).where(Profile.sample_id.in_(sample_ids))):
+        row: dict[str, Any] = {"kind": p.kind.value, "lab": p.lab, "kit": p.kit, "quality": p.quality,
+                               "loci": len(p.data)}
+        if v.sees_genotypes:
+            row["data"] = p.data
+        out.setdefault(p.sample_id or 0, []).append(row)
+    return out
+
+
+@page(router, "/accessions", "accessions.html", roles=SCIENCE)
+def accessions(request: Request, s: DbDep, q: str | None = None,
+               page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
+    """Accessions (boxes, caskets, X-numbers) by key"""
+    size = request.app.state.settings.page_size
+    cond = [Accession.key.startswith(q.strip())] if q else []
+    total = s.scalar(select(func.count()).select_from(Accession).where(*cond)) or 0
+    pg = pager(total, page_no, size)
+    rows = s.execute(select(Accession, FieldOperation.key, FieldOperation.kind)
+                     .outerjoin(FieldOperation, FieldOperation.id == Accession.operation_id)
+                     .where(*cond).order_by(Accession.key).offset(pg["offset"]).limit(size)).all()
+    return {"title": "Accessions", "q": q or "", "pager": pg,
+            "accessions": [{"id": a.id, "key": a.key, "operation": op, "source": k.value if k else None,
+                            "received_date": a.received_date, "description": a.description}
+                           for a, op, k in rows]}
+
+
+@page(router, "/accessions/{aid}", "accession.html", roles=SCIENCE)
+def accession(request: Request, s: DbDep, v: ViewerDep, aid: int) -> dict[str, Any]:
+    """One accession: its elements, samples, profiles and custody trail"""
+    a = s.get(Accession, aid)
+    if a is None:
+        raise NotFound(f"accession {aid}")
+    op = s.get(FieldOperation, a.operation_id) if a.operation_id else None
+    elements = s.execute(select(Element, Individual.key).outerjoin(Individual)
+                         .where(Element.accession_id == aid).order_by(Element.key).limit(MAX_ROWS)).all()
+    el_ids = [e.id for e, _ in elements]
+    # two indexed lookups (an OR of both would make SQLite scan every sample)
+    sample_ids = set(s.scalars(select(Sample.id).where(Sample.accession_id == aid)))
+    if el_ids:
+        sample_ids |= set(s.scalars(select(Sample.id).where(Sample.element_id.in_(el_ids))))
+    n_samples = len(sample_ids)
+    samples = list(s.scalars(select(Sample).where(Sample.id.in_(sorted(sample_ids)))
+                             .order_by(Sample.key).limit(MAX_ROWS))) if sample_ids else []
+    el_keys = {e.id: e.key for e, _ in elements}
+    profs = _profiles(s, v, [x.id for x in samples])
+    items = [("accession", a.key), *(("element", e.key) for e, _ in elements)]
+    items += [("sample", x.key) for x in samples]
+    return {
+        "title": f"Accession {a.key}",
+        "accession": {"id": a.id, "key": a.key, "description": a.description,
+                      "received_date": a.received_date,
+                      "operation": None if op is None else {"key": op.key, "kind": op.kind.value,
+                                                            "name": op.name, "site": op.site,
+                                                            "latitude": op.latitude,
+                                                            "longitude": op.longitude}},
+        "elements": [{"id": e.id, "key": e.key, "element": e.element, "side": e.side.value,
+                      "individual": ind, "measurements": e.measurements, "notes": e.notes}
+                     for e, ind in elements],
+        "samples": [{"id": x.id, "key": x.key, "element": el_keys.get(x.element_id or -1),
+                     "material": x.material, "sex": x.sex, "lab": x.lab, "taken_date": x.taken_date,
+                     "profiles": profs.get(x.id, [])} for x in samples],
+        "samples_total": n_samples, "shown_max": MAX_ROWS,
+        "custody": _custody(s, items),
+    }
+
+
+@page(router, "/samples/{sid}", "sample.html", roles=SCIENCE)
+def sample(request: Request, s: DbDep, v: ViewerDep, sid: int) -> dict[str, Any]:
+    """One sample: its element, profiles, custody and identifications"""
+    x = s.get(Sample, sid)
+    if x is None:
+        raise NotFound(f"sample {sid}")
+    el = s.get(Element, x.element_id) if x.element_id else None
+    acc_id = x.accession_id or (el.accession_id if el else None)
+    acc = s.get(Accession, acc_id) if acc_id else None
+    idents = [{"id": i.id, "status": i.status.value, "missing_person_id": i.missing_person_id,
+               "lr": i.lr, "posterior": i.posterior}
+              for i in s.scalars(select(Identification).where(Identification.sample_id == sid))]
+    items = [("sample", x.key)] + ([("element", el.key)] if el else [])
+    return {"title": f"Sample {x.key}",
+            "sample": {"id": x.id, "key": x.key, "material": x.material, "sex": x.sex, "lab": x.lab,
+                       "taken_date": x.taken_date,
+                       "element": None if el is None else {"key": el.key, "element": el.element,
+                                                           "side": el.side.value},
+                       "accession": None if acc is None else {"id": acc.id, "key": acc.key}},
+            "profiles": _profiles(s, v, [sid]).get(sid, []), "custody": _custody(s, items),
+            "identifications": idents}

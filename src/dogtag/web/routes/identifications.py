@@ -1,0 +1,279 @@
+"""The review queue, the match page and the identification workflow (propose, technical review,
+administrative review, approve, notify). The rules live in :mod:`dogtag.registry.workflow`; here
+their refusals become messages."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+
+from dogtag import __version__
+from dogtag.errors import DogtagError
+from dogtag.registry import workflow
+from dogtag.registry.identification import (
+    AnalysisRun,
+    Identification,
+    IdentificationEvent,
+    IdStatus,
+    Notification,
+)
+from dogtag.registry.people import MissingPerson
+from dogtag.registry.recovery import Element, Individual, Sample
+from dogtag.registry.users import Role, User
+from dogtag.web.app import DbDep
+from dogtag.web.pages import NotFound, done, page, pager
+from dogtag.web.routes.dashboard import invalidate
+from dogtag.web.routes.persons import _families, family_svg, person_summary
+from dogtag.web.security import FAMILY, SCIENCE, Viewer, ViewerDep, check_csrf, require
+
+router = APIRouter(tags=["identifications"])
+
+OPEN = [IdStatus.PROPOSED, IdStatus.TECHNICAL_REVIEW, IdStatus.ADMINISTRATIVE_REVIEW]
+
+
+@page(router, "/identifications", "identifications.html", roles=SCIENCE)
+def queue(request: Request, s: DbDep, status: str | None = None,
+          page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
+    """The review queue: identifications by status (default: those still in review)"""
+    size = request.app.state.settings.page_size
+    wanted = [IdStatus(status)] if status else OPEN
+    cond = Identification.status.in_(wanted)
+    total = s.scalar(select(func.count()).select_from(Identification).where(cond)) or 0
+    pg = pager(total, page_no, size)
+    rows = s.execute(select(Identification, MissingPerson.service_number, MissingPerson.last_name)
+                     .join(MissingPerson).where(cond).order_by(Identification.proposed_at)
+                     .offset(pg["offset"]).limit(size)).all()
+    return {"title": "Review queue", "status": status or "", "statuses": [x.value for x in IdStatus],
+            "pager": pg,
+            "identifications": [{"id": i.id, "status": i.status.value, "service_number": sn,
+                                 "last_name": ln, "lr": i.lr, "posterior": i.posterior,
+                                 "proposed_by": i.proposed_by, "proposed_at": i.proposed_at,
+                                 "technical_reviewer": i.technical_reviewer}
+                                for i, sn, ln in rows]}
+
+
+def marker_table(evidence: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], float | None]:
+    """Per-marker LRs of the autosomal evidence line and their product (None if there are none).
+
+    Accepts ``{"kind": "autosomal", "markers": {"D8S1179": 2.5, ...}}`` or a list of
+    ``{"marker": ..., "lr": ...}``.
+    """
+    rows: list[dict[str, Any]] = []
+    for line in evidence or []:
+        markers = line.get("markers")
+        if not markers:
+            continue
+        items = markers.items() if isinstance(markers, dict) else ((m["marker"], m["lr"]) for m in markers)
+        for name, lr in items:
+            lr = float(lr)
+            rows.append({"marker": str(name), "lr": lr,
+                         "log10_lr": math.log10(lr) if lr > 0 else None})
+    if not rows:
+        return rows, None
+    total = math.prod(r["lr"] for r in rows)
+    return rows, total
+
+
+def _remains(s: DbDep, ident: Identification) -> dict[str, Any]:
+    if ident.sample_id is not None:
+        x = s.get(Sample, ident.sample_id)
+        assert x is not None
+        el = s.get(Element, x.element_id) if x.element_id else None
+        acc = x.accession_id or (el.accession_id if el else None)
+        return {"kind": "sample", "key": x.key, "sample_id": x.id, "accession_id": acc,
+                "element": el.element if el else None}
+    ind = s.get(Individual, ident.individual_id)
+    assert ind is not None
+    acc = s.scalar(select(Element.accession_id).where(Element.individual_id == ind.id).limit(1))
+    return {"kind": "individual", "key": ind.key, "accession_id": acc, "element": None}
+
+
+def actions(v: Viewer, ident: Identification) -> list[dict[str, str]]:
+    """The transitions the viewer's role may try (the registry still checks who is who)."""
+    st, role = ident.status, v.role
+    out = []
+    if st == IdStatus.PROPOSED and role in (Role.ANALYST, Role.ADMIN):
+        out.append({"to": IdStatus.TECHNICAL_REVIEW.value, "label": "Submit for technical review"})
+    if st == IdStatus.TECHNICAL_REVIEW and role in (Role.REVIEWER, Role.ADMIN):
+        out += [{"to": IdStatus.ADMINISTRATIVE_REVIEW.value, "label": "Technical review: accept"},
+                {"to": IdStatus.REJECTED.value, "label": "Technical review: reject"}]
+    if st == IdStatus.ADMINISTRATIVE_REVIEW and role in (Role.REVIEWER, Role.ADMIN):
+        out += [{"to": IdStatus.APPROVED.value, "label": "Administrative review: approve"},
+                {"to": IdStatus.REJECTED.value, "label": "Administrative review: reject"}]
+    if st in OPEN and (v.username == ident.proposed_by or role == Role.ADMIN):
+        out.append({"to": IdStatus.WITHDRAWN.value, "label": "Withdraw"})
+    return out
+
+
+def identification_data(s: DbDep, v: Viewer, iid: int) -> dict[str, Any]:
+    ident = s.get(Identification, iid)
+    if ident is None:
+        raise NotFound(f"identification {iid}")
+    person = s.get(MissingPerson, ident.missing_person_id)
+    assert person is not None
+    run = s.get(AnalysisRun, ident.analysis_run_id) if ident.analysis_run_id else None
+    markers, product = marker_table(ident.evidence)
+    events = [{"from": e.from_status.value if e.from_status else None, "to": e.to_status.value,
+               "actor": e.actor, "at": e.at, "reason": e.reason}
+              for e in s.scalars(select(IdentificationEvent)
+                                 .where(IdentificationEvent.identification_id == iid)
+                                 .order_by(IdentificationEvent.id))]
+    notes = [{"recipient": n.recipient, "relationship": n.relationship, "method": n.method, "at": n.at,
+              "by": n.actor, "notes": n.notes}
+             for n in s.scalars(select(Notification).where(Notification.identification_id == iid))]
+    return {
+        "title": f"Identification {iid}: {person.name or person.service_number}",
+        "identification": {
+            "id": ident.id, "status": ident.status.value, "version": ident.version, "lr": ident.lr,
+            "log10_lr": ident.log10_lr if ident.log10_lr is not None else
+            (math.log10(ident.lr) if ident.lr else None),
+            "posterior": ident.posterior, "proposed_by": ident.proposed_by,
+            "proposed_at": ident.proposed_at, "technical_reviewer": ident.technical_reviewer,
+            "technical_reviewed_at": ident.technical_reviewed_at,
+            "administrative_reviewer": ident.administrative_reviewer, "approved_at": ident.approved_at,
+            "notified_at": ident.notified_at},
+        "person": person_summary(person), "remains": _remains(s, ident),
+        "evidence": [{k: val for k, val in line.items() if k != "markers"} for line in ident.evidence or []],
+        "markers": markers, "markers_product": product,
+        "provenance": None if run is None else {
+            "software": run.software, "software_version": run.software_version, "command": run.command,
+            "parameters": run.parameters, "frequency_database": run.frequency_database,
+            "inputs_digest": run.inputs_digest, "started_at": run.started_at,
+            "finished_at": run.finished_at, "actor": run.actor},
+        "events": events, "notifications": notes, "actions": actions(v, ident),
+        "report_software": f"dogtag {__version__}",
+    }
+
+
+@page(router, "/identifications/{iid}", "identification.html", roles=SCIENCE)
+def identification(request: Request, s: DbDep, v: ViewerDep, iid: int) -> dict[str, Any]:
+    """The match page: per-marker LR table, posterior, lines of evidence, review trail"""
+    return identification_data(s, v, iid)
+
+
+def _user(s: DbDep, v: Viewer) -> User:
+    user = s.scalar(select(User).where(User.username == v.username))
+    if user is None:
+        raise DogtagError("your account no longer exists")
+    return user
+
+
+def _float(value: str | None, name: str) -> float | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise DogtagError(f"{name} must be a number, got {value!r}") from None
+
+
+@router.post("/identifications", dependencies=[require(SCIENCE), Depends(check_csrf)],
+             summary="Propose an identification (form: service_number, remains, reason, lr, "
+                     "posterior, evidence as JSON)")
+def propose(request: Request, s: DbDep, v: ViewerDep, service_number: Annotated[str, Form()],
+            remains: Annotated[str, Form()], reason: Annotated[str, Form()],
+            lr: Annotated[str | None, Form()] = None, posterior: Annotated[str | None, Form()] = None,
+            evidence: Annotated[str | None, Form()] = None) -> Response:
+    with s.begin():
+        person = s.scalar(select(MissingPerson).where(MissingPerson.service_number == service_number.strip()))
+        if person is None:
+            raise DogtagError(f"no missing person with service number {service_number!r}")
+        sample = s.scalar(select(Sample).where(Sample.key == remains.strip()))
+        individual = None if sample else s.scalar(select(Individual).where(Individual.key == remains.strip()))
+        if sample is None and individual is None:
+            raise DogtagError(f"no sample or individual with key {remains!r}")
+        lines = None
+        if evidence and evidence.strip():
+            try:
+                lines = json.loads(evidence)
+            except json.JSONDecodeError as exc:
+                raise DogtagError(f"evidence is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+            if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
+                raise DogtagError("evidence must be a JSON list of objects, one per line of evidence")
+            try:
+                marker_table(lines)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise DogtagError(f"evidence has a bad per-marker table: {exc}") from None
+        lr_v, post_v = _float(lr, "lr"), _float(posterior, "posterior")
+        if post_v is not None and not 0 <= post_v <= 1:
+            raise DogtagError(f"posterior must lie in [0, 1], got {post_v}")
+        if lr_v is not None and lr_v < 0:
+            raise DogtagError(f"lr must not be negative, got {lr_v}")
+        ident = workflow.propose(s, _user(s, v), person, reason=reason, sample=sample,
+                                 individual=individual, lr=lr_v, posterior=post_v, evidence=lines,
+                                 log10_lr=math.log10(lr_v) if lr_v else None)
+        iid = ident.id
+    invalidate(request)
+    return done(request, f"/identifications/{iid}", f"identification {iid} proposed", {"id": iid})
+
+
+@router.post("/identifications/{iid}/transition", dependencies=[require(SCIENCE), Depends(check_csrf)],
+             summary="Move an identification on (form: to, reason, version)")
+def transition(request: Request, s: DbDep, v: ViewerDep, iid: int, to: Annotated[str, Form()],
+               reason: Annotated[str, Form()], version: Annotated[int | None, Form()] = None) -> Response:
+    try:
+        target = IdStatus(to)
+    except ValueError:
+        raise DogtagError(f"unknown status {to!r}") from None
+    with s.begin():
+        ident = s.get(Identification, iid)
+        if ident is None:
+            raise NotFound(f"identification {iid}")
+        workflow.transition(s, ident, target, _user(s, v), reason, expected_version=version)
+    invalidate(request)
+    return done(request, f"/identifications/{iid}", f"identification {iid}: {target.value.replace('_', ' ')}",
+                {"id": iid, "status": target.value})
+
+
+@router.post("/identifications/{iid}/notify", dependencies=[require(FAMILY), Depends(check_csrf)],
+             summary="Record the family notification (form: recipient, relationship, method, reason)")
+def notify(request: Request, s: DbDep, v: ViewerDep, iid: int, recipient: Annotated[str, Form()],
+           method: Annotated[str, Form()], reason: Annotated[str, Form()],
+           relationship: Annotated[str | None, Form()] = None,
+           notes: Annotated[str | None, Form()] = None) -> Response:
+    with s.begin():
+        ident = s.get(Identification, iid)
+        if ident is None:
+            raise NotFound(f"identification {iid}")
+        workflow.notify_family(s, ident, _user(s, v), recipient=recipient, method=method, reason=reason,
+                               relationship=relationship or None, notes=notes or None)
+    invalidate(request)
+    return done(request, "/notifications", f"family notification recorded for identification {iid}",
+                {"id": iid, "status": IdStatus.FAMILY_NOTIFIED.value})
+
+
+def _pedigrees(s: DbDep, person_id: int) -> list[str]:
+    return [family_svg(s, fam, members) for fam, members in _families(s, person_id)]
+
+
+def _report(s: DbDep, v: Viewer, iid: int) -> tuple[dict[str, Any], list[str]]:
+    data = identification_data(s, v, iid)
+    del data["actions"]
+    return data, _pedigrees(s, data["person"]["id"])
+
+
+@router.get("/identifications/{iid}/report.html", dependencies=[require(SCIENCE)],
+            response_class=HTMLResponse, summary="The identification report (HTML)")
+def report_html(s: DbDep, v: ViewerDep, iid: int) -> Response:
+    from dogtag.report.identification import report_html as build
+
+    data, peds = _report(s, v, iid)
+    return HTMLResponse(build(data, peds))
+
+
+@router.get("/identifications/{iid}/report.pdf", dependencies=[require(SCIENCE)],
+            summary="The identification report (PDF)")
+def report_pdf(s: DbDep, v: ViewerDep, iid: int) -> Response:
+    from dogtag.report.identification import report_html as build
+    from dogtag.report.pdf import html_to_pdf
+
+    data, peds = _report(s, v, iid)
+    pdf = html_to_pdf(build(data, peds))
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="identification-{iid}.pdf"'})
+

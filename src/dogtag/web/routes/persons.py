@@ -1,0 +1,192 @@
+"""Missing persons: the list and each person's file (incident, family references, pedigree,
+coverage, candidate matches)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from dogtag.registry import stats
+from dogtag.registry.families import Family, FamilyMember
+from dogtag.registry.identification import Identification, Notification
+from dogtag.registry.people import LossIncident, MissingPerson, Status, StatusChange
+from dogtag.registry.profiles import Profile
+from dogtag.registry.recovery import Individual, Sample
+from dogtag.report.pedigree import Person, pedigree_svg
+from dogtag.web.app import DbDep
+from dogtag.web.pages import NotFound, page, pager
+from dogtag.web.security import SCIENCE, STAFF, ViewerDep, require
+
+router = APIRouter(tags=["missing persons"])
+
+MAX_MATCHES = 5000  # search results counted and paged at most
+
+_DECEASED = {Status.KIA_BNR, Status.PRESUMED_DEAD, Status.NON_RECOVERABLE, Status.BURIED_UNKNOWN,
+             Status.IDENTIFIED}
+
+
+def person_summary(p: MissingPerson) -> dict[str, Any]:
+    return {"id": p.id, "service_number": p.service_number, "name": p.name, "rank": p.rank,
+            "branch": p.branch, "status": p.status.value, "accounted_for": p.status.accounted_for,
+            "loss_date": p.loss_date, "home_state": p.home_state}
+
+
+@page(router, "/persons", "persons.html", roles=STAFF)
+def persons(request: Request, s: DbDep, q: str | None = None,
+            status: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
+    """The missing persons, by service number (search by service number or last name)"""
+    size = request.app.state.settings.page_size
+    cond = []
+    if status:
+        cond.append(MissingPerson.status == Status(status))
+    if q and q.strip():
+        term = q.strip()
+        # service-number prefix: a range on the unique index; else last-name prefix: one table scan
+        # (no ORDER BY in SQL, which would walk the index and fetch every row), sorted here
+        sn = MissingPerson.service_number
+        sqlite = s.get_bind().dialect.name == "sqlite"
+        if sqlite:  # binary collation: a prefix is a key range
+            by_number = [sn >= term, sn < term + "\U0010ffff"]
+        else:  # collations may not order by code point: LIKE
+            by_number = [sn.startswith(term, autoescape=True)]
+        if s.scalar(select(MissingPerson.id).where(*by_number, *cond).limit(1)) is not None:
+            found = s.execute(select(MissingPerson.id, sn).where(*by_number, *cond)
+                              .order_by(sn).limit(MAX_MATCHES + 1)).all()
+        else:
+            # SQLite's LIKE ignores ASCII case already (no lower() per row); elsewhere ILIKE-like
+            like = (MissingPerson.last_name.startswith(term, autoescape=True) if sqlite
+                    else MissingPerson.last_name.istartswith(term, autoescape=True))
+            found = sorted(s.execute(select(MissingPerson.id, sn).where(like, *cond)).all(),
+                           key=lambda r: r[1])
+        ids = [r[0] for r in found]
+        pg = pager(min(len(ids), MAX_MATCHES), page_no, size)
+        pg["capped"] = len(ids) > MAX_MATCHES
+        chosen = ids[pg["offset"]: pg["offset"] + size]
+        rows: Any = s.scalars(select(MissingPerson).where(MissingPerson.id.in_(chosen))
+                         .order_by(MissingPerson.service_number)) if chosen else []
+    else:
+        total = s.scalar(select(func.count()).select_from(MissingPerson).where(*cond)) or 0
+        pg = pager(total, page_no, size)
+        pg["capped"] = False
+        rows = s.scalars(select(MissingPerson).where(*cond).order_by(MissingPerson.service_number)
+                         .offset(pg["offset"]).limit(size))
+    return {"title": "Missing persons", "q": q or "", "status": status or "",
+            "statuses": [x.value for x in Status], "pager": pg,
+            "persons": [person_summary(p) for p in rows]}
+
+
+def _person(s: DbDep, pid: int) -> MissingPerson:
+    p = s.get(MissingPerson, pid)
+    if p is None:
+        raise NotFound(f"missing person {pid}")
+    return p
+
+
+def _families(s: DbDep, pid: int) -> list[tuple[Family, list[FamilyMember]]]:
+    fam_ids = s.scalars(select(FamilyMember.family_id).where(FamilyMember.missing_person_id == pid)
+                        .distinct()).all()
+    out = []
+    for fid in fam_ids:
+        fam = s.get(Family, fid)
+        assert fam is not None
+        members = list(s.scalars(select(FamilyMember).where(FamilyMember.family_id == fid)
+                                 .order_by(FamilyMember.id)))
+        out.append((fam, members))
+    return out
+
+
+@page(router, "/persons/{pid}", "person.html", roles=STAFF)
+def person(request: Request, s: DbDep, v: ViewerDep, pid: int) -> dict[str, Any]:
+    """One missing person's file"""
+    p = _person(s, pid)
+    inc = s.get(LossIncident, p.incident_id) if p.incident_id else None
+    incident = None if inc is None else {
+        "key": inc.key, "date": inc.date, "place": inc.place, "latitude": inc.latitude,
+        "longitude": inc.longitude, "unit": inc.unit, "circumstances": inc.circumstances,
+        "sources": inc.sources}
+    history = [{"from": c.from_status.value if c.from_status else None, "to": c.to_status.value,
+                "actor": c.actor, "at": c.at, "reason": c.reason}
+               for c in s.scalars(select(StatusChange).where(StatusChange.missing_person_id == pid)
+                                  .order_by(StatusChange.at))]
+    families = []
+    for fam, members in _families(s, pid):
+        ids = [m.id for m in members]
+        profs = s.execute(select(Profile.family_member_id, Profile.kind, Profile.data)
+                          .where(Profile.family_member_id.in_(ids))).all() if ids else []
+        kinds: dict[int, list[str]] = {}
+        genos: dict[int, dict[str, Any]] = {}
+        for mid, kind, data in profs:
+            kinds.setdefault(mid, []).append(kind.value)
+            genos.setdefault(mid, {})[kind.value] = data
+        rows = []
+        for m in members:
+            row: dict[str, Any] = {
+                "member": m.member, "father": m.father, "mother": m.mother, "sex": m.sex,
+                "missing": m.missing, "relationship": m.relationship_to_missing,
+                "consent": m.consent.value if m.consent else None, "consent_date": m.consent_date,
+                "reference_sample": m.reference_sample, "profiles": sorted(kinds.get(m.id, []))}
+            if v.sees_genotypes:
+                row["genotypes"] = genos.get(m.id, {})
+            rows.append(row)
+        families.append({"id": fam.id, "name": fam.name, "members": rows})
+    coverage = None
+    if not p.status.accounted_for:
+        cov = stats.coverage(s.connection(), missing_person_ids=[pid])
+        coverage = cov[0] if cov else None
+    matches = []
+    for ident in s.scalars(select(Identification).where(Identification.missing_person_id == pid)
+                           .order_by(Identification.proposed_at)):
+        row = {"id": ident.id, "status": ident.status.value, "proposed_at": ident.proposed_at,
+               "approved_at": ident.approved_at, "notified_at": ident.notified_at}
+        if v.can(SCIENCE):
+            remains = (s.get(Sample, ident.sample_id).key if ident.sample_id else  # type: ignore[union-attr]
+                       s.get(Individual, ident.individual_id).key)  # type: ignore[union-attr]
+            row.update({"remains": remains, "lr": ident.lr, "posterior": ident.posterior,
+                        "proposed_by": ident.proposed_by})
+        matches.append(row)
+    notes = [{"identification": n.identification_id, "recipient": n.recipient,
+              "relationship": n.relationship, "method": n.method, "at": n.at, "by": n.actor}
+             for n in s.scalars(select(Notification).join(Identification)
+                                .where(Identification.missing_person_id == pid))]
+    attrs = {"unit": p.unit, "enrollment": p.enrollment, "pay_grade": p.pay_grade,
+             "birth_year": p.birth_year, "home_city": p.home_city, "home_county": p.home_county,
+             "sex": p.sex, "ethnicity": p.ethnicity, "stature_cm": p.stature_cm,
+             "dental_records": p.dental_records, "chest_radiograph": p.chest_radiograph}
+    return {"title": f"{p.name or p.service_number} ({p.service_number})",
+            "person": {**person_summary(p), **attrs}, "incident": incident,
+            "status_history": history, "families": families, "coverage": coverage,
+            "candidate_matches": matches, "notifications": notes}
+
+
+def family_people(members: list[FamilyMember], statuses: dict[int, Status], typed: set[int]) -> list[Person]:
+    """The registry's pedigree rows as drawing input (deceased: a missing person presumed dead,
+    killed, non-recoverable, buried unknown or identified)."""
+    return [Person(id=m.member, father=m.father, mother=m.mother, sex=m.sex, typed=m.id in typed,
+                   missing=m.missing, label=m.member + (f" ({m.relationship_to_missing})"
+                                                        if m.relationship_to_missing else ""),
+                   deceased=m.missing_person_id is not None
+                   and statuses.get(m.missing_person_id) in _DECEASED)
+            for m in members]
+
+
+def family_svg(s: DbDep, fam: Family, members: list[FamilyMember]) -> str:
+    """The SVG drawing of one reference family."""
+    mp_ids = [m.missing_person_id for m in members if m.missing_person_id is not None]
+    statuses = {i: st for i, st in s.execute(select(MissingPerson.id, MissingPerson.status)
+                                             .where(MissingPerson.id.in_(mp_ids)))}
+    typed = {t for t in s.scalars(select(Profile.family_member_id)
+                                  .where(Profile.family_member_id.in_([m.id for m in members])))
+             if t is not None}
+    return pedigree_svg(family_people(members, statuses, typed), title=f"Family {fam.name}")
+
+
+@router.get("/persons/{pid}/families/{fid}/pedigree.svg", dependencies=[require(STAFF)],
+            summary="The pedigree drawing of one reference family (SVG)")
+def pedigree(s: DbDep, pid: int, fid: int) -> Response:
+    fams = {f.id: (f, m) for f, m in _families(s, pid)}
+    if fid not in fams:
+        raise NotFound(f"family {fid} of missing person {pid}")
+    return Response(family_svg(s, *fams[fid]), media_type="image/svg+xml")
