@@ -260,3 +260,29 @@ def test_dvi_cli_json_has_the_evidence_matrix(tmp_path: Path) -> None:
     ev, lr = out["lr_matrix"]["evidence"], out["lr_matrix"]["lr"]
     assert len(ev) == len(lr) and all(len(a) == len(b) for a, b in zip(ev, lr, strict=True))
     assert ev[0][2] == ["mtdna"]
+
+
+def test_json_case_takes_lineage_profiles_too(tmp_path: Path) -> None:
+    from dogtag.io.pedsuite_json import read_dvi_json
+
+    csv_case = read_case_folder(mtdna_only_case(tmp_path / "mito"))
+    sexes = {"male": 1, "female": 2}
+    fams = [{"family": t, "missing": ["MP"],
+             "pedigree": [{"id": i, "fid": f or None, "mid": m or None, "sex": sexes[sx]} for i, f, m, sx in MEMBERS],
+             "mtdna": {"MO": {"range": CR, "variants": v}, "INLAW": {"range": CR, "variants": STRANGER}}}
+            for t, v in MITO.items()]
+    pm = [{"id": s.id, "sex": 1, "mtdna": {"range": str(s.mtdna.range), "variants": " ".join(s.mtdna.variants)}}
+          for s in csv_case.pm if s.mtdna is not None]
+    obj = {"markers": [{"name": "M1", "alleles": ["1", "2"], "freqs": [0.5, 0.5]}], "pm": pm, "am": fams,
+           "mtdna_database": [{"id": h.id, "range": str(h.range), "variants": " ".join(h.variants)}
+                              for h in csv_case.mtdna_database]}
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(obj, indent=1))
+    js = blind_search(read_dvi_json(path))
+    ref = blind_search(csv_case)
+    assert js.log_lr is not None and ref.log_lr is not None
+    np.testing.assert_allclose(js.log_lr, ref.log_lr, rtol=1e-12)
+    obj["pm"][0]["mtdna"]["variants"] = "16311Q"
+    path.write_text(json.dumps(obj, indent=1))
+    with pytest.raises(DataFormatError, match="16311Q"):
+        read_dvi_json(path)

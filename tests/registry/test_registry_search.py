@@ -263,3 +263,32 @@ def test_cli_search_json_and_errors(engine: Engine, tmp_path: Path, users: None)
     assert r.exit_code != 0 and "threshold" in r.output
     r = runner.invoke(cli, ["search", "--help"])
     assert r.exit_code == 0 and "Example" in r.output
+
+
+def test_approved_identification_takes_sample_and_person_out_of_the_search(
+        engine: Engine, tmp_path: Path, users: None) -> None:
+    from dogtag.registry import workflow
+    from dogtag.registry.models import Status
+    from dogtag.registry.users import get_user
+
+    build(engine, tmp_path)
+    opts = SearchOptions(top=2, mtdna_database=mito_db(tmp_path))
+    first = search_registry(engine, options=opts)
+    (v1,) = [p for p in first.proposals if p["sample"] == "V1"]
+    with session_scope(engine, "ann") as s:
+        ident = s.get(Identification, v1["identification"])
+        assert ident is not None
+        workflow.submit(s, ident, get_user(s, "ann"), "for review")
+        workflow.technical_review(s, ident, get_user(s, "rita"), "LR and posterior checked")
+        workflow.approve(s, ident, get_user(s, "rob"), "approved")
+        person = s.get(MissingPerson, ident.missing_person_id)
+        assert person is not None and person.status == Status.IDENTIFIED
+    rep = search_registry(engine, options=opts)
+    # V1 is identified and F2's only missing person accounted for: both leave the search
+    assert (rep.n_samples, rep.n_families) == (3, 2)
+    assert (rep.recomputed_samples, rep.recomputed_families, rep.pairs_computed) == (0, 0, 0)
+    got = stored(engine)
+    assert not any(k[0] == "V1" or k[1] == "SN2" for k in got) and ("V2", "SN1") in got
+    assert rep.proposals == []      # V2 = SN1 is proposed already
+    with engine.connect() as conn:
+        assert all(r.ok for r in ledger.verify_all(conn))

@@ -249,12 +249,12 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
     by_family: dict[str, dict[str, dict[str, tuple[str | None, str | None]]]] = {}
     for (fam, i), g in genos.items():
         by_family.setdefault(fam, {})[i] = g
-    mito_by: dict[str, dict[str, mt.MtHaplotype]] = {}
+    mt_by_family: dict[str, dict[str, mt.MtHaplotype]] = {}
     for (fam, i), h in mito.items():
-        mito_by.setdefault(fam, {})[i] = h
-    y_by: dict[str, dict[str, ystr.YHaplotype]] = {}
+        mt_by_family.setdefault(fam, {})[i] = h
+    y_by_family: dict[str, dict[str, ystr.YHaplotype]] = {}
     for (fam, i), yh in ys.items():
-        y_by.setdefault(fam, {})[i] = yh
+        y_by_family.setdefault(fam, {})[i] = yh
     am = []
     for name, rows in fam_rows.items():
         try:
@@ -264,7 +264,8 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
         except ValueError as exc:
             raise DataFormatError(f"family {name}: {exc}", path=ped_path, line=rows[0][0]) from None
         missing = tuple(r["id"] for line, r in rows if _bool(r["missing"], ped_path, line, "missing"))
-        am.append(Family(name, ped, missing, by_family.get(name, {}), mito_by.get(name, {}), y_by.get(name, {})))
+        am.append(Family(name, ped, missing, by_family.get(name, {}), mt_by_family.get(name, {}),
+                         y_by_family.get(name, {})))
     mt_db, y_db = _lineage_databases(f)
     return DVICase(markers, pm, am, name=prefix.rstrip("_") or root.name, source=str(root.name),
                    mtdna_database=mt_db, ystr_database=y_db)

@@ -16,8 +16,11 @@ import numpy as np
 from dogtag.errors import DataFormatError
 from dogtag.genetics.cases import GenotypeTable, Hypothesis, KinshipCase
 from dogtag.genetics.markers import Marker
+from dogtag.genetics.mtdna import MtHaplotype
+from dogtag.genetics.mtdna import haplotype as mt_haplotype
 from dogtag.genetics.mutation import MutationModel
 from dogtag.genetics.pedigree import Pedigree
+from dogtag.genetics.ystr import YHaplotype
 from dogtag.identify.case import DVICase, Family, Sample
 
 __all__ = ["read_dvi_json", "read_json_case", "read_kinship_json"]
@@ -173,7 +176,9 @@ def read_dvi_json(path: str | Path) -> DVICase:
         if not isinstance(v, dict) or "id" not in v:
             raise ctx.fail("each `pm` entry needs an `id`", '"pm"')
         g = _genotypes(ctx, {v["id"]: v.get("genotypes") or {}}, f"sample {v['id']}")
-        pm.append(Sample(str(v["id"]), int(v.get("sex") or 0), g[str(v["id"])]))
+        sid = str(v["id"])
+        pm.append(Sample(sid, int(v.get("sex") or 0), g[sid], mtdna=_mt(ctx, v.get("mtdna"), sid),
+                         ystr=_y(ctx, v.get("ystr"), sid)))
     am = []
     for k, f in enumerate(obj.get("am") or []):
         name = str(f.get("family", f"F{k + 1}"))
@@ -186,12 +191,50 @@ def read_dvi_json(path: str | Path) -> DVICase:
         for member in g:
             if member not in ped:
                 raise ctx.fail(f"family {name}: typed member {member!r} is not in its pedigree", f'"{member}"')
-        am.append(Family(name, ped, missing, g))
+        lin: dict[str, dict[str, Any]] = {"mtdna": {}, "ystr": {}}
+        for kind, parse in (("mtdna", _mt), ("ystr", _y)):
+            table = f.get(kind) or {}
+            if not isinstance(table, dict):
+                raise ctx.fail(f"family {name}: `{kind}` must map members to profiles", f'"{kind}"')
+            for member, prof in table.items():
+                if member not in ped:
+                    raise ctx.fail(f"family {name}: typed member {member!r} is not in its pedigree", f'"{member}"')
+                lin[kind][str(member)] = parse(ctx, prof, f"{name}:{member}")
+        am.append(Family(name, ped, missing, g, lin["mtdna"], lin["ystr"]))
     for s in pm:
         _check_alleles(ctx, markers, {s.id: s.genotypes})
     for fam in am:
         _check_alleles(ctx, markers, fam.genotypes)
-    return DVICase(markers, pm, am, str(obj.get("name", "")), str(obj.get("source", "")))
+    mt_db = tuple(_mt(ctx, h, str(h.get("id", f"db{k}")) if isinstance(h, dict) else f"db{k}")
+                  for k, h in enumerate(obj.get("mtdna_database") or []))
+    y_db = tuple(_y(ctx, h, f"ydb{k}") for k, h in enumerate(obj.get("ystr_database") or []))
+    return DVICase(markers, pm, am, str(obj.get("name", "")), str(obj.get("source", "")),
+                   mtdna_database=tuple(h for h in mt_db if h is not None),
+                   ystr_database=tuple(h for h in y_db if h is not None))
+
+
+def _mt(ctx: _Ctx, prof: Any, pid: str) -> MtHaplotype | None:
+    """An optional mtDNA profile ``{"range": "16024-16569;1-576", "variants": "16093C 263G"}``."""
+    if prof is None:
+        return None
+    if not isinstance(prof, dict) or "variants" not in prof:
+        raise ctx.fail(f"{pid}: `mtdna` must be an object with `variants` (and `range`)", f'"{pid}"')
+    try:
+        return mt_haplotype(prof["variants"], range=prof.get("range") or None, id=pid)
+    except ValueError as exc:
+        raise ctx.fail(str(getattr(exc, "message", exc)), f'"{pid}"') from None
+
+
+def _y(ctx: _Ctx, prof: Any, pid: str) -> YHaplotype | None:
+    """An optional Y-STR profile ``{"DYS19": "14", "DYS385": "11,14"}``."""
+    if prof is None:
+        return None
+    if not isinstance(prof, dict):
+        raise ctx.fail(f"{pid}: `ystr` must map loci to alleles", f'"{pid}"')
+    try:
+        return YHaplotype.parse({str(k): str(v) for k, v in prof.items()}, id=pid)
+    except ValueError as exc:
+        raise ctx.fail(str(getattr(exc, "message", exc)), f'"{pid}"') from None
 
 
 def read_json_case(path: str | Path) -> KinshipCase | DVICase:
