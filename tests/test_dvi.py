@@ -167,3 +167,15 @@ def test_same_source_groups_a_bone_sampled_twice():
     m1 = p["columns"].index("M1")
     total = sum(row[m1] for row in p["p"])
     assert total <= 1 + 1e-9
+
+
+def test_cli_on_a_local_dask_cluster_gives_the_same_answer():
+    case = str(GOLDEN / "dvi" / "planecrash.json")
+    single = run_cli("dvi", case, "--json")
+    dask = run_cli("dvi", case, "--json", "--workers", "2")
+    assert single.returncode == 0 and dask.returncode == 0, dask.stderr
+    a, b = json.loads(single.stdout), json.loads(dask.stdout)
+    for key in ("lr_matrix", "exclusions", "posterior", "assignments", "undisputed", "summary"):
+        assert a[key] == b[key], key
+    both = run_cli("dvi", case, "--workers", "2", "--scheduler", "tcp://127.0.0.1:1")
+    assert both.returncode != 0 and "not both" in both.stderr

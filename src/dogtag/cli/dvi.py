@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
 
+from dogtag.cli.scaleopts import dask_client, scale_options
 from dogtag.errors import DataFormatError
 from dogtag.identify.case import DVICase
 
@@ -51,10 +53,11 @@ def _lr(x: float | None) -> str:
               help="Open incident (a sample may be none of the missing) or closed (every sample is one of them).")
 @click.option("--no-joint", is_flag=True, help="Blind search only.")
 @click.option("--top", type=int, metavar="K", help="Keep only the K best candidates per sample (implies --no-joint).")
-@click.option("--workers", default=1, show_default=True, help="Threads for the LR matrix.")
+@click.option("--threads", default=1, show_default=True, help="Threads for the LR matrix (single process).")
+@scale_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, no_joint: bool,
-        top: int | None, workers: int, as_json: bool) -> None:
+        top: int | None, threads: int, scheduler: str | None, workers: int | None, as_json: bool) -> None:
     """Identify the pm samples of CASE among its missing persons.
 
     CASE is a CSV case folder (pedigrees.csv, genotypes.csv, frequencies.csv, ...),
@@ -65,6 +68,8 @@ def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, 
       dogtag dvi planecrash/                   # tables: LR matrix, posteriors, conclusions
       dogtag dvi case.json --json > out.json
       dogtag dvi big-case/ --no-joint --top 5 --json
+      dogtag dvi big-case/ --top 5 --workers 2          # on a local Dask cluster
+      dogtag dvi big-case/ --top 5 --scheduler tcp://10.0.0.5:8786
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -86,8 +91,15 @@ def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, 
             bar.update(tasks[what], completed=done)
 
         eff_prior = "closed" if (prior == "closed" or not open_) else "flat"
-        result = run_dvi(c, threshold=threshold, max_assign=max_assign, prior=eff_prior,
-                         joint=not no_joint, top=top, workers=workers, progress=progress)
+        with dask_client(scheduler, workers) as client:
+            fns: dict[str, Any] = {}
+            if client is not None:
+                from dogtag import scale
+
+                fns = {"search_fn": partial(scale.search, client=client),
+                       "joint_fn": partial(scale.solve_joint, client=client)}
+            result = run_dvi(c, threshold=threshold, max_assign=max_assign, prior=eff_prior,
+                             joint=not no_joint, top=top, workers=threads, progress=progress, **fns)
     out = result.to_json(top=top)
     out["seconds"] = round(time.perf_counter() - started, 3)
     if as_json:

@@ -231,6 +231,8 @@ def run_dvi(
     workers: int = 1,
     seed: int = 1,
     progress: Progress | None = None,
+    search_fn: Callable[..., SearchResult] = blind_search,
+    joint_fn: Callable[..., JointResult] = solve_joint,
 ) -> DVIResult:
     """Run the whole analysis.
 
@@ -242,11 +244,13 @@ def run_dvi(
         (every sample is one of the missing persons).
     joint : False runs the blind search only.
     top : keep only the ``top`` best candidates per sample (no full matrix, no joint).
+    search_fn, joint_fn : the blind search and the joint solver (the Dask backend of
+        :mod:`dogtag.scale` passes its own, with the same signatures and results).
     """
     if prior not in ("flat", "open", "closed"):
         raise ValueError(f"`prior` must be flat, open or closed, got {prior!r}")
-    search = blind_search(case, top=top, min_lr=threshold if top else None, workers=workers,
-                          progress=progress)
+    search = search_fn(case, top=top, min_lr=threshold if top else None, workers=workers,
+                       progress=progress)
     settings = {"threshold": threshold, "max_assign": max_assign, "prior": prior,
                 "joint": joint and top is None, "top": top, "seed": seed}
     if top is not None or search.log_lr is None:
@@ -258,7 +262,7 @@ def run_dvi(
         tuple(search.samples), tuple(search.missing), tuple(search.family), search.log_lr,
         search.family_loglik, search.sample_loglik, FamilyLoglik(case, search.lineage_log_lr))
     pri = Prior.closed(len(search.samples), len(search.missing)) if prior == "closed" else Prior.flat()
-    result = solve_joint(problem, prior=pri, max_assign=max_assign, top=n_top_assignments, seed=seed)
+    result = joint_fn(problem, prior=pri, max_assign=max_assign, top=n_top_assignments, seed=seed)
     found, _reduced = find_undisputed(problem, threshold=threshold)
     assert search.exclusions is not None
     exclusions = np.where(np.isnan(search.log_lr), np.nan, search.exclusions)
