@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
+from typing import Any
 
 import click
 
 from dogtag.cli.registry import _engine, database_option, json_option
+from dogtag.cli.scaleopts import dask_client, scale_options
 
 
 @click.command("search")
@@ -24,13 +27,14 @@ from dogtag.cli.registry import _engine, database_option, json_option
 @click.option("--ystr-model", type=click.Choice(["counting", "laplace"]), default="counting", show_default=True)
 @click.option("--min-posterior", default=0.5, show_default=True,
               help="Smallest posterior of a hit that becomes a proposed identification.")
-@click.option("--workers", default=1, show_default=True, help="Threads for the LR matrix.")
+@click.option("--threads", default=1, show_default=True, help="Threads for the LR matrix (single process).")
+@scale_options
 @click.option("--as", "username", metavar="USERNAME",
               help="Propose as this registered analyst (default: the system user dogtag-search).")
 @json_option
 def search(url: str | None, threshold: float, top: int, frequencies: str, mito_db: str | None,
-           ystr_db: str | None, ystr_model: str, min_posterior: float, workers: int, username: str | None,
-           as_json: bool) -> None:
+           ystr_db: str | None, ystr_model: str, min_posterior: float, threads: int, scheduler: str | None,
+           workers: int | None, username: str | None, as_json: bool) -> None:
     """Search every unidentified sample against every unaccounted-for missing person with references.
 
     Runs the blind search (autosomal, mtDNA and Y-STR evidence combined) and the joint
@@ -42,6 +46,7 @@ def search(url: str | None, threshold: float, top: int, frequencies: str, mito_d
       dogtag search
       dogtag search --threshold 1e6 --top 3 --frequencies nist1036-AfAm --json
       dogtag search --mito-db empop.hsd --as alice
+      dogtag search --workers 2            # the blind search on a local Dask cluster
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -51,7 +56,7 @@ def search(url: str | None, threshold: float, top: int, frequencies: str, mito_d
     try:
         options = SearchOptions(threshold=threshold, top=top, frequencies=frequencies, min_posterior=min_posterior,
                                 mtdna_database=mito_db, ystr_database=ystr_db, ystr_method=ystr_model,
-                                workers=workers)
+                                workers=threads)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     engine = _engine(url)
@@ -65,8 +70,14 @@ def search(url: str | None, threshold: float, top: int, frequencies: str, mito_d
                 tasks[what] = bar.add_task(what, total=total)
             bar.update(tasks[what], completed=done, total=total)
 
-        report = search_registry(engine, actor=username, options=options, progress=progress,
-                                 command=" ".join(["dogtag", *sys.argv[1:]]))
+        with dask_client(scheduler, workers) as client:
+            extra: dict[str, Any] = {}
+            if client is not None:
+                from dogtag import scale
+
+                extra["search_fn"] = partial(scale.search, client=client)
+            report = search_registry(engine, actor=username, options=options, progress=progress,
+                                     command=" ".join(["dogtag", *sys.argv[1:]]), **extra)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, allow_nan=False))
         return

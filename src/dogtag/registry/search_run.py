@@ -424,11 +424,13 @@ def _system_user(session: Session) -> User:
 
 
 def search_registry(engine: Engine, *, actor: str | None = None, options: SearchOptions | None = None,
-                    command: str | None = None, progress: Progress | None = None) -> SearchReport:
+                    command: str | None = None, progress: Progress | None = None,
+                    search_fn: Callable[..., SearchResult] = blind_search) -> SearchReport:
     """Search the registry's open work and store the results (see the module docstring).
 
     ``actor`` is a registered analyst or admin who proposes the identifications; None: the
-    system user ``dogtag-search``.
+    system user ``dogtag-search``. ``search_fn`` is the blind search (the Dask backend of
+    :mod:`dogtag.scale` passes its own, with the same signature and results).
     """
     options = options or SearchOptions()
     t0 = time.perf_counter()
@@ -461,7 +463,7 @@ def search_registry(engine: Engine, *, actor: str | None = None, options: Search
         if not samples or not families:
             continue
         sub, s_idx, cols = _subcase(case, samples, families)
-        res = blind_search(sub, top=options.top, min_lr=options.threshold, workers=options.workers,
+        res = search_fn(sub, top=options.top, min_lr=options.threshold, workers=options.workers,
                            progress=progress)
         computed += _pairs_from(res, s_idx, cols)
     # stored pairs of unchanged samples with unchanged families
