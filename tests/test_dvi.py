@@ -94,12 +94,7 @@ def test_dvi_equals_dvir_large_pedigrees(name, large):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [
-    "grave",
-    pytest.param("icmp", marks=pytest.mark.xfail(strict=True, reason=(
-        "known gap: after the undisputed V4 = M8, dvir finds no compatible pairing left for M2 and "
-        "concludes 'Excluded'; dogtag's dviSolve reports 'Inconclusive'"))),
-])
+@pytest.mark.parametrize("name", SLOW)
 def test_dvi_conclusions_large_pedigrees(name, large):
     out, gold = large[name]
     _check_conclusions(out, gold)

@@ -314,8 +314,22 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
                     max_assign: int, am: dict[str, SolveRow], pm: dict[str, SolveRow],
                     resolved_s: set[int], resolved_m: set[int], samples: Sequence[str],
                     missing: Sequence[str]) -> None:
-    """Joint analysis of one family with several remaining missing persons."""
+    """Joint analysis of one family with several remaining missing persons.
+
+    A missing person whose remaining pairings all have LR 0 takes no part in it: it is
+    *Excluded* ("No compatible pairings"), as in dvir (icmp's M2).
+    """
     cs = [current.samples.index(samples[i]) for i in rem_s]
+    positive = [any(pairing[i, j] and np.exp(current.log_lr[current.samples.index(samples[i]),
+                                                             current.missing.index(missing[j])]) > 0
+                    for i in rem_s) for j in js]
+    for j, has in zip(js, positive, strict=True):
+        if not has:
+            am[missing[j]] = SolveRow(fam, missing[j], None, None, None, "Excluded", "No compatible pairings")
+            resolved_m.add(j)
+    js = [j for j, has in zip(js, positive, strict=True) if has]
+    if not js:
+        return
     cm = [current.missing.index(missing[j]) for j in js]
     llr = current.log_lr[np.ix_(cs, cm)].copy()
     sub_pairing = pairing[np.ix_(rem_s, js)]
