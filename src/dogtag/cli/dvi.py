@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from dogtag.cli.progress import progress_bars
 from dogtag.cli.scaleopts import dask_client, scale_options
 from dogtag.errors import DataFormatError
 from dogtag.identify.case import DVICase
@@ -71,25 +72,13 @@ def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, 
       dogtag dvi big-case/ --top 5 --workers 2          # on a local Dask cluster
       dogtag dvi big-case/ --top 5 --scheduler tcp://10.0.0.5:8786
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-
     from dogtag.identify.dvi import run_dvi
 
     if top is not None and top < 1:
         raise click.BadParameter("must be at least 1", param_hint="--top")
     started = time.perf_counter()
     c = read_dvi_case(case)
-    err = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def progress(done: int, total: int, what: str) -> None:
-            if what not in tasks:
-                tasks[what] = bar.add_task(what, total=total)
-            bar.update(tasks[what], completed=done)
-
+    with progress_bars() as progress:
         eff_prior = "closed" if (prior == "closed" or not open_) else "flat"
         with dask_client(scheduler, workers) as client:
             fns: dict[str, Any] = {}

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from dogtag.cli.progress import progress_bars
 from dogtag.cli.registry import _engine, database_option, json_option
 from dogtag.cli.scaleopts import dask_client, scale_options
 
@@ -48,9 +49,6 @@ def search(url: str | None, threshold: float, top: int, frequencies: str, mito_d
       dogtag search --mito-db empop.hsd --as alice
       dogtag search --workers 2            # the blind search on a local Dask cluster
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-
     from dogtag.registry.search_run import SearchOptions, search_registry
 
     try:
@@ -60,24 +58,14 @@ def search(url: str | None, threshold: float, top: int, frequencies: str, mito_d
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     engine = _engine(url)
-    err = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
-        tasks: dict[str, TaskID] = {}
+    with progress_bars() as progress, dask_client(scheduler, workers) as client:
+        extra: dict[str, Any] = {}
+        if client is not None:
+            from dogtag import scale
 
-        def progress(done: int, total: int, what: str) -> None:
-            if what not in tasks:
-                tasks[what] = bar.add_task(what, total=total)
-            bar.update(tasks[what], completed=done, total=total)
-
-        with dask_client(scheduler, workers) as client:
-            extra: dict[str, Any] = {}
-            if client is not None:
-                from dogtag import scale
-
-                extra["search_fn"] = partial(scale.search, client=client)
-            report = search_registry(engine, actor=username, options=options, progress=progress,
-                                     command=" ".join(["dogtag", *sys.argv[1:]]), **extra)
+            extra["search_fn"] = partial(scale.search, client=client)
+        report = search_registry(engine, actor=username, options=options, progress=progress,
+                                 command=" ".join(["dogtag", *sys.argv[1:]]), **extra)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, allow_nan=False))
         return
