@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -37,3 +42,37 @@ def small_registry(engine: Engine) -> dict[str, int]:
         s.add_all([war, inc, p1, p2, op, acc, el, s1, s2])
         s.flush()
         return {"p1": p1.id, "p2": p2.id, "s1": s1.id, "s2": s2.id, "acc": acc.id, "el": el.id}
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every table, in primary-key order (to show a database is untouched)."""
+    from dogtag.registry.base import Base
+
+    with engine.connect() as conn:
+        return {name: [tuple(r) for r in conn.execute(t.select().order_by(*t.primary_key.columns))]
+                for name, t in Base.metadata.tables.items()}
+
+
+def kill_after_write(engine: Engine, child_source: str, workdir: Path, *args: str) -> None:
+    """Run ``child_source`` as a script (argv: database URL, *args); SIGKILL it as soon as it
+    prints WRITTEN (rows written, transaction still open); then check the database is exactly
+    as before and its hash chains verify."""
+    from dogtag.registry import ledger
+
+    before = snapshot(engine)
+    script = workdir / "child.py"
+    script.write_text(child_source)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    proc = subprocess.Popen([sys.executable, str(script), engine.url.render_as_string(False), *args],
+                            stdout=subprocess.PIPE, env=env)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"WRITTEN"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL
+    engine.dispose()
+    assert snapshot(engine) == before
+    with engine.connect() as conn:
+        assert all(r.ok for r in ledger.verify_all(conn))

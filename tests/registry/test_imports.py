@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -18,6 +15,8 @@ from dogtag.registry import ledger
 from dogtag.registry.base import Base
 from dogtag.registry.imports import ImportRejected, import_file
 from dogtag.registry.models import FamilyMember, MissingPerson, Profile, ProfileKind, Sample, Status
+
+from .factories import kill_after_write, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("DOGTAG_SHARED") or ROOT.parent / "shared") / "data"
@@ -44,12 +43,6 @@ def missing_rows(n: int) -> list[list[object]]:
     return [[f"RA{10_000_000 + k}", f"LAST{k}", f"FIRST{k}", "PFC", ["ARMY", "USMC"][k % 2], "7 INF DIV",
              1925 + k % 8, f"1950{11 + k % 2:02d}{1 + k % 28:02d}", states[k % 3], "M", "Korean War",
              "19501128"] for k in range(n)]
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple]]:
-    with engine.connect() as conn:
-        return {name: [tuple(r) for r in conn.execute(t.select().order_by(*t.primary_key.columns))]
-                for name, t in Base.metadata.tables.items()}
 
 
 def counts(engine: Engine) -> dict[str, int]:
@@ -222,24 +215,8 @@ CHILD = textwrap.dedent("""
 
 def test_sigkill_during_import_leaves_a_consistent_database(engine: Engine, tmp_path: Path) -> None:
     import_file(engine, "missing", write(tmp_path / "a.csv", MISSING_HEADER, missing_rows(10)), actor="ann")
-    before = snapshot(engine)
     big = write(tmp_path / "big.csv", MISSING_HEADER, missing_rows(5000))
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, str(script), engine.url.render_as_string(False), str(big)],
-                            stdout=subprocess.PIPE, env=env)
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == b"WRITTEN"
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
-    assert proc.returncode == -signal.SIGKILL
-    engine.dispose()
-    assert snapshot(engine) == before
-    with engine.connect() as conn:
-        assert all(r.ok for r in ledger.verify_all(conn))
+    kill_after_write(engine, CHILD, tmp_path, str(big))
     res = import_file(engine, "missing", big, actor="ann")
     assert (res.inserted, res.unchanged) == (4990, 10)
     with engine.connect() as conn:

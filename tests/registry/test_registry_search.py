@@ -11,10 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -27,7 +23,6 @@ from dogtag.cli import cli
 from dogtag.genetics.freqdb import load_database
 from dogtag.identify.search import blind_search
 from dogtag.registry import ledger
-from dogtag.registry.base import Base
 from dogtag.registry.engine import session_scope, sessions
 from dogtag.registry.imports import import_file
 from dogtag.registry.models import (
@@ -40,6 +35,8 @@ from dogtag.registry.models import (
     SearchPair,
 )
 from dogtag.registry.search_run import SYSTEM_USER, SearchOptions, load_case, search_registry
+
+from .factories import kill_after_write
 
 ROOT = Path(__file__).resolve().parents[2]
 CR = "16024-16569;1-576"
@@ -216,32 +213,10 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def snapshot(engine: Engine) -> dict[str, list[tuple]]:
-    with engine.connect() as conn:
-        return {name: [tuple(r) for r in conn.execute(t.select().order_by(*t.primary_key.columns))]
-                for name, t in Base.metadata.tables.items()}
-
-
 def test_sigkill_during_the_search_write_leaves_a_consistent_database(engine: Engine, tmp_path: Path) -> None:
     build(engine, tmp_path)
     db = mito_db(tmp_path)
-    before = snapshot(engine)
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, str(script), engine.url.render_as_string(False), db],
-                            stdout=subprocess.PIPE, env=env)
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == b"WRITTEN"
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
-    assert proc.returncode == -signal.SIGKILL
-    engine.dispose()
-    assert snapshot(engine) == before
-    with engine.connect() as conn:
-        assert all(r.ok for r in ledger.verify_all(conn))
+    kill_after_write(engine, CHILD, tmp_path, db)
     rep = search_registry(engine, options=SearchOptions(top=2, mtdna_database=db))
     assert len(rep.proposals) == 2 and rep.recomputed_samples == 4
     with engine.connect() as conn:
