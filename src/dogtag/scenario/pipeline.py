@@ -140,6 +140,16 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
         if progress is not None:
             progress(what, done, total)
 
+    def add_evidence(kind: str, units: list[str], cols: list[int], block: NDArray[np.float64]) -> None:
+        """Add one kind of evidence (log LR, units x columns) to the combined matrix."""
+        ri = np.array([unit_pos[u] for u in units])
+        ci = np.array(cols)
+        full = np.zeros((U, M))
+        full[np.ix_(ri, ci)] = block
+        log_lr[np.ix_(ri, ci)] += block
+        n_lines[np.ix_(ri, ci)] += 1
+        per_kind[kind] = full
+
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     root = Path(folder)
@@ -221,6 +231,7 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
     units = sorted(members)
     individuals = {f"I-{u}": tuple(members[u]) for u in units}
     unit_ids = list(individuals)
+    unit_pos = {u: k for k, u in enumerate(unit_ids)}
     timings["individuals"] = time.perf_counter() - t
     tick("individuals", 1, 1)
 
@@ -256,14 +267,8 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
         res = blind_search(DVICase(markers, pm, am, "scenario"), refine=0,
                            progress=lambda d, n, w: tick("autosomal search", d, n))
         assert res.log_lr is not None
-        ri = np.array([unit_ids.index(s.id) for s in pm])
-        ci = np.array([col[f.name] for f in am])
-        block = np.nan_to_num(res.log_lr, nan=-np.inf)
-        full = np.zeros((U, M))
-        full[np.ix_(ri, ci)] = block
-        log_lr[np.ix_(ri, ci)] += block
-        n_lines[np.ix_(ri, ci)] += 1
-        per_kind["autosomal"] = full
+        add_evidence("autosomal", [s.id for s in pm], [col[f.name] for f in am],
+                     np.nan_to_num(res.log_lr, nan=-np.inf))
     timings["autosomal"] = time.perf_counter() - t
 
     # --- 2b. mtDNA -------------------------------------------------------------------------------
@@ -289,15 +294,8 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
                    for i, v in enumerate(t for ts in sg.load_mt_haplotypes().values() for t in ts)]
         lr, _v = mtc.lr_matrix(mtc.MtPanel.from_haplotypes(qs), mtc.MtPanel.from_haplotypes(refs),
                                mtc.MtPanel.from_haplotypes(db_haps))
-        ri = np.array([unit_ids.index(u) for u in mt_units])
-        ci = np.array(ref_cols)
         with np.errstate(divide="ignore"):
-            block = np.log(lr)
-        full = np.zeros((U, M))
-        full[np.ix_(ri, ci)] = block
-        log_lr[np.ix_(ri, ci)] += block
-        n_lines[np.ix_(ri, ci)] += 1
-        per_kind["mtdna"] = full
+            add_evidence("mtdna", mt_units, ref_cols, np.log(lr))
     timings["mtdna"] = time.perf_counter() - t
     tick("mtDNA", 1, 1)
 
@@ -323,15 +321,8 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
         loci = tuple(ystr.canonical_locus(x) for x in y_loci)
         ylr = ystr.lr_matrix(ystr.YPanel.from_haplotypes(yq, loci), ystr.YPanel.from_haplotypes(yrefs, loci),
                              np.array(meioses), ystr.YPanel.from_haplotypes(dbh, loci))
-        ri = np.array([unit_ids.index(u) for u in y_units])
-        ci = np.array(ycols)
         with np.errstate(divide="ignore"):
-            block = np.log(ylr)
-        full = np.zeros((U, M))
-        full[np.ix_(ri, ci)] = block
-        log_lr[np.ix_(ri, ci)] += block
-        n_lines[np.ix_(ri, ci)] += 1
-        per_kind["ystr"] = full
+            add_evidence("ystr", y_units, ycols, np.log(ylr))
     timings["ystr"] = time.perf_counter() - t
     tick("Y-STR", 1, 1)
 
