@@ -58,7 +58,7 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
 def progress_printer(stream: Any = None, *, every: float = 1.0) -> Callable[[int, int, str], None]:
     """A progress callback printing ``what: done/total (pct)`` to stderr at most every ``every`` s."""
     out = stream if stream is not None else sys.stderr
-    last = [0.0]
+    last = [-float("inf")]  # the first report always prints
 
     def report(done: int, total: int, what: str) -> None:
         now = time.monotonic()
