@@ -74,7 +74,7 @@ def build(url: str, n_persons: int, n_samples: int, seed: int) -> dict[str, Any]
     upgrade(engine)
     t0 = time.perf_counter()
     with session_scope(engine, "bench") as s:
-        add_user(s, "analyst", "analyst-password", "analyst")
+        add_user(s, "analyst", "analyst-amber-lantern", "analyst")
     now = dt.datetime.now(dt.UTC)
     n_inc = max(1, n_persons // 100)
     n_acc = max(1, n_samples // 100)
@@ -197,7 +197,7 @@ async def load(base: str, n_requests: int, concurrency: int, sizes: dict[str, An
         login = await user.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
         assert token is not None
-        r = await user.post("/login", data={"username": "analyst", "password": "analyst-password",
+        r = await user.post("/login", data={"username": "analyst", "password": "analyst-amber-lantern",
                                             "csrf_token": token.group(1)})
         assert r.status_code == 303, r.text
         plan = []

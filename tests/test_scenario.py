@@ -146,7 +146,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     root = tmp_path_factory.mktemp("demo")
     db = root / "demo.sqlite"
     return run_demo(root / "scenario", f"sqlite:///{db}", params=SMALL,
-                    passwords={u: f"password-{u}" for u in ("admin", "analyst", "reviewer", "reviewer2", "liaison")})
+                    passwords={u: f"amber-lantern-{u}" for u in ("admin", "analyst", "reviewer", "reviewer2", "liaison")})
 
 
 def test_demo_stores_proposals_for_review(demo_run) -> None:  # type: ignore[no-untyped-def]

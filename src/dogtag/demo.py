@@ -121,7 +121,7 @@ def run_demo(folder: str | Path, database: str, *, params: ScenarioParams | None
     users: dict[str, tuple[str, str]] = {}
     with session_scope(engine, actor="demo@cli") as s:
         for username, role, full in DEMO_USERS:
-            pw = (passwords or {}).get(username) or secrets.token_urlsafe(9)
+            pw = (passwords or {}).get(username) or secrets.token_urlsafe(15)
             add_user(s, username, pw, Role(role), full_name=full)
             users[username] = (role, pw)
     timings["import"] = time.perf_counter() - t

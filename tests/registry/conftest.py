@@ -85,4 +85,4 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 def users(engine: Engine) -> None:
     with session_scope(engine, "setup") as s:
         for name, role in USERS.items():
-            add_user(s, name, f"{name}-password", role)
+            add_user(s, name, f"{name}-amber-lantern", role)

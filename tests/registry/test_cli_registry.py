@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from dogtag.cli import cli, main
-from dogtag.registry.engine import database_url, make_engine, sessions
+from dogtag.registry.engine import database_url, head_revision, make_engine, sessions
 from dogtag.registry.users import Role, User, authenticate
 
 
@@ -19,7 +19,7 @@ def run(*args: str, input: str | None = None):
 
 def test_init_user_import_stats_verify_export(db_url: str, tmp_path: Path) -> None:
     res = run("init", "--json", "--database", db_url)
-    assert res.exit_code == 0 and json.loads(res.output)["revision"] == "0002"
+    assert res.exit_code == 0 and json.loads(res.output)["revision"] == head_revision(make_engine(db_url))
     assert run("init", "--database", db_url).exit_code == 0  # idempotent
     res = run("user", "add", "rita", "--role", "reviewer", "--password-stdin", "--database", db_url,
               input="correct horse battery\n")
@@ -30,12 +30,18 @@ def test_init_user_import_stats_verify_export(db_url: str, tmp_path: Path) -> No
         assert u.role == Role.REVIEWER and u.password_hash.startswith("$argon2id$")
         assert "correct horse" not in u.password_hash
     res = CliRunner().invoke(cli, ["user", "add", "rita", "--role", "admin", "--password-stdin", "--database", db_url],
-                             input="whatever12\n")
+                             input="whatever-amber-lantern\n")
     assert res.exit_code != 0 and "already exists" in str(res.exception)
 
     f = tmp_path / "m.csv"
     f.write_text("SERVICE_NUMBER,BRANCH,HOME_STATE,INCIDENT_DATE\nRA1,ARMY,OHIO,19501128\nRA2,NAVY,IOWA,19510203\n")
-    res = run("import", "missing", str(f), "--conflict", "Korean War", "--as", "rita", "--json", "--database", db_url)
+    # --as names a user whose role may import: a reviewer may not
+    res = CliRunner().invoke(cli, ["import", "missing", str(f), "--conflict", "Korean War", "--as", "rita",
+                                   "--database", db_url])
+    assert res.exit_code != 0 and "import needs the role admin, analyst" in str(res.exception)
+    assert run("user", "add", "ann", "--role", "analyst", "--password-stdin", "--database", db_url,
+               input="ann's own passphrase\n").exit_code == 0
+    res = run("import", "missing", str(f), "--conflict", "Korean War", "--as", "ann", "--json", "--database", db_url)
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert (out["ok"], out["inserted"], out["rows"]) == (True, 2, 2)
@@ -55,7 +61,7 @@ def test_init_user_import_stats_verify_export(db_url: str, tmp_path: Path) -> No
     assert data["accounting"]["by_year_of_loss"] == [{"year_of_loss": 1950, "unaccounted": 1, "accounted": 0, "total": 1},
                                                      {"year_of_loss": 1951, "unaccounted": 1, "accounted": 0, "total": 1}]
     res = run("verify", "--database", db_url)
-    assert res.exit_code == 0 and "audit log: 4 entries, ok" in res.output  # user, conflict, 2 persons
+    assert res.exit_code == 0 and "audit log: 5 entries, ok" in res.output  # 2 users, conflict, 2 persons
     res = run("export", "missing_person", "--format", "json", "--database", db_url)
     rows = json.loads(res.output)
     assert [(r["service_number"], r["home_state"], r["loss_date"]) for r in rows] == [
@@ -66,7 +72,7 @@ def test_init_user_import_stats_verify_export(db_url: str, tmp_path: Path) -> No
     res = CliRunner().invoke(cli, ["export", "app_user", "--database", db_url])
     assert res.exit_code != 0  # password hashes are never exported
     with sessions(eng)() as s:
-        assert s.scalar(select(User.username)) == "rita"
+        assert sorted(s.scalars(select(User.username))) == ["ann", "rita"]
     eng.dispose()
 
 

@@ -30,8 +30,8 @@ from dogtag.registry.models import (
 )
 from dogtag.registry.users import Role, add_user
 
-PASSWORDS = {"ada": "ada-password", "ann": "ann-password", "abe": "abe-password",
-             "rita": "rita-password", "rob": "rob-password", "liam": "liam-password"}
+PASSWORDS = {"ada": "ada-amber-lantern", "ann": "ann-amber-lantern", "abe": "abe-amber-lantern",
+             "rita": "rita-amber-lantern", "rob": "rob-amber-lantern", "liam": "liam-amber-lantern"}
 ROLES = {"ada": Role.ADMIN, "ann": Role.ANALYST, "abe": Role.ANALYST, "rita": Role.REVIEWER,
          "rob": Role.REVIEWER, "liam": Role.FAMILY_LIAISON}
 #: one user per role, for the role matrix (None = anonymous)

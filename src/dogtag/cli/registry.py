@@ -1,4 +1,5 @@
-"""Registry commands: init, import, stats, verify, export, user add.
+"""Registry commands: init, import, stats, verify, export, user (add, list, deactivate, activate,
+reset-password).
 
 Each takes ``--database URL`` (default: ``$DOGTAG_DATABASE_URL``, else the SQLite file in the
 user's data directory).
@@ -33,14 +34,16 @@ def _engine(url: str | None, *, initialised: bool = True) -> Any:
     return engine
 
 
-def _actor(engine: Any, username: str | None) -> str:
+def _actor(engine: Any, username: str | None, roles: Any, action: str) -> str:
+    """Who the command acts as: the operating-system user, or the active registered ``username``
+    whose role is one of ``roles`` (else a :class:`DogtagError` naming the roles)."""
     if username is None:
         return f"{getpass.getuser()}@cli"
     from dogtag.registry.engine import sessions
-    from dogtag.registry.users import get_user
+    from dogtag.registry.users import acting_user
 
     with sessions(engine)() as s:
-        return get_user(s, username).username
+        return acting_user(s, username, roles, action).username
 
 
 def _dump(data: Any) -> None:
@@ -76,7 +79,8 @@ def init(url: str | None, admin: str | None, as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @database_option
 @click.option("--conflict", help="Conflict of rows without a CONFLICT column (missing persons).")
-@click.option("--as", "username", metavar="USERNAME", help="Record the import as this registered user.")
+@click.option("--as", "username", metavar="USERNAME",
+              help="Record the import as this registered user (an admin or analyst).")
 @json_option
 def import_(kind: str, file: str, url: str | None, conflict: str | None, username: str | None,
             as_json: bool) -> None:
@@ -88,11 +92,13 @@ def import_(kind: str, file: str, url: str | None, conflict: str | None, usernam
     Example: dogtag import missing korean-war-missing.csv --conflict "Korean War"
     """
     from dogtag.registry.imports import ImportRejected, import_file
+    from dogtag.registry.users import Role
 
     engine = _engine(url)
     options = {"conflict": conflict} if kind == "missing" else {}
+    actor = _actor(engine, username, {Role.ADMIN, Role.ANALYST}, "import")
     try:
-        result = import_file(engine, kind, file, actor=_actor(engine, username), **options)
+        result = import_file(engine, kind, file, actor=actor, **options)
     except ImportRejected as exc:
         if as_json:
             _dump({"ok": False, "file": file, "errors": [e.as_dict() for e in exc.errors]})
@@ -231,24 +237,112 @@ def _add_user(engine: Any, username: str, role: str, full_name: str | None, pass
         add_user(s, username, password, role, full_name=full_name)
 
 
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+password_stdin_option = click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+admin_option = click.option("--as", "admin", metavar="USERNAME",
+                            help="Record the change as this registered admin (default: your system user).")
+
+
 @user.command("add")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(["admin", "analyst", "reviewer", "family_liaison"]))
 @click.option("--full-name", default=None)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@password_stdin_option
 @database_option
 def user_add(username: str, role: str, full_name: str | None, password_stdin: bool, url: str | None) -> None:
     """Add a user with a role; the password is hashed with Argon2id.
 
-    Example: dogtag user add bob --role reviewer --full-name "Bob Reyes"
+    Passwords need at least 15 characters and must not be common (a passphrase of several words is
+    easiest). Example: dogtag user add bob --role reviewer --full-name "Bob Reyes"
     """
     engine = _engine(url)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin)
     try:
         _add_user(engine, username, role, full_name, password)
     except ValueError as exc:
         raise DogtagError(str(exc)) from None
     click.echo(f"user {username} added ({role})")
+
+
+@user.command("list")
+@database_option
+@json_option
+def user_list(url: str | None, as_json: bool) -> None:
+    """List the users: name, role, active or not, open sessions.
+
+    Example: dogtag user list --json
+    """
+    from dogtag.registry.engine import sessions
+    from dogtag.registry.logins import user_overview
+
+    engine = _engine(url)
+    with sessions(engine)() as s:
+        rows = user_overview(s)
+    if as_json:
+        _dump(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['username']:<20} {r['role']:<15} {'active' if r['active'] else 'INACTIVE':<9} "
+                   f"{r['sessions']} session(s)  {r['full_name'] or ''}")
+
+
+def _change_user(url: str | None, admin: str | None, change: Callable[[Any], Any]) -> None:
+    from dogtag.registry.engine import session_scope
+    from dogtag.registry.users import Role
+
+    engine = _engine(url)
+    actor = _actor(engine, admin, {Role.ADMIN}, "managing users")
+    with session_scope(engine, actor=actor) as s:
+        change(s)
+
+
+@user.command("deactivate")
+@click.argument("username")
+@database_option
+@admin_option
+def user_deactivate(username: str, url: str | None, admin: str | None) -> None:
+    """Deactivate a user: they can no longer log in and their open sessions end now (audited).
+
+    Example: dogtag user deactivate bob --as alice
+    """
+    from dogtag.registry.users import set_active
+
+    _change_user(url, admin, lambda s: set_active(s, username, False))
+    click.echo(f"user {username} deactivated; their sessions have ended")
+
+
+@user.command("activate")
+@click.argument("username")
+@database_option
+@admin_option
+def user_activate(username: str, url: str | None, admin: str | None) -> None:
+    """Reactivate a deactivated user (audited). Example: dogtag user activate bob"""
+    from dogtag.registry.users import set_active
+
+    _change_user(url, admin, lambda s: set_active(s, username, True))
+    click.echo(f"user {username} activated")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@password_stdin_option
+@database_option
+@admin_option
+def user_reset_password(username: str, password_stdin: bool, url: str | None, admin: str | None) -> None:
+    """Set a new password for a user (admin reset, audited); their open sessions end now.
+
+    Example: dogtag user reset-password bob --as alice
+    """
+    from dogtag.registry.users import reset_password
+
+    password = _new_password(password_stdin)
+    try:
+        _change_user(url, admin, lambda s: reset_password(s, username, password))
+    except ValueError as exc:
+        raise DogtagError(str(exc)) from None
+    click.echo(f"password of {username} reset; their sessions have ended")

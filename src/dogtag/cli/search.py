@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from dogtag.cli.progress import progress_bars
-from dogtag.cli.registry import _engine, database_option, json_option
+from dogtag.cli.registry import _actor, _engine, database_option, json_option
 from dogtag.cli.scaleopts import dask_client, scale_options
 
 
@@ -58,6 +58,10 @@ def search(url: str | None, threshold: float, top: int, frequencies: str, mito_d
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     engine = _engine(url)
+    if username is not None:  # checked before the search runs, not after
+        from dogtag.registry.users import Role
+
+        _actor(engine, username, {Role.ADMIN, Role.ANALYST}, "proposing identifications")
     with progress_bars() as progress, dask_client(scheduler, workers) as client:
         extra: dict[str, Any] = {}
         if client is not None:

@@ -7,6 +7,7 @@ Bulk imports write through SQLAlchemy Core, not the ORM, and log their changes t
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import event, inspect
@@ -51,6 +52,19 @@ def _before(obj: Any) -> dict[str, Any]:
     return out
 
 
+#: columns whose values the audit log records only as a fingerprint (a hash of a password hash must
+#: not be readable by whoever may read or export the log)
+_SECRET = {"app_user": "password_hash"}
+
+
+def _redact(table: str, row: dict[str, Any] | None) -> dict[str, Any] | None:
+    col = _SECRET.get(table)
+    if row is None or col is None or row.get(col) is None:
+        return row
+    digest = hashlib.sha256(str(row[col]).encode("utf-8")).hexdigest()[:12]
+    return {**row, col: f"[redacted sha256:{digest}]"}
+
+
 @event.listens_for(RegistrySession, "before_flush")
 def _refuse_log_edits(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
@@ -76,5 +90,5 @@ def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
     actor = actor_of(session)
     entries = []
     for action, table, key, before, after in changes:
-        entries += ledger.audit_entries(actor, action, table, [(key, before, after)])
+        entries += ledger.audit_entries(actor, action, table, [(key, _redact(table, before), _redact(table, after))])
     ledger.append(session.connection(), "audit", entries)

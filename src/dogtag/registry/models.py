@@ -9,6 +9,7 @@ from dogtag.registry.identification import (
     Notification,
 )
 from dogtag.registry.ledger import AuditEntry, ChainHead, CustodyEntry
+from dogtag.registry.logins import LoginSession
 from dogtag.registry.people import (
     ACCOUNTED_FOR,
     Conflict,
@@ -34,7 +35,7 @@ from dogtag.registry.users import Role, User
 __all__ = [
     "ACCOUNTED_FOR", "Accession", "AnalysisRun", "AuditEntry", "ChainHead", "Conflict", "Consent",
     "CustodyEntry", "Element", "Family", "FamilyMember", "FieldOperation", "IdStatus",
-    "Identification", "IdentificationEvent", "Individual", "LossIncident", "MissingPerson",
+    "Identification", "IdentificationEvent", "Individual", "LoginSession", "LossIncident", "MissingPerson",
     "Notification", "OperationKind", "Profile", "ProfileKind", "Role", "Sample", "SearchPair",
     "SearchState", "Side", "Status",
     "StatusChange", "User", "operation_incident",
