@@ -53,6 +53,9 @@ EXPECTED: dict[tuple[str, str], set[str | None]] = {
     ("POST", "/identifications/{iid}/notify"): FAMILY,
     ("GET", "/notifications"): FAMILY, ("GET", "/notifications.json"): FAMILY,
     ("GET", "/imports"): IMPORTERS, ("GET", "/imports.json"): IMPORTERS, ("POST", "/imports"): IMPORTERS,
+    ("GET", "/users"): {"admin"}, ("GET", "/users.json"): {"admin"},
+    ("POST", "/users/{username}/deactivate"): {"admin"}, ("POST", "/users/{username}/activate"): {"admin"},
+    ("POST", "/users/{username}/password"): {"admin"},
 }
 # pages that show genotypes to the genetic roles (the positive control of the leak check)
 GENOTYPE_PAGES = {"/persons/{pid}", "/persons/{pid}.json", "/accessions/{aid}", "/accessions/{aid}.json",
@@ -117,11 +120,11 @@ def test_login_refusals_and_throttle(registry: Any) -> None:
     c = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
     token = csrf_of(c)
     # without the CSRF token: refused before the password is looked at
-    assert c.post("/login", data={"username": "ann", "password": "ann-password"}).status_code == 403
+    assert c.post("/login", data={"username": "ann", "password": PASSWORDS["ann"]}).status_code == 403
     for _ in range(3):
         r = c.post("/login", data={"username": "ann", "password": "wrong-wrong", "csrf_token": token})
         assert r.status_code == 401 and "unknown user or wrong password" in r.text
-    r = c.post("/login", data={"username": "ann", "password": "ann-password", "csrf_token": token})
+    r = c.post("/login", data={"username": "ann", "password": PASSWORDS["ann"], "csrf_token": token})
     assert r.status_code == 429 and "too many failed logins" in r.text and "Retry-After" in r.headers
 
 
@@ -135,7 +138,7 @@ def test_anonymous_is_sent_to_login(app: Any, ids: dict[str, Any]) -> None:
 def _fill(path: str, ids: dict[str, Any]) -> str:
     return (path.replace("{pid}", str(ids["p1"])).replace("{fid}", str(ids["family"]))
             .replace("{aid}", str(ids["acc"])).replace("{sid}", str(ids["s1"]))
-            .replace("{iid}", str(ids["iid"])))
+            .replace("{iid}", str(ids["iid"])).replace("{username}", "abe"))
 
 
 def _flat(routes: list[Any], prefix: str = "") -> list[tuple[str, Any]]:

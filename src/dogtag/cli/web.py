@@ -15,8 +15,9 @@ import click
 def serve(host: str, port: int, url: str | None, workers: int) -> None:
     """Serve the workbench (pages, JSON twins, API docs at /docs) over HTTP.
 
-    Put it behind a TLS proxy for use beyond this machine, and set DOGTAG_SECRET_KEY and
-    DOGTAG_HTTPS_ONLY=1 there.
+    Put it behind a TLS proxy for use beyond this machine, and set DOGTAG_SECRET_KEY,
+    DOGTAG_HTTPS_ONLY=1 and DOGTAG_TRUSTED_PROXIES (the proxy's address) there: X-Forwarded-For is
+    believed only from the addresses it names.
 
     Example: DOGTAG_DATABASE_URL=sqlite:///registry.sqlite dogtag serve --host 127.0.0.1 --port 8000
     """
@@ -37,4 +38,4 @@ def serve(host: str, port: int, url: str | None, workers: int) -> None:
         raise DogtagError("set DOGTAG_SECRET_KEY when serving with several workers")
     click.echo(f"dogtag workbench on http://{host}:{port}/ (API docs at /docs)", err=True)
     uvicorn.run("dogtag.web:app_from_env", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+                proxy_headers=False, log_level="info")  # the app reads X-Forwarded-For itself

@@ -20,7 +20,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """The application configured from ``DOGTAG_*`` environment variables (for uvicorn --factory)."""
+    """The application configured from ``DOGTAG_*`` environment variables (for uvicorn --factory).
+
+    Run uvicorn with ``--no-proxy-headers``: the application reads X-Forwarded-For itself, from
+    the proxies named in ``DOGTAG_TRUSTED_PROXIES`` only (``dogtag serve`` does this).
+    """
     from dogtag.web.settings import Settings
 
     return create_app(Settings.from_env())

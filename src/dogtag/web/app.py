@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -25,7 +26,17 @@ from dogtag.errors import DogtagError
 from dogtag.registry.engine import make_engine, sessions
 from dogtag.registry.workflow import ConflictError, PermissionDenied
 from dogtag.web.pages import NotFound, flash, make_templates, render, safe_back, wants_json
-from dogtag.web.security import BadCsrf, Forbidden, LoginThrottle, NotLoggedIn, Throttled, viewer
+from dogtag.web.pdfs import Busy, PdfRenderer
+from dogtag.web.security import (
+    ACCOUNT_FACTOR,
+    BadCsrf,
+    Forbidden,
+    LoginThrottle,
+    NotLoggedIn,
+    Throttled,
+    parse_networks,
+    viewer,
+)
 from dogtag.web.settings import Settings
 
 log = logging.getLogger("dogtag.web")
@@ -54,8 +65,13 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.state.engine = engine if engine is not None else make_engine(settings.database_url)
     app.state.sessions = sessions(app.state.engine)
     app.state.templates = make_templates()
-    app.state.throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
+    backoff = (settings.login_backoff_s, settings.login_backoff_max_s, settings.login_window_s)
+    app.state.throttle = LoginThrottle(settings.login_max_failures, *backoff)
+    app.state.account_throttle = LoginThrottle(ACCOUNT_FACTOR * settings.login_max_failures, *backoff)
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.stats_cache = {}
+    app.state.pdfs = PdfRenderer(settings.pdf_workers)
+    app.add_middleware(CatchAll)  # inside the session middleware: the error page has the session
     app.add_middleware(SessionMiddleware, secret_key=settings.key(), session_cookie="dogtag_session",
                        max_age=settings.session_max_age_s, same_site="lax",
                        https_only=settings.https_only)
@@ -66,7 +82,84 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     _handlers(app)
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(GuardRequests)
     return app
+
+
+MAX_URL_BYTES = 8192
+
+
+class HttpMiddleware:
+    """Plain ASGI middleware for HTTP requests (anything else passes through): override ``http``."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+class GuardRequests(HttpMiddleware):
+    """Plain ASGI middleware, outermost: refuse a URL longer than :data:`MAX_URL_BYTES` (414) or
+    one with a NUL byte (400) before any route or database sees it."""
+
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
+        query = scope.get("query_string", b"")
+        problem = None
+        if len(raw_path) + len(query) > MAX_URL_BYTES:
+            problem = (414, f"the address is too long (at most {MAX_URL_BYTES} bytes)")
+        elif "\0" in scope.get("path", "") or b"%00" in query.lower() or b"\0" in query:
+            problem = (400, "the address contains a NUL byte")
+        if problem is not None:
+            response = JSONResponse({"ok": False, "error": problem[1]}, status_code=problem[0])
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class CatchAll(HttpMiddleware):
+    """Plain ASGI middleware: an unexpected error becomes a logged 500 page without a traceback.
+
+    Unlike an ``exception_handler(Exception)`` (Starlette's ServerErrorMiddleware answers, then
+    re-raises, and the server closes the connection), the error stops here, so a keep-alive
+    connection survives it.
+    """
+
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        started = False
+
+        async def track(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, track)
+        except Exception as exc:
+            if started:  # half a response is out: nothing better than closing the connection
+                raise
+            request = Request(scope, receive)
+            await _crash(request, exc)(scope, receive, send)
+
+
+def _crash(request: Request, exc: Exception) -> Response:
+    ref = secrets.token_hex(4)
+    log.error("unhandled error %s on %s %s", ref, request.method, request.url.path, exc_info=exc)
+    message = f"something went wrong on our side (reference {ref}); the error was logged"
+    if wants_json(request) or "session" not in request.scope:
+        return JSONResponse({"ok": False, "error": message}, status_code=500)
+    try:
+        return _error(request, 500, message, title="Server error")
+    except Exception:  # the error page itself failed: plain text, still no traceback
+        return Response(message, status_code=500, media_type="text/plain")
 
 
 _HEADERS = [
@@ -77,16 +170,10 @@ _HEADERS = [
 ]
 
 
-class SecurityHeaders:
-    """Plain ASGI middleware: security headers on every response, ``no-store`` outside /static."""
+class SecurityHeaders(HttpMiddleware):
+    """Security headers on every response, ``no-store`` outside /static."""
 
-    def __init__(self, app: Any):
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
         static = scope.get("path", "").startswith("/static/")
 
         async def send_with_headers(message: Any) -> None:
@@ -134,6 +221,12 @@ def _handlers(app: FastAPI) -> None:
         resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
 
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> Response:
+        resp = _error(request, 503, str(exc), title="Busy")
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
+
     @app.exception_handler(DogtagError)
     async def refused(request: Request, exc: DogtagError) -> Response:
         # rules of the registry (workflow, permissions, conflicts, bad files): a message, not a trace
@@ -153,14 +246,14 @@ def _handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail), title="Error")
 
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: DataError) -> Response:
+        # the database refused a value (a number out of range, a NUL byte, ...): the request's fault
+        log.info("database refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
+        return _error(request, 400, "a value in the request is out of range or not allowed",
+                      title="Invalid request")
+
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
-        ref = secrets.token_hex(4)
-        log.exception("unhandled error %s on %s %s", ref, request.method, request.url.path)
-        message = f"something went wrong on our side (reference {ref}); the error was logged"
-        if wants_json(request) or "session" not in request.scope:
-            return JSONResponse({"ok": False, "error": message}, status_code=500)
-        try:
-            return _error(request, 500, message, title="Server error")
-        except Exception:  # the error page itself failed: plain text, still no traceback
-            return Response(message, status_code=500, media_type="text/plain")
+        # reached only for errors outside CatchAll (the session middleware itself)
+        return _crash(request, exc)

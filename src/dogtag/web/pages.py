@@ -8,22 +8,38 @@ can never show more than the JSON.
 
 from __future__ import annotations
 
+import enum
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from dogtag.errors import DogtagError
 from dogtag.registry.users import Role
 from dogtag.report.charts import bar_svg
 from dogtag.report.render import fmt_lr
 from dogtag.web.security import csrf_token, require, viewer
+
+#: A registry id in a URL: a positive 64-bit integer (larger ones are refused with 422, not sent
+#: to the database, which cannot hold them).
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+E = TypeVar("E", bound=enum.Enum)
+
+
+def choice(cls: type[E], value: str, name: str) -> E:
+    """``cls(value)``, or a :class:`DogtagError` (400) naming the parameter and the choices."""
+    try:
+        return cls(value)
+    except ValueError:
+        options = ", ".join(str(m.value) for m in cls)
+        raise DogtagError(f"`{name}` must be one of {options}; got {value[:80]!r}") from None
 
 
 class NotFound(Exception):

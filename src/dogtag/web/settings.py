@@ -17,8 +17,15 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                          "(sessions then end when the server restarts)."),
     "session_max_age_s": (8 * 3600, "Seconds a login lasts."),
     "https_only": (False, "Send the session cookie over HTTPS only (set it behind a TLS proxy)."),
-    "login_max_failures": (5, "Failed logins allowed per user name and per client address ..."),
-    "login_window_s": (900, "... within this many seconds, before further logins are refused."),
+    "login_max_failures": (5, "Failed logins of one user name at one address, of one address or of one "
+                              "known browser before each further one waits (exponential backoff; nothing "
+                              "is locked for good); one user name over all addresses gets four times as many."),
+    "login_backoff_s": (1.0, "The first wait, in seconds; it doubles with each further failure ..."),
+    "login_backoff_max_s": (300.0, "... up to this many seconds."),
+    "login_window_s": (900, "Seconds without a failure after which the count starts afresh."),
+    "trusted_proxies": ("", "Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+                            "X-Forwarded-For header names the client; default none (the header is ignored)."),
+    "pdf_workers": (2, "PDF reports rendered at once; more requests wait for a free slot."),
     "stats_ttl_s": (30.0, "Seconds the dashboard's aggregate statistics are cached (0 = never)."),
     "page_size": (50, "Rows per page of the long lists."),
 }
@@ -31,7 +38,11 @@ class Settings:
     session_max_age_s: int = 8 * 3600
     https_only: bool = False
     login_max_failures: int = 5
+    login_backoff_s: float = 1.0
+    login_backoff_max_s: float = 300.0
     login_window_s: int = 900
+    trusted_proxies: str = ""
+    pdf_workers: int = 2
     stats_ttl_s: float = 30.0
     page_size: int = 50
     extra: dict[str, Any] = field(default_factory=dict)

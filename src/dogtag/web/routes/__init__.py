@@ -10,7 +10,8 @@ from dogtag.web.routes import (
     notifications,
     persons,
     reports,
+    users,
 )
 
 ROUTERS = [auth.router, dashboard.router, persons.router, accessions.router, identifications.router,
-           notifications.router, imports.router, reports.router, docs.router]
+           notifications.router, imports.router, reports.router, users.router, docs.router]

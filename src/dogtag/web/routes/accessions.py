@@ -12,7 +12,7 @@ from dogtag.registry.ledger import CustodyEntry
 from dogtag.registry.profiles import Profile
 from dogtag.registry.recovery import Accession, Element, FieldOperation, Individual, Sample
 from dogtag.web.app import DbDep
-from dogtag.web.pages import NotFound, page, pager
+from dogtag.web.pages import Id, NotFound, page, pager
 from dogtag.web.security import SCIENCE, Viewer, ViewerDep
 
 router = APIRouter(tags=["accessions and remains"])
@@ -68,7 +68,7 @@ def accessions(request: Request, s: DbDep, q: str | None = None,
 
 
 @page(router, "/accessions/{aid}", "accession.html", roles=SCIENCE)
-def accession(request: Request, s: DbDep, v: ViewerDep, aid: int) -> dict[str, Any]:
+def accession(request: Request, s: DbDep, v: ViewerDep, aid: Id) -> dict[str, Any]:
     """One accession: its elements, samples, profiles and custody trail"""
     a = s.get(Accession, aid)
     if a is None:
@@ -108,7 +108,7 @@ def accession(request: Request, s: DbDep, v: ViewerDep, aid: int) -> dict[str, A
 
 
 @page(router, "/samples/{sid}", "sample.html", roles=SCIENCE)
-def sample(request: Request, s: DbDep, v: ViewerDep, sid: int) -> dict[str, Any]:
+def sample(request: Request, s: DbDep, v: ViewerDep, sid: Id) -> dict[str, Any]:
     """One sample: its element, profiles, custody and identifications"""
     x = s.get(Sample, sid)
     if x is None:

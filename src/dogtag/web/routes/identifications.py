@@ -26,7 +26,7 @@ from dogtag.registry.people import MissingPerson
 from dogtag.registry.recovery import Element, Individual, Sample
 from dogtag.registry.users import Role, User
 from dogtag.web.app import DbDep
-from dogtag.web.pages import NotFound, done, page, pager
+from dogtag.web.pages import Id, NotFound, choice, done, page, pager
 from dogtag.web.routes.dashboard import invalidate
 from dogtag.web.routes.persons import _families, family_svg, person_summary
 from dogtag.web.security import FAMILY, SCIENCE, Viewer, ViewerDep, check_csrf, require
@@ -41,7 +41,7 @@ def queue(request: Request, s: DbDep, status: str | None = None,
           page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
     """The review queue: identifications by status (default: those still in review)"""
     size = request.app.state.settings.page_size
-    wanted = [IdStatus(status)] if status else OPEN
+    wanted = [choice(IdStatus, status, "status")] if status else OPEN
     cond = Identification.status.in_(wanted)
     total = s.scalar(select(func.count()).select_from(Identification).where(cond)) or 0
     pg = pager(total, page_no, size)
@@ -151,7 +151,7 @@ def identification_data(s: DbDep, v: Viewer, iid: int) -> dict[str, Any]:
 
 
 @page(router, "/identifications/{iid}", "identification.html", roles=SCIENCE)
-def identification(request: Request, s: DbDep, v: ViewerDep, iid: int) -> dict[str, Any]:
+def identification(request: Request, s: DbDep, v: ViewerDep, iid: Id) -> dict[str, Any]:
     """The match page: per-marker LR table, posterior, lines of evidence, review trail"""
     return identification_data(s, v, iid)
 
@@ -214,7 +214,7 @@ def propose(request: Request, s: DbDep, v: ViewerDep, service_number: Annotated[
 
 @router.post("/identifications/{iid}/transition", dependencies=[require(SCIENCE), Depends(check_csrf)],
              summary="Move an identification on (form: to, reason, version)")
-def transition(request: Request, s: DbDep, v: ViewerDep, iid: int, to: Annotated[str, Form()],
+def transition(request: Request, s: DbDep, v: ViewerDep, iid: Id, to: Annotated[str, Form()],
                reason: Annotated[str, Form()], version: Annotated[int | None, Form()] = None) -> Response:
     try:
         target = IdStatus(to)
@@ -232,7 +232,7 @@ def transition(request: Request, s: DbDep, v: ViewerDep, iid: int, to: Annotated
 
 @router.post("/identifications/{iid}/notify", dependencies=[require(FAMILY), Depends(check_csrf)],
              summary="Record the family notification (form: recipient, relationship, method, reason)")
-def notify(request: Request, s: DbDep, v: ViewerDep, iid: int, recipient: Annotated[str, Form()],
+def notify(request: Request, s: DbDep, v: ViewerDep, iid: Id, recipient: Annotated[str, Form()],
            method: Annotated[str, Form()], reason: Annotated[str, Form()],
            relationship: Annotated[str | None, Form()] = None,
            notes: Annotated[str | None, Form()] = None) -> Response:
@@ -259,7 +259,7 @@ def _report(s: DbDep, v: Viewer, iid: int) -> tuple[dict[str, Any], list[str]]:
 
 @router.get("/identifications/{iid}/report.html", dependencies=[require(SCIENCE)],
             response_class=HTMLResponse, summary="The identification report (HTML)")
-def report_html(s: DbDep, v: ViewerDep, iid: int) -> Response:
+def report_html(s: DbDep, v: ViewerDep, iid: Id) -> Response:
     from dogtag.report.identification import report_html as build
 
     data, peds = _report(s, v, iid)
@@ -268,12 +268,11 @@ def report_html(s: DbDep, v: ViewerDep, iid: int) -> Response:
 
 @router.get("/identifications/{iid}/report.pdf", dependencies=[require(SCIENCE)],
             summary="The identification report (PDF)")
-def report_pdf(s: DbDep, v: ViewerDep, iid: int) -> Response:
+def report_pdf(request: Request, s: DbDep, v: ViewerDep, iid: Id) -> Response:
     from dogtag.report.identification import report_html as build
-    from dogtag.report.pdf import html_to_pdf
 
     data, peds = _report(s, v, iid)
-    pdf = html_to_pdf(build(data, peds))
+    pdf = request.app.state.pdfs.render(lambda: build(data, peds))
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="identification-{iid}.pdf"'})
 

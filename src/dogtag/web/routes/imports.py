@@ -21,6 +21,19 @@ router = APIRouter(tags=["imports"])
 MAX_BYTES = 200 * 1024 * 1024
 
 
+def upload_name(raw: str | None) -> str:
+    """The base name of an uploaded file (for messages and the temporary copy); a :class:`DogtagError`
+    (400) when it is not a plain file name: empty, ``.``, ``..``, over 255 bytes, control characters."""
+    if raw is None:
+        return "upload.csv"
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    if (name in ("", ".", "..") or len(name.encode("utf-8", "surrogatepass")) > 255
+            or any(ord(c) < 32 or ord(c) == 127 for c in name)):
+        raise DogtagError(f"the file name {raw[:80]!r} is not a plain file name (at most 255 bytes, "
+                          "no control characters)")
+    return name
+
+
 @page(router, "/imports", "imports.html", roles=IMPORTERS)
 def imports_form(request: Request) -> dict[str, Any]:
     """The import form: the kinds of CSV file, in the order of their dependencies"""
@@ -34,7 +47,7 @@ async def import_upload(request: Request, v: ViewerDep, kind: Annotated[str, For
                         conflict: Annotated[str | None, Form()] = None) -> Response:
     if kind not in KINDS:
         raise DogtagError(f"unknown kind of file {kind!r}; one of {', '.join(KINDS)}")
-    name = Path(file.filename or "upload.csv").name
+    name = upload_name(file.filename)
     data = await file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise DogtagError(f"{name} is larger than {MAX_BYTES // 2**20} MiB")

@@ -17,7 +17,7 @@ from dogtag.registry.profiles import Profile
 from dogtag.registry.recovery import Individual, Sample
 from dogtag.report.pedigree import Person, pedigree_svg
 from dogtag.web.app import DbDep
-from dogtag.web.pages import NotFound, page, pager
+from dogtag.web.pages import Id, NotFound, choice, page, pager
 from dogtag.web.security import SCIENCE, STAFF, ViewerDep, require
 
 router = APIRouter(tags=["missing persons"])
@@ -41,7 +41,7 @@ def persons(request: Request, s: DbDep, q: str | None = None,
     size = request.app.state.settings.page_size
     cond = []
     if status:
-        cond.append(MissingPerson.status == Status(status))
+        cond.append(MissingPerson.status == choice(Status, status, "status"))
     if q and q.strip():
         term = q.strip()
         # service-number prefix: a range on the unique index; else last-name prefix: one table scan
@@ -99,7 +99,7 @@ def _families(s: DbDep, pid: int) -> list[tuple[Family, list[FamilyMember]]]:
 
 
 @page(router, "/persons/{pid}", "person.html", roles=STAFF)
-def person(request: Request, s: DbDep, v: ViewerDep, pid: int) -> dict[str, Any]:
+def person(request: Request, s: DbDep, v: ViewerDep, pid: Id) -> dict[str, Any]:
     """One missing person's file"""
     p = _person(s, pid)
     inc = s.get(LossIncident, p.incident_id) if p.incident_id else None
@@ -185,7 +185,7 @@ def family_svg(s: DbDep, fam: Family, members: list[FamilyMember]) -> str:
 
 @router.get("/persons/{pid}/families/{fid}/pedigree.svg", dependencies=[require(STAFF)],
             summary="The pedigree drawing of one reference family (SVG)")
-def pedigree(s: DbDep, pid: int, fid: int) -> Response:
+def pedigree(s: DbDep, pid: Id, fid: Id) -> Response:
     fams = {f.id: (f, m) for f, m in _families(s, pid)}
     if fid not in fams:
         raise NotFound(f"family {fid} of missing person {pid}")

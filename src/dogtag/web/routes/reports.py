@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 
 from fastapi import APIRouter, Request
@@ -27,9 +28,12 @@ def accounting_csv(request: Request) -> Response:
 
 @router.get("/reports/accounting.pdf", summary="The accounting report as PDF, with charts")
 def accounting_pdf(request: Request) -> Response:
+    """Rendered once per state of the statistics and shared (see :mod:`dogtag.web.pdfs`)."""
+    from dogtag.registry.ledger import canonical_json
     from dogtag.report.accounting import accounting_html
-    from dogtag.report.pdf import html_to_pdf
 
-    pdf = html_to_pdf(accounting_html(public_stats(request)))
+    data = public_stats(request)
+    key = "accounting:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
+    pdf = request.app.state.pdfs.render(lambda: accounting_html(data), key=key)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="accounting.pdf"'})
