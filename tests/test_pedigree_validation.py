@@ -72,10 +72,10 @@ def test_two_parent_cycle_is_refused_and_named() -> None:
 def test_engine_guards_itself() -> None:
     # the trusting constructor lets a cycle through; the elimination refuses it instead of looping
     ped = Pedigree(("A", "B", "C"), np.array([1, 0, -1]), np.array([2, 2, -1]), np.array([1, 1, 2], np.int8))
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(PedigreeError, match="cycle"):
         topological(tuple(int(x) for x in ped.father), tuple(int(x) for x in ped.mother))
-    assert time.perf_counter() - t0 < 1.0
+    assert time.process_time() - t0 < 1.0
 
 
 CASE_HEADER = '"role","family","id","father","mother","sex","missing_person"\n'
@@ -96,10 +96,10 @@ def _case_folder(root: Path, m1_parents: tuple[str, str]) -> Path:
 
 def test_case_folder_cycle_is_refused(tmp_path: Path) -> None:
     read_case_folder(_case_folder(tmp_path / "ok", ("", "")))  # the positive control reads
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(DataFormatError, match=r"pedigrees.csv, line 3: family F1: .*cycle.*M1 -> M2 -> M1"):
         read_case_folder(_case_folder(tmp_path / "cyc", ("M2", "R1")))
-    assert time.perf_counter() - t0 < 1.0
+    assert time.process_time() - t0 < 1.0
 
 
 def _fam(rels: list[tuple[int, int]]) -> str:
@@ -124,10 +124,10 @@ def test_familias_cycle_is_refused(tmp_path: Path) -> None:
     assert [h.name for h in read_fam(ok).hypotheses] == ["H1", "H2"]
     bad = tmp_path / "cyc.fam"
     bad.write_text(_fam([(0, 2), (1, 2), (2, 0)]))
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(DataFormatError, match=r"cyc.fam, line \d+: pedigree 'H1': .*AF -> CH -> AF"):
         read_fam(bad)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.process_time() - t0 < 1.0
 
 
 def _json_case(ped: list[dict[str, object]]) -> dict[str, object]:
@@ -147,7 +147,7 @@ def test_pedsuite_json_cycle_is_refused(tmp_path: Path) -> None:
     rows[0] = {"id": "A", "fid": "C", "mid": "B", "sex": 1}
     bad = tmp_path / "cyc.json"
     bad.write_text(json.dumps(_json_case(rows)))
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(DataFormatError, match=r"cyc.json.*cycle.*A -> C -> A"):
         read_json_case(bad)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.process_time() - t0 < 1.0
