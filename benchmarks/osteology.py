@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from dogtag.osteology.commingle import sort_inventory  # noqa: E402
-from dogtag.osteology.inventory import default_reference  # noqa: E402
-from dogtag.osteology.mni import mni  # noqa: E402
-from dogtag.osteology.sorting import SortOptions  # noqa: E402
-from dogtag.osteology.validation import hold_out, pair_rates  # noqa: E402
+from dogtag.osteology.commingle import sort_inventory
+from dogtag.osteology.inventory import default_reference
+from dogtag.osteology.mni import mni
+from dogtag.osteology.sorting import SortOptions
+from dogtag.osteology.validation import hold_out, pair_rates
 
 
 def main() -> None:
