@@ -75,10 +75,7 @@ def test_posterior_shows_the_complement_to_two_digits(p: float) -> None:
     """Never '1' or '100 %' below 1; the complement 1 - p read off the text is within 5 %."""
     text = fmt_posterior(p)
     assert "%" not in text and text not in ("1", "1.0")
-    if text.startswith("1 − "):
-        q_shown = parse_sci(text[len("1 − "):])
-    else:
-        q_shown = 1 - float(text)
+    q_shown = parse_sci(text[len("1 − "):]) if text.startswith("1 − ") else 1 - float(text)
     assert q_shown == pytest.approx(1 - p, rel=0.051)
 
 
