@@ -14,7 +14,7 @@ from dogtag.web.app import DbDep
 from dogtag.web.pages import NotFound, page
 from dogtag.web.security import SCIENCE
 
-router = APIRouter(tags=["commingled remains"])
+router: APIRouter = APIRouter(tags=["commingled remains"])
 
 
 @page(router, "/accessions/{aid}/sorting", "sorting.html", roles=SCIENCE)
