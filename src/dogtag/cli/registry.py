@@ -7,7 +7,6 @@ user's data directory).
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import sys
@@ -75,7 +74,7 @@ def init(url: str | None, admin: str | None, as_json: bool) -> None:
 
 @click.command("import")
 @click.argument("kind", type=click.Choice(["incidents", "missing", "operations", "accessions", "elements",
-                                           "samples", "pedigrees", "profiles", "mito", "ystr"]))
+                                           "inventory", "samples", "pedigrees", "profiles", "mito", "ystr"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @database_option
 @click.option("--conflict", help="Conflict of rows without a CONFLICT column (missing persons).")
@@ -87,7 +86,8 @@ def import_(kind: str, file: str, url: str | None, conflict: str | None, usernam
     """Import a CSV FILE of KIND in one transaction: all rows or none; re-importing changes nothing.
 
     Kinds, in the order of their dependencies: incidents, missing (DCAS-like columns), operations,
-    accessions, elements, samples, pedigrees, profiles (genotypes.csv), mito, ystr.
+    accessions, elements (or inventory: OsteoSort's layout with Accession and Portion), samples,
+    pedigrees, profiles (genotypes.csv), mito, ystr.
 
     Example: dogtag import missing korean-war-missing.csv --conflict "Korean War"
     """
@@ -125,6 +125,7 @@ def stats(url: str | None, as_json: bool, csv_path: str | None, per_person: bool
 
     Example: dogtag stats --json > stats.json
     """
+    from dogtag.io.spreadsheet import write_dicts
     from dogtag.registry.stats import all_stats, long_rows
 
     engine = _engine(url)
@@ -132,9 +133,7 @@ def stats(url: str | None, as_json: bool, csv_path: str | None, per_person: bool
         data = all_stats(conn, per_person=per_person)
     if csv_path:
         with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=["table", "key", "measure", "value"])
-            w.writeheader()
-            w.writerows(long_rows(data))
+            write_dicts(fh, ["table", "key", "measure", "value"], long_rows(data))
     if as_json:
         _dump(data)
         return
@@ -192,6 +191,7 @@ def export(table: str, url: str | None, fmt: str, output: str | None) -> None:
     """
     from sqlalchemy import select
 
+    from dogtag.io.spreadsheet import write_rows
     from dogtag.registry.base import Base
     from dogtag.registry.ledger import canonical_json
 
@@ -209,11 +209,8 @@ def export(table: str, url: str | None, fmt: str, output: str | None) -> None:
             cols = [c.name for c in t.columns]
             plain: Callable[[Any], Any] = lambda v: json.loads(canonical_json(v))  # noqa: E731
             if fmt == "csv":
-                w = csv.writer(fh)
-                w.writerow(cols)
-                for r in rows:
-                    w.writerow(["" if v is None else (json.dumps(plain(v)) if isinstance(v, (dict, list))
-                                                      else plain(v)) for v in r])
+                write_rows(fh, cols, (["" if v is None else (json.dumps(plain(v)) if isinstance(v, (dict, list))
+                                                             else plain(v)) for v in r] for r in rows))
             else:
                 fh.write("[")
                 for i, r in enumerate(rows):
@@ -233,8 +230,11 @@ def _add_user(engine: Any, username: str, role: str, full_name: str | None, pass
     from dogtag.registry.engine import session_scope
     from dogtag.registry.users import add_user
 
-    with session_scope(engine, actor=f"{getpass.getuser()}@cli") as s:
-        add_user(s, username, password, role, full_name=full_name)
+    try:
+        with session_scope(engine, actor=f"{getpass.getuser()}@cli") as s:
+            add_user(s, username, password, role, full_name=full_name)
+    except ValueError as exc:  # the password policy, a bad user name: a message, not a traceback
+        raise DogtagError(str(exc)) from None
 
 
 def _new_password(password_stdin: bool) -> str:
@@ -261,11 +261,7 @@ def user_add(username: str, role: str, full_name: str | None, password_stdin: bo
     easiest). Example: dogtag user add bob --role reviewer --full-name "Bob Reyes"
     """
     engine = _engine(url)
-    password = _new_password(password_stdin)
-    try:
-        _add_user(engine, username, role, full_name, password)
-    except ValueError as exc:
-        raise DogtagError(str(exc)) from None
+    _add_user(engine, username, role, full_name, _new_password(password_stdin))
     click.echo(f"user {username} added ({role})")
 
 

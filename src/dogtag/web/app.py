@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
 from importlib import resources
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -25,8 +23,10 @@ from dogtag import __version__
 from dogtag.errors import DogtagError
 from dogtag.registry.engine import make_engine, sessions
 from dogtag.registry.workflow import ConflictError, PermissionDenied
+from dogtag.web.deps import DbDep, db
 from dogtag.web.pages import NotFound, flash, make_templates, render, safe_back, wants_json
 from dogtag.web.pdfs import Busy, PdfRenderer
+from dogtag.web.routes import ROUTERS
 from dogtag.web.security import (
     ACCOUNT_FACTOR,
     BadCsrf,
@@ -35,28 +35,16 @@ from dogtag.web.security import (
     NotLoggedIn,
     Throttled,
     parse_networks,
-    viewer,
 )
 from dogtag.web.settings import Settings
+
+__all__ = ["DbDep", "create_app", "db"]  # DbDep and db live in dogtag.web.deps
 
 log = logging.getLogger("dogtag.web")
 
 
-def db(request: Request) -> Iterator[Session]:
-    """A registry session for this request, acting as the logged-in user."""
-    with request.app.state.sessions() as session:
-        v = viewer(request)
-        session.info["actor"] = v.username or "anonymous"
-        yield session
-
-
-DbDep = Annotated[Session, Depends(db)]
-
-
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
     """The web application for ``settings`` (default: from the environment)."""
-    from dogtag.web.routes import ROUTERS
-
     settings = settings or Settings.from_env()
     app = FastAPI(title="dogtag workbench", version=__version__, docs_url=None, redoc_url=None,
                   description="Registry of the missing, remains, identification review and public "

@@ -10,8 +10,9 @@ from dogtag.web.routes import (
     notifications,
     persons,
     reports,
+    sorting,
     users,
 )
 
 ROUTERS = [auth.router, dashboard.router, persons.router, accessions.router, identifications.router,
-           notifications.router, imports.router, reports.router, users.router, docs.router]
+           notifications.router, imports.router, reports.router, users.router, docs.router, sorting.router]

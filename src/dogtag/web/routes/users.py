@@ -12,7 +12,7 @@ from dogtag.errors import DogtagError
 from dogtag.registry.logins import user_overview
 from dogtag.registry.passwords import MAX_LENGTH, MIN_LENGTH
 from dogtag.registry.users import reset_password, set_active
-from dogtag.web.app import DbDep
+from dogtag.web.deps import DbDep
 from dogtag.web.pages import done, page
 from dogtag.web.security import ADMIN, ViewerDep, check_csrf, require
 

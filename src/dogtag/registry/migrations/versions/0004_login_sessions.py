@@ -1,7 +1,7 @@
 """login sessions: server-side sessions of the workbench (token hashes, expiry)
 
-Revision ID: 0003_login_sessions
-Revises: 0002
+Revision ID: 0004_login_sessions
+Revises: 0003_commingling
 Create Date: 2026-12-03 09:36:40.025927
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003_login_sessions'
-down_revision = '0002'
+revision = '0004_login_sessions'
+down_revision = '0003_commingling'
 branch_labels = None
 depends_on = None
 
