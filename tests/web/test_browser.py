@@ -297,6 +297,7 @@ RAW = [(re.compile(p), what) for p, what in [
     (r"Traceback", "a traceback"),
 ]]
 PAGES = ["/dashboard", "/login", "/docs", "/persons", "/persons/{p1}", "/accessions", "/accessions/{acc}",
+         "/accessions/{acc}/sorting",
          "/samples", "/samples/{s1}", "/identifications", "/identifications?mine=1", "/identifications/{iid}",
          "/identifications/{iid}/report.html", "/notifications", "/imports"]
 
