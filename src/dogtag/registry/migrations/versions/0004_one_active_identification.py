@@ -1,7 +1,7 @@
 """one active identification per sample, per individual and per missing person
 
-Revision ID: 0003_one_active_identification
-Revises: 0002
+Revision ID: 0004_one_active_identification
+Revises: 0003_commingling
 Create Date: 2026-12-03 09:50:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003_one_active_identification'
-down_revision = '0002'
+revision = '0004_one_active_identification'
+down_revision = '0003_commingling'
 branch_labels = None
 depends_on = None
 
