@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .seed import propose_one, review_one
+from .seed import other_case, propose_one, review_one
 from .test_app import client_for
 
 
@@ -13,7 +13,7 @@ def test_waiting_for_me_follows_the_review_rules(app: Any, ids: dict[str, Any]) 
     for rob (the second reviewer), not for rita; the analyst waits on her own draft."""
     eng = app.state.engine
     first = propose_one(eng, ids)  # by ann, proposed
-    second = propose_one(eng, ids, by="abe")
+    second = propose_one(eng, ids, by="abe", case=other_case(eng, 1))
     review_one(eng, second, until="technical_review")  # submitted for technical review
     mine = {u: {i["id"] for i in client_for(app, u).get("/identifications.json?mine=1").json()["identifications"]}
             for u in ("rita", "rob", "ann", "ada")}
@@ -25,14 +25,14 @@ def test_waiting_for_me_follows_the_review_rules(app: Any, ids: dict[str, Any]) 
     assert [i["id"] for i in rita["identifications"]] == [] and rita["waiting_for_me"] == 0
     assert [i["id"] for i in rob["identifications"]] == [second] and rob["waiting_for_me"] == 1
     row = rob["identifications"][0]
-    assert row["for_me"] and row["remains"] == "S-7-1" and row["days_waiting"] == 0
+    assert row["for_me"] and row["remains"] == "S-X-1" and row["days_waiting"] == 0
     html = client_for(app, "rob").get("/identifications?mine=1").text
     assert 'class="for-me"' in html and "Waiting for me (1)" in html
 
 
 def test_queue_sorts_and_refuses_unknown_statuses(app: Any, ids: dict[str, Any]) -> None:
     eng = app.state.engine
-    made = [propose_one(eng, ids) for _ in range(3)]
+    made = [propose_one(eng, ids, case=other_case(eng, n)) for n in range(3)]
     ada = client_for(app, "ada")
     by_id = [i["id"] for i in ada.get("/identifications.json?sort=id").json()["identifications"]]
     assert by_id == sorted(made)
