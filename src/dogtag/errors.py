@@ -44,3 +44,7 @@ class InconsistentCaseError(DogtagError, ValueError):
 
 class PedigreeError(DogtagError, ValueError):
     """A pedigree is invalid; the message names the people concerned."""
+
+
+class TooLargeError(DogtagError, ValueError):
+    """An exact computation would exceed a stated limit; no result is given (never an approximation)."""
