@@ -43,7 +43,11 @@ class InconsistentCaseError(DogtagError, ValueError):
 
 
 class PedigreeError(DogtagError, ValueError):
-    """A pedigree is invalid; the message names the people concerned."""
+    """A pedigree is invalid; the message names the people concerned (``members``, when known)."""
+
+    def __init__(self, message: str, *, members: tuple[str, ...] = ()):
+        self.members = members
+        super().__init__(message)
 
 
 class TooLargeError(DogtagError, ValueError):

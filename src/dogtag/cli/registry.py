@@ -6,7 +6,6 @@ user's data directory).
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import sys
@@ -119,6 +118,7 @@ def stats(url: str | None, as_json: bool, csv_path: str | None, per_person: bool
 
     Example: dogtag stats --json > stats.json
     """
+    from dogtag.io.spreadsheet import write_dicts
     from dogtag.registry.stats import all_stats, long_rows
 
     engine = _engine(url)
@@ -126,9 +126,7 @@ def stats(url: str | None, as_json: bool, csv_path: str | None, per_person: bool
         data = all_stats(conn, per_person=per_person)
     if csv_path:
         with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=["table", "key", "measure", "value"])
-            w.writeheader()
-            w.writerows(long_rows(data))
+            write_dicts(fh, ["table", "key", "measure", "value"], long_rows(data))
     if as_json:
         _dump(data)
         return
@@ -186,6 +184,7 @@ def export(table: str, url: str | None, fmt: str, output: str | None) -> None:
     """
     from sqlalchemy import select
 
+    from dogtag.io.spreadsheet import write_rows
     from dogtag.registry.base import Base
     from dogtag.registry.ledger import canonical_json
 
@@ -203,11 +202,8 @@ def export(table: str, url: str | None, fmt: str, output: str | None) -> None:
             cols = [c.name for c in t.columns]
             plain: Callable[[Any], Any] = lambda v: json.loads(canonical_json(v))  # noqa: E731
             if fmt == "csv":
-                w = csv.writer(fh)
-                w.writerow(cols)
-                for r in rows:
-                    w.writerow(["" if v is None else (json.dumps(plain(v)) if isinstance(v, (dict, list))
-                                                      else plain(v)) for v in r])
+                write_rows(fh, cols, (["" if v is None else (json.dumps(plain(v)) if isinstance(v, (dict, list))
+                                                             else plain(v)) for v in r] for r in rows))
             else:
                 fh.write("[")
                 for i, r in enumerate(rows):

@@ -36,6 +36,9 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from dogtag.errors import PedigreeError
+from dogtag.genetics.pedigree import find_cycle
+
 __all__ = ["Factor", "Plan", "compile_plan", "eliminate", "relevance", "table_layout", "topological"]
 
 # Factor kinds; their arrays are built in ``factors.build_factors``.
@@ -134,7 +137,11 @@ class Plan:
 
 
 def topological(father: Sequence[int], mother: Sequence[int]) -> list[int]:
-    """Member indices with parents before children."""
+    """Member indices with parents before children; a cycle raises :class:`PedigreeError`."""
+    cycle = find_cycle(father, mother)
+    if cycle:  # the engine guards itself: a cycle would make this walk endless
+        raise PedigreeError("pedigree has a cycle (someone is their own ancestor): members "
+                            + " -> ".join(map(str, cycle)))
     size = len(father)
     done = [False] * size
     order: list[int] = []

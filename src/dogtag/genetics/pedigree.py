@@ -108,13 +108,17 @@ class Pedigree:
                 + " (give both parents or none; add an untyped founder for the other)"
             )
         if self_parent:
-            raise PedigreeError("members who are their own parent: " + ", ".join(self_parent))
+            raise PedigreeError("members who are their own parent: " + ", ".join(self_parent),
+                                members=tuple(self_parent))
         if wrong_sex:
-            raise PedigreeError("parent of the wrong sex: " + "; ".join(wrong_sex))
+            raise PedigreeError("parent of the wrong sex: " + "; ".join(wrong_sex),
+                                members=tuple(w.split()[0] for w in wrong_sex))
         ped = cls(tuple(ids), fa, mo, sex)
         cyc = ped._cycle_members()
         if cyc:
-            raise PedigreeError("pedigree has a cycle (someone is their own ancestor): " + ", ".join(cyc))
+            raise PedigreeError("pedigree has a cycle (someone is their own ancestor): "
+                                + " -> ".join(cyc) + " (each is a parent of the one before)",
+                                members=tuple(cyc))
         return ped
 
     # --- basic queries -------------------------------------------------
@@ -160,22 +164,8 @@ class Pedigree:
         return order
 
     def _cycle_members(self) -> list[str]:
-        # Kahn's algorithm on parent -> child edges; what remains lies on or below a cycle.
-        n = len(self)
-        indeg = [(self.father[k] >= 0) + (self.mother[k] >= 0) for k in range(n)]
-        kids: list[list[int]] = [[] for _ in range(n)]
-        for k in range(n):
-            for p in (self.father[k], self.mother[k]):
-                if p >= 0:
-                    kids[p].append(k)
-        queue = [k for k in range(n) if indeg[k] == 0]
-        while queue:
-            k = queue.pop()
-            for c in kids[k]:
-                indeg[c] -= 1
-                if indeg[c] == 0:
-                    queue.append(c)
-        return [self.ids[k] for k in range(n) if indeg[k] > 0]
+        """Ids of one cycle in parent order (``[a, b, a]``: b is a parent of a and a of b), or []."""
+        return [self.ids[k] for k in find_cycle(self.father, self.mother)]
 
     def with_sex(self, member: str, sex: int) -> Pedigree:
         s = self.sex.copy()
@@ -201,6 +191,39 @@ class Pedigree:
 
     def relabel(self, mapping: dict[str, str]) -> Pedigree:
         return Pedigree(tuple(mapping.get(i, i) for i in self.ids), self.father, self.mother, self.sex)
+
+
+Parents = Sequence[int] | NDArray[np.int64]
+
+
+def find_cycle(father: Parents, mother: Parents) -> list[int]:
+    """One cycle of the parent graph as member indices ``[a, p, ..., a]`` (each the next one's
+    child), or [] when there is none. Iterative depth-first search: O(n), no recursion limit."""
+    n = len(father)
+    state = [0] * n  # 0 new, 1 on the current path, 2 done
+    for start in range(n):
+        if state[start]:
+            continue
+        path: list[int] = []
+        stack = [(start, 0)]
+        while stack:
+            k, i = stack.pop()
+            if i == 0:
+                state[k] = 1
+                path.append(k)
+            parents = (int(father[k]), int(mother[k]))
+            if i < 2:
+                stack.append((k, i + 1))
+                p = parents[i]
+                if p >= 0:
+                    if state[p] == 1:
+                        return [*path[path.index(p):], p]
+                    if state[p] == 0:
+                        stack.append((p, 0))
+                continue
+            state[k] = 2
+            path.pop()
+    return []
 
 
 def singletons(ids: Sequence[str], sexes: Sequence[object]) -> Pedigree:

@@ -262,7 +262,9 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
                 [r["id"] for _, r in rows], [r["father"] or None for _, r in rows],
                 [r["mother"] or None for _, r in rows], [r["sex"] for _, r in rows])
         except ValueError as exc:
-            raise DataFormatError(f"family {name}: {exc}", path=ped_path, line=rows[0][0]) from None
+            named = getattr(exc, "members", ())
+            line = next((ln for ln, r in rows if r["id"] in named), rows[0][0])
+            raise DataFormatError(f"family {name}: {exc}", path=ped_path, line=line) from None
         missing = tuple(r["id"] for line, r in rows if _bool(r["missing"], ped_path, line, "missing"))
         am.append(Family(name, ped, missing, by_family.get(name, {}), mt_by_family.get(name, {}),
                          y_by_family.get(name, {})))

@@ -91,7 +91,9 @@ def import_pedigrees(conn: Connection, path: str, actor: str) -> ImportResult:
             Pedigree.from_table([r["member"] for r in recs], [r["father"] for r in recs],
                                 [r["mother"] for r in recs], [r["sex"] for r in recs])
         except (PedigreeError, ValueError) as exc:
-            rows.error(items[0][0], "family", f"family {fam!r}: {exc}")
+            named = getattr(exc, "members", ())
+            line = next((ln for ln, r in items if r["member"] in named), items[0][0])
+            rows.error(line, "family", f"family {fam!r}: {exc}")
             continue
         fathers = {r["member"]: r["father"] for r in recs}
         mothers = {r["member"]: r["mother"] for r in recs}

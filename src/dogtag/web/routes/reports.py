@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from fastapi import APIRouter, Request
@@ -15,12 +14,11 @@ router = APIRouter(tags=["reports"])
 
 @router.get("/reports/accounting.csv", summary="The accounting report as one long CSV table")
 def accounting_csv(request: Request) -> Response:
+    from dogtag.io.spreadsheet import write_dicts
     from dogtag.report.accounting import long_table
 
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["table", "key", "measure", "value"], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(long_table(public_stats(request)))
+    write_dicts(buf, ["table", "key", "measure", "value"], long_table(public_stats(request)))
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="accounting.csv"'})
 
