@@ -184,3 +184,31 @@ def test_same_shape_batch_with_theta_equals_item_by_item():
             d = MarkerData(marker, {typed[i]: (int(alleles[b, i, 0]), int(alleles[b, i, 1])) for i in range(2)})
             want = loglik_batch([ped], [d], theta=0.02, target=None if target < 0 else [target])
             np.testing.assert_allclose(got[b], want[0], rtol=1e-12)
+
+
+def test_cli_lr_theta_is_used_and_recorded():
+    # `dogtag lr --theta`: the paternity example's LRs with theta equal kinship_lr's, theta is
+    # in the JSON, and a theta outside [0, 1) is a clean usage error
+    import dataclasses
+    import json
+    from importlib import resources
+
+    from click.testing import CliRunner
+
+    from dogtag.cli.kinship import lr as lr_command
+    from dogtag.genetics.lr import kinship_lr
+    from dogtag.io.pedsuite_json import read_kinship_json
+
+    runner = CliRunner()
+    out = runner.invoke(lr_command, ["--example", "paternity", "--theta", "0.02", "--json"])
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.output)
+    assert got["theta"] == 0.02
+    with resources.as_file(resources.files("dogtag.data.examples") / "paternity.kinship.json") as p:
+        case = read_kinship_json(p)
+    want = kinship_lr(dataclasses.replace(case, theta=0.02))
+    plain = kinship_lr(case)
+    assert got["hypotheses"][0]["lr"] == pytest.approx(want.hypotheses[0].lr, rel=1e-12)
+    assert want.hypotheses[0].lr != pytest.approx(plain.hypotheses[0].lr, rel=1e-6)
+    bad = runner.invoke(lr_command, ["--example", "paternity", "--theta", "1.5"])
+    assert bad.exit_code == 2 and "theta" in bad.output and "Traceback" not in bad.output
