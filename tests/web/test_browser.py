@@ -222,3 +222,66 @@ def test_pages_never_show_a_traceback(open_page: Any) -> None:
         assert resp.status == status, path
         no_trace(page)
         assert page.locator("#error-message").count() == 1
+
+
+# Bounding boxes (in the SVG's user units, from the real font) of everything drawn in a pedigree,
+# and the pairs that overlap by more than half a pixel: text against text, text against any
+# graphic, and the graphics of one member against those of another. Lines may cross lines.
+OVERLAPS_JS = """svg => {
+  const items = [];
+  for (const el of svg.querySelectorAll('text, rect, circle, polygon, path, line')) {
+    if (el.closest('defs') || el.closest('marker')) continue;
+    const b = el.getBBox();
+    const m = el.getCTM(), r = svg.getCTM();
+    const dx = m.e - r.e, dy = m.f - r.f;  // key items are translated groups
+    const owner = el.closest('g.member') ? el.closest('g.member').dataset.id
+                : el.closest('g.key-item') ? 'key' + [...svg.querySelectorAll('g.key-item')].indexOf(el.closest('g.key-item'))
+                : null;
+    items.push({tag: el.tagName, cls: el.getAttribute('class') || '', owner, text: el.textContent,
+                x0: b.x + dx, y0: b.y + dy, x1: b.x + dx + b.width, y1: b.y + dy + b.height});
+  }
+  const hit = (a, b) => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > 0.5
+                     && Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) > 0.5;
+  const bad = [];
+  for (let i = 0; i < items.length; i++) for (let j = i + 1; j < items.length; j++) {
+    const a = items[i], b = items[j];
+    const ta = a.tag === 'text', tb = b.tag === 'text';
+    const check = (ta || tb) || (a.owner !== null && b.owner !== null && a.owner !== b.owner);
+    const own = a.owner !== null && a.owner === b.owner && !(ta || tb);
+    if (check && !own && hit(a, b)) bad.push([a.owner, a.cls || a.tag, a.text, b.owner, b.cls || b.tag, b.text]);
+  }
+  return {n: items.length, texts: items.filter(i => i.tag === 'text').length, bad,
+          width: svg.viewBox.baseVal.width, used: Math.max(...items.map(i => i.x1))};
+}"""
+
+
+def hard_family() -> list[Any]:
+    """Four generations with long relations, reference kinds, the missing person and the dead."""
+    from dogtag.report.pedigree import Person
+    from report.test_pedigree import big_family  # tests/ is on the path (rootdir-relative packages)
+
+    people = big_family()
+    relations = {"GF": "grandfather", "GM": "grandmother", "C0": "father", "S0": "mother",
+                 "G00": "missing person", "G01": "brother", "T1": "brother's wife",
+                 "H1a": "nephew (brother's son)", "G02": "sister",
+                 "S2": "paternal aunt's husband, who married into the family in 1931 and lived in Ohio"}
+    refs = {"S0": ("autosomal", "mtdna"), "G01": ("autosomal", "ystr"), "H1a": ("autosomal",)}
+    return [Person(p.id, p.father, p.mother, p.sex, typed=p.typed or p.id in refs, missing=p.id == "G00",
+                   deceased=p.deceased or p.id == "G00", relation=relations.get(p.id),
+                   references=refs.get(p.id, ())) for p in people]
+
+
+def test_pedigree_drawings_have_no_overlaps(open_page: Any, ids: dict[str, Any]) -> None:
+    from dogtag.report.pedigree import pedigree_svg
+
+    ann = open_page("ann")
+    ann.goto(f"/persons/{ids['p1']}/families/{ids['family']}/pedigree.svg")
+    seeded = ann.locator("svg").evaluate(OVERLAPS_JS)
+    ann.goto("/dashboard")
+    ann.set_content(f"<!doctype html><html><body>{pedigree_svg(hard_family(), title='hard')}</body></html>")
+    hard = ann.locator("svg").evaluate(OVERLAPS_JS)
+    for result, least_texts in ((seeded, 5 + 7), (hard, 34 + 10)):
+        assert result["texts"] >= least_texts, result  # labels, the MP mark and the key were all measured
+        assert result["bad"] == [], result["bad"][:5]
+        # the drawing fills its frame (no quarter-used canvas)
+        assert result["used"] >= 0.75 * result["width"], (result["used"], result["width"])
