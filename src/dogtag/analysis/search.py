@@ -289,13 +289,21 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
         t = p.get(ProfileKind.AUTOSOMAL.value) or {}
         return {m: (g[0], g[1]) for m, g in t.items() if m in keep}
 
+    bad: dict[str, str] = {}
+
     def lineage(p: dict[str, Any], pid: str) -> tuple[mt.MtHaplotype | None, ystr.YHaplotype | None]:
+        """The stored haplotypes; one that does not parse is left out (and reported), not fatal."""
         m = p.get(ProfileKind.MTDNA.value)
         y = p.get(ProfileKind.YSTR.value)
-        try:
-            return (_mt(m, pid) if m else None), (ystr.YHaplotype.parse(y, id=pid) if y else None)
-        except ValueError as exc:
-            raise DogtagError(f"stored lineage profile of {pid}: {exc}") from None
+        out: list[Any] = []
+        for kind, data, parse in (("mtDNA", m, lambda d: _mt(d, pid)),
+                                  ("Y-STR", y, lambda d: ystr.YHaplotype.parse(d, id=pid))):
+            try:
+                out.append(parse(data) if data else None)
+            except ValueError as exc:
+                bad[f"{kind} profile of {pid}"] = str(exc)
+                out.append(None)
+        return out[0], out[1]
 
     # --- samples -> individuals
     sids = [sid for sid in s_info if genotypes(s_prof[sid]) or lineage(s_prof[sid], s_info[sid][0]) != (None, None)]
@@ -368,6 +376,7 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
         if options.ystr_database:
             t = read_ystr(options.ystr_database)
             y_db = tuple(h for h, n in zip(t.haplotypes, t.counts, strict=True) for _ in range(n))
+    notes += [f"{what} left out (not valid notation): {why}" for what, why in sorted(bad.items())]
     if any(s.mtdna is not None for s in pm) and not mt_db:
         notes.append("no mtDNA database (--mito-db): an mtDNA match weighs LR 1 (its frequency is unknown)")
     if any(s.ystr is not None for s in pm) and not y_db:
