@@ -1,7 +1,8 @@
 """The demo use case: scenario -> registry -> identification -> proposals -> calibration.
 
 :func:`run_demo` simulates the Korean War scenario (:mod:`dogtag.scenario.generate`), imports it
-into a fresh registry, creates one demo account per role, runs the library's identification
+into a fresh registry, creates one demo account per role, sorts the turnover's commingled boxes
+into individuals (:mod:`dogtag.registry.commingling`, applied in the registry), runs the library's identification
 pipeline on the registry as the demo analyst (:func:`dogtag.analysis.search.search_registry`, the
 same as ``dogtag search``: individuals, evidence, open-world priors, joint identification, proposed
 identifications with their analysis run), and writes the calibration report against the truth.
@@ -20,10 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from dogtag.analysis.decide import DecisionOptions
 from dogtag.analysis.search import SearchOptions, SearchReport, search_registry
 from dogtag.registry.engine import make_engine, session_scope, upgrade
 from dogtag.registry.imports import import_file
+from dogtag.registry.recovery import Individual
 from dogtag.registry.users import Role, add_user
 from dogtag.scenario import genetics as sg
 from dogtag.scenario.calibration import Calibration, RunResult, calibrate
@@ -139,6 +143,12 @@ def run_demo(folder: str | Path, database: str, *, params: ScenarioParams | None
     timings["import"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    tick("sort commingled remains", 0, 1)
+    _sort_turnover(engine, root)
+    tick("sort commingled remains", 1, 1)
+    timings["sort"] = time.perf_counter() - t
+
+    t = time.perf_counter()
     mt_db, y_db = lineage_databases(root)
     options = SearchOptions(decision=DecisionOptions(min_posterior=threshold), mtdna_database=mt_db,
                             ystr_database=y_db)
@@ -156,3 +166,24 @@ def run_demo(folder: str | Path, database: str, *, params: ScenarioParams | None
     timings["total"] = time.perf_counter() - t0
     engine.dispose()
     return DemoResult(database, str(root), scenario, run, cal, users, files, report, timings)
+
+
+def _sort_turnover(engine: Any, root: Path) -> dict[str, str]:
+    """Sort the turnover's boxes into individuals (osteometrics and DNA): proposed by the demo
+    analyst, applied by the demo reviewer; returns element key -> individual key."""
+    from dogtag.registry.commingling import propose_sorting, review_sorting
+    from dogtag.registry.recovery import Accession, Element, FieldOperation
+
+    with session_scope(engine, actor="analyst") as s:
+        boxes = list(s.scalars(select(Accession.key).join(FieldOperation)
+                               .where(FieldOperation.key == "OP-K55")))
+        if not boxes:
+            return {}
+        sid = propose_sorting(s, "analyst", accessions=boxes,
+                              reference=str(root / "osteometric_reference.csv.gz")).id
+    with session_scope(engine, actor="reviewer") as s:
+        review_sorting(s, sid, "reviewer", apply=True,
+                       note="demo: applied without inspection; conflicts stay listed for review")
+    with session_scope(engine, actor="analyst") as s:
+        return {e: i for e, i in s.execute(select(Element.key, Individual.key).join(Individual)
+                                           .join(Accession).where(Accession.key.in_(boxes)))}
