@@ -55,6 +55,7 @@ EXPECTED: dict[tuple[str, str], set[str | None]] = {
     ("GET", "/identifications/{iid}/report.html"): SCIENCE,
     ("GET", "/identifications/{iid}/report.pdf"): SCIENCE,
     ("POST", "/identifications"): SCIENCE, ("POST", "/identifications/{iid}/transition"): SCIENCE,
+    ("POST", "/identifications/search"): IMPORTERS,
     ("POST", "/identifications/{iid}/notify"): FAMILY,
     ("GET", "/notifications"): FAMILY, ("GET", "/notifications.json"): FAMILY,
     ("GET", "/imports"): IMPORTERS, ("GET", "/imports.json"): IMPORTERS, ("POST", "/imports"): IMPORTERS,

@@ -300,8 +300,8 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
                                   ("Y-STR", y, lambda d: ystr.YHaplotype.parse(d, id=pid))):
             try:
                 out.append(parse(data) if data else None)
-            except ValueError as exc:
-                bad[f"{kind} profile of {pid}"] = str(exc)
+            except ValueError:   # the message quotes the haplotype: not for every reader of the notes
+                bad[f"{kind} profile of {pid}"] = "not valid notation; check it with dogtag mito/ystr"
                 out.append(None)
         return out[0], out[1]
 
@@ -376,7 +376,7 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
         if options.ystr_database:
             t = read_ystr(options.ystr_database)
             y_db = tuple(h for h, n in zip(t.haplotypes, t.counts, strict=True) for _ in range(n))
-    notes += [f"{what} left out (not valid notation): {why}" for what, why in sorted(bad.items())]
+    notes += [f"{what} left out: {why}" for what, why in sorted(bad.items())]
     if any(s.mtdna is not None for s in pm) and not mt_db:
         notes.append("no mtDNA database (--mito-db): an mtDNA match weighs LR 1 (its frequency is unknown)")
     if any(s.ystr is not None for s in pm) and not y_db:
