@@ -44,6 +44,7 @@ EXPECTED: dict[tuple[str, str], set[str | None]] = {
     ("GET", "/persons/{pid}.json"): STAFF, ("GET", "/persons/{pid}/families/{fid}/pedigree.svg"): STAFF,
     ("GET", "/accessions"): SCIENCE, ("GET", "/accessions.json"): SCIENCE,
     ("GET", "/accessions/{aid}"): SCIENCE, ("GET", "/accessions/{aid}.json"): SCIENCE,
+    ("POST", "/accessions/{aid}/custody"): IMPORTERS,
     ("GET", "/samples/{sid}"): SCIENCE, ("GET", "/samples/{sid}.json"): SCIENCE,
     ("GET", "/identifications"): SCIENCE, ("GET", "/identifications.json"): SCIENCE,
     ("GET", "/identifications/{iid}"): SCIENCE, ("GET", "/identifications/{iid}.json"): SCIENCE,
