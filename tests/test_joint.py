@@ -393,3 +393,76 @@ def test_relabelling_changes_nothing(seed):
     assert {tuple(sorted(x.pairs.items())) for x in a.assignments[:3]} == \
         {tuple(sorted(x.pairs.items())) for x in b.assignments[:3]} or \
         a.assignments[2].loglik == pytest.approx(a.assignments[3].loglik)
+
+
+# ---------------------------------------------------------------------------
+# pruned decomposition: exact on the kept parts, error within the proven bound
+
+
+def _pruned_case(rng, n_s, n_m, *, closed, spread):
+    prob = _random_problem(rng, n_s, n_m, n_multi=0, p_cand=0.95)
+    llr = prob.log_lr.copy()
+    # a few strong true pairs, the rest spread out: most pairs are negligible, some are not
+    llr[np.isfinite(llr)] = rng.normal(-2, spread, int(np.isfinite(llr).sum()))
+    for s in range(min(n_s, n_m)):
+        if rng.random() < 0.7:
+            llr[s, s] = rng.normal(20, 8)
+    prob = JointProblem(prob.samples, prob.missing, prob.family, llr, prob.loglik0_family, prob.sample_loglik)
+    prior = Prior.closed(n_s, n_m) if closed else None
+    return prob, prior
+
+
+@pytest.mark.parametrize("seed", range(120))
+def test_pruned_decomposition_within_its_bound(seed, monkeypatch):
+    """Random additive components, open and closed, pruned hard (delta 1e-3, margin 10): the
+    posteriors of the kept parts are within the stated bound of exact enumeration."""
+    import dogtag.identify.prune as pr
+
+    rng = np.random.default_rng(5000 + seed)
+    closed = bool(seed % 2)
+    n_s = int(rng.integers(2, 7))
+    n_m = int(rng.integers(n_s if closed else 2, 7))
+    prob, prior = _pruned_case(rng, n_s, n_m, closed=closed, spread=float(rng.choice([2.0, 6.0])))
+    prior_w = None if prior is None else prior.weights
+    if prior is not None:
+        ok = np.isfinite(prob.log_lr)
+        try:
+            _naive(prob, prior_w)
+        except Exception:
+            pytest.skip("no assignment")
+        if not ok.any():
+            pytest.skip("no candidates")
+    rows, _, post, marg, _ = _naive(prob, prior_w)
+    if not rows:
+        pytest.skip("no consistent assignment")
+    monkeypatch.setattr(pr, "DELTA", 1e-3)
+    monkeypatch.setattr(pr, "MARGIN", 10.0)
+    res = solve_joint(prob, prior=prior, dp="prune", top=50)
+    bound = max(float((c.diagnostics or {}).get("error_bound", 0.0)) for c in res.components)
+    assert 0.0 <= bound <= 1.0
+    np.testing.assert_array_less(np.abs(res.posterior - marg), bound + 1e-9)
+    # the most probable assignment is exact, whatever was pruned
+    best_naive = rows[int(np.argmax(post))]
+    best = res.assignments[0].pairs
+    got = tuple(-1 if best[s] == "*" else prob.missing.index(best[s]) for s in prob.samples)
+    w_naive = np.max(post)
+    w_got = post[rows.index(got)]
+    assert w_got == pytest.approx(w_naive, rel=1e-9) or got == tuple(best_naive)
+    np.testing.assert_allclose(res.posterior.sum(axis=1), 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_pruned_decomposition_default_is_exact_to_the_bound(seed):
+    """At the default delta the bound is tiny and the posteriors equal enumeration to it."""
+    rng = np.random.default_rng(7000 + seed)
+    closed = bool(seed % 2)
+    n_s = int(rng.integers(2, 7))
+    n_m = int(rng.integers(n_s if closed else 2, 7))
+    prob, prior = _pruned_case(rng, n_s, n_m, closed=closed, spread=10.0)
+    rows, _, _, marg, _ = _naive(prob, None if prior is None else prior.weights)
+    if not rows:
+        pytest.skip("no consistent assignment")
+    res = solve_joint(prob, prior=prior, dp="prune", top=5)
+    bound = max(float((c.diagnostics or {}).get("error_bound", 0.0)) for c in res.components)
+    assert bound < 1e-6
+    np.testing.assert_allclose(res.posterior, marg, atol=bound + 1e-12)

@@ -135,3 +135,29 @@ def propose_one(engine: Engine, ids: dict[str, Any], *, by: str = "ann") -> int:
         ident = workflow.propose(s, user, person, reason="blind search, top candidate", sample=sample,
                                  lr=6.0e6, posterior=0.9999, evidence=EVIDENCE, run=run)
         return ident.id
+
+
+def review_one(engine: Engine, iid: int, *, until: str = "approved") -> None:
+    """Move identification ``iid`` on from its present status through the registry workflow
+    (submitted by ann, technical review by rita, approval by rob: two different reviewers) until
+    it reaches the status ``until``."""
+    from sqlalchemy import select
+
+    from dogtag.registry import workflow
+    from dogtag.registry.identification import Identification, IdStatus
+    from dogtag.registry.users import User
+
+    steps = [("ann", IdStatus.TECHNICAL_REVIEW, "ready for review"),
+             ("rita", IdStatus.ADMINISTRATIVE_REVIEW, "genotypes and LRs checked"),
+             ("rob", IdStatus.APPROVED, "records and chain of custody checked")]
+    order = [IdStatus.PROPOSED, *(to for _, to, _ in steps)]
+    for who, to, reason in steps:
+        with session_scope(engine, who) as s:
+            ident = s.get(Identification, iid)
+            user = s.scalar(select(User).where(User.username == who))
+            assert ident is not None and user is not None
+            if order.index(ident.status) >= order.index(to):
+                continue
+            workflow.transition(s, ident, to, user, reason)
+        if to.value == until:
+            return

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "serve": "dogtag.cli.web:serve",
     "simulate": "dogtag.cli.scenario:simulate",
     "demo": "dogtag.cli.scenario:demo",
+    "commingle": "dogtag.cli.commingle:commingle",
 }
 
 

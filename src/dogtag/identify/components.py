@@ -11,6 +11,7 @@ placements) and computes its posterior, pairing marginals and GLRs.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -97,8 +98,12 @@ def enumerate_component(options: list[NDArray[np.int64]], n_missing: int, cap: i
     rows = np.zeros((1, 0), dtype=np.int64)
     used = np.zeros((1, n_missing), dtype=bool)
     for opts in options:
+        # count first: building the rows costs memory in proportion to them
+        real = opts[opts >= 0]
+        total = rows.shape[0] * opts.size - int(used[:, real].sum())
+        if total > cap:
+            return None
         new_rows, new_used = [], []
-        total = 0
         for o in opts:
             keep = np.ones(rows.shape[0], dtype=bool) if o < 0 else ~used[:, o]
             r = rows[keep]
@@ -108,9 +113,6 @@ def enumerate_component(options: list[NDArray[np.int64]], n_missing: int, cap: i
                 u[:, o] = True
             new_rows.append(np.column_stack([r, np.full(r.shape[0], o, dtype=np.int64)]))
             new_used.append(u)
-            total += r.shape[0]
-        if total > cap:
-            return None
         rows = np.concatenate(new_rows) if new_rows else np.zeros((0, rows.shape[1] + 1), np.int64)
         used = np.concatenate(new_used) if new_used else np.zeros((0, n_missing), bool)
     return rows
@@ -204,3 +206,38 @@ def exact_component(problem: JointProblem, samples: list[int], missing: list[int
     order = np.lexsort((np.arange(rows.shape[0]), -logw))[: max(top, 1)]
     return Component(np.array(samples, dtype=np.int64), np.array(missing, dtype=np.int64), "exact",
                      int(rows.shape[0]), rows[order], loglr[order], logpost[order], marg, glr)
+
+
+
+def _kbest_sum(a: NDArray[np.float64], b: NDArray[np.float64], k: int) -> list[tuple[int, int]]:
+    """Index pairs (i, j) of the k largest a[i] + b[j]; a and b sorted descending."""
+    if a.size == 0 or b.size == 0:
+        return []
+    heap = [(-(a[0] + b[0]), 0, 0)]
+    seen = {(0, 0)}
+    out: list[tuple[int, int]] = []
+    while heap and len(out) < k:
+        _, i, j = heapq.heappop(heap)
+        out.append((i, j))
+        for ii, jj in ((i + 1, j), (i, j + 1)):
+            if ii < a.size and jj < b.size and (ii, jj) not in seen:
+                seen.add((ii, jj))
+                heapq.heappush(heap, (-(a[ii] + b[jj]), ii, jj))
+    return out
+
+
+def merge_top(components: list[Component], top: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Best ``top`` combinations: (log posterior sums, choice of row per component)."""
+    scores = np.zeros(1)
+    choice = np.zeros((1, len(components)), dtype=np.int64)
+    for c_idx, comp in enumerate(components):
+        if comp.logpost.size == 1:
+            scores = scores + comp.logpost[0]
+            continue
+        pairs = _kbest_sum(scores, comp.logpost, top)
+        ia = np.array([p[0] for p in pairs], dtype=np.int64)
+        ib = np.array([p[1] for p in pairs], dtype=np.int64)
+        scores = scores[ia] + comp.logpost[ib]
+        choice = choice[ia]
+        choice[:, c_idx] = ib
+    return scores, choice

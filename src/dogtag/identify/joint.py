@@ -45,7 +45,6 @@ that :mod:`dogtag.scale` can solve the components on a cluster.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +57,7 @@ from dogtag.identify.components import (
     Component,
     enumerate_component,
     exact_component,
+    merge_top,
     split_components,
 )
 from dogtag.identify.mcmc import MCMCSettings, sample_component
@@ -338,44 +338,6 @@ class JointResult:
 
 
 # ---------------------------------------------------------------------------
-# merging the components: k best of a product
-
-
-def _kbest_sum(a: NDArray[np.float64], b: NDArray[np.float64], k: int) -> list[tuple[int, int]]:
-    """Index pairs (i, j) of the k largest a[i] + b[j]; a and b sorted descending."""
-    if a.size == 0 or b.size == 0:
-        return []
-    heap = [(-(a[0] + b[0]), 0, 0)]
-    seen = {(0, 0)}
-    out: list[tuple[int, int]] = []
-    while heap and len(out) < k:
-        _, i, j = heapq.heappop(heap)
-        out.append((i, j))
-        for ii, jj in ((i + 1, j), (i, j + 1)):
-            if ii < a.size and jj < b.size and (ii, jj) not in seen:
-                seen.add((ii, jj))
-                heapq.heappush(heap, (-(a[ii] + b[jj]), ii, jj))
-    return out
-
-
-def _merge_top(components: list[Component], top: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Best ``top`` combinations: (log posterior sums, choice of row per component)."""
-    scores = np.zeros(1)
-    choice = np.zeros((1, len(components)), dtype=np.int64)
-    for c_idx, comp in enumerate(components):
-        if comp.logpost.size == 1:
-            scores = scores + comp.logpost[0]
-            continue
-        pairs = _kbest_sum(scores, comp.logpost, top)
-        ia = np.array([p[0] for p in pairs], dtype=np.int64)
-        ib = np.array([p[1] for p in pairs], dtype=np.int64)
-        scores = scores[ia] + comp.logpost[ib]
-        choice = choice[ia]
-        choice[:, c_idx] = ib
-    return scores, choice
-
-
-# ---------------------------------------------------------------------------
 # the driver
 
 
@@ -415,8 +377,8 @@ def plan_joint(
 ) -> JointPlan:
     """Check the arguments of :func:`solve_joint` and split the problem into components
     (:func:`dogtag.identify.components.split_components`)."""
-    if dp not in ("auto", "frontier", "subset", "none"):
-        raise ValueError(f"`dp` must be auto, frontier, subset or none, got {dp!r}")
+    if dp not in ("auto", "frontier", "subset", "prune", "none"):
+        raise ValueError(f"`dp` must be auto, frontier, subset, prune or none, got {dp!r}")
     if max_assign < 1:
         raise ValueError(f"`max_assign` must be >= 1, got {max_assign}")
     if top < 1:
@@ -462,21 +424,20 @@ def solve_component(
     mcmc: MCMCSettings | None,
     seed: int,
     dp: str = "auto",
+    pruned: NDArray[np.float64] | None = None,
+    deadline: float | None = None,
 ) -> tuple[Component, str | None]:
-    """Solve one component: enumeration, dynamic programming (frontier or subsets), or MCMC with ``seed``.
+    """Solve one component: enumeration, dynamic programming (frontier or subsets), exact
+    solution of the kept parts after pruning with a proven bound (:mod:`dogtag.identify.prune`),
+    or MCMC with ``seed``.
 
     ``allowed`` (S, M), ``star_ok`` (S,) and ``logprior`` (S, M + 1) are indexed like
     ``problem``; ``samples`` and ``missing`` are the component's indices, ascending.
+    ``pruned`` (S,): log weight of pairs already pruned per sample (by :func:`plan_joint`);
+    ``deadline`` (``time.monotonic()``): when a sampler must stop.
     Returns the component and a note for the reviewer (or None).
     """
-    from dogtag.identify.frontier import (
-        MAX_FRONTIER,
-        SMALL_FRONTIER,
-        frontier_component,
-        frontier_cost_ok,
-        frontier_plan,
-    )
-    from dogtag.identify.matching import dp_component, dp_feasible
+    from dogtag.identify.prune import solve_pruned
 
     settings = mcmc or MCMCSettings()
     n_m = problem.log_lr.shape[1]
@@ -487,12 +448,77 @@ def solve_component(
         if star_ok[s]:
             opts.append(-1)
         options.append(np.array(opts, dtype=np.int64))
+    lp = logprior[np.ix_(samples, [*missing, n_m])]
+    extra = None if pruned is None else pruned[samples]
+    if dp != "prune" and (extra is None or not np.any(np.isfinite(extra))):
+        solved = _solve_exact(problem, samples, missing, options, lp, max_assign=max_assign, top=top, dp=dp)
+        if solved is not None:
+            return solved
+    additive = len({problem.family[m] for m in missing}) == len(missing)
+    if additive and dp != "none":
+        k_seed = [seed]
+
+        def part(ps: list[int], pm: list[int], po: list[NDArray[np.int64]],
+                 plp: NDArray[np.float64]) -> tuple[Component, float | None]:
+            order = sorted(range(len(ps)), key=lambda t: len(po[t]))
+            ps, po, plp = [ps[t] for t in order], [po[t] for t in order], plp[order]
+            ex = _solve_exact(problem, ps, pm, po, plp, max_assign=max_assign, top=top,
+                              dp="auto" if dp == "prune" else dp)
+            if ex is not None:
+                return ex[0], _log_normaliser(ex[0], plp)
+            k_seed[0] += 1
+            comp = sample_component(problem, ps, pm, po, plp, top=top, settings=settings, seed=k_seed[0])
+            return comp, None
+
+        comp = solve_pruned(problem, samples, missing, options, lp, top=top, solve_part=part, pruned=extra)
+        d = comp.diagnostics
+        return comp, (
+            f"component with {len(samples)} samples and {len(missing)} missing persons: most probable "
+            f"assignment by linear assignment; {d['pruned_pairs']} pairs pruned, the {d['parts']} kept parts "
+            f"(largest {d['largest_part']} samples) solved "
+            + ("exactly" if comp.method == "exact-pruned" else "exactly or by MCMC")
+            + f"; posterior error at most {d['error_bound']:.2g} (total variation)"
+        )
+    order = sorted(range(len(samples)), key=lambda k: len(options[k]))
+    samples = [samples[k] for k in order]
+    options = [options[k] for k in order]
+    comp = sample_component(problem, samples, missing, options, lp[order], top=top,
+                            settings=settings, seed=seed)
+    return comp, (
+        f"component with {len(samples)} samples and {len(missing)} missing persons has "
+        f"more than {max_assign} assignments: sampled by MCMC "
+        f"({settings.chains} chains x {settings.iterations} iterations, seed "
+        f"{seed}; max R-hat {comp.diagnostics.get('max_rhat')})"
+    )
+
+
+def _log_normaliser(comp: Component, lp: NDArray[np.float64]) -> float:
+    """log Z of an exactly solved component from its best row (``lp`` in the component's sample order)."""
+    r0 = comp.rows[0]
+    k = lp.shape[1] - 1
+    cols = np.where(r0 < 0, k, r0)
+    return float(comp.loglr[0] + lp[np.arange(r0.size), cols].sum() - comp.logpost[0])
+
+
+def _solve_exact(problem: JointProblem, samples: list[int], missing: list[int],
+                 options: list[NDArray[np.int64]], lp: NDArray[np.float64], *, max_assign: int, top: int,
+                 dp: str) -> tuple[Component, str | None] | None:
+    """Enumeration, or frontier / subset dynamic programming when affordable; None otherwise."""
+    from dogtag.identify.frontier import (
+        MAX_FRONTIER,
+        SMALL_FRONTIER,
+        frontier_component,
+        frontier_cost_ok,
+        frontier_plan,
+    )
+    from dogtag.identify.matching import dp_component, dp_feasible
+
     # most constrained first keeps the partial enumeration small
     order = sorted(range(len(samples)), key=lambda k: len(options[k]))
     samples = [samples[k] for k in order]
     options = [options[k] for k in order]
+    lp = lp[order]
     rows = enumerate_component(options, len(missing), max_assign)
-    lp = logprior[np.ix_(samples, [*missing, n_m])]
     if rows is not None:
         return exact_component(problem, samples, missing, rows, lp, top), None
     additive = len({problem.family[m] for m in missing}) == len(missing)
@@ -518,14 +544,7 @@ def solve_component(
             f"{comp.n_assignments} assignments (more than max_assign = {max_assign}): "
             "solved exactly by dynamic programming over subsets, not enumerated"
         )
-    comp = sample_component(problem, samples, missing, options, lp, top=top,
-                            settings=settings, seed=seed)
-    return comp, (
-        f"component with {len(samples)} samples and {len(missing)} missing persons has "
-        f"more than {max_assign} assignments: sampled by MCMC "
-        f"({settings.chains} chains x {settings.iterations} iterations, seed "
-        f"{seed}; max R-hat {comp.diagnostics.get('max_rhat')})"
-    )
+    return None
 
 
 def solve_joint(
@@ -555,7 +574,9 @@ def solve_joint(
     dp : exact dynamic programming for components too big to enumerate: "auto"
         (frontier DP when the frontier is small, else subset DP when it fits, else
         frontier DP up to a frontier of 14),
-        "frontier" or "subset" (only that one), "none" (sample them by MCMC).
+        "frontier" or "subset" (only that one), "prune" (always the pruned decomposition of
+        :mod:`dogtag.identify.prune`, used by default for additive components too big for
+        the dynamic programming), "none" (sample them by MCMC).
 
     Returns
     -------
@@ -588,7 +609,7 @@ def assemble_joint(problem: JointProblem, plan: JointPlan,
     with np.errstate(over="ignore"):
         glr = np.exp(glr)
 
-    scores, choice = _merge_top(comps, top)
+    scores, choice = merge_top(comps, top)
     loglik0 = problem.loglik0
     assignments = []
     for k in range(scores.shape[0]):
@@ -609,6 +630,9 @@ def assemble_joint(problem: JointProblem, plan: JointPlan,
         n_total = 1
         for c in comps:
             n_total *= int(c.n_assignments or 1)
-    method = ("exact" if nontrivial <= 1 else "exact-by-component") if exact else "mcmc"
+    if exact:
+        method = "exact" if nontrivial <= 1 else "exact-by-component"
+    else:
+        method = "mcmc" if any(c.method == "mcmc" for c in comps) else "exact-pruned"
     return JointResult(problem.samples, problem.missing, posterior, glr, assignments, loglik0,
                        n_total, method, comps, plan.prior, plan.fixed, notes)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
 from importlib import resources
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -24,28 +22,19 @@ from dogtag import __version__
 from dogtag.errors import DogtagError
 from dogtag.registry.engine import make_engine, sessions
 from dogtag.registry.workflow import ConflictError, PermissionDenied
+from dogtag.web.deps import DbDep, db
 from dogtag.web.pages import NotFound, flash, make_templates, render, safe_back, wants_json
-from dogtag.web.security import BadCsrf, Forbidden, LoginThrottle, NotLoggedIn, Throttled, viewer
+from dogtag.web.routes import ROUTERS
+from dogtag.web.security import BadCsrf, Forbidden, LoginThrottle, NotLoggedIn, Throttled
 from dogtag.web.settings import Settings
+
+__all__ = ["DbDep", "create_app", "db"]  # DbDep and db live in dogtag.web.deps
 
 log = logging.getLogger("dogtag.web")
 
 
-def db(request: Request) -> Iterator[Session]:
-    """A registry session for this request, acting as the logged-in user."""
-    with request.app.state.sessions() as session:
-        v = viewer(request)
-        session.info["actor"] = v.username or "anonymous"
-        yield session
-
-
-DbDep = Annotated[Session, Depends(db)]
-
-
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
     """The web application for ``settings`` (default: from the environment)."""
-    from dogtag.web.routes import ROUTERS
-
     settings = settings or Settings.from_env()
     app = FastAPI(title="dogtag workbench", version=__version__, docs_url=None, redoc_url=None,
                   description="Registry of the missing, remains, identification review and public "

@@ -22,7 +22,8 @@ from markupsafe import Markup
 
 from dogtag.registry.users import Role
 from dogtag.report.charts import bar_svg
-from dogtag.report.render import fmt_lr
+from dogtag.report.identification import evidence_rows, provenance_rows
+from dogtag.report.render import add_filters
 from dogtag.web.security import csrf_token, require, viewer
 
 
@@ -35,9 +36,8 @@ class NotFound(Exception):
 def make_templates() -> Environment:
     env = Environment(loader=PackageLoader("dogtag.web", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters["lr"] = fmt_lr
-    env.filters["pct"] = lambda x: "" if x is None else f"{100 * float(x):.4g} %"
-    env.filters["when"] = lambda t: "" if t is None else str(t)[:16].replace("T", " ")
+    add_filters(env)
+    env.globals.update(evidence_rows=evidence_rows, provenance_rows=provenance_rows)
     env.globals["bar_chart"] = lambda labels, values, **kw: Markup(bar_svg(labels, values, **kw))
     return env
 
@@ -49,22 +49,21 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def render(request: Request, template: str, data: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+def render(request: Request, template: str, data: dict[str, Any], status_code: int = 200, *,
+           json_url: str = "") -> HTMLResponse:
+    """``template`` with ``data``; ``json_url`` links the page's JSON twin (pages made by :func:`page`)."""
     env: Environment = request.app.state.templates
     flashes = request.session.pop("flash", []) if "session" in request.scope else []
     v = viewer(request) if "session" in request.scope else None
     html = env.get_template(template).render(
         request=request, viewer=v, csrf=csrf_token(request) if "session" in request.scope else "",
-        flashes=flashes, data=data, json_url=_json_url(request), **data)
+        flashes=flashes, data=data, json_url=json_url, **data)
     return HTMLResponse(html, status_code=status_code)
 
 
 def _json_url(request: Request) -> str:
-    path = request.url.path
-    if path.endswith((".svg", ".pdf", ".csv", ".json")) or path == "/":
-        return ""
     q = f"?{request.url.query}" if request.url.query else ""
-    return f"{path}.json{q}"
+    return f"{request.url.path}.json{q}"
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
@@ -105,7 +104,7 @@ def page(router: APIRouter, path: str, template: str, *, roles: frozenset[Role] 
         @functools.wraps(fn)
         def as_html(*args: Any, **kwargs: Any) -> Response:
             request = kwargs["request"]
-            return render(request, template, fn(*args, **kwargs))
+            return render(request, template, fn(*args, **kwargs), json_url=_json_url(request))
 
         # the .json route first: "/x/{id}" would otherwise also match "/x/7.json"
         router.add_api_route(path + ".json", as_json, methods=["GET"], dependencies=deps,

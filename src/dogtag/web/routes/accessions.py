@@ -15,7 +15,7 @@ from dogtag.registry.identification import Identification
 from dogtag.registry.ledger import CustodyEntry
 from dogtag.registry.profiles import Profile
 from dogtag.registry.recovery import Accession, Element, FieldOperation, Individual, Sample
-from dogtag.web.app import DbDep
+from dogtag.web.deps import DbDep
 from dogtag.web.pages import NotFound, done, page, pager
 from dogtag.web.security import IMPORTERS, SCIENCE, Viewer, ViewerDep, check_csrf, require
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from dogtag.web.pages import render
+from dogtag.web.pages import page
 
 router = APIRouter(tags=["docs"])
 
 
-@router.get("/docs", summary="API documentation (HTML, from /openapi.json)")
-def docs(request: Request) -> Response:
+@page(router, "/docs", "docs.html")
+def docs(request: Request) -> dict[str, Any]:
+    """API documentation: every route with its parameters, from /openapi.json"""
     spec = request.app.openapi()
     ops: list[dict[str, Any]] = []
     for path, methods in spec.get("paths", {}).items():
@@ -29,4 +31,11 @@ def docs(request: Request) -> Response:
                          for k in schema.get("properties", {})]
             ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
                         "tag": (op.get("tags") or [""])[0], "params": params + form})
-    return render(request, "docs.html", {"title": "API", "info": spec.get("info", {}), "operations": ops})
+    return {"title": "API", "info": spec.get("info", {}), "operations": ops}
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """The site icon (a dog tag), from the package's static files."""
+    data = (resources.files("dogtag.web") / "static" / "favicon.ico").read_bytes()
+    return Response(data, media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"})

@@ -23,16 +23,27 @@ from dogtag.registry.identification import (
     Notification,
 )
 from dogtag.registry.people import MissingPerson
-from dogtag.registry.recovery import Element, Individual, Sample
+from dogtag.registry.recovery import Accession, Element, Individual, Sample
 from dogtag.registry.users import Role, User
-from dogtag.web.app import DbDep
+from dogtag.report.identification import is_draft, prior_of, review_state
+from dogtag.web.deps import DbDep
 from dogtag.web.pages import NotFound, done, page, pager
 from dogtag.web.routes.dashboard import invalidate
 from dogtag.web.routes.persons import _families, family_svg, person_summary
-from dogtag.web.security import FAMILY, SCIENCE, Viewer, ViewerDep, check_csrf, require
+from dogtag.web.security import (
+    FAMILY,
+    SCIENCE,
+    STAFF,
+    Forbidden,
+    Viewer,
+    ViewerDep,
+    check_csrf,
+    require,
+)
 
 router = APIRouter(tags=["identifications"])
 
+REPORT_READERS = STAFF  # the liaison: approved reports only (see _report)
 OPEN = [IdStatus.PROPOSED, IdStatus.TECHNICAL_REVIEW, IdStatus.ADMINISTRATIVE_REVIEW]
 
 
@@ -85,12 +96,15 @@ def _remains(s: DbDep, ident: Identification) -> dict[str, Any]:
         assert x is not None
         el = s.get(Element, x.element_id) if x.element_id else None
         acc = x.accession_id or (el.accession_id if el else None)
-        return {"kind": "sample", "key": x.key, "sample_id": x.id, "accession_id": acc,
-                "element": el.element if el else None}
-    ind = s.get(Individual, ident.individual_id)
-    assert ind is not None
-    acc = s.scalar(select(Element.accession_id).where(Element.individual_id == ind.id).limit(1))
-    return {"kind": "individual", "key": ind.key, "accession_id": acc, "element": None}
+        out = {"kind": "sample", "key": x.key, "sample_id": x.id, "accession_id": acc,
+               "element": el.element if el else None}
+    else:
+        ind = s.get(Individual, ident.individual_id)
+        assert ind is not None
+        acc = s.scalar(select(Element.accession_id).where(Element.individual_id == ind.id).limit(1))
+        out = {"kind": "individual", "key": ind.key, "accession_id": acc, "element": None}
+    out["accession_key"] = s.scalar(select(Accession.key).where(Accession.id == acc)) if acc else None
+    return out
 
 
 def actions(v: Viewer, ident: Identification) -> list[dict[str, str]]:
@@ -118,6 +132,9 @@ def identification_data(s: DbDep, v: Viewer, iid: int) -> dict[str, Any]:
     assert person is not None
     run = s.get(AnalysisRun, ident.analysis_run_id) if ident.analysis_run_id else None
     markers, product = marker_table(ident.evidence)
+    reviewers = {u for u in (ident.proposed_by, ident.technical_reviewer, ident.administrative_reviewer) if u}
+    names = {u: n for u, n in s.execute(select(User.username, User.full_name).where(User.username.in_(reviewers)))
+             if n} if reviewers else {}
     events = [{"from": e.from_status.value if e.from_status else None, "to": e.to_status.value,
                "actor": e.actor, "at": e.at, "reason": e.reason}
               for e in s.scalars(select(IdentificationEvent)
@@ -126,7 +143,7 @@ def identification_data(s: DbDep, v: Viewer, iid: int) -> dict[str, Any]:
     notes = [{"recipient": n.recipient, "relationship": n.relationship, "method": n.method, "at": n.at,
               "by": n.actor, "notes": n.notes}
              for n in s.scalars(select(Notification).where(Notification.identification_id == iid))]
-    return {
+    data: dict[str, Any] = {
         "title": f"Identification {iid}: {person.name or person.service_number}",
         "identification": {
             "id": ident.id, "status": ident.status.value, "version": ident.version, "lr": ident.lr,
@@ -140,6 +157,9 @@ def identification_data(s: DbDep, v: Viewer, iid: int) -> dict[str, Any]:
         "person": person_summary(person), "remains": _remains(s, ident),
         "evidence": [{k: val for k, val in line.items() if k != "markers"} for line in ident.evidence or []],
         "markers": markers, "markers_product": product,
+        "markers_log10": None if product is None else sum(
+            m["log10_lr"] if m["log10_lr"] is not None else -math.inf for m in markers),
+        "reviewer_names": names,
         "provenance": None if run is None else {
             "software": run.software, "software_version": run.software_version, "command": run.command,
             "parameters": run.parameters, "frequency_database": run.frequency_database,
@@ -148,6 +168,9 @@ def identification_data(s: DbDep, v: Viewer, iid: int) -> dict[str, Any]:
         "events": events, "notifications": notes, "actions": actions(v, ident),
         "report_software": f"dogtag {__version__}",
     }
+    data["review"] = review_state(data)
+    data["prior"] = prior_of(data)
+    return data
 
 
 @page(router, "/identifications/{iid}", "identification.html", roles=SCIENCE)
@@ -251,14 +274,26 @@ def _pedigrees(s: DbDep, person_id: int) -> list[str]:
     return [family_svg(s, fam, members) for fam, members in _families(s, person_id)]
 
 
+#: roles that may read a draft report (proposed, in review, rejected or withdrawn); the family
+#: liaison reads only the approved report, without the laboratory's per-marker table
+DRAFT_READERS = SCIENCE
+
+
 def _report(s: DbDep, v: Viewer, iid: int) -> tuple[dict[str, Any], list[str]]:
     data = identification_data(s, v, iid)
     del data["actions"]
+    if not v.can(DRAFT_READERS):
+        if is_draft(data["identification"]["status"]):
+            raise Forbidden(f"identification {iid} is {data['identification']['status'].replace('_', ' ')}: "
+                            "its report is a draft, which only analysts, reviewers and administrators "
+                            "may read")
+        data.update(markers=[], markers_product=None, markers_log10=None, markers_withheld=True)
     return data, _pedigrees(s, data["person"]["id"])
 
 
-@router.get("/identifications/{iid}/report.html", dependencies=[require(SCIENCE)],
-            response_class=HTMLResponse, summary="The identification report (HTML)")
+@router.get("/identifications/{iid}/report.html", dependencies=[require(REPORT_READERS)],
+            response_class=HTMLResponse, summary="The identification report (HTML; drafts: analysts, "
+                                                 "reviewers and administrators only)")
 def report_html(s: DbDep, v: ViewerDep, iid: int) -> Response:
     from dogtag.report.identification import report_html as build
 
@@ -266,14 +301,14 @@ def report_html(s: DbDep, v: ViewerDep, iid: int) -> Response:
     return HTMLResponse(build(data, peds))
 
 
-@router.get("/identifications/{iid}/report.pdf", dependencies=[require(SCIENCE)],
-            summary="The identification report (PDF)")
+@router.get("/identifications/{iid}/report.pdf", dependencies=[require(REPORT_READERS)],
+            summary="The identification report (PDF; drafts: analysts, reviewers and administrators only)")
 def report_pdf(s: DbDep, v: ViewerDep, iid: int) -> Response:
     from dogtag.report.identification import report_html as build
     from dogtag.report.pdf import html_to_pdf
 
     data, peds = _report(s, v, iid)
     pdf = html_to_pdf(build(data, peds))
+    kind = "DRAFT-" if data["review"]["draft"] else ""
     return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="identification-{iid}.pdf"'})
-
+                    headers={"Content-Disposition": f'attachment; filename="{kind}identification-{iid}.pdf"'})

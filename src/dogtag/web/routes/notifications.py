@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from dogtag.registry.families import FamilyMember
 from dogtag.registry.identification import Identification, IdStatus, Notification
 from dogtag.registry.people import MissingPerson
-from dogtag.web.app import DbDep
+from dogtag.web.deps import DbDep
 from dogtag.web.pages import page, pager
 from dogtag.web.security import FAMILY
 

@@ -16,7 +16,7 @@ from dogtag.registry.people import LossIncident, MissingPerson, Status, StatusCh
 from dogtag.registry.profiles import Profile
 from dogtag.registry.recovery import Individual, Sample
 from dogtag.report.pedigree import Person, pedigree_svg
-from dogtag.web.app import DbDep
+from dogtag.web.deps import DbDep
 from dogtag.web.pages import NotFound, page, pager
 from dogtag.web.security import SCIENCE, STAFF, ViewerDep, require
 

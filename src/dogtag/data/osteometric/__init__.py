@@ -1,0 +1,1 @@
+"""Package data: the DPAA osteometric reference and OsteoSort's articulation configuration."""

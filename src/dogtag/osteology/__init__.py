@@ -1,0 +1,1 @@
+"""Commingled remains: inventories, MNI, osteometric sorting into individuals."""
