@@ -103,46 +103,44 @@ def _chain(events: Iterable[tuple[Any, Any]], stored: str, created: str | None, 
                    "registry")
 
 
+def _events(conn: Connection, owner: Any, frm: Any, to: Any, order: tuple[Any, ...]) -> dict[Any, list[tuple[Any, Any]]]:
+    out: dict[Any, list[tuple[Any, Any]]] = {}
+    for key, a, b in conn.execute(select(owner, frm, to).order_by(*order)):
+        out.setdefault(key, []).append((a, b))
+    return out
+
+
+def _check(rows: Iterable[tuple[Any, Any, Any]], audited: Audited, events: dict[Any, list[tuple[Any, Any]]],
+           label: str, report: StatusReport) -> int:
+    """Check (row id, audit key, stored status) rows; returns how many were checked."""
+    seen = set()
+    for rid, key, status in rows:
+        what, stored = f"{label} {key}", _value(status) or ""
+        seen.add(key)
+        if key not in audited.last:
+            report.add(f"{what} is not in the audit log: written outside the registry")
+        elif audited.last[key] != stored:
+            report.add(f"{what} has status {stored}, but the audit log records {audited.last[key]}: "
+                       "changed outside the registry")
+        _chain(events.get(rid, []), stored, audited.first.get(key), what, report)
+    for key, st in audited.last.items():
+        if st is not None and key not in seen:
+            report.add(f"{label} {key} is in the audit log but not in the registry: deleted outside it")
+    return len(seen)
+
+
 def check_statuses(conn: Connection) -> StatusReport:
     """Compare every stored status with the audit log and the history tables."""
     report = StatusReport()
     audited_p, audited_i = audited_statuses(conn)
     mp, sc = table_of(MissingPerson), table_of(StatusChange)
-    changes: dict[int, list[tuple[Any, Any]]] = {}
-    for pid, frm, to in conn.execute(select(sc.c.missing_person_id, sc.c.from_status, sc.c.to_status)
-                                     .order_by(sc.c.at, sc.c.id)):
-        changes.setdefault(pid, []).append((frm, to))
-    seen = set()
-    for pid, sn, status in conn.execute(select(mp.c.id, mp.c.service_number, mp.c.status)):
-        report.persons += 1
-        what, stored = f"missing person {sn}", _value(status) or ""
-        seen.add(sn)
-        if sn not in audited_p.last:
-            report.add(f"{what} is not in the audit log: written outside the registry")
-        elif audited_p.last[sn] != stored:
-            report.add(f"{what} has status {stored}, but the audit log records {audited_p.last[sn]}: "
-                       "changed outside the registry")
-        _chain(changes.get(pid, []), stored, audited_p.first.get(sn), what, report)
-    for sn, st in audited_p.last.items():
-        if st is not None and sn not in seen:
-            report.add(f"missing person {sn} is in the audit log but not in the registry: deleted outside it")
     it, ev = table_of(Identification), table_of(IdentificationEvent)
-    events: dict[int, list[tuple[Any, Any]]] = {}
-    for iid, frm, to in conn.execute(select(ev.c.identification_id, ev.c.from_status, ev.c.to_status)
-                                     .order_by(ev.c.at, ev.c.id)):
-        events.setdefault(iid, []).append((frm, to))
-    seen_i = set()
-    for iid, status in conn.execute(select(it.c.id, it.c.status)):
-        report.identifications += 1
-        what, stored = f"identification {iid}", _value(status) or ""
-        seen_i.add(iid)
-        if iid not in audited_i.last:
-            report.add(f"{what} is not in the audit log: written outside the registry")
-        elif audited_i.last[iid] != stored:
-            report.add(f"{what} has status {stored}, but the audit log records {audited_i.last[iid]}: "
-                       "changed outside the registry")
-        _chain(events.get(iid, []), stored, audited_i.first.get(iid), what, report)
-    for iid, st in audited_i.last.items():
-        if st is not None and iid not in seen_i:
-            report.add(f"identification {iid} is in the audit log but not in the registry: deleted outside it")
+    report.persons = _check(
+        conn.execute(select(mp.c.id, mp.c.service_number, mp.c.status)), audited_p,
+        _events(conn, sc.c.missing_person_id, sc.c.from_status, sc.c.to_status, (sc.c.at, sc.c.id)),
+        "missing person", report)
+    report.identifications = _check(
+        conn.execute(select(it.c.id, it.c.id, it.c.status)), audited_i,
+        _events(conn, ev.c.identification_id, ev.c.from_status, ev.c.to_status, (ev.c.at, ev.c.id)),
+        "identification", report)
     return report
