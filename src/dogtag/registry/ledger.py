@@ -11,7 +11,7 @@ The hashes alone can be recomputed by anyone who can write the database, so ever
 head also carries ``mac = HMAC-SHA256(key, "entry"|"head", chain, seq, hash)`` under the ledger key,
 which is kept outside the database (:mod:`dogtag.registry.keys`): an edited and re-chained entry, a
 head moved back over deleted entries or reset to the start, all fail their MAC. Triggers refuse
-updates and deletes in the database itself (migration ``0003_tamper_evidence``), and signed
+updates and deletes in the database itself (migration ``0005_tamper_evidence``), and signed
 checkpoints kept elsewhere catch a head replayed from an older copy (:mod:`dogtag.registry.anchor`).
 :func:`verify_chain` recomputes everything and names the first bad entry.
 """

@@ -6,8 +6,8 @@ entries are checked (sequence, links, hashes) before they are sealed: a broken c
 not laundered. Triggers then refuse UPDATE, DELETE (and on PostgreSQL TRUNCATE) of the logs, the
 deletion of a head, and a head that moves backwards.
 
-Revision ID: 0003_tamper_evidence
-Revises: 0002
+Revision ID: 0005_tamper_evidence
+Revises: 0004_one_active_identification
 Create Date: 2026-12-03 10:05:00
 """
 
@@ -18,8 +18,8 @@ import datetime as dt
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_tamper_evidence"
-down_revision = "0002"
+revision = "0005_tamper_evidence"
+down_revision = "0004_one_active_identification"
 branch_labels = None
 depends_on = None
 
