@@ -1,7 +1,7 @@
 """login sessions: server-side sessions of the workbench (token hashes, expiry)
 
-Revision ID: 0005_login_sessions
-Revises: 0004_one_active_identification
+Revision ID: 0006_login_sessions
+Revises: 0005_tamper_evidence
 Create Date: 2026-12-03 09:36:40.025927
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_login_sessions'
-down_revision = '0004_one_active_identification'
+revision = '0006_login_sessions'
+down_revision = '0005_tamper_evidence'
 branch_labels = None
 depends_on = None
 
