@@ -15,8 +15,8 @@ What it measures (wall time, one process, medians after warm-up):
    Norwegian database, sex-specific stepwise mutation (female 0.001, male 0.003,
    rate2 1e-6, range 0.1), genotypes simulated with a fixed seed. Goal: under 50 ms.
 3. ``scale200`` -- ``blind_search`` of the synthetic DVI case scale200 (200 families,
-   200 victims, 20 markers, stepwise mutation) from the shared golden data, when
-   present (``$DOGTAG_SHARED`` or ``../shared`` next to the repository). dvir's
+   200 victims, 20 markers, stepwise mutation) of the golden data in
+   ``tests/data/golden/synthetic``. dvir's
    ``pairwiseLR`` takes 165 s (TIMINGS.md, table iii); goal: 1 s or less.
 
 Wall-clock medians (with the 10th and 90th percentiles) are the figures; the
@@ -58,7 +58,7 @@ from dogtag.io.pedsuite_json import read_dvi_json, read_kinship_json  # noqa: E4
 R_THREEGEN_MS = 7.5        # pedprobr likelihood(H1), TIMINGS.md table (i)
 DVIR_SCALE200_S = 165.3    # dvir pairwiseLR on scale200, TIMINGS.md table (iii)
 GOALS_MS = {"threegen": 0.15, "fifty": 50.0, "scale200": 1000.0}
-SHARED = Path(os.environ.get("DOGTAG_SHARED") or ROOT.parent / "shared")
+GOLDEN = ROOT / "tests" / "data" / "golden"
 
 
 def timed(fn: Callable[[], object], repeat: int, warmup: int) -> tuple[list[float], list[float]]:
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
              alleles=[m.n_alleles for m in markers], loglik=round(float(ll.sum()), 6))
     figures["fifty"] = t
 
-    path = SHARED / "golden" / "synthetic" / "scale200.json"
+    path = GOLDEN / "synthetic" / "scale200.json"
     if path.is_file():
         from dogtag.identify.search import blind_search
 
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                       ("scale200", f"dvir {DVIR_SCALE200_S} s")):
         f = figures[name]
         if not isinstance(f, dict):
-            print(f"{name:<10} {'(scale200.json not found: set DOGTAG_SHARED)':>40}")
+            print(f"{name:<10} {'(scale200.json not found)':>40}")
             continue
         extra = ""
         if "speedup_vs_r" in f:

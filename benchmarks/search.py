@@ -146,7 +146,7 @@ def main() -> None:
     from dogtag.identify.search import blind_search
     from dogtag.io.pedsuite_json import read_dvi_json
 
-    scale = read_dvi_json(ROOT.parent / "shared" / "golden" / "synthetic" / "scale200.json")
+    scale = read_dvi_json(ROOT / "tests" / "data" / "golden" / "synthetic" / "scale200.json")
     blind_search(scale)
     times = []
     for _ in range(3):

@@ -1,6 +1,6 @@
 """Test helpers: joint problems from dvir's golden results, a brute-force pedigree likelihood.
 
-The golden files are dvir 3.4.1 outputs (../shared/golden/dvi, see its SCHEMA.md).
+The golden files are dvir 3.4.1 outputs (tests/data/golden/dvi, see tests/data/golden/SCHEMA.md).
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 
 from dogtag.cli import cli, main
 
-from conftest import DATA
+from conftest import EXAMPLES
 
-HSD = str(DATA / "mtdna" / "haplogrep-examples" / "haplogrep_evaluationData.hsd")
-DANES = str(DATA / "ystr" / "disclapmix_danes_10loci.txt")
+HSD = str(EXAMPLES / "evaluation.hsd")
+DANES = str(EXAMPLES / "danes.txt")
 
 
 def run(*args):

@@ -16,7 +16,7 @@ from dogtag.errors import DataFormatError
 from dogtag.identify.search import blind_search
 from dogtag.io.csvcase import read_case_folder
 
-from conftest import DATA, GOLDEN
+from conftest import DATA, EXAMPLES, GOLDEN
 
 CASES = ["example2", "exclusionExample", "fire", "grave", "icmp", "planecrash"]
 FILES = ["pedigrees.csv", "genotypes.csv", "frequencies.csv", "mutation_models.csv"]
@@ -24,7 +24,8 @@ FILES = ["pedigrees.csv", "genotypes.csv", "frequencies.csv", "mutation_models.c
 
 def _copy(name: str, dest: Path) -> Path:
     for f in FILES:
-        src = DATA / "dvi-cases" / f"{name}_{f}"
+        # planecrash ships with the package as an example; the others are test data
+        src = EXAMPLES / name / f if name == "planecrash" else DATA / "dvi-cases" / f"{name}_{f}"
         if src.exists():
             shutil.copy(src, dest / f)
     return dest
@@ -44,8 +45,14 @@ def test_shared_cases_give_dvir_pairwise_lrs(name, tmp_path):
     np.testing.assert_allclose(got[ok], want[ok], rtol=1e-9)
 
 
-def test_prefix_reads_a_shared_folder():
-    case = read_case_folder(DATA / "dvi-cases", prefix="planecrash_")
+def test_prefix_reads_a_folder_of_several_cases():
+    case = read_case_folder(DATA / "dvi-cases", prefix="fire_")
+    assert len(case.pm) == 3 and len(case.am) == 1
+    assert case.markers[0].female is not None
+
+
+def test_shipped_example_folder():
+    case = read_case_folder(EXAMPLES / "planecrash")
     assert len(case.pm) == 8 and len(case.am) == 5
     assert case.markers[0].female is not None
 

@@ -13,7 +13,7 @@ import pytest
 from dogtag.identify.dvi import run_dvi
 from dogtag.io.pedsuite_json import read_dvi_json
 
-from conftest import DATA, GOLDEN, ROOT
+from conftest import EXAMPLES, GOLDEN, ROOT
 
 FAST = ["KETPchap481", "KETPchap484", "KETPexer497", "KETPexer498", "dvi-example", "example1",
         "example2", "exclusionExample", "fire", "planecrash", "symmetricSibs"]
@@ -105,16 +105,15 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "dogtag", *args], capture_output=True, text=True, env=env)
 
 
-def test_cli_json_and_tables_on_a_csv_folder(tmp_path):
-    for f in ("pedigrees", "genotypes", "frequencies", "mutation_models"):
-        (tmp_path / f"{f}.csv").write_text((DATA / "dvi-cases" / f"planecrash_{f}.csv").read_text())
-    out = run_cli("dvi", str(tmp_path), "--json")
+def test_cli_json_and_tables_on_a_csv_folder():
+    folder = EXAMPLES / "planecrash"
+    out = run_cli("dvi", str(folder), "--json")
     assert out.returncode == 0, out.stderr
     js = json.loads(out.stdout)
     gold = json.loads((GOLDEN / "dvi" / "planecrash.results.json").read_text())
     assert js["assignments"][0]["assignment"] == gold["joint"]["top"][0]["assignment"]
     assert set(js["method"]) >= {"lr_matrix", "joint", "posterior", "undisputed", "summary"}
-    table = run_cli("dvi", str(tmp_path))
+    table = run_cli("dvi", str(folder))
     assert table.returncode == 0 and "Posterior pairing" in table.stdout and "V2" in table.stdout
 
 

@@ -17,9 +17,9 @@ from dogtag.errors import DataFormatError, InconsistentCaseError
 from dogtag.genetics import freqdb
 from dogtag.genetics.freqdb import FrequencyDatabase, load_database, read_frequencies
 
-from conftest import DATA, GOLDEN
+from conftest import DATA, GOLDEN, ROOT
 
-NORSTR = DATA / "str-frequencies" / "norstr"
+NORSTR = ROOT / "src" / "dogtag" / "data" / "frequencies" / "norstr"  # verbatim copies
 
 
 def test_shipped_names_and_sizes():

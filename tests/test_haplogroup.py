@@ -32,7 +32,7 @@ def test_a_haplogroups_own_motif_scores_top():
 
 def test_continental_sanity_on_1000g():
     pops = {}
-    for line in (DATA / "mtdna" / "haplogrep-examples" / "1000G_50_mtgenomes_populations.csv").read_text().splitlines()[1:]:
+    for line in (DATA / "mtdna" / "1000G_50_mtgenomes_populations.csv").read_text().splitlines()[1:]:
         f = line.split(",")
         pops[f[0]] = f[2]
     for name, seq in read_fasta(FASTA).items():

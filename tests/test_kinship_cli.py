@@ -14,7 +14,7 @@ from dogtag.genetics.lr import kinship_lr
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import parent_child, singletons
 
-from conftest import GOLDEN, ROOT
+from conftest import KINSHIP, ROOT, kinship_case
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -22,12 +22,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "dogtag", *args], capture_output=True, text=True, env=env)
 
 
-@pytest.mark.parametrize("name", ["kinship/paternity.kinship", "synthetic/threegen.kinship"])
+@pytest.mark.parametrize("name", KINSHIP)
 def test_lr_json_equals_golden(name):
-    out = run("lr", str(GOLDEN / f"{name}.json"), "--json")
+    path, results = kinship_case(name)
+    out = run("lr", str(path), "--json")
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
-    gold = json.loads((GOLDEN / f"{name}.results.json").read_text())
+    gold = json.loads(results.read_text())
     assert got["reference"] == gold["reference"]
     for h in got["hypotheses"]:
         g_lr = gold["kinshipLR"]["LRtotal"][h["name"]]
@@ -74,5 +75,5 @@ def test_bad_file_gives_message_not_traceback(tmp_path):
 
 
 def test_unknown_reference_is_a_usage_error():
-    out = run("lr", str(GOLDEN / "kinship/paternity.kinship.json"), "--reference", "H9")
+    out = run("lr", str(kinship_case("paternity.kinship")[0]), "--reference", "H9")
     assert out.returncode != 0 and "H9" in out.stderr and "Traceback" not in out.stderr

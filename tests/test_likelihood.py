@@ -16,7 +16,7 @@ from dogtag.genetics.mutation import MutationModel
 from dogtag.genetics.pedigree import Pedigree, parent_child
 from dogtag.io.pedsuite_json import read_dvi_json, read_kinship_json
 
-from conftest import GOLDEN
+from conftest import GOLDEN, KINSHIP, kinship_case
 from test_likelihood_engine import naive
 
 # --- a slow, obvious reference ---------------------------------------------
@@ -145,13 +145,11 @@ def test_relabelling_members_changes_nothing(perm, seed):
 
 # --- golden values (R pedsuite: pedprobr 1.1.0, forrel 1.8.0) -----------------
 
-KINSHIP = ["kinship/paternity.kinship", "synthetic/threegen.kinship"]
-
-
 @pytest.mark.parametrize("name", KINSHIP)
 def test_golden_kinship_logliks(name):
-    case = read_kinship_json(GOLDEN / f"{name}.json")
-    gold = json.loads((GOLDEN / f"{name}.results.json").read_text())
+    path, results = kinship_case(name)
+    case = read_kinship_json(path)
+    gold = json.loads(results.read_text())
     for hyp, g in zip(case.hypotheses, gold["likelihood"], strict=True):
         assert hyp.name == g["hypothesis"]
         ll = loglik(hyp.pedigree, case.markers, case.genotypes)

@@ -7,16 +7,16 @@ import pytest
 from dogtag.errors import DataFormatError
 from dogtag.io.lineage_tables import read_mtdna, read_ystr
 
-from conftest import DATA
+from conftest import DATA, EXAMPLES
 
-HSD = DATA / "mtdna" / "haplogrep-examples" / "haplogrep_evaluationData.hsd"
+HSD = EXAMPLES / "evaluation.hsd"
 
 
 def test_hsd_reader_names_file_line_profile_token():
     with pytest.raises(DataFormatError) as err:
         read_mtdna(HSD)
     msg = str(err.value)
-    assert "haplogrep_evaluationData.hsd, line" in msg and "'Asia34'" in msg and "'309.1C'" in msg
+    assert "evaluation.hsd, line 43" in msg and "'Asia34'" in msg and "'309.1C'" in msg
     t = read_mtdna(HSD, skip_invalid=True)
     assert len(t.haplotypes) == 118 and len(t.skipped) == 2
     assert t.haplotypes[0].id == "Africa01" and str(t.haplotypes[0].range) == "16024-16569;1-576"
@@ -40,7 +40,7 @@ def test_ystr_wide_files():
     assert h.alleles["DYS385"] == (12.0, 13.0) and h.alleles["DYF387S1"] == (34.0, 36.0)
     han = read_ystr(DATA / "ystr" / "disclapmix2_Chinese_Han_yfiler17.csv")
     assert sum(han.counts) == 4451 and len(han.haplotypes) == 3389
-    danes = read_ystr(DATA / "ystr" / "disclapmix_danes_10loci.txt")
+    danes = read_ystr(EXAMPLES / "danes.txt")
     assert sum(danes.counts) == 185 and set(danes.haplotypes[0].alleles) >= {"DYS19", "DYS389II"}
 
 

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from dogtag.errors import DataFormatError
 from dogtag.genetics import mtdna as mt
 
-from conftest import DATA
+from conftest import DATA, EXAMPLES
 
-HSD = DATA / "mtdna" / "haplogrep-examples" / "haplogrep_evaluationData.hsd"
-FASTA = DATA / "mtdna" / "haplogrep-examples" / "1000G_50_mtgenomes.fasta"
+HSD = EXAMPLES / "evaluation.hsd"
+FASTA = DATA / "mtdna" / "1000G_50_mtgenomes.fasta"
 
 
 def read_fasta(path):

@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 
 from dogtag.genetics import mutation as mu
 
-from conftest import GOLDEN
+from conftest import EXAMPLES, GOLDEN
 
 
 def _golden_models() -> list[tuple[str, str, list[str], list[float], dict]]:
     out = []
-    for path in sorted(GOLDEN.rglob("*.json")):
+    for base, path in [*((GOLDEN, p) for p in sorted(GOLDEN.rglob("*.json"))),
+                       *((EXAMPLES, p) for p in sorted(EXAMPLES.glob("*.json")))]:
         if path.name.endswith(".results.json"):
             continue
         data = json.loads(path.read_text())
@@ -25,7 +26,7 @@ def _golden_models() -> list[tuple[str, str, list[str], list[float], dict]]:
             spec = m.get("mutation")
             if spec is None:
                 continue
-            rel = str(path.relative_to(GOLDEN))
+            rel = str(path.relative_to(base))
             out.append((rel, m["name"], m["alleles"], m["freqs"], spec))
             if "male" in spec:
                 out.append((rel + ":male", m["name"], m["alleles"], m["freqs"], spec["male"]))
@@ -258,6 +259,14 @@ def test_pm_is_stationary(data, rate):
     try:
         s = mu.make_stationary(m, p)
     except ValueError:
+        # a refusal must be a real one: the stationary distribution (an eigenvector here) and the
+        # row scales d_i of Simonsson & Mostad (2016) would push a diagonal below 0
+        w, vecs = np.linalg.eig(m.matrix.T)
+        v = np.real(vecs[:, np.argmin(np.abs(w - 1))])
+        v = v / v.sum()
+        dm = np.diag(m.matrix)
+        d = (1 - dm @ p) * v / ((1 - dm @ v) * p)
+        assert np.any(d * (1 - dm) > 1 - 1e-9)
         return
     assert mu.is_stationary(s, p, rtol=1e-9)
     np.testing.assert_allclose(s.matrix.sum(axis=1), 1, atol=1e-12)

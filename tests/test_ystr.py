@@ -8,7 +8,7 @@ import pytest
 from dogtag.errors import DataFormatError, DogtagError
 from dogtag.genetics import ystr
 
-from conftest import DATA
+from conftest import EXAMPLES
 
 
 def hap(id="x", **loci):
@@ -129,7 +129,7 @@ def test_discrete_laplace_recovers_simulated_parameters():
 
 
 def test_discrete_laplace_on_danes():
-    lines = (DATA / "ystr" / "disclapmix_danes_10loci.txt").read_text().split("\n")
+    lines = (EXAMPLES / "danes.txt").read_text().split("\n")
     head = lines[0].split()
     rows = [list(map(int, ln.split())) for ln in lines[1:] if ln.strip()]
     arr = np.array(rows)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -18,8 +17,7 @@ from dogtag.registry.models import FamilyMember, MissingPerson, Profile, Profile
 
 from .factories import kill_after_write, snapshot
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = Path(os.environ.get("DOGTAG_SHARED") or ROOT.parent / "shared") / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _json(value: object) -> object:

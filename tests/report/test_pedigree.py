@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from dogtag.report.pedigree import GAP_X, NODE, Person, generations, layout, pedigree_svg
+from dogtag.report.pedigree import GAP, Person, generations, layout, pedigree_svg, text_width
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -68,25 +68,96 @@ def test_big_family_layout_is_readable() -> None:
         for q in (p.father, p.mother):
             if q:
                 assert lay.y[p.id] > lay.y[q]
-    # no two symbols of a row overlap (centres at least GAP_X apart, GAP_X > NODE)
-    rows: dict[float, list[float]] = {}
+    # neighbours' boxes (symbol, marks and label) never overlap; partners are neighbours
+    rows: dict[float, list[str]] = {}
     for p in people:
-        rows.setdefault(lay.y[p.id], []).append(lay.x[p.id])
-    for xs in rows.values():
-        xs.sort()
-        assert all(b - a >= GAP_X - 1e-9 for a, b in itertools.pairwise(xs))
-    assert GAP_X > NODE
-    # couples sit side by side
+        rows.setdefault(lay.y[p.id], []).append(p.id)
+    for ids in rows.values():
+        ids.sort(key=lambda i: lay.x[i])
+        for a, b in itertools.pairwise(ids):
+            assert lay.x[b] - lay.left[b] >= lay.x[a] + lay.right[a] + GAP - 1e-6, (a, b)
     for p in people:
         if p.father and p.mother and lay.generation[p.father] == lay.generation[p.mother]:
-            assert abs(lay.x[p.father] - lay.x[p.mother]) == pytest.approx(GAP_X)
+            row = rows[lay.y[p.father]]
+            assert abs(row.index(p.father) - row.index(p.mother)) == 1, p.id
+    assert min(lay.x[i] - lay.left[i] for i in lay.x) >= 0 and max(
+        lay.x[i] + lay.right[i] for i in lay.x) <= lay.width
+    # each child under its parents' span, give or take the width of the sibship
+    for p in people:
+        if p.father and p.mother:
+            assert min(lay.x[p.father], lay.x[p.mother]) - 700 < lay.x[p.id] < max(
+                lay.x[p.father], lay.x[p.mother]) + 700
+
+
+def real_width(text: str, size: float, bold: bool) -> float:
+    """The advance width of ``text`` in DejaVu Sans, measured by FreeType (independent of the
+    layout's own table)."""
+    from matplotlib.font_manager import FontProperties, findfont
+    from matplotlib.ft2font import FT2Font
+
+    font = FT2Font(findfont(FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal")))
+    font.set_size(size, 72)
+    return sum(font.load_char(ord(c)).linearHoriAdvance / 65536 for c in text)
+
+
+@pytest.mark.parametrize("text", ["MP", "BRW", "brother's wife", "nephew (brother's", "WWWWW", "il1",
+                                  "see note 12", "A mt Y"])
+def test_text_widths_cover_the_real_font(text: str) -> None:
+    for bold in (False, True):
+        est = text_width(text, 11, bold=bold)
+        real = real_width(text, 11, bold)
+        assert real <= est + 0.05 and est <= real * 1.3 + 0.05, (text, bold, est, real)
+
+
+def test_long_relations_are_wrapped_or_keyed() -> None:
+    people = [Person("F", sex=1), Person("M", sex=2, relation="mother"),
+              Person("BRW", "F", "M", sex=2, relation="brother's wife, who married in"),
+              Person("X", "F", "M", sex=1, relation="a cousin once removed on the paternal side of the family")]
+    lay = layout(people)
+    assert lay.lines["BRW"] == ["BRW", "brother's wife,", "who married in"]
+    assert lay.lines["X"] == ["X", "see note 1"]
+    assert lay.notes == ["X: a cousin once removed on the paternal side of the family"]
+    svg = pedigree_svg([*people, Person("R", "F", "M", sex=1, references=("autosomal", "ystr"))])
+    assert "note 1: X: a cousin once removed" in svg
+    root = ET.fromstring(svg)  # well-formed, with the reference kinds as the last label line
+    assert [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "label refs"] == ["A Y"]
+
+
+def test_rows_fit_by_least_squares_pava_equals_brute_force() -> None:
+    """Pool-adjacent-violators against the obvious minimisation over a fine grid of the
+    monotone cone (three points)."""
+    import random
+
+    from dogtag.report.pedigree import _pava
+
+    rng = random.Random(7)
+    grid = [i / 4 for i in range(-40, 41)]
+    for _ in range(25):
+        t = [rng.uniform(-8, 8) for _ in range(3)]
+        w = [rng.choice([1.0, 0.05, 2.0]) for _ in range(3)]
+        best = min(((a, b, c) for a in grid for b in grid if b >= a for c in grid if c >= b),
+                   key=lambda y: sum(wi * (yi - ti) ** 2 for wi, yi, ti in zip(w, y, t, strict=True)))
+        got = _pava(t, w)
+        assert all(b >= a - 1e-12 for a, b in itertools.pairwise(got))
+        assert got == pytest.approx(list(best), abs=0.13)
+
+
+def test_every_drawing_has_its_key() -> None:
+    for people in ([Person("A", sex=1)], big_family()):
+        root = ET.fromstring(pedigree_svg(people))
+        key = root.find(f"{SVG}g[@class='key']")
+        assert key is not None
+        text = " ".join(t.text or "" for t in key.iter(f"{SVG}text"))
+        for word in ("male", "female", "sex unknown", "typed", "MP: the missing person", "deceased",
+                     "autosomal STR, mtDNA, Y-STR"):
+            assert word in text, word
 
 
 def test_svg_symbols() -> None:
     people = big_family()
     svg = pedigree_svg(people, title="Family X")
     root = ET.fromstring(svg)
-    members = root.findall(f"{SVG}g")
+    members = root.findall(f"{SVG}g[@class='member']")
     assert len(members) == len(people)
     by_id = {g.get("data-id"): g for g in members}
     for p in people:

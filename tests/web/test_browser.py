@@ -222,3 +222,120 @@ def test_pages_never_show_a_traceback(open_page: Any) -> None:
         assert resp.status == status, path
         no_trace(page)
         assert page.locator("#error-message").count() == 1
+
+
+# Bounding boxes (in the SVG's user units, from the real font) of everything drawn in a pedigree,
+# and the pairs that overlap by more than half a pixel: text against text, text against any
+# graphic, and the graphics of one member against those of another. Lines may cross lines.
+OVERLAPS_JS = """svg => {
+  const items = [];
+  for (const el of svg.querySelectorAll('text, rect, circle, polygon, path, line')) {
+    if (el.closest('defs') || el.closest('marker')) continue;
+    const b = el.getBBox();
+    const m = el.getCTM(), r = svg.getCTM();
+    const dx = m.e - r.e, dy = m.f - r.f;  // key items are translated groups
+    const owner = el.closest('g.member') ? el.closest('g.member').dataset.id
+                : el.closest('g.key-item') ? 'key' + [...svg.querySelectorAll('g.key-item')].indexOf(el.closest('g.key-item'))
+                : null;
+    items.push({tag: el.tagName, cls: el.getAttribute('class') || '', owner, text: el.textContent,
+                x0: b.x + dx, y0: b.y + dy, x1: b.x + dx + b.width, y1: b.y + dy + b.height});
+  }
+  const hit = (a, b) => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > 0.5
+                     && Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) > 0.5;
+  const bad = [];
+  for (let i = 0; i < items.length; i++) for (let j = i + 1; j < items.length; j++) {
+    const a = items[i], b = items[j];
+    const ta = a.tag === 'text', tb = b.tag === 'text';
+    const check = (ta || tb) || (a.owner !== null && b.owner !== null && a.owner !== b.owner);
+    const own = a.owner !== null && a.owner === b.owner && !(ta || tb);
+    if (check && !own && hit(a, b)) bad.push([a.owner, a.cls || a.tag, a.text, b.owner, b.cls || b.tag, b.text]);
+  }
+  return {n: items.length, texts: items.filter(i => i.tag === 'text').length, bad,
+          width: svg.viewBox.baseVal.width, used: Math.max(...items.map(i => i.x1))};
+}"""
+
+
+def hard_family() -> list[Any]:
+    """Four generations with long relations, reference kinds, the missing person and the dead."""
+    from dogtag.report.pedigree import Person
+    from report.test_pedigree import big_family  # tests/ is on the path (rootdir-relative packages)
+
+    people = big_family()
+    relations = {"GF": "grandfather", "GM": "grandmother", "C0": "father", "S0": "mother",
+                 "G00": "missing person", "G01": "brother", "T1": "brother's wife",
+                 "H1a": "nephew (brother's son)", "G02": "sister",
+                 "S2": "paternal aunt's husband, who married into the family in 1931 and lived in Ohio"}
+    refs = {"S0": ("autosomal", "mtdna"), "G01": ("autosomal", "ystr"), "H1a": ("autosomal",)}
+    return [Person(p.id, p.father, p.mother, p.sex, typed=p.typed or p.id in refs, missing=p.id == "G00",
+                   deceased=p.deceased or p.id == "G00", relation=relations.get(p.id),
+                   references=refs.get(p.id, ())) for p in people]
+
+
+def test_pedigree_drawings_have_no_overlaps(open_page: Any, ids: dict[str, Any]) -> None:
+    from dogtag.report.pedigree import pedigree_svg
+
+    ann = open_page("ann")
+    ann.goto(f"/persons/{ids['p1']}/families/{ids['family']}/pedigree.svg")
+    seeded = ann.locator("svg").evaluate(OVERLAPS_JS)
+    ann.goto("/dashboard")
+    ann.set_content(f"<!doctype html><html><body>{pedigree_svg(hard_family(), title='hard')}</body></html>")
+    hard = ann.locator("svg").evaluate(OVERLAPS_JS)
+    for result, least_texts in ((seeded, 5 + 7), (hard, 34 + 10)):
+        assert result["texts"] >= least_texts, result  # labels, the MP mark and the key were all measured
+        assert result["bad"] == [], result["bad"][:5]
+        # the drawing fills its frame (no quarter-used canvas)
+        assert result["used"] >= 0.75 * result["width"], (result["used"], result["width"])
+
+
+# Raw program output that must never reach a page: Python reprs, None, long floats, e-notation,
+# ISO timestamps with a T, percent posteriors, half-called genotypes.
+RAW = [(re.compile(p), what) for p, what in [
+    (r"\[\s*'|\{\s*'|'\s*:\s", "a Python list or dict"), (r"\bNone\b", "None"),
+    (r"\b(True|False)\b", "a Python bool"), (r"\d\.\d{7,}", "a float with all its digits"),
+    (r"\b\d+(\.\d+)?e[+-]?\d+\b", "e-notation"), (r"\d{4}-\d\d-\d\dT\d\d:\d\d", "an ISO timestamp"),
+    (r"\d+(\.\d+)? ?%", "a percentage"), (r"\d/None|None/\d", "a half-called genotype"),
+    (r"Traceback", "a traceback"),
+]]
+PAGES = ["/dashboard", "/login", "/docs", "/persons", "/persons/{p1}", "/accessions", "/accessions/{acc}",
+         "/accessions/{acc}/sorting",
+         "/samples", "/samples/{s1}", "/identifications", "/identifications?mine=1", "/identifications/{iid}",
+         "/identifications/{iid}/report.html", "/notifications", "/imports"]
+
+
+def raw_output(text: str) -> list[str]:
+    return [f"{what}: {m.group(0)!r}" for rx, what in RAW for m in [rx.search(text)] if m]
+
+
+def test_the_raw_output_check_can_fail() -> None:
+    samples = ["['S-1', 'S-2']", "{'theta': 0.01}", "consent None", "ok True", "log10_lr 5.276313245030497",
+               "LR 4.19e8", "2018-08-01T09:00:00", "100 %", "15/None", "Traceback (most recent call last)"]
+    assert all(raw_output(x) for x in samples)
+    assert raw_output("LR 6.00 × 10⁶ (log10 6.78), posterior 0.99995, 2018-08-01 09:00 UTC, 11/12") == []
+
+
+def test_every_page_for_every_role(open_page: Any, app: Any, ids: dict[str, Any], tmp_path: Path) -> None:
+    """Each page, as each role: allowed pages render without raw program output, their images
+    load, and the screenshot is a real picture; the others refuse with a message."""
+    from .seed import propose_one
+
+    ids["iid"] = propose_one(app.state.engine, ids)
+    seen = 0
+    for role in (None, "ada", "ann", "rita", "liam"):
+        page = open_page(role)
+        for path in PAGES:
+            url = path.format(**ids)
+            resp = page.goto(url)
+            assert resp is not None
+            text = page.inner_text("body")
+            assert "Traceback" not in text, (role, url)
+            if resp.status != 200 or (page.url.split("?")[0].endswith("/login") and "login" not in path):
+                continue
+            seen += 1
+            assert raw_output(text) == [], (role, url, raw_output(text))
+            broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+                                   ".map(i => i.src)")
+            assert broken == [], (role, url, broken)
+            shot = tmp_path / f"{role}-{url.strip('/').replace('/', '-').replace('?', '-') or 'root'}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 5_000, shot
+    assert seen >= 40

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "dogtag.cli.scenario:simulate",
     "demo": "dogtag.cli.scenario:demo",
     "commingle": "dogtag.cli.commingle:commingle",
+    "sorting": "dogtag.cli.sorting:sorting",
 }
 
 

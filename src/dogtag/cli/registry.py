@@ -71,7 +71,7 @@ def init(url: str | None, admin: str | None, as_json: bool) -> None:
 
 @click.command("import")
 @click.argument("kind", type=click.Choice(["incidents", "missing", "operations", "accessions", "elements",
-                                           "samples", "pedigrees", "profiles", "mito", "ystr"]))
+                                           "inventory", "samples", "pedigrees", "profiles", "mito", "ystr"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @database_option
 @click.option("--conflict", help="Conflict of rows without a CONFLICT column (missing persons).")
@@ -82,7 +82,8 @@ def import_(kind: str, file: str, url: str | None, conflict: str | None, usernam
     """Import a CSV FILE of KIND in one transaction: all rows or none; re-importing changes nothing.
 
     Kinds, in the order of their dependencies: incidents, missing (DCAS-like columns), operations,
-    accessions, elements, samples, pedigrees, profiles (genotypes.csv), mito, ystr.
+    accessions, elements (or inventory: OsteoSort's layout with Accession and Portion), samples,
+    pedigrees, profiles (genotypes.csv), mito, ystr.
 
     Example: dogtag import missing korean-war-missing.csv --conflict "Korean War"
     """

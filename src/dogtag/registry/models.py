@@ -1,5 +1,6 @@
 """Every registry model, imported in one place (Alembic's target metadata)."""
 
+from dogtag.registry.commingling import Sorting, SortingStatus
 from dogtag.registry.families import Consent, Family, FamilyMember
 from dogtag.registry.identification import (
     AnalysisRun,
@@ -36,6 +37,6 @@ __all__ = [
     "CustodyEntry", "Element", "Family", "FamilyMember", "FieldOperation", "IdStatus",
     "Identification", "IdentificationEvent", "Individual", "LossIncident", "MissingPerson",
     "Notification", "OperationKind", "Profile", "ProfileKind", "Role", "Sample", "SearchPair",
-    "SearchState", "Side", "Status",
+    "SearchState", "Side", "Sorting", "SortingStatus", "Status",
     "StatusChange", "User", "operation_incident",
 ]

@@ -73,7 +73,11 @@ class Individual(IdMixin, Base):
 
 
 class Element(IdMixin, Base):
-    """A skeletal element with its side and osteometric measurements (mm, ARDS codes)."""
+    """A skeletal element with its side and osteometric measurements (mm, ARDS codes).
+
+    ``portion`` lists the zones of a fragmentary element that are present (``proximal;shaft``);
+    None means complete.
+    """
 
     __tablename__ = "element"
 
@@ -83,6 +87,7 @@ class Element(IdMixin, Base):
     element: Mapped[str] = mapped_column(String(64))
     side: Mapped[Side] = mapped_column(str_enum(Side, "side"), default=Side.UNKNOWN)
     measurements: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    portion: Mapped[str | None] = mapped_column(String(200))  # zones present, ';'-separated
     notes: Mapped[str | None] = mapped_column(Text)
 
     accession: Mapped[Accession] = relationship()

@@ -24,6 +24,7 @@ from dogtag.registry.imports.people import MISSING_COLUMNS, import_incidents, im
 from dogtag.registry.imports.recovery import (
     import_accessions,
     import_elements,
+    import_inventory,
     import_operations,
     import_samples,
 )
@@ -35,6 +36,7 @@ KINDS: dict[str, Callable[..., ImportResult]] = {
     "operations": import_operations,
     "accessions": import_accessions,
     "elements": import_elements,
+    "inventory": import_inventory,
     "samples": import_samples,
     "pedigrees": import_pedigrees,
     "profiles": import_genotypes,

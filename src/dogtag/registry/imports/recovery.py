@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from dogtag.errors import DataFormatError
 from dogtag.genetics.pedigree import parse_sex
 from dogtag.registry.base import table_of
 from dogtag.registry.imports.core import (
@@ -101,11 +102,11 @@ def import_accessions(conn: Connection, path: str, actor: str) -> ImportResult:
     return result
 
 
-_ELEMENT_COLUMNS = {"key", "accession", "element", "side", "individual", "notes"}
+_ELEMENT_COLUMNS = {"key", "accession", "element", "side", "individual", "portion", "notes"}
 
 
 def import_elements(conn: Connection, path: str, actor: str) -> ImportResult:
-    """key, accession, element, side (L/R/M/U), individual, notes, then measurement columns (mm).
+    """key, accession, element, side (L/R/M/U), individual, portion, notes, then measurements (mm).
 
     Every other column is an osteometric measurement (ARDS codes such as ``Fem_01``, as in
     OsteoSort's templates); empty cells are unmeasured. Individuals named in ``individual`` are
@@ -134,7 +135,8 @@ def import_elements(conn: Connection, path: str, actor: str) -> ImportResult:
         individuals.append(get("individual", text(64)))
         out.append({"key": key, "accession_id": accs.get(acc), "element": get("element", text(64),
                     required=True), "side": get("side", side) or Side.UNKNOWN,
-                    "measurements": m or None, "notes": get("notes")})
+                    "measurements": m or None, "portion": get("portion", text(200)),
+                    "notes": get("notes")})
     rows.check()
     result = ImportResult("elements", str(path), f.sha256, len(out))
     if not out:
@@ -149,6 +151,39 @@ def import_elements(conn: Connection, path: str, actor: str) -> ImportResult:
     for row, ind in zip(out, individuals, strict=True):
         row["individual_id"] = inds[ind] if ind else None
     upsert(conn, table_of(Element), ["key"], out, actor=actor, result=result)
+    return result
+
+
+def import_inventory(conn: Connection, path: str, actor: str) -> ImportResult:
+    """An element inventory in OsteoSort's layout: id, Side, Element, Accession, Portion, codes.
+
+    Read by :func:`dogtag.osteology.inventory.read_inventory` (its errors name the file and the
+    line); ``id`` becomes the element key, and every row needs a known ``Accession``. Individual
+    labels are not part of an inventory: sorting sets them (:mod:`dogtag.registry.commingling`).
+    """
+    from dogtag.osteology.inventory import read_inventory
+
+    inv = read_inventory(path)
+    f = CsvFile(path)
+    accs = _keys(conn, Accession)
+    for line, (key, acc) in enumerate(zip(inv.ids, inv.accessions, strict=True), start=2):
+        if len(key) > 64 or len(acc) > 64:
+            raise DataFormatError("id and Accession have at most 64 characters", path=path,
+                                  line=line)
+        if acc not in accs:
+            raise DataFormatError(f"Accession {acc!r}: expected a registered accession"
+                                  if acc else "no Accession: each element needs its accession",
+                                  path=path, line=line)
+    side = {"left": Side.LEFT, "right": Side.RIGHT, "": Side.UNKNOWN}
+    out = [{"key": k, "accession_id": accs[a], "element": e, "side": side[sd],
+            "measurements": {c: float(v) for c, v in zip(inv.codes, row, strict=True)
+                             if v == v} or None,
+            "portion": ";".join(p) or None}
+           for k, a, e, sd, p, row in zip(inv.ids, inv.accessions, inv.elements, inv.sides,
+                                          inv.portions, inv.values, strict=True)]
+    result = ImportResult("inventory", str(path), f.sha256, len(out))
+    if out:
+        upsert(conn, table_of(Element), ["key"], out, actor=actor, result=result)
     return result
 
 

@@ -10,7 +10,8 @@ from dogtag.web.routes import (
     notifications,
     persons,
     reports,
+    sorting,
 )
 
 ROUTERS = [auth.router, dashboard.router, persons.router, accessions.router, identifications.router,
-           notifications.router, imports.router, reports.router, docs.router]
+           notifications.router, imports.router, reports.router, docs.router, sorting.router]

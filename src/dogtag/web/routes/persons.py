@@ -161,15 +161,20 @@ def person(request: Request, s: DbDep, v: ViewerDep, pid: int) -> dict[str, Any]
             "candidate_matches": matches, "notifications": notes}
 
 
-def family_people(members: list[FamilyMember], statuses: dict[int, Status], typed: set[int]) -> list[Person]:
-    """The registry's pedigree rows as drawing input (deceased: a missing person presumed dead,
-    killed, non-recoverable, buried unknown or identified)."""
-    return [Person(id=m.member, father=m.father, mother=m.mother, sex=m.sex, typed=m.id in typed,
-                   missing=m.missing, label=m.member + (f" ({m.relationship_to_missing})"
-                                                        if m.relationship_to_missing else ""),
+def family_people(members: list[FamilyMember], statuses: dict[int, Status],
+                  references: dict[int, list[str]]) -> list[Person]:
+    """The registry's pedigree rows as drawing input: ``references`` maps a member's row id to
+    the kinds of profile it holds (typed = any); deceased: a missing person presumed dead,
+    killed, non-recoverable, buried unknown or identified."""
+    return [Person(id=m.member, father=m.father, mother=m.mother, sex=m.sex, typed=bool(references.get(m.id)),
+                   missing=m.missing, relation=m.relationship_to_missing,
+                   references=tuple(sorted(set(references.get(m.id, [])), key=_KIND_ORDER.index)),
                    deceased=m.missing_person_id is not None
                    and statuses.get(m.missing_person_id) in _DECEASED)
             for m in members]
+
+
+_KIND_ORDER = ["autosomal", "mtdna", "ystr"]
 
 
 def family_svg(s: DbDep, fam: Family, members: list[FamilyMember]) -> str:
@@ -177,10 +182,12 @@ def family_svg(s: DbDep, fam: Family, members: list[FamilyMember]) -> str:
     mp_ids = [m.missing_person_id for m in members if m.missing_person_id is not None]
     statuses = {i: st for i, st in s.execute(select(MissingPerson.id, MissingPerson.status)
                                              .where(MissingPerson.id.in_(mp_ids)))}
-    typed = {t for t in s.scalars(select(Profile.family_member_id)
-                                  .where(Profile.family_member_id.in_([m.id for m in members])))
-             if t is not None}
-    return pedigree_svg(family_people(members, statuses, typed), title=f"Family {fam.name}")
+    references: dict[int, list[str]] = {}
+    for mid, kind in s.execute(select(Profile.family_member_id, Profile.kind)
+                               .where(Profile.family_member_id.in_([m.id for m in members]))):
+        if mid is not None and kind.value in _KIND_ORDER:
+            references.setdefault(mid, []).append(kind.value)
+    return pedigree_svg(family_people(members, statuses, references), title=f"Family {fam.name}")
 
 
 @router.get("/persons/{pid}/families/{fid}/pedigree.svg", dependencies=[require(STAFF)],
