@@ -78,3 +78,22 @@ def test_each_role_sees_its_work_on_the_dashboard(app: Any, ids: dict[str, Any])
     review_one(eng, draft, until="technical_review")
     rita = client_for(app, "rita").get("/dashboard.json").json()["your_work"]
     assert rita == [{"label": "identifications waiting for your review", "count": 1, "link": "/identifications?mine=1"}]
+
+
+def test_the_timeline_of_a_missing_person(app: Any, ids: dict[str, Any]) -> None:
+    iid = propose_one(app.state.engine, ids)
+    review_one(app.state.engine, iid)
+    ann = client_for(app, "ann").get(f"/persons/{ids['p1']}.json").json()["timeline"]
+    kinds = [e["kind"] for e in ann]
+    assert kinds[:3] == ["loss", "recovery", "accession"] and set(kinds[3:]) <= {"identification", "status"}
+    assert kinds.count("identification") == 4  # proposed, technical review, administrative review, approved
+    assert ann[0]["at"] == "1950-11-28" and "Chosin Reservoir" in ann[0]["text"]
+    assert ann[1]["text"] == "turnover K55 at Wonsan" and ann[2]["text"] == "accession K55-BOX-07 received"
+    steps = [e["text"] for e in ann if e["kind"] == "identification"]
+    assert steps[0].endswith("proposed by ann") and steps[-1].endswith("approved by rob")
+    assert [e["at"] for e in ann] == sorted(e["at"] for e in ann)  # ISO dates and times sort as text
+    liam = client_for(app, "liam").get(f"/persons/{ids['p1']}.json").json()["timeline"]
+    assert {e["kind"] for e in liam} <= {"loss", "status", "reference", "identification", "notification"}
+    assert not any("K55" in e["text"] for e in liam)  # remains and recovery: not for the liaison
+    html = client_for(app, "ann").get(f"/persons/{ids['p1']}").text
+    assert 'id="timeline"' in html and "1950-11-28" in html
