@@ -53,7 +53,10 @@ def _dump(data: Any) -> None:
 def init(url: str | None, admin: str | None, as_json: bool) -> None:
     """Create the registry database, or bring it up to date (runs the migrations).
 
-    Example: dogtag init --database sqlite:///registry.sqlite --admin alice
+    \b
+    Examples:
+      dogtag init                                               # the SQLite file in your data directory
+      dogtag init --database sqlite:///registry.sqlite --admin alice   # asks for alice's password
     """
     from dogtag.registry.engine import current_revision, database_url, upgrade
 
@@ -85,7 +88,12 @@ def import_(kind: str, file: str, url: str | None, conflict: str | None, usernam
     accessions, elements (or inventory: OsteoSort's layout with Accession and Portion), samples,
     pedigrees, profiles (genotypes.csv), mito, ystr.
 
-    Example: dogtag import missing korean-war-missing.csv --conflict "Korean War"
+    \b
+    Examples:
+      dogtag simulate korean-war --missing 100       # import files of a simulated scenario
+      dogtag init
+      dogtag import incidents korean-war/incidents.csv
+      dogtag import missing korean-war/missing.csv --conflict "Korean War"
     """
     from dogtag.registry.imports import ImportRejected, import_file
 
@@ -117,7 +125,10 @@ def import_(kind: str, file: str, url: str | None, conflict: str | None, usernam
 def stats(url: str | None, as_json: bool, csv_path: str | None, per_person: bool) -> None:
     """Accounting statistics: unaccounted/accounted for, identifications, reference coverage.
 
-    Example: dogtag stats --json > stats.json
+    \b
+    Examples:
+      dogtag init
+      dogtag stats --json > stats.json
     """
     from dogtag.io.spreadsheet import write_dicts
     from dogtag.registry.stats import all_stats, long_rows
@@ -156,7 +167,12 @@ def stats(url: str | None, as_json: bool, csv_path: str | None, per_person: bool
 def verify(url: str | None, as_json: bool) -> None:
     """Check the hash chains of the audit and custody logs; name the first bad entry.
 
-    Exits with status 1 when a chain is broken. Example: dogtag verify --json
+    Exits with status 1 when a chain is broken.
+
+    \b
+    Examples:
+      dogtag init
+      dogtag verify --json
     """
     from dogtag.registry.ledger import verify_all
 
@@ -181,7 +197,10 @@ def verify(url: str | None, as_json: bool) -> None:
 def export(table: str, url: str | None, fmt: str, output: str | None) -> None:
     """Export one registry table (e.g. missing_person, identification, custody_log) as CSV or JSON.
 
-    Example: dogtag export missing_person --format json -o missing.json
+    \b
+    Examples:
+      dogtag init
+      dogtag export missing_person --format json -o missing.json
     """
     from sqlalchemy import select
 
@@ -237,7 +256,10 @@ def _add_user(engine: Any, username: str, role: str, full_name: str | None, pass
 def user_add(username: str, role: str, full_name: str | None, password_stdin: bool, url: str | None) -> None:
     """Add a user with a role; the password is hashed with Argon2id.
 
-    Example: dogtag user add bob --role reviewer --full-name "Bob Reyes"
+    \b
+    Examples:
+      dogtag init
+      dogtag user add bob --role reviewer --full-name "Bob Reyes"    # asks for a password
     """
     engine = _engine(url)
     if password_stdin:

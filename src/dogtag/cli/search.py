@@ -44,10 +44,14 @@ def search(url: str | None, threshold: float, top: int, frequencies: str, mito_d
 
     \b
     Examples:
-      dogtag search
-      dogtag search --threshold 1e6 --top 3 --frequencies nist1036-AfAm --json
-      dogtag search --mito-db empop.hsd --as alice
-      dogtag search --workers 2            # the blind search on a local Dask cluster
+      dogtag demo --no-serve --missing 50 --db demo.sqlite     # a small registry to search
+      dogtag search --database sqlite:///demo.sqlite
+      dogtag search --database sqlite:///demo.sqlite --threshold 1e6 --top 3 --frequencies nist1036-AfAm --json
+      dogtag examples copy evaluation.hsd
+      dogtag search --database sqlite:///demo.sqlite --mito-db evaluation.hsd --as analyst
+
+    On Dask (pip install 'dogtag[scale]'): --workers N starts a local cluster of N worker
+    processes, --scheduler tcp://HOST:8786 joins a running one.
     """
     from dogtag.registry.search_run import SearchOptions, search_registry
 
