@@ -52,8 +52,23 @@ def _random_marker(rng: np.random.Generator, n: int, name: str = "M") -> Marker:
     return Marker(name, alleles, q, female=mut(0.05), male=mut(0.1))
 
 
+def founder_prior(alleles: list[int], q: np.ndarray, theta: float) -> float:
+    """The sampling formula, draw by draw: the j-th allele is a with probability
+    (b theta + (1 - theta) q_a) / (1 + (j - 2) theta), b the earlier draws equal to a."""
+    p = 1.0
+    seen: dict[int, int] = {}
+    for j, a in enumerate(alleles, start=1):
+        p *= (seen.get(a, 0) * theta + (1 - theta) * q[a]) / (1 + (j - 2) * theta)
+        seen[a] = seen.get(a, 0) + 1
+    return p
+
+
 def naive(ped: Pedigree, d: MarkerData, theta: float, target: int = -1) -> tuple[float, np.ndarray]:
-    """Sum over every ordered genotype of every member: (likelihood, P(data, G_target = g))."""
+    """Sum over every ordered genotype of every member: (likelihood, P(data, G_target = g)).
+
+    All founder alleles (every founder, typed or not, relevant or not) are drawn jointly
+    by the sampling formula (:func:`founder_prior`), in member order.
+    """
     mk = d.marker
     n = mk.n_alleles
     q = mk.freqs
@@ -64,6 +79,7 @@ def naive(ped: Pedigree, d: MarkerData, theta: float, target: int = -1) -> tuple
     soft = d.soft or {}
     total = 0.0
     dist = np.zeros(n * (n + 1) // 2)
+    founders = [k for k in range(len(ped)) if ped.father[k] < 0]
     for combo in itertools.product(range(n), repeat=2 * len(ped)):
         p = 1.0
         for k in range(len(ped)):
@@ -77,14 +93,14 @@ def naive(ped: Pedigree, d: MarkerData, theta: float, target: int = -1) -> tuple
             if k in soft:
                 p *= soft[k][gi[min(a, b), max(a, b)]]
             f, m = ped.father[k], ped.mother[k]
-            if f < 0:
-                p *= (1 - theta) * q[a] * q[b] + theta * q[a] * (a == b)
-            else:
+            if f >= 0:
                 fa, fb = combo[2 * f], combo[2 * f + 1]
                 ma, mb = combo[2 * m], combo[2 * m + 1]
                 p *= 0.5 * (mm[fa, a] + mm[fb, a]) * 0.5 * (mf[ma, b] + mf[mb, b])
             if p == 0.0:
                 break
+        if p:
+            p *= founder_prior([combo[i] for k in founders for i in (2 * k, 2 * k + 1)], q, theta)
         total += p
         if target >= 0 and p:
             a, b = combo[2 * target], combo[2 * target + 1]
@@ -92,15 +108,16 @@ def naive(ped: Pedigree, d: MarkerData, theta: float, target: int = -1) -> tuple
     return total, dist
 
 
-@pytest.mark.parametrize("seed", range(24))
-def test_random_pedigrees_equal_brute_force(seed):
-    rng = np.random.default_rng(seed)
+def random_case(rng: np.random.Generator, *, mutation: bool = True, with_target: bool = False,
+                soft_evidence: bool = False) -> tuple[Pedigree, MarkerData, int]:
+    """A random pedigree of 2-5 members with typed, half-typed and (optionally) soft-evidence members."""
     size = int(rng.integers(2, 6))
     n = 2 if size > 4 else 3
     ped = _random_pedigree(rng, size)
     marker = _random_marker(rng, n)
-    theta = 0.0 if seed % 3 else 0.05
-    target = int(rng.integers(0, size)) if seed % 2 else -1
+    if not mutation:
+        marker = Marker(marker.name, marker.alleles, marker.freqs)
+    target = int(rng.integers(0, size)) if with_target else -1
     typed: dict[int, tuple[int, int]] = {}
     for k in range(size):
         r = rng.random()
@@ -111,19 +128,30 @@ def test_random_pedigrees_equal_brute_force(seed):
         elif r < 0.65:
             typed[k] = (int(rng.integers(0, n)), -1)
     free = [k for k in range(size) if k not in typed and k != target]
-    soft = {free[0]: rng.random(n * (n + 1) // 2)} if free and seed % 4 == 1 else None
-    d = MarkerData(marker, typed, soft)
+    soft = {free[0]: rng.random(n * (n + 1) // 2)} if free and soft_evidence else None
+    return ped, MarkerData(marker, typed, soft), target
+
+
+def assert_equals_naive(ped: Pedigree, d: MarkerData, theta: float, target: int, rel: float) -> None:
+    """The engine's likelihood (or conditional distribution of ``target``) equals the brute force's."""
     want, want_dist = naive(ped, d, theta, target)
     if target < 0:
         got = loglik_batch([ped], [d], theta=theta)[0]
         if want == 0:
             assert got == -math.inf
         else:
-            assert got == pytest.approx(math.log(want), abs=1e-12)
+            assert math.exp(got) == pytest.approx(want, rel=rel)
     else:
         got_dist = loglik_batch([ped], [d], theta=theta, target=[target])[0]
         expect = want_dist / want_dist.sum() if want_dist.sum() > 0 else want_dist
-        np.testing.assert_allclose(got_dist, expect, atol=1e-12)
+        np.testing.assert_allclose(got_dist, expect, rtol=rel, atol=1e-14)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_pedigrees_equal_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    ped, d, target = random_case(rng, with_target=bool(seed % 2), soft_evidence=seed % 4 == 1)
+    assert_equals_naive(ped, d, 0.0 if seed % 3 else 0.05, target, 1e-12)
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -176,7 +204,7 @@ def test_batched_lumping_equals_single_item_rule():
     for r, d in enumerate(items):
         for k, (a, b) in d.typed.items():
             A[r, 2 * k:2 * k + 2] = (a, b)
-    tab = lumped_tables(marker_tables(marker, 6, False, 0.0), np.arange(3), A, 0.0)
+    tab = lumped_tables(marker_tables(marker, 6, False), np.arange(3), A)
     for r, d in enumerate(items):
         want = _lumped_freqs(d, False)
         np.testing.assert_allclose(tab.q[r], want, rtol=1e-14, atol=0)

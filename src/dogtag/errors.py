@@ -48,3 +48,7 @@ class PedigreeError(DogtagError, ValueError):
     def __init__(self, message: str, *, members: tuple[str, ...] = ()):
         self.members = members
         super().__init__(message)
+
+
+class TooLargeError(DogtagError, ValueError):
+    """An exact computation would exceed a stated limit; no result is given (never an approximation)."""

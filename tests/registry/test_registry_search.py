@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
+from dogtag.analysis.search import SYSTEM_USER, SearchOptions, load_case, search_registry
 from dogtag.cli import cli
 from dogtag.genetics.freqdb import load_database
 from dogtag.identify.search import blind_search
@@ -34,7 +35,6 @@ from dogtag.registry.models import (
     MissingPerson,
     SearchPair,
 )
-from dogtag.registry.search_run import SYSTEM_USER, SearchOptions, load_case, search_registry
 
 from .factories import kill_after_write
 
@@ -144,8 +144,8 @@ def test_search_proposes_with_provenance_and_stores_the_pairs(engine: Engine, tm
     opts = SearchOptions(top=2, mtdna_database=mito_db(tmp_path))
     rep = search_registry(engine, options=opts, command="dogtag search")
     assert (rep.n_samples, rep.n_families, rep.n_missing) == (4, 3, 3)
-    assert {(p["sample"], p["missing_person"]) for p in rep.proposals} == {("V1", "SN2"), ("V2", "SN1")}
-    assert {p["sample"]: p["evidence"] for p in rep.proposals} == {"V1": ["autosomal", "mtdna", "ystr"],
+    assert {(p["individual"], p["missing_person"]) for p in rep.proposals} == {("V1", "SN2"), ("V2", "SN1")}
+    assert {p["individual"]: p["evidence"] for p in rep.proposals} == {"V1": ["autosomal", "mtdna", "ystr"],
                                                                    "V2": ["autosomal", "mtdna"]}
     check_against_full_search(engine, opts)
     got = stored(engine)
@@ -156,7 +156,7 @@ def test_search_proposes_with_provenance_and_stores_the_pairs(engine: Engine, tm
     with sessions(engine)() as s:
         run = s.scalars(select(AnalysisRun)).one()
         assert run.id == rep.run_id and run.frequency_database == "nist1036-Cauc"
-        assert run.software_version and run.parameters["threshold"] == 1e4 and run.finished_at is not None
+        assert run.software_version and run.parameters["decision"]["min_lr"] == 1e4 and run.finished_at is not None
         assert run.actor == SYSTEM_USER and run.command == "dogtag search"
         ids = s.scalars(select(Identification)).all()
         assert {i.status for i in ids} == {IdStatus.PROPOSED} and {i.proposed_by for i in ids} == {SYSTEM_USER}
@@ -172,7 +172,7 @@ def test_rerun_recomputes_only_what_changed(engine: Engine, tmp_path: Path) -> N
     first = search_registry(engine, options=opts)
     before = stored(engine)
     again = search_registry(engine, options=opts)
-    assert (again.recomputed_samples, again.recomputed_families, again.pairs_computed) == (0, 0, 0)
+    assert (again.recomputed_individuals, again.recomputed_families, again.pairs_computed) == (0, 0, 0)
     assert again.proposals == [] and stored(engine) == before   # kept pairs keep their run too
     # new data: a sample (V5, F3's MP, autosomal and mtDNA) and a new donor profile in F1 (the sister)
     import_file(engine, "samples", write(tmp_path / "s2.csv", ["key", "sex"], [["V5", "1"]]), actor="ann")
@@ -183,24 +183,24 @@ def test_rerun_recomputes_only_what_changed(engine: Engine, tmp_path: Path) -> N
     import_file(engine, "mito", write(tmp_path / "m2.csv", ["family", "id", "range", "variants"],
                                       [["", "V5", CR, MITO["F3"]]]), actor="ann")
     third = search_registry(engine, options=opts)
-    assert (third.recomputed_samples, third.recomputed_families) == (1, 1)
+    assert (third.recomputed_individuals, third.recomputed_families) == (1, 1)
     assert third.pairs_computed == 2 + 4     # V5 x its best 2 MPs; 4 old samples x F1's MP
     after = stored(engine)
     for (smp, sn), val in before.items():
         if smp != "V5" and sn != "SN1" and (smp, sn) in after:
             assert after[(smp, sn)] == val                      # unchanged pairs untouched
     assert after[("V2", "SN1")][2] == third.run_id              # F1 changed: recomputed
-    assert {(p["sample"], p["missing_person"]) for p in third.proposals} == {("V5", "SN3")}
+    assert {(p["individual"], p["missing_person"]) for p in third.proposals} == {("V5", "SN3")}
     check_against_full_search(engine, opts)
     # other parameters: everything is recomputed
     fourth = search_registry(engine, options=SearchOptions(top=3, mtdna_database=opts.mtdna_database))
-    assert (fourth.recomputed_samples, fourth.recomputed_families) == (5, 3) and fourth.proposals == []
+    assert (fourth.recomputed_individuals, fourth.recomputed_families) == (5, 3) and fourth.proposals == []
     assert first.run_id < third.run_id < fourth.run_id
 
 
 CHILD = textwrap.dedent("""
     import sys, time
-    import dogtag.registry.search_run as sr
+    import dogtag.analysis.search as sr
     real = sr._propose
     def stall(*args, **kwargs):
         out = real(*args, **kwargs)
@@ -218,7 +218,7 @@ def test_sigkill_during_the_search_write_leaves_a_consistent_database(engine: En
     db = mito_db(tmp_path)
     kill_after_write(engine, CHILD, tmp_path, db)
     rep = search_registry(engine, options=SearchOptions(top=2, mtdna_database=db))
-    assert len(rep.proposals) == 2 and rep.recomputed_samples == 4
+    assert len(rep.proposals) == 2 and rep.recomputed_individuals == 4
     with engine.connect() as conn:
         assert all(r.ok for r in ledger.verify_all(conn))
 
@@ -231,11 +231,13 @@ def test_cli_search_json_and_errors(engine: Engine, tmp_path: Path, users: None)
                             "--as", "ann", "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
-    assert len(out["proposals"]) == 2 and set(out["seconds"]) == {"read", "engine", "write"}
+    assert len(out["proposals"]) == 2 and set(out["seconds"]) == {"read", "search", "engine", "write"}
     with sessions(engine)() as s:
         assert {i.proposed_by for i in s.scalars(select(Identification))} == {"ann"}
-    r = runner.invoke(cli, ["search", "--database", url, "--threshold", "0"])
-    assert r.exit_code != 0 and "threshold" in r.output
+    r = runner.invoke(cli, ["search", "--database", url, "--min-posterior", "2"])
+    assert r.exit_code != 0 and "min_posterior" in r.output
+    r = runner.invoke(cli, ["search", "--database", url, "--p-off", "turnover"])
+    assert r.exit_code != 0 and "KIND=PROBABILITY" in r.output
     r = runner.invoke(cli, ["search", "--help"])
     assert r.exit_code == 0 and "Example" in r.output
 
@@ -249,7 +251,7 @@ def test_approved_identification_takes_sample_and_person_out_of_the_search(
     build(engine, tmp_path)
     opts = SearchOptions(top=2, mtdna_database=mito_db(tmp_path))
     first = search_registry(engine, options=opts)
-    (v1,) = [p for p in first.proposals if p["sample"] == "V1"]
+    (v1,) = [p for p in first.proposals if p["individual"] == "V1"]
     with session_scope(engine, "ann") as s:
         ident = s.get(Identification, v1["identification"])
         assert ident is not None
@@ -261,7 +263,7 @@ def test_approved_identification_takes_sample_and_person_out_of_the_search(
     rep = search_registry(engine, options=opts)
     # V1 is identified and F2's only missing person accounted for: both leave the search
     assert (rep.n_samples, rep.n_families) == (3, 2)
-    assert (rep.recomputed_samples, rep.recomputed_families, rep.pairs_computed) == (0, 0, 0)
+    assert (rep.recomputed_individuals, rep.recomputed_families, rep.pairs_computed) == (0, 0, 0)
     got = stored(engine)
     assert not any(k[0] == "V1" or k[1] == "SN2" for k in got) and ("V2", "SN1") in got
     assert rep.proposals == []      # V2 = SN1 is proposed already

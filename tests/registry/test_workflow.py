@@ -177,14 +177,99 @@ def test_accounted_for_only_through_approved_identification_or_recorded_determin
         wf.change_status(s, s.get(MissingPerson, reg["p1"]), Status.MISSING, _user(s, "ada"), "no-op")
 
 
-def test_same_remains_cannot_be_approved_twice(engine: Engine, reg: dict[str, int]) -> None:
-    i = _to_admin_review(engine, reg)
-    j = _propose(engine, reg, person="p2", sample="s1")
+def _individual(engine: Engine, key: str, elements: list[int]) -> int:
+    from dogtag.registry.models import Element, Individual
+
+    with session_scope(engine, "ann") as s:
+        ind = Individual(key=key)
+        s.add(ind)
+        s.flush()
+        for e in elements:
+            s.get(Element, e).individual_id = ind.id
+        return ind.id
+
+
+def _propose_individual(engine: Engine, person: int, individual: int, by: str = "ann") -> int:
+    from dogtag.registry.models import Individual
+
+    with session_scope(engine, by) as s:
+        return wf.propose(s, _user(s, by), s.get(MissingPerson, person), individual=s.get(Individual, individual),
+                          reason="joint identification").id
+
+
+def test_same_remains_cannot_be_identified_as_two_people(engine: Engine, reg: dict[str, int]) -> None:
+    i = _to_admin_review(engine, reg)                      # S1 as RA1
+    for sample in ("s1", "s2"):                            # S2 is cut from the same element as S1
+        with pytest.raises(wf.WorkflowError, match="same remains already have identification"):
+            _propose(engine, reg, person="p2", sample=sample)
+    ind = _individual(engine, "IND-1", [reg["el"]])        # S1's element belongs to an individual
+    with pytest.raises(wf.WorkflowError, match="same remains already have identification"):
+        _propose_individual(engine, reg["p2"], ind)
+    with pytest.raises(wf.WorkflowError, match="same remains are already identified as RA1"):
+        _propose_individual(engine, reg["p1"], ind)        # the same pairing twice
+    _step(engine, i, "rob", IdStatus.REJECTED)              # a rejected identification frees the remains
+    j = _propose_individual(engine, reg["p2"], ind)
+    _step(engine, j, "ann", IdStatus.TECHNICAL_REVIEW)
+    assert j > i
+
+
+def test_remains_that_become_one_are_not_approved_twice(engine: Engine, reg: dict[str, int]) -> None:
+    """A sample proposed as one person and an individual proposed as another, then the sample's
+    element is assigned to that individual: neither can be approved while the other is active."""
+    i = _to_admin_review(engine, reg)                      # S1 as RA1
+    ind = _individual(engine, "IND-1", [])
+    j = _propose_individual(engine, reg["p2"], ind)        # other remains (no element yet): allowed
     _step(engine, j, "ann", IdStatus.TECHNICAL_REVIEW)
     _step(engine, j, "rita", IdStatus.ADMINISTRATIVE_REVIEW)
-    _step(engine, i, "rob", IdStatus.APPROVED)
-    with pytest.raises(wf.WorkflowError, match="same remains"):
-        _step(engine, j, "rob", IdStatus.APPROVED)
+    from dogtag.registry.models import Element
+
+    with session_scope(engine, "ann") as s:
+        s.get(Element, reg["el"]).individual_id = ind
+    for k in (i, j):
+        with pytest.raises(wf.WorkflowError, match="same remains"):
+            _step(engine, k, "rob", IdStatus.APPROVED)
+
+
+def test_one_person_one_individual_unless_merged(engine: Engine, reg: dict[str, int]) -> None:
+    from dogtag.registry.models import Element, Individual
+
+    with session_scope(engine, "setup") as s:
+        el2 = Element(key="E2", accession_id=reg["acc"], element="tibia")
+        s3 = Sample(key="S3", element=el2, sex=1)
+        s.add_all([el2, s3])
+        s.flush()
+        reg = {**reg, "el2": el2.id, "s3": s3.id}
+    a, b = _individual(engine, "IND-A", [reg["el"]]), _individual(engine, "IND-B", [reg["el2"]])
+    _propose_individual(engine, reg["p1"], a)
+    with pytest.raises(wf.WorkflowError, match=r"RA1 already has identification .* of other remains"):
+        _propose(engine, reg, person="p1", sample="s3")
+    with session_scope(engine, "ann") as s:
+        with pytest.raises(wf.PermissionDenied):
+            wf.merge_individuals(s, _user(s, "liam"), s.get(Individual, a), s.get(Individual, b), "same person")
+        wf.merge_individuals(s, _user(s, "ann"), s.get(Individual, a), s.get(Individual, b),
+                             "osteometric pair and DNA match")
+    with sessions(engine)() as s:
+        assert s.get(Element, reg["el2"]).individual_id == a
+        assert "merged into IND-A" in s.get(Individual, b).notes and "ann merged IND-B" in s.get(Individual, a).notes
+    with pytest.raises(wf.WorkflowError, match="same remains are already identified as RA1"):
+        _propose(engine, reg, person="p1", sample="s3")     # now the same remains, already proposed
+    with pytest.raises(wf.WorkflowError, match="same remains already have identification"):
+        _propose(engine, reg, person="p2", sample="s3")
+
+
+def test_the_database_refuses_two_active_identifications_of_one_sample(engine: Engine, reg: dict[str, int]) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    _propose(engine, reg)
+    with pytest.raises(IntegrityError), session_scope(engine, "ann") as s:   # around the workflow
+        s.add(Identification(missing_person_id=reg["p2"], sample_id=reg["s1"], proposed_by="ann"))
+        s.flush()
+    with pytest.raises(IntegrityError), session_scope(engine, "ann") as s:
+        s.add(Identification(missing_person_id=reg["p1"], sample_id=reg["s2"], proposed_by="ann"))
+        s.flush()
+    with session_scope(engine, "ann") as s:                 # a withdrawn one does not count
+        s.add(Identification(missing_person_id=reg["p2"], sample_id=reg["s1"], proposed_by="ann",
+                             status=IdStatus.WITHDRAWN))
 
 
 def test_inactive_user_is_refused(engine: Engine, reg: dict[str, int]) -> None:

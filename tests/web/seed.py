@@ -115,17 +115,35 @@ def seed(engine: Engine) -> dict[str, Any]:
                 "el": el.id}
 
 
-def propose_one(engine: Engine, ids: dict[str, Any], *, by: str = "ann") -> int:
-    """One identification (S-7-1 as RA-9001) proposed through the registry workflow."""
+def other_case(engine: Engine, n: int) -> tuple[int, int]:
+    """A further missing person (RA-91nn) and sample (S-X-n, no element), for a further
+    identification (the workflow allows one active identification per person and remains)."""
+    with session_scope(engine, "setup") as s:
+        from sqlalchemy import select
+
+        war = s.scalar(select(Conflict))
+        p = MissingPerson(service_number=f"RA-91{n:02d}", conflict=war, last_name=f"EXTRA{n}", first_name="C",
+                          branch="ARMY", home_state="OHIO", sex=1)
+        x = Sample(key=f"S-X-{n}", material="bone", sex=1, lab="AFDIL")
+        s.add_all([p, x])
+        s.flush()
+        return p.id, x.id
+
+
+def propose_one(engine: Engine, ids: dict[str, Any], *, by: str = "ann",
+                case: tuple[int, int] | None = None) -> int:
+    """One identification (S-7-1 as RA-9001, or ``case``: person and sample ids) proposed
+    through the registry workflow."""
     from sqlalchemy import select
 
     from dogtag.registry import workflow
     from dogtag.registry.users import User
 
+    pid, sid = case or (ids["p1"], ids["s1"])
     with session_scope(engine, by) as s:
         user = s.scalar(select(User).where(User.username == by))
-        person = s.get(MissingPerson, ids["p1"])
-        sample = s.get(Sample, ids["s1"])
+        person = s.get(MissingPerson, pid)
+        sample = s.get(Sample, sid)
         assert user is not None and person is not None and sample is not None
         run = AnalysisRun(software="dogtag", software_version="0.1.0", command="dogtag search",
                           parameters={"theta": 0.01, "dropout": 0.05}, frequency_database="NIST 1036 Cauc",

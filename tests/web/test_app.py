@@ -45,6 +45,7 @@ EXPECTED: dict[tuple[str, str], set[str | None]] = {
     ("GET", "/persons/{pid}.json"): STAFF, ("GET", "/persons/{pid}/families/{fid}/pedigree.svg"): STAFF,
     ("GET", "/accessions"): SCIENCE, ("GET", "/accessions.json"): SCIENCE,
     ("GET", "/accessions/{aid}"): SCIENCE, ("GET", "/accessions/{aid}.json"): SCIENCE,
+    ("GET", "/samples"): SCIENCE, ("GET", "/samples.json"): SCIENCE,
     ("GET", "/accessions/{aid}/sorting"): SCIENCE, ("GET", "/accessions/{aid}/sorting.json"): SCIENCE,
     ("GET", "/samples/{sid}"): SCIENCE, ("GET", "/samples/{sid}.json"): SCIENCE,
     ("GET", "/identifications"): SCIENCE, ("GET", "/identifications.json"): SCIENCE,

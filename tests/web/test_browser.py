@@ -285,3 +285,57 @@ def test_pedigree_drawings_have_no_overlaps(open_page: Any, ids: dict[str, Any])
         assert result["bad"] == [], result["bad"][:5]
         # the drawing fills its frame (no quarter-used canvas)
         assert result["used"] >= 0.75 * result["width"], (result["used"], result["width"])
+
+
+# Raw program output that must never reach a page: Python reprs, None, long floats, e-notation,
+# ISO timestamps with a T, percent posteriors, half-called genotypes.
+RAW = [(re.compile(p), what) for p, what in [
+    (r"\[\s*'|\{\s*'|'\s*:\s", "a Python list or dict"), (r"\bNone\b", "None"),
+    (r"\b(True|False)\b", "a Python bool"), (r"\d\.\d{7,}", "a float with all its digits"),
+    (r"\b\d+(\.\d+)?e[+-]?\d+\b", "e-notation"), (r"\d{4}-\d\d-\d\dT\d\d:\d\d", "an ISO timestamp"),
+    (r"\d+(\.\d+)? ?%", "a percentage"), (r"\d/None|None/\d", "a half-called genotype"),
+    (r"Traceback", "a traceback"),
+]]
+PAGES = ["/dashboard", "/login", "/docs", "/persons", "/persons/{p1}", "/accessions", "/accessions/{acc}",
+         "/accessions/{acc}/sorting",
+         "/samples", "/samples/{s1}", "/identifications", "/identifications?mine=1", "/identifications/{iid}",
+         "/identifications/{iid}/report.html", "/notifications", "/imports"]
+
+
+def raw_output(text: str) -> list[str]:
+    return [f"{what}: {m.group(0)!r}" for rx, what in RAW for m in [rx.search(text)] if m]
+
+
+def test_the_raw_output_check_can_fail() -> None:
+    samples = ["['S-1', 'S-2']", "{'theta': 0.01}", "consent None", "ok True", "log10_lr 5.276313245030497",
+               "LR 4.19e8", "2018-08-01T09:00:00", "100 %", "15/None", "Traceback (most recent call last)"]
+    assert all(raw_output(x) for x in samples)
+    assert raw_output("LR 6.00 × 10⁶ (log10 6.78), posterior 0.99995, 2018-08-01 09:00 UTC, 11/12") == []
+
+
+def test_every_page_for_every_role(open_page: Any, app: Any, ids: dict[str, Any], tmp_path: Path) -> None:
+    """Each page, as each role: allowed pages render without raw program output, their images
+    load, and the screenshot is a real picture; the others refuse with a message."""
+    from .seed import propose_one
+
+    ids["iid"] = propose_one(app.state.engine, ids)
+    seen = 0
+    for role in (None, "ada", "ann", "rita", "liam"):
+        page = open_page(role)
+        for path in PAGES:
+            url = path.format(**ids)
+            resp = page.goto(url)
+            assert resp is not None
+            text = page.inner_text("body")
+            assert "Traceback" not in text, (role, url)
+            if resp.status != 200 or (page.url.split("?")[0].endswith("/login") and "login" not in path):
+                continue
+            seen += 1
+            assert raw_output(text) == [], (role, url, raw_output(text))
+            broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+                                   ".map(i => i.src)")
+            assert broken == [], (role, url, broken)
+            shot = tmp_path / f"{role}-{url.strip('/').replace('/', '-').replace('?', '-') or 'root'}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 5_000, shot
+    assert seen >= 40

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from functools import partial
@@ -54,11 +55,14 @@ def _lr(x: float | None) -> str:
               help="Open incident (a sample may be none of the missing) or closed (every sample is one of them).")
 @click.option("--no-joint", is_flag=True, help="Blind search only.")
 @click.option("--top", type=int, metavar="K", help="Keep only the K best candidates per sample (implies --no-joint).")
+@click.option("--theta", type=float, metavar="THETA",
+              help="Subpopulation correction, 0 <= THETA < 1 (default: the case's, e.g. a Familias file's, else 0).")
 @click.option("--threads", default=1, show_default=True, help="Threads for the LR matrix (single process).")
 @scale_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, no_joint: bool,
-        top: int | None, threads: int, scheduler: str | None, workers: int | None, as_json: bool) -> None:
+        top: int | None, theta: float | None, threads: int, scheduler: str | None, workers: int | None,
+        as_json: bool) -> None:
     """Identify the pm samples of CASE among its missing persons.
 
     CASE is a CSV case folder (pedigrees.csv, genotypes.csv, frequencies.csv, ...),
@@ -78,8 +82,12 @@ def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, 
 
     if top is not None and top < 1:
         raise click.BadParameter("must be at least 1", param_hint="--top")
+    if theta is not None and not 0 <= theta < 1:
+        raise click.BadParameter(f"must be in [0, 1), got {theta}", param_hint="--theta")
     started = time.perf_counter()
     c = read_dvi_case(case)
+    if theta is not None:
+        c = dataclasses.replace(c, theta=theta)
     with progress_bars() as progress:
         eff_prior = "closed" if (prior == "closed" or not open_) else "flat"
         with dask_client(scheduler, workers) as client:
@@ -101,8 +109,9 @@ def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, 
 
 def _print_tables(out: dict[str, Any]) -> None:
     echo = click.echo
+    theta = out["settings"].get("theta") or 0
     echo(f"Case {out['case']}: {out['n_samples']} samples, {out['n_missing']} missing persons, "
-         f"{out['n_markers']} markers ({out['seconds']} s)")
+         f"{out['n_markers']} markers ({out['seconds']} s)" + (f"; theta {theta:g}" if theta else ""))
     if "lr_matrix" in out:
         m = out["lr_matrix"]
         w = max(len(s) for s in [*m["samples"], "sample"])

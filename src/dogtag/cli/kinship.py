@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from importlib import resources
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from dogtag.errors import DataFormatError
+from dogtag.errors import DataFormatError, DogtagError
 from dogtag.genetics.cases import KinshipCase
 
 EXAMPLES = {"paternity": "paternity.kinship.json", "threegen": "threegen.kinship.json"}
@@ -44,8 +45,10 @@ def _fmt(x: float) -> str:
 @click.argument("case", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--reference", metavar="NAME", help="Denominator hypothesis (default: the case's, else the last pedigree).")
 @click.option("--example", type=click.Choice(sorted(EXAMPLES)), help="Run a shipped example case instead of CASE.")
+@click.option("--theta", type=float, metavar="THETA",
+              help="Subpopulation correction, 0 <= THETA < 1 (default: the case's, else 0).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (natural-log logliks; null for log 0).")
-def lr(case: Path | None, reference: str | None, example: str | None, as_json: bool) -> None:
+def lr(case: Path | None, reference: str | None, example: str | None, theta: float | None, as_json: bool) -> None:
     """Per-marker and total likelihood ratios of each hypothesis of CASE.
 
     CASE is a Familias .fam file or a pedsuite JSON kinship case.
@@ -68,8 +71,14 @@ def lr(case: Path | None, reference: str | None, example: str | None, as_json: b
         raise click.UsageError("give a CASE file or --example NAME")
     else:
         kc = read_kinship_case(case)
+    if theta is not None:
+        if not 0 <= theta < 1:
+            raise click.BadParameter(f"must be in [0, 1), got {theta}", param_hint="--theta")
+        kc = dataclasses.replace(kc, theta=theta)
     try:
         result = kinship_lr(kc, reference=reference)
+    except DogtagError:
+        raise
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--reference") from None
     if as_json:
@@ -84,7 +93,8 @@ def lr(case: Path | None, reference: str | None, example: str | None, as_json: b
             click.echo(f"{m:<12} {v:12.6f}")
         click.echo(f"{'total':<12} {h.loglik:12.6f}")
         return
-    click.echo(f"Case {title}: {len(result.markers)} markers; LR against {result.reference}")
+    click.echo(f"Case {title}: {len(result.markers)} markers; LR against {result.reference}"
+               + (f"; theta {result.theta:g}" if result.theta else ""))
     width = max(len(m) for m in [*result.markers, "marker"])
     head = f"{'marker':<{width}}  " + "  ".join(f"{h.name:>12}" for h in others)
     click.echo(head)

@@ -1,4 +1,4 @@
-"""``dogtag search``: blind search and joint identification on the registry's open work."""
+"""``dogtag search``: the identification pipeline (:mod:`dogtag.analysis.search`) on the registry's open work."""
 
 from __future__ import annotations
 
@@ -14,51 +14,88 @@ from dogtag.cli.registry import _engine, database_option, json_option
 from dogtag.cli.scaleopts import dask_client, scale_options
 
 
+def _p_off(values: tuple[str, ...]) -> dict[str, float]:
+    from dogtag.analysis.priors import DEFAULT_P_OFF
+
+    out = dict(DEFAULT_P_OFF)
+    for v in values:
+        kind, sep, num = v.partition("=")
+        try:
+            out[kind.strip()] = float(num)
+        except ValueError:
+            raise click.UsageError(f"--p-off expects KIND=PROBABILITY (e.g. turnover=0.5), got {v!r}") from None
+        if not sep:
+            raise click.UsageError(f"--p-off expects KIND=PROBABILITY (e.g. turnover=0.5), got {v!r}")
+    return out
+
+
 @click.command("search")
 @database_option
-@click.option("--threshold", default=1e4, show_default=True,
-              help="LR at or above which a pair is a hit (stored, joint identification, proposal).")
-@click.option("--top", default=5, show_default=True, help="Candidates stored per sample.")
+@click.option("--min-posterior", default=0.99, show_default=True,
+              help="Posterior (open-world prior) at or above which the best pairing of an individual is proposed.")
+@click.option("--min-lr", default=1e4, show_default=True,
+              help="LR below which nothing is proposed, whatever the posterior.")
+@click.option("--candidate-lr", default=10.0, show_default=True,
+              help="LR at or above which a pair is a candidate of the joint identification (and stored).")
+@click.option("--p-off", multiple=True, metavar="KIND=P",
+              help="Prior probability that remains are nobody on the list, by operation kind (turnover, "
+                   "disinterment, recovery, investigation, unknown); repeatable. Defaults: docs/priors.md.")
+@click.option("--p-context", default=0.8, show_default=True,
+              help="Share of the on-the-list prior given to the missing persons of the incidents linked to the "
+                   "operation the remains came from (0: no context).")
+@click.option("--radius-km", default=10.0, show_default=True,
+              help="Operation with a site but no linked incident: incidents lost within this distance are its context.")
+@click.option("--dates/--no-dates", default=True, show_default=True,
+              help="Missing persons lost after the remains were in custody get prior 0.")
+@click.option("--top", default=5, show_default=True, help="Pairs stored per individual (besides the candidates).")
 @click.option("--frequencies", default="nist1036-Cauc", show_default=True,
               help="Autosomal frequency database (a name from dogtag.genetics.freqdb).")
 @click.option("--mito-db", type=click.Path(exists=True, dir_okay=False),
-              help="mtDNA population haplotypes (HSD or CSV) for the mtDNA frequencies.")
+              help="mtDNA population haplotypes (HSD or CSV): an mtDNA match weighs 1 / (95% upper bound of its "
+                   "count); without it a match weighs LR 1.")
 @click.option("--ystr-db", type=click.Path(exists=True, dir_okay=False),
               help="Y-STR population haplotypes (wide table) for the Y frequencies.")
 @click.option("--ystr-model", type=click.Choice(["counting", "laplace"]), default="counting", show_default=True)
-@click.option("--min-posterior", default=0.5, show_default=True,
-              help="Smallest posterior of a hit that becomes a proposed identification.")
 @click.option("--threads", default=1, show_default=True, help="Threads for the LR matrix (single process).")
 @scale_options
 @click.option("--as", "username", metavar="USERNAME",
               help="Propose as this registered analyst (default: the system user dogtag-search).")
 @json_option
-def search(url: str | None, threshold: float, top: int, frequencies: str, mito_db: str | None,
-           ystr_db: str | None, ystr_model: str, min_posterior: float, threads: int, scheduler: str | None,
+def search(url: str | None, min_posterior: float, min_lr: float, candidate_lr: float, p_off: tuple[str, ...],
+           p_context: float, radius_km: float, dates: bool, top: int, frequencies: str, mito_db: str | None,
+           ystr_db: str | None, ystr_model: str, threads: int, scheduler: str | None,
            workers: int | None, username: str | None, as_json: bool) -> None:
-    """Search every unidentified sample against every unaccounted-for missing person with references.
+    """Identify the registry's unidentified remains among its unaccounted-for missing persons.
 
-    Runs the blind search (autosomal, mtDNA and Y-STR evidence combined) and the joint
-    identification, and stores hits as proposed identifications with their provenance. A second
-    run recomputes only the samples and families whose data changed.
+    Groups samples into individuals, weighs each against every family with references
+    (autosomal, mtDNA and Y-STR evidence), runs the joint identification under an open-world
+    prior (any remains may be nobody on the list; context from the operation, incidents and
+    dates), and proposes an individual's best pairing when both its posterior and its LR reach
+    the thresholds. Prints, per individual with a candidate, the best candidates with LR, prior,
+    posterior and the posterior without context, and why nothing was proposed. A second run
+    recomputes the LRs of only the individuals and families whose data changed.
 
     \b
     Examples:
       dogtag demo --no-serve --missing 50 --db demo.sqlite     # a small registry to search
       dogtag search --database sqlite:///demo.sqlite
-      dogtag search --database sqlite:///demo.sqlite --threshold 1e6 --top 3 --frequencies nist1036-AfAm --json
       dogtag examples copy evaluation.hsd
       dogtag search --database sqlite:///demo.sqlite --mito-db evaluation.hsd --as analyst
+      dogtag search --database sqlite:///demo.sqlite --min-posterior 0.9995 --p-off turnover=0.6 --json
 
     On Dask (pip install 'dogtag[scale]'): --workers N starts a local cluster of N worker
     processes, --scheduler tcp://HOST:8786 joins a running one.
     """
-    from dogtag.registry.search_run import SearchOptions, search_registry
+    from dogtag.analysis.decide import DecisionOptions
+    from dogtag.analysis.priors import PriorSettings
+    from dogtag.analysis.search import SearchOptions, search_registry
 
     try:
-        options = SearchOptions(threshold=threshold, top=top, frequencies=frequencies, min_posterior=min_posterior,
-                                mtdna_database=mito_db, ystr_database=ystr_db, ystr_method=ystr_model,
-                                workers=threads)
+        options = SearchOptions(
+            decision=DecisionOptions(min_posterior=min_posterior, min_lr=min_lr, candidate_lr=candidate_lr),
+            prior=PriorSettings(p_off=_p_off(p_off), p_context=p_context, dates=dates, radius_km=radius_km),
+            top=top, frequencies=frequencies, mtdna_database=mito_db, ystr_database=ystr_db,
+            ystr_method=ystr_model, workers=threads)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     engine = _engine(url)
@@ -71,17 +108,28 @@ def search(url: str | None, threshold: float, top: int, frequencies: str, mito_d
         report = search_registry(engine, actor=username, options=options, progress=progress,
                                  command=" ".join(["dogtag", *sys.argv[1:]]), **extra)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2, allow_nan=False))
+        click.echo(json.dumps(report.as_dict(), indent=2, allow_nan=False, default=str))
         return
     r = report
-    click.echo(f"run {r.run_id}: {r.n_samples} samples x {r.n_missing} missing persons "
-               f"({r.n_families} families); recomputed {r.recomputed_samples} samples, "
-               f"{r.recomputed_families} families; {r.pairs_stored} pairs stored ({r.pairs_kept} kept)")
-    click.echo(f"time: read {r.seconds['read']} s, engine {r.seconds['engine']} s, write {r.seconds['write']} s")
+    click.echo(f"run {r.run_id}: {r.n_samples} samples in {r.n_individuals} individuals x {r.n_missing} missing "
+               f"persons with references ({r.n_families} families); recomputed {r.recomputed_individuals} "
+               f"individuals, {r.recomputed_families} families; {r.pairs_stored} pairs stored ({r.pairs_kept} kept)")
+    click.echo(f"prior: {options.prior.name}; alternative: {options.alternative.name}; proposal needs posterior "
+               f">= {min_posterior:g} and LR >= {min_lr:g}")
+    for u in r.individuals:
+        head = f"{u['individual']} ({len(u['samples'])} sample{'s' if len(u['samples']) > 1 else ''})"
+        click.echo(f"  {head}: {'PROPOSED' if u['proposed'] else 'not proposed: ' + '; '.join(u['reasons'])}")
+        for c in u["candidates"]:
+            click.echo(f"      {c['missing_person']:<14} log10 LR {c['log10_lr']:6.2f} ({'+'.join(c['evidence'])}), "
+                       f"prior {c['prior']:.2e}, posterior {c['posterior']:.4f} "
+                       f"(without context {c['posterior_alternative_prior']:.4f})")
     for p in r.proposals:
-        click.echo(f"  proposed #{p['identification']}: {p['sample']} = {p['missing_person']} ({p['family']}), "
-                   f"log10 LR {p['log10_lr']:.2f}, posterior {p['posterior']:.4f}, {'+'.join(p['evidence'])}")
+        click.echo(f"proposed #{p['identification']}: {p['individual']} = {p['missing_person']} ({p['family']}), "
+                   f"log10 LR {p['log10_lr']:.2f}, posterior {p['posterior']:.4f}")
     if not r.proposals:
-        click.echo("  no new proposals")
+        click.echo("no new proposals")
+    for why, count in sorted(r.not_proposed.items(), key=lambda kv: -kv[1]):
+        click.echo(f"not proposed ({why}): {count} individuals")
+    click.echo(f"time: read {r.seconds['read']} s, engine {r.seconds['engine']} s, write {r.seconds['write']} s")
     for n in r.notes:
         click.echo(f"note: {n}")

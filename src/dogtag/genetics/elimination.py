@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from dogtag.errors import PedigreeError
 from dogtag.genetics.pedigree import find_cycle
 
-__all__ = ["Plan", "compile_plan", "table_layout"]
+__all__ = ["Factor", "Plan", "compile_plan", "eliminate", "relevance", "table_layout", "topological"]
 
 # Factor kinds; their arrays are built in ``factors.build_factors``.
 PHASE = 0         # typed "double" member: over (phase); prior-free unary terms and phase weights
@@ -47,8 +47,7 @@ TRANS_UT = 1      # untyped parent -> typed "double" child: over (phase_c, p_par
 PAIR = 2          # untyped parent -> typed "single" child, phase summed: over (p_par, m_par)
 TRANS_TU = 3      # typed parent -> untyped child slot: over (slot_c)
 TRANS_UU = 4      # untyped parent -> untyped child slot: over (p_par, m_par, slot_c)
-PRIOR_ALLELE = 5  # untyped founder allele, theta = 0: over (allele)
-PRIOR_JOINT = 6   # untyped founder, theta > 0: over (p, m)
+PRIOR_ALLELE = 5  # untyped founder allele: over (allele)
 FOUNDER_U = 7     # collapsed untyped founder -> untyped child slot: q @ M, over (slot_c)
 OBS_PARTIAL = 8   # one known allele: over (p, m)
 OBS_SOFT = 9      # soft evidence: over (p, m)
@@ -61,7 +60,7 @@ _C_NONE, _C_PRIOR, _C_TT, _C_FT = 0, 1, 2, 3
 def table_layout(n: int) -> dict[str, int]:
     """Offsets in the flat per-item table ``G`` of a marker padded to ``n`` alleles.
 
-    ``G = [q | (1 - theta) q | M_male / 2 | M_female / 2 | q @ M_male | q @ M_female | 1 | 0 | NE]``
+    ``G = [q | q | M_male / 2 | M_female / 2 | q @ M_male | q @ M_female | 1 | 0 | NE]``
     (matrices row-major, ``M[x, z]`` = P(child allele z | parent allele x);
     ``NE[a, b] = [a != b]``, the weight of a typed member's second phase).
     """
@@ -108,7 +107,6 @@ class Plan:
     stride_g, stride_m : per column, the distance between items in ``G`` (zero for the
         other columns) and in the column / row tables (zero for ``G`` columns).
     w0, w1 : allele columns of the typed members (phase weights).
-    theta_cols : typed founder columns (for the theta correction), as positions in ``typed``.
     factors : factors in creation order; their arrays are numbered 0..len-1.
     program : instructions (see below), run by ``factors.run``.
     keep : kept variables (conditional distribution), in output order.
@@ -131,7 +129,6 @@ class Plan:
     stride_m: NDArray[np.intp]
     w0: NDArray[np.intp]
     w1: NDArray[np.intp]
-    theta_cols: NDArray[np.intp]
     partial_cols: NDArray[np.intp]
     factors: tuple[Factor, ...]
     program: tuple[tuple, ...]
@@ -165,6 +162,29 @@ def topological(father: Sequence[int], mother: Sequence[int]) -> list[int]:
     return order
 
 
+def relevance(father: Sequence[int], mother: Sequence[int], observed: frozenset[int], target: int
+              ) -> tuple[list[int], list[bool], set[int]]:
+    """Members in topological order, which are relevant, and the collapsed founders.
+
+    Relevant: observed, the target, or with a relevant descendant (the rest sums to 1).
+    Collapsed: an unobserved founder (not the target) with one relevant child, which only
+    passes on one of its alleles (drawn from q @ M, or by exchangeability one draw with theta).
+    """
+    size = len(father)
+    kids: list[list[int]] = [[] for _ in range(size)]
+    for c in range(size):
+        if father[c] >= 0:
+            kids[father[c]].append(c)
+            kids[mother[c]].append(c)
+    order = topological(father, mother)
+    relevant = [False] * size
+    for k in reversed(order):
+        relevant[k] = k in observed or k == target or any(relevant[c] for c in kids[k])
+    collapsed = {k for k in range(size) if relevant[k] and father[k] < 0 and k not in observed
+                 and k != target and sum(relevant[c] for c in kids[k]) == 1}
+    return order, relevant, collapsed
+
+
 @lru_cache(maxsize=4096)
 def compile_plan(
     father: tuple[int, ...],
@@ -174,28 +194,10 @@ def compile_plan(
     soft: frozenset[int],
     target: int,
     n: int,
-    theta_pos: bool,
 ) -> Plan:
     """Plan the elimination for one pedigree structure and typing pattern (cached)."""
     size = len(father)
-    observed = typed | partial | soft
-    kids: list[list[int]] = [[] for _ in range(size)]
-    for c in range(size):
-        if father[c] >= 0:
-            kids[father[c]].append(c)
-            kids[mother[c]].append(c)
-    order = topological(father, mother)
-    # relevant: observed, the target, or with a relevant descendant (the rest sums to 1)
-    relevant = [False] * size
-    for k in reversed(order):
-        relevant[k] = k in observed or k == target or any(relevant[c] for c in kids[k])
-    # An untyped founder with one relevant child only passes on one allele drawn from
-    # q @ M: it needs no variables of its own (its prior marginal is q, with theta too).
-    collapsed = {
-        k for k in range(size)
-        if relevant[k] and father[k] < 0 and k not in observed and k != target
-        and sum(relevant[c] for c in kids[k]) == 1
-    }
+    order, relevant, collapsed = relevance(father, mother, typed | partial | soft, target)
 
     def untyped_parent(p: int) -> bool:
         return p >= 0 and p not in typed and p not in collapsed
@@ -297,11 +299,8 @@ def compile_plan(
             continue
         p, m = slots[k]
         if father[k] < 0:
-            if theta_pos:
-                factors.append(Factor(PRIOR_JOINT, (p, m)))
-            else:
-                factors.append(Factor(PRIOR_ALLELE, (p,)))
-                factors.append(Factor(PRIOR_ALLELE, (m,)))
+            factors.append(Factor(PRIOR_ALLELE, (p,)))
+            factors.append(Factor(PRIOR_ALLELE, (m,)))
         else:
             for slot, par in ((0, father[k]), (1, mother[k])):
                 cvar = slots[k][slot]
@@ -347,17 +346,16 @@ def compile_plan(
     stride_m = np.concatenate([np.zeros(uo.size, dtype=np.intp), np.full(cj.size + rj.size, 2 * n)])
     w0 = np.array([2 * k for k in typed_order], dtype=np.intp)
     w1 = w0 + 1
-    theta_cols = np.array([col[k] for k in typed_order if father[k] < 0], dtype=np.intp)
     partial_cols = np.array([2 * k for k in sorted(partial)], dtype=np.intp)
 
     keep: tuple[int, ...] = () if target < 0 else slots[target]
-    program = _eliminate(factors, var_size, keep)
+    program = eliminate(factors, var_size, keep)
     return Plan(
         n=n, size=size, typed=tuple(typed_order), n_iso=len(groups[0]), n_single=len(groups[1]),
         n_double=len(groups[2]), partial=tuple(sorted(partial)), soft=tuple(sorted(soft)),
         n_ut=len(ut_cols), n_tu=len(tu_cols),
         coef=coef, offset=offset.astype(np.float64), stride_g=stride_g, stride_m=stride_m, w0=w0, w1=w1,
-        theta_cols=theta_cols, partial_cols=partial_cols,
+        partial_cols=partial_cols,
         factors=tuple(factors), program=program, keep=keep,
         keep_shape=tuple(var_size[v] for v in keep),
     )
@@ -440,7 +438,7 @@ def _binary(av: tuple[int, ...], bv: tuple[int, ...], elim: int, a: int, b: int,
     return best[1], best[2]
 
 
-def _eliminate(factors: Sequence[Factor], size: Sequence[int], keep: tuple[int, ...]) -> tuple[tuple, ...]:
+def eliminate(factors: Sequence[Factor], size: Sequence[int], keep: tuple[int, ...]) -> tuple[tuple, ...]:
     """Greedy elimination (smallest resulting factor first) compiled to instructions."""
     live: dict[int, tuple[int, ...]] = {i: f.vars for i, f in enumerate(factors)}
     next_id = len(factors)

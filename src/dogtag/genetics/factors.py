@@ -16,8 +16,8 @@ from numpy.typing import NDArray
 from dogtag.genetics import elimination as el
 from dogtag.genetics.markers import Marker
 
-__all__ = ["Tables", "build_factors", "distributions", "lumped_tables", "lumps", "marker_tables",
-           "padded", "run"]
+__all__ = ["Tables", "build_factors", "distributions", "execute", "lumped_tables", "lumps",
+           "marker_tables", "padded", "run"]
 
 
 # ---------------------------------------------------------------------------
@@ -31,18 +31,18 @@ class Tables:
     1, shared by the batch, or B). q (bq, n) padded frequencies; G (b * L,) the flat
     gather table of :func:`~dogtag.genetics.elimination.table_layout`,
     b = max(bq, bm); Ct, Rt (bm * 2n, n): columns and rows of M / 2 (male block, then
-    female); v: q @ M per sex, (b, n); joint (bq, n, n) the theta prior of an untyped
-    founder; uu(sex) (bm, n, n, n) untyped-to-untyped transmission.
+    female); v: q @ M per sex, (b, n); uu(sex) (bm, n, n, n) untyped-to-untyped
+    transmission. (Theta is not here: :mod:`dogtag.genetics.theta` reads q and the matrices.)
     """
 
-    __slots__ = ("Ct", "G", "Rt", "_M", "_uu", "bg", "bm", "joint", "n", "offsets", "q", "v")
+    __slots__ = ("Ct", "G", "Rt", "_M", "_uu", "bg", "bm", "n", "offsets", "q", "v")
     Ct: NDArray[np.float64]
     Rt: NDArray[np.float64]
     _M: tuple[NDArray[np.float64], NDArray[np.float64]]
     _uu: list[NDArray[np.float64] | None]
 
     def __init__(self, q: NDArray[np.float64], Mm: NDArray[np.float64], Mf: NDArray[np.float64],
-                 theta: float, like: Tables | None = None):
+                 like: Tables | None = None):
         bq, n = q.shape
         bm = Mm.shape[0]
         b = max(bq, bm)
@@ -52,7 +52,7 @@ class Tables:
         self.q = q
         self.v = (vm, vf)
         self.G = np.concatenate([
-            np.broadcast_to(q, (b, n)), np.broadcast_to((1 - theta) * q, (b, n)),
+            np.broadcast_to(q, (b, n)), np.broadcast_to(q, (b, n)),
             np.broadcast_to(0.5 * Mm.reshape(bm, -1), (b, n * n)),
             np.broadcast_to(0.5 * Mf.reshape(bm, -1), (b, n * n)),
             vm, vf, np.ones((b, 1)), np.zeros((b, 1)),
@@ -65,11 +65,6 @@ class Tables:
             self.Rt = 0.5 * np.concatenate([Mm, Mf], axis=1).reshape(-1, n)
             self._M = (Mm, Mf)
             self._uu = [None, None]
-        self.joint: NDArray[np.float64] | None = None
-        if theta > 0:
-            joint = (1 - theta) * q[:, :, None] * q[:, None, :]
-            np.einsum("bii->bi", joint)[...] += theta * q
-            self.joint = joint
         self.offsets: dict[tuple[int, int], NDArray[np.float64]] = {}
 
     def uu(self, sex: int) -> NDArray[np.float64]:
@@ -96,7 +91,7 @@ class Tables:
 
 _PADDED: dict[tuple[int, int, bool], tuple[Marker, NDArray[np.float64], NDArray[np.float64],
                                            NDArray[np.float64]]] = {}
-_TABLES: dict[tuple[int, int, bool, float], tuple[Marker, Tables]] = {}
+_TABLES: dict[tuple[int, int, bool], tuple[Marker, Tables]] = {}
 
 
 def padded(mk: Marker, n: int, mut: bool) -> tuple[NDArray[np.float64], NDArray[np.float64],
@@ -122,14 +117,14 @@ def padded(mk: Marker, n: int, mut: bool) -> tuple[NDArray[np.float64], NDArray[
     return q, mats[0], mats[1]
 
 
-def marker_tables(mk: Marker, n: int, mut: bool, theta: float) -> Tables:
+def marker_tables(mk: Marker, n: int, mut: bool) -> Tables:
     """Tables of one marker (b = 1), cached by marker identity."""
-    key = (id(mk), n, mut, theta)
+    key = (id(mk), n, mut)
     hit = _TABLES.get(key)
     if hit is not None and hit[0] is mk:
         return hit[1]
     q, Mm, Mf = padded(mk, n, mut)
-    tab = Tables(q[None], Mm[None], Mf[None], theta)
+    tab = Tables(q[None], Mm[None], Mf[None])
     if len(_TABLES) > 1024:
         _TABLES.clear()
     _TABLES[key] = (mk, tab)
@@ -151,7 +146,7 @@ def lumps(mk: Marker, mut: bool) -> bool:
 
 
 
-def lumped_tables(base: Tables, rows: NDArray[np.intp], A: NDArray[np.intp], theta: float) -> Tables:
+def lumped_tables(base: Tables, rows: NDArray[np.intp], A: NDArray[np.intp]) -> Tables:
     """Tables of a batch whose items ``rows`` have lumped frequencies (``likelihood._lumped_freqs``).
 
     The frequency-dependent parts get one row per item; the matrices stay shared with ``base``.
@@ -171,7 +166,7 @@ def lumped_tables(base: Tables, rows: NDArray[np.intp], A: NDArray[np.intp], the
         scale = np.divide(1.0 - used, rest, out=np.ones(R), where=rest > 0)
         q[rows] = np.where(seen, f, f * scale[:, None])
     Mm, Mf = base._M
-    return Tables(q, Mm, Mf, theta, like=base)
+    return Tables(q, Mm, Mf, like=base)
 
 
 # ---------------------------------------------------------------------------
@@ -179,8 +174,7 @@ def lumped_tables(base: Tables, rows: NDArray[np.intp], A: NDArray[np.intp], the
 # ---------------------------------------------------------------------------
 
 def build_factors(plan: el.Plan, tab: Tables, A: NDArray[np.intp], partial: NDArray[np.intp] | None,
-             soft: NDArray[np.float64] | None, theta: float
-             ) -> tuple[dict[int, NDArray[np.float64]], NDArray[np.float64] | float]:
+                  soft: NDArray[np.float64] | None) -> tuple[dict[int, NDArray[np.float64]], NDArray[np.float64] | float]:
     """The numeric factors of a plan, and the log of the isolated typed members' terms.
 
     A (B, 2 * size): allele indices of every member (member * 2 + allele).
@@ -197,12 +191,6 @@ def build_factors(plan: el.Plan, tab: Tables, A: NDArray[np.intp], partial: NDAr
             g = tab.G[idx[:, :nu]].reshape(B, 3, T, 2, 2)
             val = (g[:, 0] + g[:, 1]) * g[:, 2]
             U = val[:, :, 0] * val[:, :, 1]
-            if theta > 0 and plan.theta_cols.size:
-                # typed founders: (1 - theta) q0 q1 + theta q0 [a0 == a1] (the second
-                # phase of a homozygote has weight 0 and needs no correction)
-                tc = plan.theta_cols
-                eq = A[:, plan.w0[tc]] == A[:, plan.w1[tc]]
-                U[:, tc, 0] += theta * g[:, 2, tc, 0, 0] * eq
             if plan.n_iso:
                 log_iso = np.log(U[:, :plan.n_iso, 0] + U[:, :plan.n_iso, 1]).sum(axis=1)
         c1 = nu + 2 * plan.n_ut
@@ -236,9 +224,6 @@ def build_factors(plan: el.Plan, tab: Tables, A: NDArray[np.intp], partial: NDAr
             arr = tab.v[f.sex]
         elif kind == el.TRANS_UU:
             arr = tab.uu(f.sex)
-        elif kind == el.PRIOR_JOINT:
-            assert tab.joint is not None
-            arr = tab.joint
         elif kind == el.OBS_PARTIAL:
             assert partial is not None
             hit = np.arange(n)[None, :] == partial[:, f.index, None]
@@ -251,13 +236,22 @@ def build_factors(plan: el.Plan, tab: Tables, A: NDArray[np.intp], partial: NDAr
 
 
 def run(plan: el.Plan, tab: Tables, A: NDArray[np.intp], partial: NDArray[np.intp] | None = None,
-         soft: NDArray[np.float64] | None = None, theta: float = 0.0
-         ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+         soft: NDArray[np.float64] | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
     """Execute a plan. Returns (log-likelihood or log scale (B,), kept factor (B, *keep) or None)."""
-    B = A.shape[0]
-    arrays, logscale = build_factors(plan, tab, A, partial, soft, theta)
+    arrays, logscale = build_factors(plan, tab, A, partial, soft)
+    return execute(plan.program, arrays, logscale, A.shape[0], plan.keep_shape)
+
+
+def execute(program: tuple[tuple, ...], arrays: dict[int, NDArray[np.float64]],
+            logscale: NDArray[np.float64] | float, B: int, keep_shape: tuple[int, ...]
+            ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Run an elimination program (:func:`dogtag.genetics.elimination.eliminate`) on numbered
+    factor arrays (batch axis first, of length B or 1), consuming ``arrays``.
+
+    Returns (log-likelihood or log scale (B,), kept factor (B, *keep_shape) or None).
+    """
     res: NDArray[np.float64] | None = None
-    for ins in plan.program:
+    for ins in program:
         op = ins[0]
         if op == el.MULSUM:
             arrays[ins[4]] = np.einsum(ins[3], arrays.pop(ins[1]), arrays.pop(ins[2]))
@@ -285,12 +279,12 @@ def run(plan: el.Plan, tab: Tables, A: NDArray[np.intp], partial: NDArray[np.int
         else:  # FINAL
             _, src, perm, shape, n_missing = ins
             if src < 0:
-                res = np.ones((B, *plan.keep_shape))
+                res = np.ones((B, *keep_shape))
             else:
                 r = arrays.pop(src).reshape(shape + (1,) * n_missing)
                 if perm is not None:
                     r = r.transpose(perm)
-                res = np.broadcast_to(r, (B, *plan.keep_shape))
+                res = np.broadcast_to(r, (B, *keep_shape))
     if isinstance(logscale, float) or logscale.shape != (B,):
         logscale = logscale + np.zeros(B)
     return logscale, res

@@ -55,6 +55,7 @@ from dogtag.genetics.factors import (
 )
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
+from dogtag.genetics.theta import check_theta, run_theta
 
 __all__ = [
     "MarkerData",
@@ -200,6 +201,7 @@ def loglik_batch(
     """
     if len(peds) != len(data):
         raise ValueError("`peds` and `data` must have the same length")
+    theta = check_theta(theta)
     # Items of one group share a plan (structure, typing pattern, padded allele count).
     groups: dict[tuple, list[int]] = {}
     structs: dict[int, _Structure] = {}
@@ -240,7 +242,7 @@ def loglik_batch(
             st = structs[sid]
             mks = [data[it].marker for it in items]
             n = mks[0].n_alleles if shared else max(m.n_alleles for m in mks)
-            plan = el.compile_plan(st.father, st.mother, typed, partial, soft, tgt, n, theta > 0)
+            plan = None if theta > 0 else el.compile_plan(st.father, st.mother, typed, partial, soft, tgt, n)
             B = len(items)
             width = 2 * len(st.father)
             vals = [-1] * (B * width)
@@ -249,29 +251,34 @@ def loglik_batch(
                 for k, g in data[it].typed.items():
                     vals[base + 2 * k:base + 2 * k + 2] = g
             A = np.array(vals, dtype=np.intp).reshape(B, width)
-            part = np.maximum(A[:, plan.partial_cols], A[:, plan.partial_cols + 1]) if partial else None
+            pcols = 2 * np.array(sorted(partial), dtype=np.intp)
+            part = np.maximum(A[:, pcols], A[:, pcols + 1]) if partial else None
             soft_arr = None
             if soft:
-                soft_arr = np.zeros((B, len(plan.soft), n, n))
+                soft_arr = np.zeros((B, len(soft), n, n))
                 for r, it in enumerate(items):
                     sd = data[it].soft
                     assert sd is not None
-                    for c, person in enumerate(plan.soft):
+                    for c, person in enumerate(sorted(soft)):
                         soft_arr[r, c] = _soft_ordered(sd[person], mks[r].n_alleles, n)
             if shared:
-                tab = marker_tables(mks[0], n, mut, theta)
+                tab = marker_tables(mks[0], n, mut)
             else:
                 parts = [padded(m, n, mut) for m in mks]
                 tab = Tables(np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts]),
-                             np.stack([p[2] for p in parts]), theta)
+                             np.stack([p[2] for p in parts]))
             if not soft:
                 if shared:
                     rows = np.arange(B) if lumps(mks[0], mut) else np.empty(0, dtype=np.intp)
                 else:
                     rows = np.array([r for r, m in enumerate(mks) if lumps(m, mut)], dtype=np.intp)
                 if rows.size:
-                    tab = lumped_tables(tab, rows, A, theta)
-            ll, res = run(plan, tab, A, part, soft_arr, theta)
+                    tab = lumped_tables(tab, rows, A)
+            if plan is None:
+                ll, res = run_theta(st.father, st.mother, typed, partial, soft, tgt, tab, A, part, soft_arr,
+                                    theta)
+            else:
+                ll, res = run(plan, tab, A, part, soft_arr)
             if tgt < 0:
                 assert res is None
                 out_ll[items] = ll
@@ -389,8 +396,7 @@ class _Prepared:
         for (typed, partial, _, mut), rows in by.items():
             # pad to the largest allele count of the batch (the bucket only groups)
             n = max(self.markers[j].n_alleles for j in rows)
-            plan = el.compile_plan(self.father, self.mother, typed, partial, frozenset(), target, n,
-                                   self.theta > 0)
+            plan = el.compile_plan(self.father, self.mother, typed, partial, frozenset(), target, n)
             tables = self._stack(tuple(rows), n, mut)
             lumped = np.array([r for r, j in enumerate(rows) if lumps(self.markers[j], mut)], dtype=np.intp)
             ks = np.array([self.markers[j].n_alleles for j in rows], dtype=np.intp)
@@ -409,7 +415,7 @@ class _Prepared:
             q = np.stack([p[0] for p in parts])
             Mm = np.stack([p[1] for p in parts])
             Mf = np.stack([p[2] for p in parts])
-            hit = self.stacks[key] = Tables(q, Mm, Mf, self.theta)
+            hit = self.stacks[key] = Tables(q, Mm, Mf)
         return hit
 
     def run(self, A: NDArray[np.intp], target: int = -1
@@ -426,8 +432,12 @@ class _Prepared:
                     part = np.maximum(Ag[:, plan.partial_cols], Ag[:, plan.partial_cols + 1])
                 tab = grp.tables
                 if grp.lumped.size:
-                    tab = lumped_tables(tab, grp.lumped, Ag, self.theta)
-                lg, res = run(plan, tab, Ag, part, None, self.theta)
+                    tab = lumped_tables(tab, grp.lumped, Ag)
+                if self.theta > 0:
+                    lg, res = run_theta(self.father, self.mother, frozenset(plan.typed), frozenset(plan.partial),
+                                        frozenset(), target, tab, Ag, part, None, self.theta)
+                else:
+                    lg, res = run(plan, tab, Ag, part)
                 if dists is None:
                     if grp.rows is None:
                         ll = np.array(lg)
@@ -509,9 +519,10 @@ def loglik(
     -------
     ndarray, float64, shape (n_markers,): natural-log likelihoods; ``-inf`` where the data are impossible.
     """
+    theta = check_theta(theta)
     if not markers:
         return np.zeros(0)
-    prep = _prepared(ped, markers, mutation, float(theta))
+    prep = _prepared(ped, markers, mutation, theta)
     return prep.run(prep.alleles(genotypes))[0]
 
 
@@ -533,9 +544,10 @@ def conditional_genotypes(
     All zeros where the relatives' data are impossible.
     """
     k = ped.index(target)
+    theta = check_theta(theta)
     if not markers:
         return []
-    prep = _prepared(ped, markers, mutation, float(theta))
+    prep = _prepared(ped, markers, mutation, theta)
     A = prep.alleles(genotypes)
     A[:, 2 * k:2 * k + 2] = -1
     dists = prep.run(A, target=k)[1]
@@ -574,6 +586,7 @@ def same_shape_batch(
     *,
     target: int = -1,
     mutation: bool = True,
+    theta: float = 0.0,
     max_floats: int = 24_000_000,
 ) -> NDArray[np.float64]:
     """Many families of one shape at one marker, built straight from allele arrays.
@@ -590,6 +603,7 @@ def same_shape_batch(
     alleles : ndarray, int, shape (B, len(typed), 2); allele indices.
     target : a member index: return P(G_target = g | data) instead of log-likelihoods.
     mutation : False ignores the marker's mutation model.
+    theta : the joint subpopulation correction (:mod:`dogtag.genetics.theta`).
     max_floats : bound on the largest intermediate array, by chunking B.
 
     Returns
@@ -598,28 +612,34 @@ def same_shape_batch(
     genotype distributions (``np.triu_indices`` order; zeros where the data are impossible).
     """
     B = alleles.shape[0]
+    theta = check_theta(theta)
     if B == 1:
         # NumPy runs a batch of one through other inner loops (a length-1 axis is dropped),
         # which round differently in the last bit; a family's result must not depend on
         # the other families of its batch, so it is computed in a batch of two.
         both = np.concatenate([alleles, alleles])
-        return same_shape_batch(ped, marker, typed, both, target=target, mutation=mutation,
+        return same_shape_batch(ped, marker, typed, both, target=target, mutation=mutation, theta=theta,
                                 max_floats=max_floats)[:1]
     k = marker.n_alleles
     mut = bool(mutation and marker.has_mutation)
-    if not mut and B:
+    if not mut and B and theta == 0:
         return _lumped_batch(ped, marker, typed, alleles, target, max_floats)
     st = _structure(ped)
-    plan = el.compile_plan(st.father, st.mother, frozenset(typed), frozenset(), frozenset(), target, k, False)
-    base = marker_tables(marker, k, mut, 0.0)
+    tset = frozenset(typed)
+    plan = None if theta > 0 else el.compile_plan(st.father, st.mother, tset, frozenset(), frozenset(), target, k)
+    base = marker_tables(marker, k, mut)
     A = _allele_matrix(len(ped), typed, alleles)
     out = np.empty((B, k * (k + 1) // 2)) if target >= 0 else np.empty(B)
-    step = max(1, max_floats // (2 * _plan_width(plan)))
+    step = max(1, max_floats // (4 * k ** 4 if plan is None else 2 * _plan_width(plan)))
     with np.errstate(divide="ignore", invalid="ignore"):
         for lo, hi in _spans(B, step):
             Ac = A[lo:hi]
-            tab = lumped_tables(base, np.arange(Ac.shape[0]), Ac, 0.0) if lumps(marker, mut) else base
-            lg, res = run(plan, tab, Ac)
+            tab = lumped_tables(base, np.arange(Ac.shape[0]), Ac) if lumps(marker, mut) else base
+            if plan is None:
+                lg, res = run_theta(st.father, st.mother, tset, frozenset(), frozenset(), target, tab, Ac, None, None,
+                                    theta)
+            else:
+                lg, res = run(plan, tab, Ac)
             if target < 0:
                 out[lo:hi] = lg
             else:
@@ -667,7 +687,7 @@ def _lumped_batch(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: 
     np.put_along_axis(seen, flat, True, axis=1)
     q[:, lump] = np.maximum(1.0 - (f[None, :] * seen).sum(axis=1), 0.0)
     st = _structure(ped)
-    plan = el.compile_plan(st.father, st.mother, frozenset(typed), frozenset(), frozenset(), target, n, False)
+    plan = el.compile_plan(st.father, st.mother, frozenset(typed), frozenset(), frozenset(), target, n)
     eye = np.broadcast_to(np.eye(n), (1, n, n))
     A = _allele_matrix(len(ped), typed, local.reshape(B, T, 2))
     i, j = np.triu_indices(k)
@@ -676,7 +696,7 @@ def _lumped_batch(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: 
     with np.errstate(divide="ignore", invalid="ignore"):
         for lo, hi in _spans(B, step):
             b = hi - lo
-            lg, res = run(plan, Tables(q[lo:hi], eye, eye, 0.0), A[lo:hi])
+            lg, res = run(plan, Tables(q[lo:hi], eye, eye), A[lo:hi])
             if target < 0:
                 out[lo:hi] = lg
                 continue

@@ -51,9 +51,12 @@ class HypothesisResult:
 
 @dataclass(frozen=True)
 class KinshipResult:
+    """Per-marker LRs of every hypothesis against ``reference``, computed with ``theta``."""
+
     markers: list[str]
     reference: str
     hypotheses: list[HypothesisResult]
+    theta: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         """The ``dogtag lr --json`` object: natural-log logliks, ``None`` for log(0) and undefined LRs."""
@@ -63,6 +66,7 @@ class KinshipResult:
 
         return {
             "reference": self.reference,
+            "theta": self.theta,
             "hypotheses": [
                 {
                     "name": h.name,
@@ -100,4 +104,4 @@ def kinship_lr(case: KinshipCase, *, reference: str | None = None) -> KinshipRes
     }
     den = ll[ref]
     results = [HypothesisResult(h.name, ll[h.name], _ratio(ll[h.name], den)) for h in case.hypotheses]
-    return KinshipResult([m.name for m in case.markers], ref, results)
+    return KinshipResult([m.name for m in case.markers], ref, results, case.theta)

@@ -59,6 +59,8 @@ class DVICase:
         frequencies (counting with a Clopper-Pearson bound; Y also ``ystr_method="laplace"``).
         Empty: every count is 0 of 0, the bound is 1, and a lineage match weighs LR 1 (mtDNA)
         or the mutation-model likelihood (Y), so lineage evidence can only exclude.
+    theta : the subpopulation correction of the LRs (:mod:`dogtag.genetics.theta`; a Familias
+        file's Theta/Kinship value; 0 = none).
     """
 
     markers: list[Marker]
@@ -70,6 +72,7 @@ class DVICase:
     mtdna_database: tuple[MtHaplotype, ...] = ()
     ystr_database: tuple[YHaplotype, ...] = ()
     ystr_method: str = "counting"
+    theta: float = 0.0
 
     @property
     def has_lineage(self) -> bool:

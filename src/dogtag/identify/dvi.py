@@ -25,11 +25,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
+from dogtag.genetics.pedigree import Pedigree
 from dogtag.identify.case import DVICase, Family
 from dogtag.identify.joint import JointProblem, JointResult, Prior, solve_joint
 from dogtag.identify.lineage_search import evidence_names
 from dogtag.identify.samesource import SameSourceGroup, group_same_source
-from dogtag.identify.search import SearchResult, blind_search, sample_observation
+from dogtag.identify.search import UNRELATED, SearchResult, blind_search, sample_observation
 from dogtag.identify.solve import SolveResult, dvi_solve, full_sibling_pairs
 from dogtag.identify.undisputed import UndisputedMatch, find_undisputed
 
@@ -46,9 +47,23 @@ class FamilyLoglik:
     With ``lineage`` (the search's ``lineage_log_lr``, shape (S, M)) the lineage log LR of
     each placed pair is added: lineage haplotypes are independent of the autosomal markers
     given the pedigree, so the joint term is the autosomal joint family likelihood times
-    the lineage LR of every placement."""
+    the lineage LR of every placement.
 
-    def __init__(self, case: DVICase, lineage: NDArray[np.float64] | None = None):
+    With the case's theta > 0 the family's likelihoods use the joint correction, and the
+    denominator of a joint term is the family with the placed samples *unrelated* to it
+    but of its subpopulation (not the family's and the samples' likelihoods apart, as
+    without theta). The joint problem computes a term as ``f(...) - loglik0_f - sum of the
+    placed samples' logliks``, so ``f`` then returns
+    ``ll(placed) - ll(samples unrelated) + loglik0_f + sum of their logliks``, with
+    ``null`` = (``family_loglik``, ``sample_loglik``) of the search, which makes each term
+    the log LR of the placements against the samples unrelated (one placement: the
+    search's pairwise LR)."""
+
+    def __init__(self, case: DVICase, lineage: NDArray[np.float64] | None = None,
+                 null: tuple[Mapping[str, float], NDArray[np.float64]] | None = None):
+        if case.theta > 0 and null is None:
+            raise ValueError("with theta, FamilyLoglik needs `null` (the search's family and sample logliks)")
+        self.null = null
         self.case = case
         self.fams: dict[str, Family] = {f.name: f for f in case.am}
         self.samples = {s.id: s for s in case.pm}
@@ -64,7 +79,9 @@ class FamilyLoglik:
         self._row = {s.id: i for i, s in enumerate(case.pm)}
         self._col = {lab: j for j, lab in enumerate(labels)}
 
-    def _items(self, family: str, placed: Mapping[str, str]) -> list[MarkerData]:
+    def _items(self, family: str, placed: Mapping[str, str], *, unrelated: bool = False) -> list[MarkerData]:
+        """Per marker, the family's data with the samples on their missing persons, or
+        (``unrelated``) on extra founders appended to the pedigree (:meth:`_unrelated_pedigree`)."""
         fam = self.fams[family]
         if family not in self._base:
             self._base[family] = [encode(fam.pedigree, m, fam.genotypes) for m in self.case.markers]
@@ -72,9 +89,11 @@ class FamilyLoglik:
         for marker, d in zip(self.case.markers, self._base[family], strict=True):
             typed = dict(d.typed)
             soft: dict[int, NDArray[np.float64]] = {}
-            for label, sid in placed.items():
+            for k, (label, sid) in enumerate(placed.items()):
                 idx = fam.pedigree.index(self.member.get((family, label), label))
                 typed.pop(idx, None)
+                if unrelated:
+                    idx = len(fam.pedigree) + k
                 o = sample_observation(self.samples[sid], marker)
                 if isinstance(o, tuple):
                     typed[idx] = o
@@ -83,11 +102,32 @@ class FamilyLoglik:
             out.append(MarkerData(marker, typed, soft or None))
         return out
 
+    def _unrelated_pedigree(self, family: str, k: int) -> Pedigree:
+        ped = self.fams[family].pedigree
+        return ped.add_members([(f"{UNRELATED}{i}", None, None, 0) for i in range(k)])
+
     def many(self, family: str, placements: Sequence[Mapping[str, str]]) -> list[float]:
+        theta = self.case.theta
         data = [d for p in placements for d in self._items(family, p)]
-        ll = loglik_batch([self.fams[family].pedigree] * len(data), data)
+        ll = loglik_batch([self.fams[family].pedigree] * len(data), data, theta=theta)
         assert isinstance(ll, np.ndarray)
-        out = ll.reshape(len(placements), len(self.case.markers)).sum(axis=1)
+        J = len(self.case.markers)
+        out = ll.reshape(len(placements), J).sum(axis=1)
+        if theta > 0:
+            assert self.null is not None
+            fam_ll, sample_ll = self.null
+            peds, data = [], []
+            for p in placements:
+                ped = self._unrelated_pedigree(family, len(p))
+                data.extend(self._items(family, p, unrelated=True))
+                peds.extend([ped] * J)
+            den = loglik_batch(peds, data, theta=theta)
+            assert isinstance(den, np.ndarray)
+            base = np.array([fam_ll[family] + sum(float(sample_ll[self._row[s]]) for s in p.values())
+                             for p in placements])
+            with np.errstate(invalid="ignore"):
+                out = out - den.reshape(len(placements), J).sum(axis=1) + base
+            out[np.isnan(out)] = -np.inf
         if self.lineage is not None:
             lin = self.lineage
             out = out + np.array([sum(float(lin[self._row[sid], self._col[label]]) for label, sid in p.items())
@@ -212,7 +252,7 @@ def _exclusions_given(case: DVICase, search: SearchResult) -> Callable[[Mapping[
                 am[fi] = f = dataclasses.replace(f, mtdna={**f.mtdna, mp: smp.mtdna})
             if smp.ystr is not None:
                 am[fi] = dataclasses.replace(f, ystr={**f.ystr, mp: smp.ystr})
-        res = blind_search(dataclasses.replace(case, am=am), refine=0)
+        res = blind_search(dataclasses.replace(case, am=am), refine=0, theta=0.0)  # exclusions ignore theta
         assert res.exclusions is not None and res.log_lr is not None
         return np.where(np.isnan(res.log_lr), np.nan, res.exclusions.astype(np.float64))
 
@@ -252,7 +292,7 @@ def run_dvi(
     search = search_fn(case, top=top, min_lr=threshold if top else None, workers=workers,
                        progress=progress)
     settings = {"threshold": threshold, "max_assign": max_assign, "prior": prior,
-                "joint": joint and top is None, "top": top, "seed": seed}
+                "joint": joint and top is None, "top": top, "seed": seed, "theta": search.theta}
     if top is not None or search.log_lr is None:
         return DVIResult(case, search, None, [], None, settings)
     groups = group_same_source(case.pm, case.markers, threshold=threshold)
@@ -260,7 +300,8 @@ def run_dvi(
         return DVIResult(case, search, None, [], None, settings, groups)
     problem = JointProblem(
         tuple(search.samples), tuple(search.missing), tuple(search.family), search.log_lr,
-        search.family_loglik, search.sample_loglik, FamilyLoglik(case, search.lineage_log_lr))
+        search.family_loglik, search.sample_loglik,
+        FamilyLoglik(case, search.lineage_log_lr, (search.family_loglik, search.sample_loglik)))
     pri = Prior.closed(len(search.samples), len(search.missing)) if prior == "closed" else Prior.flat()
     result = joint_fn(problem, prior=pri, max_assign=max_assign, top=n_top_assignments, seed=seed)
     found, _reduced = find_undisputed(problem, threshold=threshold)

@@ -18,6 +18,16 @@ over markers, in chunks of samples so that memory stays bounded.
 The exclusion count of a pair is the number of markers at which the sample is
 impossible as MP without mutation (dvir's ``exclusionMatrix``).
 
+With the subpopulation correction theta (:mod:`dogtag.genetics.theta`) the sample, as
+an unrelated person, shares the subpopulation with the family's founders, so the
+denominator depends on the family too: per family and marker a second vector
+``P(G_U = g | family)`` of an unrelated person U added to the family's pedigree, and
+
+    LR(sample, MP) = prod_markers  sum_g o(g) P(G_MP = g | family) / sum_g o(g) P(G_U = g | family),
+
+the LR of "the sample is MP" against "the sample is unrelated to the family", both
+with all founder alleles drawn jointly (what ``dogtag lr`` gives on those two pedigrees).
+
 Lineage markers (mtDNA, Y-STR) of the samples and families multiply in their LRs per
 pair, as independent evidence (:mod:`dogtag.identify.lineage_search` states the
 assumption); an mtDNA or Y exclusion adds one to the pair's exclusion count and makes
@@ -47,6 +57,7 @@ from dogtag.genetics.dropout import hardy_weinberg, observation_vector
 from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch, same_shape_batch
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
+from dogtag.genetics.theta import check_theta
 from dogtag.identify.case import DVICase, Family, Sample
 from dogtag.identify.lineage_search import AUTOSOMAL, LineageEvidence
 
@@ -84,6 +95,7 @@ class SearchResult:
     lineage_log_lr : ndarray, float64, shape (S, M), or None when the case has no lineage
         profiles (or only the top candidates were kept): the lineage part of ``log_lr``.
     candidate_evidence : with ``top``: the evidence code of each entry of ``candidates``.
+    theta : the subpopulation correction the LRs were computed with (0 = none).
     """
 
     samples: list[str]
@@ -100,6 +112,7 @@ class SearchResult:
     evidence: NDArray[np.int8] | None = None
     lineage_log_lr: NDArray[np.float64] | None = None
     candidate_evidence: dict[str, list[int]] = field(default_factory=dict)
+    theta: float = 0.0
 
     @property
     def lr(self) -> NDArray[np.float64]:
@@ -203,6 +216,9 @@ class FamilyBatch:
         mutation, and a last row of True for untyped samples.
     typed : ndarray, int, shape (J, m): 1 where the family has a typed member at marker j.
     sex : ndarray, int8, shape (m,): sex of each missing person (0 unknown).
+    cond_unrelated, logp_unrelated : with theta > 0, per marker, like ``cond`` and ``logp``
+        for an unrelated person of the family's subpopulation, P(G_U = g | family), the
+        LR's denominator; None without theta (the denominator is Hardy-Weinberg).
     """
 
     cond: list[NDArray[np.float64]]
@@ -210,14 +226,36 @@ class FamilyBatch:
     support: list[NDArray[np.bool_]]
     typed: NDArray[np.int64]
     sex: NDArray[np.int8]
+    cond_unrelated: list[NDArray[np.float64]] | None = None
+    logp_unrelated: list[NDArray[np.float64]] | None = None
 
     @property
     def n_missing(self) -> int:
         return int(self.sex.shape[0])
 
 
+#: the id of the unrelated person added to a family's pedigree for the theta denominator
+UNRELATED = "<unrelated>"
+
+
+def with_unrelated(ped: Pedigree) -> Pedigree:
+    """``ped`` and one more founder, :data:`UNRELATED`, of unknown sex (last member)."""
+    return ped.add_members([(UNRELATED, None, None, 0)])
+
+
+def _log_rows(cond: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
+    """The natural log of each ``cond`` array and a last row of zeros (for untyped samples)."""
+    out = []
+    for c in cond:
+        lp = np.zeros((c.shape[0] + 1, c.shape[1]))
+        with np.errstate(divide="ignore"):
+            np.log(c, out=lp[:-1])
+        out.append(lp)
+    return out
+
+
 def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: _Encoded | None = None,
-                 progress: Progress | None = None) -> FamilyBatch:
+                 progress: Progress | None = None, theta: float = 0.0) -> FamilyBatch:
     """Conditional genotype distributions of the missing persons of ``families`` (a batch).
 
     The families are grouped by shape (pedigree structure, typed members, target) and
@@ -232,11 +270,14 @@ def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: _Enc
     markers : the case's markers.
     enc : the families' encoded genotypes (:func:`_encode_families`), when already made.
     progress : callback (done, total, "families").
+    theta : the joint subpopulation correction; > 0 adds the unrelated person's
+        distributions (the LR's denominator).
     """
     if enc is None:
         enc = _encode_families(families, markers)
     n_m = sum(len(f.missing) for f in families)
     cond = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
+    unrel = [np.zeros_like(c) for c in cond] if theta > 0 else None
     support = [np.zeros((c.shape[0] + 1, n_m), dtype=bool) for c in cond]
     for s in support:
         s[-1] = True                       # untyped samples: never an exclusion
@@ -247,9 +288,14 @@ def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: _Enc
         m = markers[j]
         for shape in g.values():
             arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
-            res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, max_floats=_BATCH_FLOATS)
+            res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, theta=theta,
+                                   max_floats=_BATCH_FLOATS)
             cond[j][:, shape.owners] = res.T
-            if m.has_mutation:
+            if unrel is not None:
+                aug = with_unrelated(shape.ped)
+                unrel[j][:, shape.owners] = same_shape_batch(aug, m, shape.typed, arr, target=len(shape.ped),
+                                                             theta=theta, max_floats=_BATCH_FLOATS).T
+            if m.has_mutation or theta > 0:
                 res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, mutation=False,
                                        max_floats=_BATCH_FLOATS)
             support[j][:-1, shape.owners] = res.T > 0
@@ -259,18 +305,20 @@ def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: _Enc
     for j, owner, fam, target in irregular:
         d = encode(fam.pedigree, markers[j], fam.genotypes)
         typed = {p: g for p, g in d.typed.items() if p != target}
-        for mut in (True, False):
-            dist = loglik_batch([fam.pedigree], [MarkerData(markers[j], typed)], target=[target], mutation=mut)
+        for mut, th in ((True, theta), (False, 0.0)):
+            dist = loglik_batch([fam.pedigree], [MarkerData(markers[j], typed)], target=[target], mutation=mut,
+                                theta=th)
             assert isinstance(dist, list)
             if mut:
                 cond[j][:, owner] = dist[0]
-            support[j][:-1, owner] = dist[0] > 0
-    logp = []
-    for c in cond:
-        lp = np.zeros((c.shape[0] + 1, n_m))
-        with np.errstate(divide="ignore"):
-            np.log(c, out=lp[:-1])
-        logp.append(lp)
+            else:
+                support[j][:-1, owner] = dist[0] > 0
+        if unrel is not None:
+            aug = with_unrelated(fam.pedigree)
+            dist = loglik_batch([aug], [MarkerData(markers[j], typed)], target=[len(fam.pedigree)], theta=theta)
+            assert isinstance(dist, list)
+            unrel[j][:, owner] = dist[0]
+    logp = _log_rows(cond)
     cols = [(fam, mp) for fam in families for mp in fam.missing]
     typed_at = np.zeros((len(markers), len(cols)), dtype=np.int64)
     c0 = 0
@@ -279,11 +327,11 @@ def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: _Enc
             typed_at[j, c0:c0 + len(fam.missing)] = any(m.name in row for row in fam.genotypes.values())
         c0 += len(fam.missing)
     sex = np.array([fam.pedigree.sex[fam.pedigree.index(mp)] for fam, mp in cols], dtype=np.int8)
-    return FamilyBatch(cond, logp, support, typed_at, sex)
+    return FamilyBatch(cond, logp, support, typed_at, sex, unrel, None if unrel is None else _log_rows(unrel))
 
 
 def _family_logliks(families: Sequence[Family], markers: list[Marker],
-                    enc: _Encoded | None = None) -> dict[str, float]:
+                    enc: _Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
     """Null log-likelihood of each of ``families``; each family's sum does not depend on the others."""
     total = np.zeros(len(families))
     if enc is None:
@@ -292,18 +340,18 @@ def _family_logliks(families: Sequence[Family], markers: list[Marker],
     for j, g in enumerate(groups):
         for shape in g.values():
             arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
-            total[shape.owners] += same_shape_batch(shape.ped, markers[j], shape.typed, arr,
+            total[shape.owners] += same_shape_batch(shape.ped, markers[j], shape.typed, arr, theta=theta,
                                                     max_floats=_BATCH_FLOATS)
     for j, owner, fam, _target in irregular:
-        ll = loglik_batch([fam.pedigree], [encode(fam.pedigree, markers[j], fam.genotypes)])
+        ll = loglik_batch([fam.pedigree], [encode(fam.pedigree, markers[j], fam.genotypes)], theta=theta)
         assert isinstance(ll, np.ndarray)
         total[owner] += float(ll[0])
     return {f.name: float(v) for f, v in zip(families, total, strict=True)}
 
 
-def family_logliks(case: DVICase, enc: _Encoded | None = None) -> dict[str, float]:
+def family_logliks(case: DVICase, enc: _Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
     """Null log-likelihood of each family (its reference data alone), natural log."""
-    return _family_logliks(case.am, case.markers, enc)
+    return _family_logliks(case.am, case.markers, enc, theta)
 
 
 # ---------------------------------------------------------------------------
@@ -342,11 +390,14 @@ def sample_observation(sample: Sample, m: Marker) -> tuple[int, int] | NDArray[n
     return obs[0], obs[1]
 
 
-def _sample_view(samples: Sequence[Sample], markers: list[Marker]) -> list[_SampleMarker]:
+def _sample_view(samples: Sequence[Sample], markers: list[Marker], theta: float = 0.0) -> list[_SampleMarker]:
     views = []
     for m in markers:
         n = m.n_alleles
         hw = hardy_weinberg(m.freqs)
+        if theta > 0:  # one person alone: p_a (theta + (1 - theta) p_a), 2 (1 - theta) p_a p_b
+            i, j = np.triu_indices(n)
+            hw = (1 - theta) * hw + np.where(i == j, theta * m.freqs[i], 0.0)
         S = len(samples)
         typed = np.zeros(S, dtype=bool)
         clean = np.full(S, -1, dtype=np.intp)
@@ -409,13 +460,14 @@ class SampleBatch:
         return int(self.sex.shape[0])
 
 
-def sample_batch(samples: Sequence[Sample], markers: list[Marker]) -> SampleBatch:
+def sample_batch(samples: Sequence[Sample], markers: list[Marker], theta: float = 0.0) -> SampleBatch:
     """Observation vectors of a batch of samples (rows of the matrix).
 
     Every quantity is per sample, so any split of the samples into batches gives the
-    same rows.
+    same rows. ``theta``: each sample's own log-likelihood is that of one person with
+    the subpopulation correction.
     """
-    views = _sample_view(samples, markers)
+    views = _sample_view(samples, markers, theta)
     ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(len(samples))
     return SampleBatch(views, np.array([s.sex for s in samples], dtype=np.int8), ll)
 
@@ -447,11 +499,15 @@ def _tile_log_lr(samples: SampleBatch, families: FamilyBatch, exc: NDArray[np.in
     # allocator returns freed memory to the system, as Dask workers are set up to do)
     buf = np.empty((s, m))
     bbuf = np.empty((s, m), dtype=bool) if exc is not None else None
+    den = families.logp_unrelated
     for j, v in enumerate(samples.views):
         # clean calls gather their genotype's row; untyped and degraded samples (index -1)
         # gather the last row (0 and True): adding 0.0 leaves a float unchanged
         np.take(families.logp[j], v.clean_g, axis=0, out=buf, mode="wrap")
         acc += buf
+        if den is not None:
+            np.take(den[j], v.clean_g, axis=0, out=buf, mode="wrap")
+            acc -= buf
         if exc is not None:
             assert bbuf is not None
             np.take(families.support[j], v.clean_g, axis=0, out=bbuf, mode="wrap")
@@ -461,9 +517,12 @@ def _tile_log_lr(samples: SampleBatch, families: FamilyBatch, exc: NDArray[np.in
             r = v.soft_rows
             with np.errstate(divide="ignore"):
                 acc[r] += np.log(np.asarray(v.soft @ families.cond[j]))
+                if families.cond_unrelated is not None:
+                    acc[r] -= np.log(np.asarray(v.soft @ families.cond_unrelated[j]))
             if exc is not None:
                 exc[r] += np.asarray(v.soft @ families.support[j][:-1].astype(np.float64)) == 0
-        acc -= v.log_hw[:, None]  # 0 where untyped
+        if den is None:
+            acc -= v.log_hw[:, None]  # 0 where untyped
     if lineage is not None:
         acc += lineage[0]
         if exc is not None:
@@ -648,7 +707,8 @@ def check_case(case: DVICase) -> None:
 
 def finish(case: DVICase, *, msex: NDArray[np.int8], sample_ll: NDArray[np.float64],
            fam_ll: dict[str, float], full: Tile | None, kept: Candidates | None,
-           refine: int, lineage: bool = False, lineage_full: Lineage | None = None) -> SearchResult:
+           refine: int, lineage: bool = False, lineage_full: Lineage | None = None,
+           theta: float = 0.0) -> SearchResult:
     """The :class:`SearchResult` from the reduced matrix (both backends end here).
 
     ``lineage``: whether lineage LRs are multiplied in; ``lineage_full``: with ``full``,
@@ -667,17 +727,20 @@ def finish(case: DVICase, *, msex: NDArray[np.int8], sample_ll: NDArray[np.float
             evidence |= lineage_full[2]
         pairs = np.argwhere(np.isfinite(log_lr))
         if 0 < len(pairs) * len(case.markers) <= refine:
-            direct = _direct_pairs(case, pairs, fam_ll, sample_ll)
+            direct = _direct_pairs(case, pairs, fam_ll, sample_ll, theta)
             if lin_all is not None:  # the direct form is autosomal only
                 direct = direct + lin_all[pairs[:, 0], pairs[:, 1]]
             log_lr[pairs[:, 0], pairs[:, 1]] = direct
             method = "direct pedigree likelihoods per candidate pair (exact)"
+    if theta > 0:
+        method += (f"; theta = {theta:g} (joint Balding-Nichols correction: the sample as MP against "
+                   "the sample unrelated, with the family's founders)")
     if lineage:
         method += "; x mtDNA and Y-STR lineage LRs (independent evidence)"
     candidates, cand_ev = candidate_lists(case, kept) if kept is not None else ({}, {})
     return SearchResult(
         [s.id for s in case.pm], labels, family, msex, log_lr, exclusions, used,
-        sample_ll, fam_ll, candidates, method, evidence, lin_all, cand_ev,
+        sample_ll, fam_ll, candidates, method, evidence, lin_all, cand_ev, theta,
     )
 
 
@@ -690,6 +753,7 @@ def blind_search(
     workers: int = 1,
     refine: int = 200_000,
     progress: Progress | None = None,
+    theta: float | None = None,
 ) -> SearchResult:
     """LR of every sample against every missing person (H1: the sample is MP; H2: unrelated).
 
@@ -710,6 +774,7 @@ def blind_search(
         :func:`dogtag.genetics.likelihood._lumped_freqs`), so small cases agree with
         dvir to 1e-12 rather than 1e-9.
     progress : callback (done, total, what).
+    theta : the subpopulation correction (default: the case's ``theta``), see the module docstring.
 
     The work is cut into the pieces :mod:`dogtag.scale.blindsearch` runs on a cluster:
     :func:`family_batch` (here one batch of all families), :func:`sample_batch` per
@@ -717,10 +782,11 @@ def blind_search(
     and :func:`finish`; both backends give the same result, bit for bit.
     """
     check_case(case)
+    theta = check_theta(case.theta if theta is None else theta)
     markers = case.markers
     S = len(case.pm)
     enc = _encode_families(case.am, markers)
-    fams = family_batch(case.am, markers, enc=enc, progress=progress)
+    fams = family_batch(case.am, markers, enc=enc, progress=progress, theta=theta)
     M = fams.n_missing
     blocks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
     keep_full = top is None
@@ -739,7 +805,7 @@ def blind_search(
         lin_full = (np.zeros((S, M)), np.zeros((S, M), dtype=np.int64), np.zeros((S, M), dtype=np.int8))
 
     def run(b: tuple[int, int]) -> tuple[int, int, SampleBatch, Tile | Candidates, Lineage | None]:
-        rows = sample_batch(case.pm[b[0]:b[1]], markers)
+        rows = sample_batch(case.pm[b[0]:b[1]], markers, theta)
         part = lin.block(*b) if lin is not None else None
         if keep_full:
             return b[0], b[1], rows, tile(rows, fams, part), part
@@ -764,38 +830,53 @@ def blind_search(
     if keep_full:
         assert log_lr is not None and exclusions is not None and used_all is not None
         full = (log_lr, exclusions, used_all)
-    return finish(case, msex=fams.sex, sample_ll=sample_ll, fam_ll=family_logliks(case, enc), full=full,
+    return finish(case, msex=fams.sex, sample_ll=sample_ll, fam_ll=family_logliks(case, enc, theta), full=full,
                   kept=None if keep_full else merge(kept, top=k, min_log=min_log), refine=refine,
-                  lineage=lin is not None, lineage_full=lin_full)
+                  lineage=lin is not None, lineage_full=lin_full, theta=theta)
 
 
 def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, float],
-                  sample_ll: NDArray[np.float64]) -> NDArray[np.float64]:
-    """log LR of (sample, missing column) pairs from direct likelihoods."""
+                  sample_ll: NDArray[np.float64], theta: float = 0.0) -> NDArray[np.float64]:
+    """log LR of (sample, missing column) pairs from direct likelihoods.
+
+    With theta the denominator is the family with the sample as an unrelated member
+    (:func:`with_unrelated`), not the family's and the sample's likelihoods apart.
+    """
     where = [(fam, mp) for fam in case.am for mp in fam.missing]
     base = {fam.name: [encode(fam.pedigree, m, fam.genotypes) for m in case.markers] for fam in case.am}
-    peds, data, owner = [], [], []
+    aug = {fam.name: with_unrelated(fam.pedigree) for fam in case.am} if theta > 0 else {}
+    peds, data, owner, sign = [], [], [], []
     for k, (s, c) in enumerate(pairs):
         fam, mp = where[c]
         sample = case.pm[s]
         target = fam.pedigree.index(mp)
+        # the sample on MP; with theta also the sample unrelated, in the same subpopulation
+        places = [(fam.pedigree, target, 1.0)]
+        if theta > 0:
+            places.append((aug[fam.name], len(fam.pedigree), -1.0))
         for j, m in enumerate(case.markers):
             d = base[fam.name][j]
-            typed = {p: g for p, g in d.typed.items() if p != target}
             o = sample_observation(sample, m)
-            soft = None
-            if isinstance(o, tuple):
-                typed[target] = o
-            elif o is not None:
-                soft = {target: o}
-            peds.append(fam.pedigree)
-            data.append(MarkerData(m, typed, soft))
-            owner.append(k)
-    ll = loglik_batch(peds, data)
+            for ped, at, sg in places:
+                typed = {p: g for p, g in d.typed.items() if p != target}
+                soft = None
+                if isinstance(o, tuple):
+                    typed[at] = o
+                elif o is not None:
+                    soft = {at: o}
+                peds.append(ped)
+                data.append(MarkerData(m, typed, soft))
+                owner.append(k)
+                sign.append(sg)
+    ll = loglik_batch(peds, data, theta=theta)
     assert isinstance(ll, np.ndarray)
     total = np.zeros(len(pairs))
-    np.add.at(total, np.array(owner, dtype=np.intp), ll)
-    fams = np.array([fam_ll[where[c][0].name] for c in pairs[:, 1]])
-    out = total - fams - sample_ll[pairs[:, 0]]
+    with np.errstate(invalid="ignore"):
+        np.add.at(total, np.array(owner, dtype=np.intp), ll * np.array(sign))
+    if theta > 0:
+        out = total
+    else:
+        fams = np.array([fam_ll[where[c][0].name] for c in pairs[:, 1]])
+        out = total - fams - sample_ll[pairs[:, 0]]
     out[np.isnan(out)] = -np.inf
     return out

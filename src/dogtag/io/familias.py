@@ -743,6 +743,7 @@ def _dvi_case(main: _Main, lines: list[str], start: int, path: str, missing_patt
         source=f"Familias {main.version} file {Path(path).name}",
         extra={"theta": main.theta, "database": main.db_name,
                "database_size": {loc.name: loc.db_size for loc in main.loci}},
+        theta=main.theta,
     )
 
 

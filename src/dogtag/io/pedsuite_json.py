@@ -160,11 +160,18 @@ def read_kinship_json(path: str | Path) -> KinshipCase:
     names = [h.name for h in hypotheses]
     if reference is not None and reference not in names:
         raise ctx.fail(f"`reference` {reference!r} is not a hypothesis ({', '.join(names)})", '"reference"')
-    theta = float(obj.get("theta") or 0.0)
-    if not 0 <= theta < 1:
-        raise ctx.fail(f"`theta` must be in [0, 1), got {theta}", '"theta"')
-    return KinshipCase(markers, hypotheses, genotypes, theta, reference,
+    return KinshipCase(markers, hypotheses, genotypes, _theta(ctx, obj), reference,
                        str(obj.get("name", "")), str(obj.get("source", "")))
+
+
+def _theta(ctx: _Ctx, obj: dict[str, Any]) -> float:
+    """The optional `theta` (subpopulation correction), a number in [0, 1)."""
+    raw = obj.get("theta")
+    if raw is None:
+        return 0.0
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 <= raw < 1:
+        raise ctx.fail(f"`theta` must be a number in [0, 1), got {raw!r}", '"theta"')
+    return float(raw)
 
 
 def read_dvi_json(path: str | Path) -> DVICase:
@@ -210,7 +217,7 @@ def read_dvi_json(path: str | Path) -> DVICase:
     y_db = tuple(_y(ctx, h, f"ydb{k}") for k, h in enumerate(obj.get("ystr_database") or []))
     return DVICase(markers, pm, am, str(obj.get("name", "")), str(obj.get("source", "")),
                    mtdna_database=tuple(h for h in mt_db if h is not None),
-                   ystr_database=tuple(h for h in y_db if h is not None))
+                   ystr_database=tuple(h for h in y_db if h is not None), theta=_theta(ctx, obj))
 
 
 def _mt(ctx: _Ctx, prof: Any, pid: str) -> MtHaplotype | None:

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dogtag.registry.base import Base, IdMixin, str_enum, utcnow
@@ -28,6 +28,10 @@ class IdStatus(enum.Enum):
     FAMILY_NOTIFIED = "family_notified"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+
+
+#: SQL condition of an identification that holds its remains and its person
+ACTIVE_SQL = "status IN ('proposed', 'technical_review', 'administrative_review', 'approved', 'family_notified')"
 
 
 class AnalysisRun(IdMixin, Base):
@@ -81,6 +85,10 @@ class Identification(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("individual_id IS NOT NULL OR sample_id IS NOT NULL", name="remains"),
         CheckConstraint("posterior IS NULL OR (posterior >= 0 AND posterior <= 1)", name="posterior"),
+        # one active identification per sample, per individual, per missing person (workflow.py has the
+        # whole rule, across a sample and its individual; these back it up in the database)
+        *(Index(f"uq_identification_active_{col}", col, unique=True, sqlite_where=text(ACTIVE_SQL),
+                postgresql_where=text(ACTIVE_SQL)) for col in ("sample_id", "individual_id", "missing_person_id")),
     )
 
 

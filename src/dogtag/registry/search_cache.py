@@ -3,7 +3,7 @@
 ``search_state`` holds a content digest per searched sample and per reference family (and one for
 the search parameters), ``search_pair`` the stored pairwise results (the top candidates of each
 sample and every pair at or above the threshold). Both are derived data, rewritten by each
-``dogtag search`` in its one write transaction; see :mod:`dogtag.registry.search_run`.
+``dogtag search`` in its one write transaction; see :mod:`dogtag.analysis.search`.
 """
 
 from __future__ import annotations

@@ -11,6 +11,15 @@ approved -> family_notified, or rejected / withdrawn before approval. The techni
 the move to administrative review; the administrative reviewer signs the approval; they are two
 different users and neither is the proposer. Each transition is an :class:`IdentificationEvent`.
 
+One remains, one person: a sample, the individual its element belongs to and that individual's
+other samples are *the same remains*; they resolve to at most one missing person, and one missing
+person to at most one set of remains. :func:`propose` refuses an identification while another one
+of the same remains, or of the same person, is active (proposed, in review, approved or notified);
+a rejected or withdrawn one no longer counts. Approval checks it again. Two individuals found to
+be one person are joined by :func:`merge_individuals` (a recorded action), after which they are
+the same remains. Partial unique indexes on ``identification`` back this up in the database (one
+active identification per sample, per individual and per missing person).
+
 Concurrency is optimistic: the ``version`` column of a missing person and of an identification is
 checked by every UPDATE, so of two concurrent transitions one wins and the other raises
 :class:`ConflictError`.
@@ -22,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,7 +46,7 @@ from dogtag.registry.identification import (
     Notification,
 )
 from dogtag.registry.people import ACCOUNTED_FOR, MissingPerson, Status, StatusChange
-from dogtag.registry.recovery import Individual, Sample
+from dogtag.registry.recovery import Element, Individual, Sample
 from dogtag.registry.users import Role, User
 
 
@@ -55,6 +64,8 @@ class ConflictError(DogtagError):
 
 _OPEN = (IdStatus.PROPOSED, IdStatus.TECHNICAL_REVIEW, IdStatus.ADMINISTRATIVE_REVIEW)
 _FINAL_IDS = (IdStatus.APPROVED, IdStatus.FAMILY_NOTIFIED)
+#: identifications that hold their remains and their person
+ACTIVE = _OPEN + _FINAL_IDS
 
 
 @contextmanager
@@ -138,6 +149,8 @@ def propose(session: Session, actor: User, person: MissingPerson, *, reason: str
     if person.status in ACCOUNTED_FOR:
         raise WorkflowError(f"missing person {person.service_number} is already accounted for "
                             f"({person.status.value})")
+    check_one_identification(session, person, sample_id=None if sample is None else sample.id,
+                             individual_id=None if individual is None else individual.id)
     ident = Identification(
         missing_person_id=person.id, sample_id=None if sample is None else sample.id,
         individual_id=None if individual is None else individual.id,
@@ -209,14 +222,86 @@ def _check_approvable(session: Session, ident: Identification) -> None:
     if person.status in ACCOUNTED_FOR:
         raise WorkflowError(f"missing person {person.service_number} is already accounted for "
                             f"({person.status.value})")
-    same_remains = select(Identification.id).where(
-        Identification.id != ident.id, Identification.status.in_(_FINAL_IDS),
-        (Identification.sample_id == ident.sample_id) if ident.sample_id is not None
-        else (Identification.individual_id == ident.individual_id),
-    )
-    other = session.scalar(same_remains)
-    if other is not None:
-        raise WorkflowError(f"the same remains are already identified (identification {other})")
+    check_one_identification(session, person, sample_id=ident.sample_id, individual_id=ident.individual_id,
+                             exclude=ident.id)
+
+
+def same_remains(session: Session, *, sample_id: int | None = None,
+                 individual_id: int | None = None) -> tuple[set[int], set[int]]:
+    """The samples and individuals that are the same remains as a sample and/or an individual:
+    the samples cut from the same element, the element's individual, and every sample cut from an
+    element of those individuals."""
+    samples = {sample_id} if sample_id is not None else set()
+    individuals = {individual_id} if individual_id is not None else set()
+    if sample_id is not None:
+        row = session.execute(select(Element.id, Element.individual_id).join(Sample, Sample.element_id == Element.id)
+                              .where(Sample.id == sample_id)).first()
+        if row is not None:
+            samples |= set(session.scalars(select(Sample.id).where(Sample.element_id == row[0])))
+            if row[1] is not None:
+                individuals.add(row[1])
+    if individuals:
+        samples |= set(session.scalars(select(Sample.id).join(Element, Sample.element_id == Element.id)
+                                       .where(Element.individual_id.in_(individuals))))
+    return samples, individuals
+
+
+def check_one_identification(session: Session, person: MissingPerson, *, sample_id: int | None,
+                             individual_id: int | None, exclude: int | None = None) -> None:
+    """Refuse a second active identification of the same remains or of the same person."""
+    samples, individuals = same_remains(session, sample_id=sample_id, individual_id=individual_id)
+    active = select(Identification).where(Identification.status.in_(ACTIVE))
+    if exclude is not None:
+        active = active.where(Identification.id != exclude)
+    cond = []
+    if samples:
+        cond.append(Identification.sample_id.in_(samples))
+    if individuals:
+        cond.append(Identification.individual_id.in_(individuals))
+    for other in session.scalars(active.where(or_(*cond))).all() if cond else []:
+        who = session.get(MissingPerson, other.missing_person_id)
+        name = who.service_number if who is not None else other.missing_person_id
+        if other.missing_person_id == person.id:
+            raise WorkflowError(f"the same remains are already identified as {name} (identification {other.id}, "
+                                f"{other.status.value})")
+        raise WorkflowError(f"the same remains already have identification {other.id} as {name} "
+                            f"({other.status.value}): one remains resolve to one missing person; reject or "
+                            "withdraw that identification first")
+    for other in session.scalars(active.where(Identification.missing_person_id == person.id)):
+        raise WorkflowError(f"missing person {person.service_number} already has identification {other.id} "
+                            f"({other.status.value}) of other remains: one person resolves to one individual; "
+                            "merge the individuals (merge_individuals) or withdraw that identification first")
+
+
+def merge_individuals(session: Session, actor: User, keep: Individual, other: Individual, reason: str) -> None:
+    """Join ``other`` into ``keep`` (one person): its elements and active identifications move to ``keep``.
+
+    Refused when the two hold active identifications of different missing persons. The move is in
+    the audit log (element and identification rows), and both individuals' notes say why and who.
+    """
+    _check_actor(actor, (Role.ANALYST, Role.ADMIN), "merging individuals")
+    why = _check_reason(reason)
+    if keep.id == other.id:
+        raise WorkflowError(f"individual {keep.key} cannot be merged with itself")
+    held = {}
+    for ind in (keep, other):
+        s_ids, i_ids = same_remains(session, individual_id=ind.id)
+        held[ind.id] = list(session.scalars(select(Identification).where(
+            Identification.status.in_(ACTIVE),
+            or_(Identification.individual_id.in_(i_ids), Identification.sample_id.in_(s_ids)))))
+    persons = {i.missing_person_id for rows in held.values() for i in rows}
+    if len(persons) > 1:
+        raise WorkflowError(f"individuals {keep.key} and {other.key} have active identifications of different "
+                            "missing persons; reject or withdraw one first")
+    for el in session.scalars(select(Element).where(Element.individual_id == other.id)):
+        el.individual_id = keep.id
+    for ident in held[other.id]:
+        if ident.individual_id == other.id:
+            ident.individual_id = keep.id
+    now = utcnow().isoformat(timespec="seconds")
+    keep.notes = ((keep.notes + "\n") if keep.notes else "") + f"{now} {actor.username} merged {other.key} into this individual: {why}"
+    other.notes = ((other.notes + "\n") if other.notes else "") + f"{now} {actor.username} merged into {keep.key}: {why}"
+    session.flush()
 
 
 def submit(session: Session, ident: Identification, actor: User, reason: str) -> IdentificationEvent:

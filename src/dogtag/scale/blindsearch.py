@@ -35,6 +35,7 @@ import numpy as np
 
 from dogtag.errors import DogtagError
 from dogtag.genetics.markers import Marker
+from dogtag.genetics.theta import check_theta
 from dogtag.identify.case import DVICase, Family
 from dogtag.identify.lineage_search import LineageEvidence
 from dogtag.identify.search import (
@@ -83,16 +84,16 @@ def _loads(blob: bytes) -> Any:
     return pickle.loads(blob)
 
 
-def _family_task(blob: bytes, markers: list[Marker]) -> FamilyBatch:
-    return family_batch(pickle.loads(blob), markers)
+def _family_task(blob: bytes, markers: list[Marker], theta: float) -> FamilyBatch:
+    return family_batch(pickle.loads(blob), markers, theta=theta)
 
 
-def _family_ll_task(blob: bytes, markers: list[Marker]) -> dict[str, float]:
-    return _family_logliks(pickle.loads(blob), markers)
+def _family_ll_task(blob: bytes, markers: list[Marker], theta: float) -> dict[str, float]:
+    return _family_logliks(pickle.loads(blob), markers, theta=theta)
 
 
-def _sample_task(blob: bytes, markers: list[Marker]) -> SampleBatch:
-    return sample_batch(pickle.loads(blob), markers)
+def _sample_task(blob: bytes, markers: list[Marker], theta: float) -> SampleBatch:
+    return sample_batch(pickle.loads(blob), markers, theta)
 
 
 def _tile_task(rows: SampleBatch, fams: FamilyBatch, row0: int, col0: int, top: int | None,
@@ -126,6 +127,7 @@ def blind_search(
     progress: Progress | None = None,
     family_batch_size: int = 1000,
     merge_every: int = 8,
+    theta: float | None = None,
 ) -> SearchResult:
     """LR of every sample against every missing person, on the cluster behind ``client``.
 
@@ -149,6 +151,7 @@ def blind_search(
         raise ValueError("`chunk`, `family_batch_size` and `merge_every` must be >= 1, got "
                          f"{chunk}, {family_batch_size}, {merge_every}")
     check_case(case)
+    theta = check_theta(case.theta if theta is None else theta)
     if case.has_lineage and LineageEvidence(case).active:
         # the lineage part is built from the whole case (haplotype panels, database
         # frequencies) and is not cut into tiles yet
@@ -159,7 +162,7 @@ def blind_search(
     M = sum(len(f.missing) for f in case.am)
     if S == 0 or M == 0:
         from dogtag.identify.search import blind_search as local
-        return local(case, top=top, min_lr=min_lr, chunk=chunk, refine=refine, progress=progress)
+        return local(case, top=top, min_lr=min_lr, chunk=chunk, refine=refine, progress=progress, theta=theta)
     k = None if top is None else int(top)
     min_log = _min_log(min_lr)
     run = uuid.uuid4().hex[:12]
@@ -172,16 +175,16 @@ def blind_search(
     batches = family_batches(case.am, family_batch_size)
     n_fam = len(batches)
     fam_blobs = [pickle.dumps(case.am[a:b], protocol=5) for a, b, _ in batches]
-    fam_futs = [client.submit(_family_task, blob, markers_fut, key=f"dogtag-family-{run}-{j}",
+    fam_futs = [client.submit(_family_task, blob, markers_fut, theta, key=f"dogtag-family-{run}-{j}",
                               priority=n_fam - j)
                 for j, blob in enumerate(fam_blobs)]
-    famll_futs = [client.submit(_family_ll_task, blob, markers_fut,
+    famll_futs = [client.submit(_family_ll_task, blob, markers_fut, theta,
                                 key=f"dogtag-familyll-{run}-{j}", priority=-n_fam)
                   for j, blob in enumerate(fam_blobs)]
     del fam_blobs
     sex_futs = [client.submit(_sex, f, key=f"dogtag-sex-{run}-{j}") for j, f in enumerate(fam_futs)]
     chunks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
-    row_futs = [client.submit(_sample_task, pickle.dumps(case.pm[lo:hi], protocol=5), markers_fut,
+    row_futs = [client.submit(_sample_task, pickle.dumps(case.pm[lo:hi], protocol=5), markers_fut, theta,
                               key=f"dogtag-samples-{run}-{i}", priority=n_fam + 1)
                 for i, (lo, hi) in enumerate(chunks)]
     ll_futs = [client.submit(_loglik, r, key=f"dogtag-samplell-{run}-{i}") for i, r in enumerate(row_futs)]
@@ -244,7 +247,8 @@ def blind_search(
         for name, v in part.items():
             fam_ll[name] = fam_ll.get(name, 0.0) + v
     fam_ll = {f.name: fam_ll[f.name] for f in case.am}
-    return finish(case, msex=msex, sample_ll=sample_ll, fam_ll=fam_ll, full=full, kept=kept, refine=refine)
+    return finish(case, msex=msex, sample_ll=sample_ll, fam_ll=fam_ll, full=full, kept=kept, refine=refine,
+                  theta=theta)
 
 
 def _register_sizes() -> None:
@@ -253,7 +257,8 @@ def _register_sizes() -> None:
 
     @sizeof.register(FamilyBatch)
     def _family(b: FamilyBatch) -> int:
-        return int(sum(a.nbytes for a in (*b.cond, *b.logp, *b.support)) + b.typed.nbytes + b.sex.nbytes)
+        extra = [*(b.cond_unrelated or ()), *(b.logp_unrelated or ())]
+        return int(sum(a.nbytes for a in (*b.cond, *b.logp, *b.support, *extra)) + b.typed.nbytes + b.sex.nbytes)
 
     @sizeof.register(SampleBatch)
     def _samples(b: SampleBatch) -> int:

@@ -122,3 +122,20 @@ def pager(total: int, page_no: int, size: int) -> dict[str, Any]:
     page_no = min(max(1, page_no), pages)
     return {"total": total, "page": page_no, "pages": pages, "size": size,
             "offset": (page_no - 1) * size}
+
+
+def sort_order(sort: str | None, columns: dict[str, Any], default: str) -> tuple[str, list[Any]]:
+    """The ORDER BY of a list for ``sort`` (a column name, ``-name`` for descending) among
+    ``columns`` (name -> SQL expression); unknown names fall back to ``default``. The last column
+    of ``columns`` breaks ties, so pages never overlap."""
+    name = (sort or default).strip()
+    desc = name.startswith("-")
+    key = name.lstrip("-")
+    if key not in columns:
+        name, desc, key = default, default.startswith("-"), default.lstrip("-")
+    col = columns[key]
+    tie = list(columns.values())[-1]
+    order = [col.desc() if desc else col.asc()]
+    if col is not tie:
+        order.append(tie.asc())
+    return name, order

@@ -12,7 +12,7 @@ from dogtag.registry.ledger import CustodyEntry
 from dogtag.registry.profiles import Profile
 from dogtag.registry.recovery import Accession, Element, FieldOperation, Individual, Sample
 from dogtag.web.deps import DbDep
-from dogtag.web.pages import NotFound, page, pager
+from dogtag.web.pages import NotFound, page, pager, sort_order
 from dogtag.web.security import SCIENCE, Viewer, ViewerDep
 
 router = APIRouter(tags=["accessions and remains"])
@@ -105,6 +105,44 @@ def accession(request: Request, s: DbDep, v: ViewerDep, aid: int) -> dict[str, A
         "samples_total": n_samples, "shown_max": MAX_ROWS,
         "custody": _custody(s, items),
     }
+
+
+SAMPLE_SORTS = {"accession": Accession.key, "lab": Sample.lab, "taken": Sample.taken_date,
+                "material": Sample.material, "key": Sample.key}
+
+
+@page(router, "/samples", "samples.html", roles=SCIENCE)
+def samples(request: Request, s: DbDep, q: str | None = None, lab: str | None = None,
+            accession: str | None = None, sort: str | None = None,
+            page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
+    """Samples: filter by key, lab and accession; sort by any column"""
+    size = request.app.state.settings.page_size
+    acc_id = func.coalesce(Sample.accession_id, Element.accession_id)
+    cond = []
+    if q and q.strip():
+        cond.append(Sample.key.startswith(q.strip(), autoescape=True))
+    if lab and lab.strip():
+        cond.append(Sample.lab == lab.strip())
+    if accession and accession.strip():
+        cond.append(Accession.key.startswith(accession.strip(), autoescape=True))
+    base = (select(Sample, Element.key, Element.element, Accession.id, Accession.key)
+            .outerjoin(Element, Element.id == Sample.element_id).outerjoin(Accession, Accession.id == acc_id)
+            .where(*cond))
+    total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
+    pg = pager(total, page_no, size)
+    sort, order = sort_order(sort, SAMPLE_SORTS, "key")
+    rows = s.execute(base.order_by(*order).offset(pg["offset"]).limit(size)).all()
+    kinds: dict[int, list[str]] = {}
+    ids = [x.id for x, *_ in rows]
+    for sid, kind in (s.execute(select(Profile.sample_id, Profile.kind).where(Profile.sample_id.in_(ids)))
+                      if ids else []):
+        kinds.setdefault(sid or 0, []).append(kind.value)
+    labs = [x for x in s.scalars(select(Sample.lab).distinct().order_by(Sample.lab)) if x]
+    return {"title": "Samples", "q": q or "", "lab": lab or "", "accession": accession or "", "sort": sort,
+            "labs": labs, "pager": pg,
+            "samples": [{"id": x.id, "key": x.key, "element_key": ek, "element": el, "accession_id": aid,
+                         "accession": akey, "material": x.material, "lab": x.lab, "taken_date": x.taken_date,
+                         "profiles": sorted(kinds.get(x.id, []))} for x, ek, el, aid, akey in rows]}
 
 
 @page(router, "/samples/{sid}", "sample.html", roles=SCIENCE)

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from dogtag import __version__
 from dogtag.errors import DogtagError
 from dogtag.registry import workflow
+from dogtag.registry.base import utcnow
 from dogtag.registry.identification import (
     AnalysisRun,
     Identification,
@@ -27,7 +28,7 @@ from dogtag.registry.recovery import Accession, Element, Individual, Sample
 from dogtag.registry.users import Role, User
 from dogtag.report.identification import is_draft, prior_of, review_state
 from dogtag.web.deps import DbDep
-from dogtag.web.pages import NotFound, done, page, pager
+from dogtag.web.pages import NotFound, done, page, pager, sort_order
 from dogtag.web.routes.dashboard import invalidate
 from dogtag.web.routes.persons import _families, family_svg, person_summary
 from dogtag.web.security import (
@@ -47,25 +48,76 @@ REPORT_READERS = STAFF  # the liaison: approved reports only (see _report)
 OPEN = [IdStatus.PROPOSED, IdStatus.TECHNICAL_REVIEW, IdStatus.ADMINISTRATIVE_REVIEW]
 
 
+def waiting_for(v: Viewer) -> Any:
+    """The condition 'waits for this viewer': a reviewer signs what someone else proposed (and, at
+    the administrative stage, someone else reviewed); an analyst submits their own proposals; an
+    administrator sees everything open."""
+    me = v.username or ""
+    if v.role == Role.REVIEWER:
+        return or_(and_(Identification.status == IdStatus.TECHNICAL_REVIEW, Identification.proposed_by != me),
+                   and_(Identification.status == IdStatus.ADMINISTRATIVE_REVIEW,
+                        Identification.proposed_by != me,
+                        func.coalesce(Identification.technical_reviewer, "") != me))
+    if v.role == Role.ANALYST:
+        return and_(Identification.status == IdStatus.PROPOSED, Identification.proposed_by == me)
+    return Identification.status.in_(OPEN)
+
+
+def _since() -> Any:
+    return (select(IdentificationEvent.identification_id, func.max(IdentificationEvent.at).label("since"))
+            .group_by(IdentificationEvent.identification_id).subquery())
+
+
 @page(router, "/identifications", "identifications.html", roles=SCIENCE)
-def queue(request: Request, s: DbDep, status: str | None = None,
-          page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
-    """The review queue: identifications by status (default: those still in review)"""
+def queue(request: Request, s: DbDep, v: ViewerDep, status: str | None = None, mine: bool = False,
+          sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
+    """The review queue: identifications by status (default: those still in review), or those
+    waiting for the viewer (``mine=1``), longest waiting first"""
     size = request.app.state.settings.page_size
-    wanted = [IdStatus(status)] if status else OPEN
-    cond = Identification.status.in_(wanted)
-    total = s.scalar(select(func.count()).select_from(Identification).where(cond)) or 0
+    try:
+        wanted = [IdStatus(status)] if status else OPEN
+    except ValueError:
+        raise DogtagError(f"unknown status {status!r}; one of {', '.join(x.value for x in IdStatus)}") from None
+    cond = [Identification.status.in_(wanted)]
+    if mine:
+        cond.append(waiting_for(v))
+    since = _since()
+    remains = func.coalesce(Sample.key, Individual.key)
+    sorts = {"waiting": since.c.since, "person": MissingPerson.service_number, "remains": remains,
+             "lr": Identification.log10_lr, "posterior": Identification.posterior,
+             "status": Identification.status, "id": Identification.id}
+    sort, order = sort_order(sort, sorts, "waiting")
+    base = (select(Identification, MissingPerson.service_number, MissingPerson.last_name,
+                   MissingPerson.first_name, remains, since.c.since)
+            .join(MissingPerson, MissingPerson.id == Identification.missing_person_id)
+            .outerjoin(Sample, Sample.id == Identification.sample_id)
+            .outerjoin(Individual, Individual.id == Identification.individual_id)
+            .outerjoin(since, since.c.identification_id == Identification.id).where(*cond))
+    total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
     pg = pager(total, page_no, size)
-    rows = s.execute(select(Identification, MissingPerson.service_number, MissingPerson.last_name)
-                     .join(MissingPerson).where(cond).order_by(Identification.proposed_at)
-                     .offset(pg["offset"]).limit(size)).all()
-    return {"title": "Review queue", "status": status or "", "statuses": [x.value for x in IdStatus],
-            "pager": pg,
+    rows = s.execute(base.order_by(*order).offset(pg["offset"]).limit(size)).all()
+    waiting_ids = set(s.scalars(select(Identification.id).where(
+        Identification.id.in_([i.id for i, *_ in rows]), waiting_for(v)))) if rows else set()
+    now = utcnow()
+    return {"title": "Waiting for me" if mine else "Review queue", "status": status or "", "mine": mine,
+            "sort": sort, "statuses": [x.value for x in IdStatus], "pager": pg,
+            "waiting_for_me": s.scalar(select(func.count()).select_from(Identification)
+                                       .where(Identification.status.in_(OPEN), waiting_for(v))) or 0,
             "identifications": [{"id": i.id, "status": i.status.value, "service_number": sn,
-                                 "last_name": ln, "lr": i.lr, "posterior": i.posterior,
+                                 "name": ", ".join(x for x in (ln, fn) if x), "remains": rk,
+                                 "lr": i.lr, "log10_lr": i.log10_lr, "posterior": i.posterior,
                                  "proposed_by": i.proposed_by, "proposed_at": i.proposed_at,
-                                 "technical_reviewer": i.technical_reviewer}
-                                for i, sn, ln in rows]}
+                                 "technical_reviewer": i.technical_reviewer, "waiting_since": since_at,
+                                 "days_waiting": _days(now, since_at), "for_me": i.id in waiting_ids}
+                                for i, sn, ln, fn, rk, since_at in rows]}
+
+
+def _days(now: Any, since: Any) -> int | None:
+    if since is None:
+        return None
+    if since.tzinfo is None and now.tzinfo is not None:
+        since = since.replace(tzinfo=now.tzinfo)
+    return max(0, (now - since).days)
 
 
 def marker_table(evidence: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], float | None]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from dogtag.registry.commingling import Sorting, load_inventory
 from dogtag.registry.recovery import Accession, Element, Individual
-from dogtag.web.app import DbDep
+from dogtag.web.deps import DbDep
 from dogtag.web.pages import NotFound, page
 from dogtag.web.security import SCIENCE
 

@@ -1,0 +1,161 @@
+"""The blind search with theta equals ``dogtag lr`` (kinship_lr) on the same pair hypotheses.
+
+H1: the sample is the missing person; H2: the sample is unrelated to the family but of
+the same subpopulation (one more founder in the family's pedigree). Both with all
+founder alleles drawn jointly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from dogtag.genetics.cases import Hypothesis, KinshipCase
+from dogtag.genetics.lr import kinship_lr
+from dogtag.genetics.markers import Marker
+from dogtag.genetics.pedigree import Pedigree
+from dogtag.identify.case import DVICase, Family, Sample
+from dogtag.identify.search import blind_search
+from dogtag.io.pedsuite_json import read_dvi_json
+
+from test_likelihood_engine import _random_marker
+
+
+def _ped(rows: list[tuple[str, str | None, str | None, int]]) -> Pedigree:
+    return Pedigree.from_table(*zip(*rows, strict=True))  # type: ignore[arg-type]
+
+
+def _case(theta: float) -> DVICase:
+    rng = np.random.default_rng(3)
+    markers = [_random_marker(rng, 5, "M1"), _random_marker(rng, 6, "M2")]
+    plain = _random_marker(rng, 4, "M3")
+    markers.append(Marker("M3", plain.alleles, plain.freqs))    # no mutation
+
+    def g() -> dict[str, tuple[str | None, str | None]]:
+        return {m.name: (str(rng.choice(m.alleles)), str(rng.choice(m.alleles))) for m in markers}
+
+    trio = _ped([("FA", None, None, 1), ("MO", None, None, 2), ("MP1", "FA", "MO", 1)])
+    sibs = _ped([("F2", None, None, 1), ("M2", None, None, 2), ("S2", "F2", "M2", 2), ("MP2", "F2", "M2", 1)])
+    half = _ped([("F3", None, None, 1), ("W3", None, None, 2), ("X3", None, None, 2),
+                 ("H3", "F3", "W3", 1), ("MP3", "F3", "X3", 0)])
+    fams = [
+        Family("T", trio, ("MP1",), {"FA": g(), "MO": g()}),
+        Family("S", sibs, ("MP2",), {"S2": g()}),
+        # a half-typed reference (one allele known at M1): the general engine's path
+        Family("H", half, ("MP3",), {"H3": {**g(), "M1": ("8", None)}}),
+    ]
+    pm = [Sample(f"V{i}", int(rng.integers(0, 3)), g()) for i in range(4)]
+    pm.append(Sample("D", 0, g(), dropout=0.2))     # a degraded profile: soft evidence
+    pm.append(Sample("U", 1, {"M1": g()["M1"]}))     # typed at one marker only
+    return DVICase(markers, pm, fams, theta=theta)
+
+
+def _pair_lr(case: DVICase, fam: Family, mp: str, sample: Sample, theta: float) -> float:
+    """log LR of ``dogtag lr`` on H1 (sample = MP) against H2 (sample unrelated, same subpopulation)."""
+    h1 = fam.pedigree.relabel({mp: sample.id})
+    h2 = fam.pedigree.add_members([(sample.id, None, None, 0)])
+    geno = {**fam.genotypes, sample.id: sample.genotypes}
+    res = kinship_lr(KinshipCase(case.markers, [Hypothesis("H1", h1), Hypothesis("H2", h2)], geno, theta))
+    with np.errstate(divide="ignore"):
+        return float(np.log(res.hypotheses[0].lr_per_marker).sum())
+
+
+@pytest.mark.parametrize("theta", [0.0, 0.02, 0.2])
+@pytest.mark.parametrize("refine", [0, 10**6])
+def test_search_with_theta_equals_kinship_lr(theta, refine):
+    case = _case(theta)
+    res = blind_search(case, refine=refine)
+    assert res.theta == theta
+    assert res.log_lr is not None
+    checked = 0
+    for i, s in enumerate(case.pm):
+        for j, (fam, mp) in enumerate((f, m) for f in case.am for m in f.missing):
+            got = res.log_lr[i, j]
+            if math.isnan(got):
+                continue  # not a candidate (sex)
+            if s.dropout > 0:
+                continue  # kinship_lr takes clean genotypes only; see the next test
+            want = _pair_lr(case, fam, mp, s, theta)
+            if want == -math.inf:
+                assert got == -math.inf
+            else:
+                assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
+            checked += 1
+    assert checked >= 10
+    if theta > 0:
+        assert "theta = " in res.method
+
+
+def test_degraded_sample_matrix_equals_direct_with_theta():
+    case = _case(0.05)
+    a = blind_search(case, refine=0)
+    b = blind_search(case, refine=10**6)
+    assert a.log_lr is not None and b.log_lr is not None
+    np.testing.assert_allclose(a.log_lr, b.log_lr, rtol=1e-9, atol=1e-9)
+
+
+def test_theta_changes_the_lr_and_goes_with_the_case():
+    case = _case(0.0)
+    base = blind_search(case, refine=0)
+    th = blind_search(case, refine=0, theta=0.03)
+    assert th.theta == 0.03 and base.theta == 0.0
+    assert base.log_lr is not None and th.log_lr is not None
+    ok = np.isfinite(base.log_lr)
+    assert not np.allclose(base.log_lr[ok], th.log_lr[ok])
+    same = blind_search(dataclasses.replace(case, theta=0.03), refine=0)
+    assert same.log_lr is not None
+    np.testing.assert_array_equal(same.log_lr, th.log_lr)
+    with pytest.raises(ValueError, match="theta"):
+        blind_search(case, theta=1.0)
+
+
+def test_top_k_with_theta_equals_full_matrix():
+    case = _case(0.02)
+    full = blind_search(case, refine=0)
+    top = blind_search(case, top=2)
+    assert full.log_lr is not None
+    for i, sid in enumerate(full.samples):
+        row = full.log_lr[i]
+        for col, llr, _exc in top.candidates[sid]:
+            assert llr == pytest.approx(row[col], rel=1e-12, abs=1e-12)
+
+
+def test_theta_is_read_from_a_json_dvi_case(tmp_path):
+    p = tmp_path / "c.json"
+    p.write_text('{"schema": "pedsuite-json/1", "theta": 0.02, "markers": '
+                 '[{"name": "M", "alleles": ["1", "2"], "freqs": [0.4, 0.6]}], "pm": [], "am": []}')
+    assert read_dvi_json(p).theta == 0.02
+    p.write_text('{"schema": "pedsuite-json/1", "theta": "x", "markers": [], "pm": [], "am": []}')
+    with pytest.raises(ValueError, match="theta"):
+        read_dvi_json(p)
+
+
+def test_joint_family_terms_with_theta_equal_kinship_lr():
+    # a family with two missing brothers: the joint term of two placements is the LR of
+    # (both samples placed) against (both samples unrelated, of the family's subpopulation)
+    from dogtag.identify.dvi import FamilyLoglik
+
+    theta = 0.03
+    base = _case(theta)
+    ped = _ped([("F", None, None, 1), ("M", None, None, 2), ("S", "F", "M", 2), ("B1", "F", "M", 1),
+                ("B2", "F", "M", 1)])
+    fam = Family("B", ped, ("B1", "B2"), {"S": base.am[0].genotypes["FA"]})
+    pm = [dataclasses.replace(s, sex=1) for s in base.pm if s.dropout == 0][:3]
+    case = DVICase(base.markers, pm, [fam], theta=theta)
+    res = blind_search(case, refine=0)
+    assert res.log_lr is not None
+    f = FamilyLoglik(case, None, (res.family_loglik, res.sample_loglik))
+    v0, v1 = pm[0].id, pm[1].id
+    one = f("B", {"B1": v0}) - res.family_loglik["B"] - res.sample_loglik[0]
+    assert one == pytest.approx(res.log_lr[0, 0], rel=1e-9, abs=1e-9)
+    two = f("B", {"B1": v0, "B2": v1}) - res.family_loglik["B"] - res.sample_loglik[0] - res.sample_loglik[1]
+    h1 = ped.relabel({"B1": v0, "B2": v1})
+    h2 = ped.add_members([(v0, None, None, 1), (v1, None, None, 1)])
+    geno = {**fam.genotypes, v0: pm[0].genotypes, v1: pm[1].genotypes}
+    want = kinship_lr(KinshipCase(case.markers, [Hypothesis("H1", h1), Hypothesis("H2", h2)], geno, theta))
+    assert two == pytest.approx(float(np.log(want.hypotheses[0].lr_per_marker).sum()), rel=1e-9)
+    with pytest.raises(ValueError, match="theta"):
+        FamilyLoglik(case)

@@ -1,0 +1,214 @@
+"""The joint subpopulation correction (theta): hand-worked values, pedprobr's test, brute force.
+
+The reference is :func:`test_likelihood_engine.naive`: every ordered genotype of every
+member, all founder alleles drawn jointly by the sampling formula.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dogtag.errors import TooLargeError
+from dogtag.genetics.likelihood import (
+    MarkerData,
+    conditional_genotypes,
+    loglik,
+    loglik_batch,
+    same_shape_batch,
+)
+from dogtag.genetics.markers import Marker
+from dogtag.genetics.pedigree import Pedigree
+from dogtag.genetics.theta import set_partitions
+
+from test_likelihood_engine import _random_marker, assert_equals_naive, naive, random_case
+
+
+def _ped(rows: list[tuple[str, str | None, str | None, int]]) -> Pedigree:
+    return Pedigree.from_table(*zip(*rows, strict=True))  # type: ignore[arg-type]
+
+
+AB = Marker("M", ("A", "B"), np.array([0.3, 0.7]))
+
+
+def _lik(ped: Pedigree, table: dict[str, tuple[str, str]], theta: float, marker: Marker = AB) -> float:
+    return math.exp(loglik(ped, [marker], {k: {marker.name: g} for k, g in table.items()}, theta=theta)[0])
+
+
+def test_schema_worked_example():
+    # pedprobr's own test (SCHEMA.md): founders 1, 2 -> 3; 3 and founder 4 -> 5; only 5 typed, A/A.
+    # Its alleles come from founders 1 or 2 and from 4: two distinct founder draws, so
+    # P = p_A (theta + (1 - theta) p_A), unlike a per-founder correction (p_A^2 = 0.09).
+    ped = _ped([("1", None, None, 1), ("2", None, None, 2), ("3", "1", "2", 1),
+                ("4", None, None, 2), ("5", "3", "4", 1)])
+    assert _lik(ped, {"5": ("A", "A")}, 0.0) == pytest.approx(0.09, rel=1e-12)
+    assert _lik(ped, {"5": ("A", "A")}, 0.01) == pytest.approx(0.3 * (0.01 + 0.99 * 0.3), rel=1e-12)
+    assert round(_lik(ped, {"5": ("A", "A")}, 0.01), 4) == 0.0921
+
+
+def test_nrc_ii_match_probabilities():
+    # NRC II (1996) eq. 4.10: two unrelated people (one subpopulation) share a genotype
+    th, p, r = 0.03, 0.3, 0.7
+    two = _ped([("X", None, None, 1), ("Y", None, None, 1)])
+    hom = _lik(two, {"X": ("A", "A"), "Y": ("A", "A")}, th)
+    one = p * (th + (1 - th) * p)
+    assert hom / one == pytest.approx((2 * th + (1 - th) * p) * (3 * th + (1 - th) * p)
+                                      / ((1 + th) * (1 + 2 * th)), rel=1e-12)
+    het = _lik(two, {"X": ("A", "B"), "Y": ("A", "B")}, th)
+    one = 2 * (1 - th) * p * r
+    assert het / one == pytest.approx(2 * (th + (1 - th) * p) * (th + (1 - th) * r)
+                                      / ((1 + th) * (1 + 2 * th)), rel=1e-12)
+    # the conditional distribution of Y given X = A/A is that match probability too
+    dist = conditional_genotypes(two, [AB], {"X": {"M": ("A", "A")}}, "Y", theta=th)[0]
+    assert dist[0] == pytest.approx((2 * th + (1 - th) * p) * (3 * th + (1 - th) * p)
+                                    / ((1 + th) * (1 + 2 * th)), rel=1e-12)
+    assert dist.sum() == pytest.approx(1.0, rel=1e-12)
+
+
+def test_paternity_index_with_theta_by_hand():
+    # AF a/a, CH a/b, mother untyped: H1 P = P(AF) P(CH's maternal b | AF's alleles) ...
+    # With theta the maternal allele is a later draw: (theta * 0 + (1 - theta) p_b) / (1 + theta);
+    # H2: CH's alleles are two more draws after AF's: 2 (2 theta + (1 - theta) p_a)(1 - theta) p_b
+    # / ((1 + theta)(1 + 2 theta)). PI = (1 + 2 theta) / (2 (2 theta + (1 - theta) p_a)) (NRC II 4.13 form).
+    th, pa = 0.02, 0.3
+    h1 = _ped([("AF", None, None, 1), ("MO", None, None, 2), ("CH", "AF", "MO", 1)])
+    h2 = _ped([("AF", None, None, 1), ("CH", None, None, 1)])
+    g = {"AF": ("A", "A"), "CH": ("A", "B")}
+    pi = _lik(h1, g, th) / _lik(h2, g, th)
+    assert pi == pytest.approx((1 + 2 * th) / (2 * (2 * th + (1 - th) * pa)), rel=1e-12)
+
+
+def test_theta_out_of_range_is_refused():
+    ped = _ped([("X", None, None, 1)])
+    for bad in (-0.01, 1.0, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="theta"):
+            loglik(ped, [AB], {"X": {"M": ("A", "A")}}, theta=bad)
+        with pytest.raises(ValueError, match="theta"):
+            loglik_batch([ped], [MarkerData(AB, {0: (0, 0)})], theta=bad)
+
+
+def test_too_many_untyped_founders_is_refused_not_approximated():
+    # nine untyped founders each with a typed child by a typed partner: 9 > 8 later draws
+    rows: list[tuple[str, str | None, str | None, int]] = []
+    table: dict[str, dict[str, tuple[str, str]]] = {}
+    for i in range(9):
+        rows += [(f"F{i}", None, None, 1), (f"M{i}", None, None, 2), (f"C{i}", f"F{i}", f"M{i}", 1)]
+        table[f"M{i}"] = {"M": ("A", "B")}
+        table[f"C{i}"] = {"M": ("A", "A")}
+    with pytest.raises(TooLargeError, match="theta"):
+        loglik(_ped(rows), [AB], table, theta=0.01)
+
+
+def test_set_partitions_are_the_bell_numbers():
+    assert [len(set_partitions(d)) for d in range(7)] == [1, 1, 2, 5, 15, 52, 203]
+    assert len(set(set_partitions(4))) == 15
+
+
+# --- the named cases of the issue, with and without mutation, against brute force ----------
+
+TRIO = [("FA", None, None, 1), ("MO", None, None, 2), ("CH", "FA", "MO", 1)]
+SIBS = [("FA", None, None, 1), ("MO", None, None, 2), ("S1", "FA", "MO", 1), ("S2", "FA", "MO", 2)]
+HALF = [("FA", None, None, 1), ("M1", None, None, 2), ("M2", None, None, 2),
+        ("A", "FA", "M1", 1), ("B", "FA", "M2", 2)]
+UNREL = [("FA", None, None, 1), ("MO", None, None, 2), ("CH", None, None, 1)]
+LOOP = [("F", None, None, 1), ("M1", None, None, 2), ("M2", None, None, 2),
+        ("A", "F", "M1", 1), ("B", "F", "M2", 2), ("C", "A", "B", 1)]
+
+
+@pytest.mark.parametrize("rows,typed", [
+    (TRIO, ["FA", "MO", "CH"]),      # trio
+    (TRIO, ["FA", "CH"]),            # motherless (the mother untyped)
+    (TRIO, ["MO", "CH"]),            # a child with one parent typed
+    (SIBS, ["S1", "S2"]),            # full siblings
+    (SIBS, ["MO", "S1", "S2"]),
+    (HALF, ["A", "B"]),              # paternal half siblings
+    (UNREL, ["FA", "MO", "CH"]),     # three unrelated people: one subpopulation
+    (LOOP, ["C"]),                   # a child of half siblings (a loop)
+    (LOOP, ["F", "A", "C"]),
+])
+@pytest.mark.parametrize("mutation", [False, True])
+@pytest.mark.parametrize("theta", [0.01, 0.05, 0.3])
+def test_named_pedigrees_equal_brute_force(rows, typed, mutation, theta):
+    ped = _ped(rows)
+    rng = np.random.default_rng(len(rows) * 31 + len(typed))
+    n = 3 if len(ped) <= 4 else 2     # the brute force costs n^(2 * members)
+    for _ in range(3):
+        marker = _random_marker(rng, n)
+        if not mutation:
+            marker = Marker("M", marker.alleles, marker.freqs)
+        g = {ped.index(k): tuple(sorted(int(x) for x in rng.integers(0, n, 2))) for k in typed}
+        d = MarkerData(marker, g)
+        want = naive(ped, d, theta)[0]
+        table = {k: {"M": tuple(marker.alleles[a] for a in g[ped.index(k)])} for k in typed}
+        got = loglik(ped, [marker], table, theta=theta)[0]
+        if want == 0:
+            assert got == -math.inf
+        else:
+            assert math.exp(got) == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_pedigrees_equal_brute_force(seed):
+    # random pedigrees (loops, several unconnected parts), typed, half-typed and soft
+    # evidence, conditional distributions; theta from 0.001 to 0.5
+    rng = np.random.default_rng(1000 + seed)
+    ped, d, target = random_case(rng, mutation=bool(seed % 2), with_target=bool(seed % 3),
+                                 soft_evidence=seed % 4 == 1)
+    theta = float(rng.choice([0.001, 0.01, 0.05, 0.2, 0.5]))
+    assert_equals_naive(ped, d, theta, target, 1e-9)
+
+
+def test_relabelling_members_changes_nothing():
+    rng = np.random.default_rng(5)
+    marker = _random_marker(rng, 4)
+    a = _ped([("FA", None, None, 1), ("MO", None, None, 2), ("S1", "FA", "MO", 1), ("S2", "FA", "MO", 2),
+              ("X", None, None, 1)])
+    b = _ped([("X", None, None, 1), ("S2", "FA", "MO", 2), ("MO", None, None, 2), ("S1", "FA", "MO", 1),
+              ("FA", None, None, 1)])
+    table = {"S1": {"M": ("8", "9")}, "S2": {"M": ("9", "10")}, "X": {"M": ("8", "8")}}
+    assert loglik(a, [marker], table, theta=0.03)[0] == pytest.approx(loglik(b, [marker], table, theta=0.03)[0],
+                                                                        rel=1e-12)
+
+
+def test_same_shape_batch_with_theta_equals_item_by_item():
+    rng = np.random.default_rng(11)
+    marker = _random_marker(rng, 5)
+    ped = _ped([*SIBS, ("U", None, None, 1)])
+    typed = [ped.index("S1"), ped.index("S2")]
+    alleles = rng.integers(0, 5, size=(7, 2, 2))
+    for target in (-1, ped.index("MO"), ped.index("U")):
+        got = same_shape_batch(ped, marker, typed, alleles, target=target, theta=0.02)
+        for b in range(7):
+            d = MarkerData(marker, {typed[i]: (int(alleles[b, i, 0]), int(alleles[b, i, 1])) for i in range(2)})
+            want = loglik_batch([ped], [d], theta=0.02, target=None if target < 0 else [target])
+            np.testing.assert_allclose(got[b], want[0], rtol=1e-12)
+
+
+def test_cli_lr_theta_is_used_and_recorded():
+    # `dogtag lr --theta`: the paternity example's LRs with theta equal kinship_lr's, theta is
+    # in the JSON, and a theta outside [0, 1) is a clean usage error
+    import dataclasses
+    import json
+    from importlib import resources
+
+    from click.testing import CliRunner
+
+    from dogtag.cli.kinship import lr as lr_command
+    from dogtag.genetics.lr import kinship_lr
+    from dogtag.io.pedsuite_json import read_kinship_json
+
+    runner = CliRunner()
+    out = runner.invoke(lr_command, ["--example", "paternity", "--theta", "0.02", "--json"])
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.output)
+    assert got["theta"] == 0.02
+    with resources.as_file(resources.files("dogtag.data.examples") / "paternity.kinship.json") as p:
+        case = read_kinship_json(p)
+    want = kinship_lr(dataclasses.replace(case, theta=0.02))
+    plain = kinship_lr(case)
+    assert got["hypotheses"][0]["lr"] == pytest.approx(want.hypotheses[0].lr, rel=1e-12)
+    assert want.hypotheses[0].lr != pytest.approx(plain.hypotheses[0].lr, rel=1e-6)
+    bad = runner.invoke(lr_command, ["--example", "paternity", "--theta", "1.5"])
+    assert bad.exit_code == 2 and "theta" in bad.output and "Traceback" not in bad.output

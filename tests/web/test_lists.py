@@ -1,0 +1,59 @@
+"""The lists people work from: the reviewer's "waiting for me", sorting, filters, the samples list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .seed import other_case, propose_one, review_one
+from .test_app import client_for
+
+
+def test_waiting_for_me_follows_the_review_rules(app: Any, ids: dict[str, Any]) -> None:
+    """A reviewer waits on what others proposed; after rita's technical review the proposal waits
+    for rob (the second reviewer), not for rita; the analyst waits on her own draft."""
+    eng = app.state.engine
+    first = propose_one(eng, ids)  # by ann, proposed
+    second = propose_one(eng, ids, by="abe", case=other_case(eng, 1))
+    review_one(eng, second, until="technical_review")  # submitted for technical review
+    mine = {u: {i["id"] for i in client_for(app, u).get("/identifications.json?mine=1").json()["identifications"]}
+            for u in ("rita", "rob", "ann", "ada")}
+    assert mine["rita"] == {second} and mine["rob"] == {second}
+    assert mine["ann"] == {first} and mine["ada"] == {first, second}
+    review_one(eng, second, until="administrative_review")  # rita signed the technical review
+    rita = client_for(app, "rita").get("/identifications.json?mine=1").json()
+    rob = client_for(app, "rob").get("/identifications.json?mine=1").json()
+    assert [i["id"] for i in rita["identifications"]] == [] and rita["waiting_for_me"] == 0
+    assert [i["id"] for i in rob["identifications"]] == [second] and rob["waiting_for_me"] == 1
+    row = rob["identifications"][0]
+    assert row["for_me"] and row["remains"] == "S-X-1" and row["days_waiting"] == 0
+    html = client_for(app, "rob").get("/identifications?mine=1").text
+    assert 'class="for-me"' in html and "Waiting for me (1)" in html
+
+
+def test_queue_sorts_and_refuses_unknown_statuses(app: Any, ids: dict[str, Any]) -> None:
+    eng = app.state.engine
+    made = [propose_one(eng, ids, case=other_case(eng, n)) for n in range(3)]
+    ada = client_for(app, "ada")
+    by_id = [i["id"] for i in ada.get("/identifications.json?sort=id").json()["identifications"]]
+    assert by_id == sorted(made)
+    desc = [i["id"] for i in ada.get("/identifications.json?sort=-id").json()["identifications"]]
+    assert desc == sorted(made, reverse=True)
+    oldest_first = [i["id"] for i in ada.get("/identifications.json").json()["identifications"]]
+    assert oldest_first == sorted(made)  # default: longest waiting first
+    assert ada.get("/identifications.json?sort=nonsense").json()["sort"] == "waiting"
+    r = ada.get("/identifications.json?status=bogus")
+    assert r.status_code == 400 and "unknown status" in r.json()["error"]
+
+
+def test_samples_list_filters_sorts_and_pages(app: Any, ids: dict[str, Any]) -> None:
+    ann = client_for(app, "ann")
+    data = ann.get("/samples.json").json()
+    assert [x["key"] for x in data["samples"]] == ["S-7-1", "S-7-2"]
+    assert data["samples"][0]["accession"] == "K55-BOX-07" and data["samples"][0]["profiles"] == ["autosomal", "mtdna"]
+    assert [x["key"] for x in ann.get("/samples.json?sort=-key").json()["samples"]] == ["S-7-2", "S-7-1"]
+    assert [x["key"] for x in ann.get("/samples.json?q=S-7-2").json()["samples"]] == ["S-7-2"]
+    assert ann.get("/samples.json?accession=K99").json()["samples"] == []
+    assert ann.get("/samples.json?lab=AFDIL").json()["pager"]["total"] == 2
+    html = ann.get("/samples?sort=key").text
+    assert 'href="?sort=-key"' in html and "K55-BOX-07" in html
+    assert client_for(app, "liam").get("/samples").status_code == 403
