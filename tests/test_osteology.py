@@ -127,6 +127,15 @@ def test_difference_test_equals_naive():
     np.testing.assert_allclose(p, naive_difference_p(x, y, rx, ry, SortOptions()), rtol=1e-10)
 
 
+def test_unmeasured_kinds_are_listed_untested(tiny):
+    from dogtag.osteology.inventory import Osteometrics
+
+    inv = Osteometrics(("a", "b"), ("rib", "rib"), ("left", "right"), (), np.empty((2, 0)))
+    (c,) = pair_match(inv, tiny, "rib")
+    assert (c.a, c.b, c.p_value, c.excluded, c.reason) == ("a", "b", None, False,
+                                                           "no shared measurement")
+
+
 def test_regression_test_equals_naive_single_pattern():
     from scipy import stats
 

@@ -166,8 +166,40 @@ def test_demo_stores_proposals_for_review(demo_run) -> None:  # type: ignore[no-
     assert len(ids) == len(demo_run.run.proposals) > 0
     assert all(st == IdStatus.PROPOSED and p >= DEFAULT_THRESHOLD and run is not None for st, p, _, run in ids)
     assert {sn for *_, sn, _ in ids} == {p.service_number for p in demo_run.run.proposals}
-    assert runs == 1
+    assert runs == 2  # the sorting of the turnover's boxes, then the identification
     assert {r.value for r in roles} == {"admin", "analyst", "reviewer", "family_liaison"}
+
+
+def test_demo_sorts_the_turnover_boxes_before_identifying(demo_run) -> None:  # type: ignore[no-untyped-def]
+    from dogtag.registry.commingling import Sorting, SortingStatus
+    from dogtag.registry.engine import make_engine
+    from dogtag.registry.recovery import Accession, Element, Individual
+
+    root = Path(demo_run.folder)
+    truth = {r["sample"]: r["individual"] for r in _read(root / "truth.csv")}
+    el_truth = {r["element"]: truth[r["key"]] for r in _read(root / "samples.csv")}
+    elements = [r for r in _read(root / "elements.csv") if r["accession"].startswith("K55-")]
+    # real, measured long bones; no person has two of one kind and side
+    codes = [c for c in elements[0] if "_" in c]
+    measured = [r for r in elements if any(r[c] for c in codes)]
+    assert all(r["element"] == "vertebra" for r in elements if r not in measured)
+    assert len(measured) > len(elements) / 2
+    kinds = Counter((el_truth[r["key"]], r["element"], r["side"]) for r in elements
+                    if r["side"] in ("L", "R"))
+    assert max(kinds.values()) == 1
+    engine = make_engine(demo_run.database)
+    with engine.connect() as conn:
+        (st, by, rev, result), = conn.execute(select(Sorting.status, Sorting.proposed_by,
+                                                     Sorting.reviewed_by, Sorting.result)).all()
+        labels = conn.execute(select(Element.key, Individual.key).join(Individual)
+                              .join(Accession).where(Accession.key.like("K55-%"))).all()
+    engine.dispose()
+    assert (st, by, rev) == (SortingStatus.APPLIED, "analyst", "reviewer")
+    assert result["mni"] >= 2 and labels
+    members: dict[str, set[str]] = {}
+    for el, ind in labels:
+        members.setdefault(ind, set()).add(el_truth[el])
+    assert all(len(people) == 1 for people in members.values())  # no individual mixes two people
 
 
 def test_calibration_no_false_identification_at_default_threshold(demo_run) -> None:  # type: ignore[no-untyped-def]

@@ -127,7 +127,14 @@ def run_demo(folder: str | Path, database: str, *, params: ScenarioParams | None
     timings["import"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    run = identify_scenario(root, threshold=threshold, progress=progress)
+    tick("sort commingled remains", 0, 1)
+    sorted_into = _sort_turnover(engine, root)
+    tick("sort commingled remains", 1, 1)
+    timings["sort"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    run = identify_scenario(root, threshold=threshold, progress=progress,
+                            element_individuals=sorted_into)
     timings["identify"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -143,6 +150,27 @@ def run_demo(folder: str | Path, database: str, *, params: ScenarioParams | None
     timings["total"] = time.perf_counter() - t0
     engine.dispose()
     return DemoResult(database, str(root), scenario, run, cal, users, report, timings)
+
+
+def _sort_turnover(engine: Any, root: Path) -> dict[str, str]:
+    """Sort the turnover's boxes into individuals (osteometrics and DNA): proposed by the demo
+    analyst, applied by the demo reviewer; returns element key -> individual key."""
+    from dogtag.registry.commingling import propose_sorting, review_sorting
+    from dogtag.registry.recovery import Accession, Element, FieldOperation
+
+    with session_scope(engine, actor="analyst") as s:
+        boxes = list(s.scalars(select(Accession.key).join(FieldOperation)
+                               .where(FieldOperation.key == "OP-K55")))
+        if not boxes:
+            return {}
+        sid = propose_sorting(s, "analyst", accessions=boxes,
+                              reference=str(root / "osteometric_reference.csv.gz")).id
+    with session_scope(engine, actor="reviewer") as s:
+        review_sorting(s, sid, "reviewer", apply=True,
+                       note="demo: applied without inspection; conflicts stay listed for review")
+    with session_scope(engine, actor="analyst") as s:
+        return {e: i for e, i in s.execute(select(Element.key, Individual.key).join(Individual)
+                                           .join(Accession).where(Accession.key.in_(boxes)))}
 
 
 def _store(engine: Any, root: Path, run: RunResult) -> None:

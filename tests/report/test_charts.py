@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from dogtag.report.charts import bar_png, bar_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -30,3 +32,25 @@ def test_empty_chart_says_so() -> None:
 
 def test_png() -> None:
     assert bar_png(["a", "b"], [1, 2], title="T").startswith(b"\x89PNG")
+
+
+def test_ticks_by_hand() -> None:
+    from dogtag.report.charts import nice_ticks
+
+    assert nice_ticks(400) == [0, 100, 200, 300, 400]
+    assert nice_ticks(36) == [0, 10, 20, 30, 40]
+    assert nice_ticks(7) == [0, 2, 4, 6, 8]
+    assert nice_ticks(0) == [0.0, 1.0]
+
+
+def test_charts_have_axes_with_values_and_a_label() -> None:
+    root = ET.fromstring(bar_svg(["ARMY", "NAVY"], [310, 62], title="T", xlabel="missing persons"))
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert ticks == ["0", "100", "200", "300", "400"]
+    assert [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "xlabel"] == ["missing persons"]
+    assert len([ln for ln in root.iter(f"{SVG}line") if ln.get("class") == "axis"]) == 2
+    # the bar of 310 ends at 310/400 of the axis
+    axis = next(ln for ln in root.iter(f"{SVG}line") if ln.get("class") == "axis")
+    length = float(axis.get("x2")) - float(axis.get("x1"))  # type: ignore[arg-type]
+    bar = float(next(root.iter(f"{SVG}rect")).get("width"))  # type: ignore[arg-type]
+    assert bar == pytest.approx(length * 310 / 400, abs=0.06)

@@ -33,10 +33,14 @@ def sorting() -> None:
               show_default=True)
 @click.option("--dna-threshold", type=float, default=4.0, show_default=True,
               help="log10 same-source LR that joins two elements.")
+@click.option("--osteometric-links", is_flag=True,
+              help="Also join elements by unique osteometric matches (default: DNA joins, "
+                   "osteometry excludes).")
 @click.option("--as", "username", metavar="USERNAME", help="Record the proposal as this user.")
 @json_option
 def propose(url: str | None, accessions: tuple[str, ...], reference: str | None, alpha: float,
-            dna_threshold: float, username: str | None, as_json: bool) -> None:
+            dna_threshold: float, osteometric_links: bool, username: str | None,
+            as_json: bool) -> None:
     """Propose a sorting; nothing changes until a second person applies it.
 
     Example: dogtag sorting propose --accession K55-01 --accession K55-02
@@ -50,7 +54,8 @@ def propose(url: str | None, accessions: tuple[str, ...], reference: str | None,
     with session_scope(engine, actor=actor) as s:
         res = _summary(propose_sorting(s, actor, accessions=list(accessions) or None,
                                        reference=reference, options=SortOptions(alpha=alpha),
-                                       dna_threshold=dna_threshold))
+                                       dna_threshold=dna_threshold,
+                                       osteometric_links=osteometric_links))
     if as_json:
         _dump(res)
         return

@@ -79,6 +79,7 @@ def sort_inventory(
     articulations: Sequence[tuple[str, str]] | None = None,
     associations: Sequence[tuple[str, str]] = ASSOCIATIONS,
     dna: Iterable[DnaLink] = (), dna_threshold: float = 4.0, level: float = 0.95,
+    osteometric_links: bool = True,
 ) -> CommingleResult:
     """Sort ``inv`` against reference individuals ``ref`` (see the module and submodules)."""
     options = options or SortOptions()
@@ -89,7 +90,8 @@ def sort_inventory(
     reg = [c for a, b in associations
            for c in associate(inv, ref, a, b, alpha=options.alpha)]
     groups, conflicts, _ = propose_groups(inv, pairs + art + reg, dna=dna,
-                                          dna_threshold=dna_threshold)
+                                          dna_threshold=dna_threshold,
+                                          osteometric_links=osteometric_links)
     joined = _joined_pairs(inv, groups)
     estimates = [mlni(len(inv.rows(e, "left")), len(inv.rows(e, "right")), joined.get(e, 0),
                       element=e, level=level) for e in paired]

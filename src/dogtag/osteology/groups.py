@@ -3,7 +3,9 @@
 Two elements are *linked* by a test family (left-right pairs of one element, one articulation,
 one regression pairing) when each is the other's only candidate that the tests did not exclude:
 exclusion, not similarity, carries the evidence in osteometric sorting (Byrd & Adams 2003), so a
-pair is proposed only when every alternative is excluded. DNA links (samples of the two elements
+pair is proposed only when every alternative is excluded. Such a link assumes the true partner
+is in the inventory; when it may not be (a few bones of each person spread over many boxes),
+turn osteometric links off and let only DNA join elements. DNA links (samples of the two elements
 share a profile: the same-source LR reaches the threshold) are applied first, then osteometric
 links by decreasing p-value. A link is refused, and reported as a conflict for review, when the
 joined group would hold two elements of one kind and side, or a pair that a test excluded (an
@@ -77,13 +79,15 @@ def unique_links(comparisons: Sequence[Comparison]) -> list[Comparison]:
 
 def propose_groups(
     inv: Osteometrics, comparisons: Sequence[Comparison], *, dna: Iterable[DnaLink] = (),
-    dna_threshold: float = 4.0,
+    dna_threshold: float = 4.0, osteometric_links: bool = True,
 ) -> tuple[list[Group], list[Conflict], list[Comparison]]:
     """Group the inventory's elements into proposed individuals (module doc).
 
     ``dna_threshold`` is the log10 same-source LR that joins two elements; a log10 LR of
-    -inf (or below ``-dna_threshold``) says they come from different people. Returns the
-    groups (largest first), the conflicts, and the osteometric links that were applied.
+    -inf (or below ``-dna_threshold``) says they come from different people. With
+    ``osteometric_links`` False only DNA joins elements (osteometry then only excludes): a
+    unique osteometric match is evidence only if the true partner is in the inventory at all.
+    Returns the groups (largest first), the conflicts, and the osteometric links applied.
     """
     pos = {e: i for i, e in enumerate(inv.ids)}
     parent = list(range(len(inv)))
@@ -140,7 +144,8 @@ def propose_groups(
         if d.log10_lr >= dna_threshold:
             join(d.a, d.b, "dna", {"a": d.a, "b": d.b, "test": "dna", "log10_lr": d.log10_lr,
                                    "samples": list(d.samples)})
-    for c in sorted(unique_links(comparisons), key=lambda c: -(c.p_value or 0.0)):
+    for c in sorted(unique_links(comparisons) if osteometric_links else [],
+                    key=lambda c: -(c.p_value or 0.0)):
         if join(c.a, c.b, c.test, {"a": c.a, "b": c.b, "test": c.test, "p_value": c.p_value}):
             applied.append(c)
     roots = sorted(members, key=lambda r: (-len(members[r]), min(members[r])))

@@ -209,6 +209,21 @@ def read_osteometrics(path: str | Path, *, reference: bool = False) -> Osteometr
                         values, tuple(accs), tuple(portions), str(path))
 
 
+def write_osteometrics(path: str | Path, table: Osteometrics, *, reference: bool = False) -> None:
+    """Write ``table`` in OsteoSort's layout (gzip when ``path`` ends in ``.gz``); the readers
+    read it back. An inventory keeps its Accession and Portion columns."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    extra = [] if reference else ["Accession", "Portion"]
+    w.writerow(["id", "Side", "Element", *extra, *table.codes])
+    for k in range(len(table)):
+        more = [] if reference else [table.accessions[k], ";".join(table.portions[k])]
+        w.writerow([table.ids[k], table.sides[k], table.elements[k], *more,
+                    *("NA" if math.isnan(v) else f"{v:g}" for v in table.values[k])])
+    data = buf.getvalue().encode()
+    Path(path).write_bytes(gzip.compress(data, mtime=0) if str(path).endswith(".gz") else data)
+
+
 def read_inventory(path: str | Path) -> Osteometrics:
     """Read an element inventory (see :func:`read_osteometrics`)."""
     return read_osteometrics(path)

@@ -170,6 +170,8 @@ def difference_test(
     p = np.full((n1, n2), np.nan)
     stat = np.full((n1, n2), np.nan)
     n_ref = np.zeros((n1, n2), dtype=np.int64)
+    if m == 0 or n1 == 0 or n2 == 0:
+        return p, stat, n_ref, shared
     flat = shared.reshape(-1, m)
     uniq, inverse = _mask_groups(flat)
     ref_both = ~np.isnan(ref_x) & ~np.isnan(ref_y)

@@ -2,7 +2,9 @@
 
 :func:`propose_sorting` reads the element inventory of some accessions (or all), runs the
 osteometric sort (:mod:`dogtag.osteology`) with the DNA links of the samples cut from those
-elements (the same-source LR of :mod:`dogtag.identify.samesource`), and records the result as a
+elements (the same-source LR of :mod:`dogtag.identify.samesource`): DNA joins elements,
+osteometry excludes (its unique matches are listed for the reviewer, and join elements only when
+asked), and records the result as a
 *proposed* :class:`Sorting` with its analysis run (software, parameters, inputs digest). Nothing
 in the registry changes. :func:`review_sorting` by a second person then either rejects it or
 applies it: each proposed group of two or more elements becomes an :class:`Individual` and its
@@ -84,7 +86,8 @@ def load_inventory(session: Session, accessions: Sequence[str] | None = None) ->
 
 def dna_links(session: Session, element_keys: Sequence[str], *, frequencies: str = "nist1036-Cauc",
               min_markers: int = 6) -> tuple[list[Any], list[str]]:
-    """Same-source log10 LRs between samples of different elements (autosomal STR profiles).
+    """Same-source log10 LRs between samples of different elements (autosomal STR profiles,
+    drop-out allowed at the profile's ``quality``).
 
     Returns the :class:`~dogtag.osteology.groups.DnaLink` of every pair of samples of two
     different elements compared at ``min_markers`` markers or more, and notes (markers left
@@ -98,7 +101,8 @@ def dna_links(session: Session, element_keys: Sequence[str], *, frequencies: str
     from dogtag.osteology.groups import DnaLink
 
     rows = session.execute(
-        select(Sample.key, Element.key, Profile.data).join(Element, Sample.element_id == Element.id)
+        select(Sample.key, Element.key, Profile.data, Profile.quality)
+        .join(Element, Sample.element_id == Element.id)
         .join(Profile, Profile.sample_id == Sample.id)
         .where(Profile.kind == ProfileKind.AUTOSOMAL, Element.key.in_(list(element_keys)))
         .order_by(Sample.key)).all()
@@ -106,15 +110,18 @@ def dna_links(session: Session, element_keys: Sequence[str], *, frequencies: str
     if len(rows) < 2:
         return [], notes
     db = load_database(frequencies)
-    names = sorted({m for _, _, d in rows for m in d})
+    names = sorted({m for _, _, d, _ in rows for m in d})
     mapping = match_marker_names(names, db.loci)
     absent = [m for m in names if mapping[m] is None]
     if absent:
         notes.append(f"markers not in {frequencies} left out: {', '.join(absent)}")
     keep = [m for m in names if mapping[m] is not None]
-    tables = {s: {m: g for m, g in d.items() if m in keep} for s, _, d in rows}
+    tables = {s: {m: g for m, g in d.items() if m in keep} for s, _, d, _ in rows}
     markers = db.markers(keep, observed=observed_alleles(tables))
-    samples = [CaseSample(s, 0, {m: (g[0], g[1]) for m, g in tables[s].items()}) for s, _, _ in rows]
+    # the profile's quality is the laboratory's per-allele drop-out probability (docs/formats.md)
+    samples = [CaseSample(s, 0, {m: (g[0], g[1]) for m, g in tables[s].items()},
+                          dropout=float(q) if q is not None and 0 <= q < 1 else 0.0)
+               for s, _, _, q in rows]
     llr, cmp = identity_log_lr(observations(samples, markers),
                                [hardy_weinberg(m.freqs) for m in markers])
     links = []
@@ -122,7 +129,7 @@ def dna_links(session: Session, element_keys: Sequence[str], *, frequencies: str
         if cmp[i, j] < min_markers:
             continue
         x = float(llr[i, j] / math.log(10))
-        (si, ei, _), (sj, ej, _) = rows[i], rows[j]
+        (si, ei, _, _), (sj, ej, _, _) = rows[i], rows[j]
         if ei != ej:
             links.append(DnaLink(ei, ej, x, (si, sj)))
         elif x < 0:
@@ -141,7 +148,8 @@ def _digest(inv: Any, links: Sequence[Any]) -> str:
 
 
 def _sort(session: Session, accessions: Sequence[str] | None, reference: str | None,
-          options: Any, dna_threshold: float) -> tuple[Any, Any, list[str], str]:
+          options: Any, dna_threshold: float, osteometric_links: bool
+          ) -> tuple[Any, Any, list[str], str]:
     from dogtag.osteology.commingle import sort_inventory
     from dogtag.osteology.inventory import default_reference, read_reference
 
@@ -151,18 +159,26 @@ def _sort(session: Session, accessions: Sequence[str] | None, reference: str | N
                                                    if accessions else ""))
     links, notes = dna_links(session, inv.ids)
     ref = read_reference(reference) if reference else default_reference()
-    res = sort_inventory(inv, ref, options=options, dna=links, dna_threshold=dna_threshold)
+    res = sort_inventory(inv, ref, options=options, dna=links, dna_threshold=dna_threshold,
+                         osteometric_links=osteometric_links)
     return inv, res, notes, _digest(inv, links)
 
 
 def propose_sorting(session: Session, actor: str, *, accessions: Sequence[str] | None = None,
                     reference: str | None = None, options: Any = None,
-                    dna_threshold: float = 4.0) -> Sorting:
-    """Sort the elements of ``accessions`` (all when None) and record the proposal (module doc)."""
+                    dna_threshold: float = 4.0, osteometric_links: bool = False) -> Sorting:
+    """Sort the elements of ``accessions`` (all when None) and record the proposal (module doc).
+
+    By default only DNA joins elements and osteometry excludes (``osteometric_links``: see
+    :func:`dogtag.osteology.groups.propose_groups`); the unique osteometric matches are listed
+    under ``candidate_links`` for the reviewer.
+    """
+    from dogtag.osteology.groups import unique_links
     from dogtag.osteology.sorting import SortOptions
 
     options = options or SortOptions()
-    inv, res, notes, digest = _sort(session, accessions, reference, options, dna_threshold)
+    inv, res, notes, digest = _sort(session, accessions, reference, options, dna_threshold,
+                                    osteometric_links)
     full = res.to_dict()
     result = {k: full[k] for k in ("mni", "mni_element", "mni_by_accession", "mni_by_exclusion",
                                    "pairs_possible", "mlni", "groups", "conflicts",
@@ -172,8 +188,12 @@ def propose_sorting(session: Session, actor: str, *, accessions: Sequence[str] |
     result["excluded"] = {k: sum(c.excluded for c in cs) for k, cs in tests.items()}
     result["tested"] = {k: sum(c.p_value is not None for c in cs) for k, cs in tests.items()}
     result["notes"] = notes
+    result["candidate_links"] = [
+        {"a": c.a, "b": c.b, "test": c.test, "p_value": c.p_value}
+        for c in unique_links([*res.pair_matches, *res.articulations, *res.associations])]
     params = {"accessions": list(accessions) if accessions is not None else None,
               "reference": reference or "DPAA males (shipped)", "dna_threshold": dna_threshold,
+              "osteometric_links": osteometric_links,
               **full["provenance"]["options"]}
     run = AnalysisRun(software_version=__version__, command="commingling sort", parameters=params,
                       inputs_digest=digest, actor=actor, finished_at=utcnow())

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, extract, func, literal, select, union_all
+from sqlalchemy import Connection, String, and_, case, extract, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from dogtag.registry.base import table_of
@@ -72,7 +72,8 @@ def identifications(conn: Connection) -> dict[str, list[dict[str, Any]]]:
                                    .outerjoin(op, op.c.id == ac.c.operation_id))
                       .where(done).group_by(ident.c.id))
     sources = union_all(via_sample, via_individual).subquery()
-    kind = func.coalesce(sources.c.kind, literal("unknown"))
+    # typed as text: 'unknown' (remains with no field operation) is no operation kind
+    kind = func.coalesce(sources.c.kind, literal("unknown"), type_=String)
     by_source = [{"source": getattr(k, "value", k), "identifications": int(n)}
                  for k, n in conn.execute(select(kind, func.count(func.distinct(sources.c.ident)))
                                           .group_by(kind).order_by(kind))]

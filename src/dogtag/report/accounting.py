@@ -8,6 +8,7 @@ from typing import Any
 
 from dogtag import __version__
 from dogtag.report.charts import bar_png
+from dogtag.report.numbers import fmt_when
 from dogtag.report.render import environment
 
 _TABLES = ("by_conflict", "by_branch", "by_home_state", "identifications_by_year",
@@ -27,8 +28,9 @@ def long_table(stats: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _png(labels: list[Any], values: list[float], title: str) -> str:
-    return "data:image/png;base64," + base64.b64encode(bar_png(labels, values, title=title)).decode()
+def _png(labels: list[Any], values: list[float], title: str, xlabel: str) -> str:
+    png = bar_png(labels, values, title=title, xlabel=xlabel)
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def accounting_html(stats: dict[str, Any], *, top: int = 20) -> str:
@@ -43,7 +45,9 @@ def accounting_html(stats: dict[str, Any], *, top: int = 20) -> str:
         if table == "by_home_state":
             rows = sorted(rows, key=lambda r: -r[measure])[:top]
         if rows:
-            charts.append({"title": title, "src": _png([r[key] for r in rows], [r[measure] for r in rows], title)})
+            xlabel = "identifications" if measure == "identifications" else "missing persons not accounted for"
+            charts.append({"title": title, "src": _png([r[key] for r in rows], [r[measure] for r in rows], title,
+                                                       xlabel)})
     return environment().get_template("accounting.html").render(
-        stats=stats, charts=charts, generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        stats=stats, charts=charts, generated=fmt_when(dt.datetime.now(dt.UTC)),
         software=f"dogtag {__version__}")

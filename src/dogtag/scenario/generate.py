@@ -19,7 +19,9 @@ The story:
   families have at least one donor; of those, most give a maternal-line mtDNA donor, some a
   paternal-line Y donor and some autosomal donors (siblings, nieces and nephews).
 - **Remains**, from three sources: a K55-like turnover (boxes of commingled bones of US and
-  non-US individuals, elements sampled more than once), a disinterment of unknowns (caskets,
+  non-US individuals, elements sampled more than once; their long bones are the measured bones
+  of DPAA reference individuals, :mod:`dogtag.scenario.osteometry`, and the reference without
+  them is written as ``osteometric_reference.csv.gz``), a disinterment of unknowns (caskets,
   a few holding two individuals) and field recoveries (air-loss and battle sites).
 - **Profiles**: most samples give a HVS-I/II mtDNA haplotype; fewer give autosomal STRs, with
   locus failure and drop-out; some give a partial Y-STR haplotype.
@@ -362,8 +364,11 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
                                                            "start_date", "end_date", "incidents"], op_rows)
     counts["accessions"] = _write(out / "accessions.csv", ["key", "operation", "description", "received_date"],
                                   acc_rows)
-    counts["elements"] = _write(out / "elements.csv", ["key", "accession", "element", "side", "individual", "notes"],
-                                el_rows)
+    codes = sorted({c for r in el_rows for c in r[6]})
+    counts["elements"] = _write(out / "elements.csv", ["key", "accession", "element", "side", "individual", "notes",
+                                                       *codes],
+                                [(*r[:6], *(r[6].get(c) for c in codes)) for r in el_rows])
+    rem["skeletons"].write_reference(out / "osteometric_reference.csv.gz")
     counts["samples"] = _write(out / "samples.csv", ["key", "element", "accession", "taken_date", "material", "sex",
                                                      "lab"], sa_rows)
     counts["pedigree_rows"] = _write(out / "pedigrees.csv",
@@ -386,6 +391,9 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
 def _remains(p: ScenarioParams, rng: np.random.Generator, incidents: list[Incident], inc_of: np.ndarray,
              pop: np.ndarray) -> dict[str, Any]:
     """Operations, accessions, elements and samples of the three sources of remains, and their truth."""
+    from dogtag.scenario.osteometry import Skeletons
+
+    skeletons = Skeletons(p.seed)
     by_inc: dict[str, list[int]] = {}
     for k in rng.permutation(len(inc_of)):
         by_inc.setdefault(incidents[inc_of[k]].key, []).append(int(k))
@@ -412,11 +420,15 @@ def _remains(p: ScenarioParams, rng: np.random.Generator, incidents: list[Incide
         n_ind += 1
         return f"R{n_ind:05d}", kind
 
-    def add_element(acc: str, ind: str, mi: int, ui: int, kind: str, date: str, known: str | None) -> None:
+    def add_element(acc: str, ind: str, mi: int, ui: int, kind: str, date: str, known: str | None,
+                    bones: list[tuple[str, str, dict[str, float]]] | None = None) -> None:
         e = f"{acc}-E{len(els) + 1:05d}"
         el = _ELEMENTS[int(rng.integers(len(_ELEMENTS)))]
         side = "M" if el in ("cranium", "mandible", "vertebra") else str(rng.choice(["L", "R"]))
-        els.append((e, acc, el, side, known, None))
+        measures: dict[str, float] = {}
+        if bones is not None:  # a turnover individual: its real bones, then vertebrae
+            el, side, measures = bones.pop() if bones else ("vertebra", "M", {})
+        els.append((e, acc, el, side, known, None, measures))
         for r in range(1 + int(rng.random() < p.p_resample)):
             key = f"{e}-S{r + 1}"
             sams.append((key, e, acc, date, "bone" if el != "tooth" else "tooth", 0, "AFDIL"))
@@ -440,9 +452,10 @@ def _remains(p: ScenarioParams, rng: np.random.Generator, incidents: list[Incide
             ui, n_unl = n_unl, n_unl + 1
         ind, kind = person("turnover")
         home = int(rng.integers(n_boxes))
+        bones = skeletons.take(us=mi >= 0)
         for _ in range(1 + int(rng.poisson(1.5))):
             box = home if rng.random() < 0.7 else int(rng.integers(n_boxes))
-            add_element(f"K55-{box + 1:02d}", ind, mi, ui, kind, "2018-09-15", None)
+            add_element(f"K55-{box + 1:02d}", ind, mi, ui, kind, "2018-09-15", None, bones)
 
     # 2. disinterment of unknowns
     n_cask = p.scaled(p.disinterment_caskets, 150)
@@ -479,4 +492,5 @@ def _remains(p: ScenarioParams, rng: np.random.Generator, incidents: list[Incide
             for _ in range(1 + int(rng.integers(0, 2))):
                 add_element(acc, ind, mi, -1, kind, f"{year}-08-01", known)
     return {"operations": ops, "accessions": accs, "elements": els, "samples": sams, "truth": truth,
-            "sample_list": sample_list, "n_unlisted": n_unl, "n_individuals": n_ind}
+            "sample_list": sample_list, "n_unlisted": n_unl, "n_individuals": n_ind,
+            "skeletons": skeletons}

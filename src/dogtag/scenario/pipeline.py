@@ -119,7 +119,8 @@ class _UnionFind:
 
 def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOLD, limit: float = 10.0, min_odds: float = 1e-2,
                       p_context: float = 0.8, p_elsewhere: float = 0.1, same_source_lr: float = 1e4,
-                      max_assign: int = 100_000, seed: int = 1, progress: Progress | None = None) -> RunResult:
+                      max_assign: int = 100_000, seed: int = 1, progress: Progress | None = None,
+                      element_individuals: dict[str, str] | None = None) -> RunResult:
     """Run the identification pipeline on a scenario folder (see the module docstring).
 
     Parameters
@@ -133,6 +134,8 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
     min_odds : pairs whose prior-weighted odds against "nobody on the list", LR x w / w_star, are
         at most ``min_odds`` are not candidates either: each would move a posterior by at most
         that much.
+    element_individuals : element key -> individual, from a sorting of commingled remains
+        (:mod:`dogtag.registry.commingling`); it takes the place of the file's individual label.
     p_context, p_elsewhere : prior probabilities (before the one-to-one constraint) that remains
         are one of the missing of the operation's incidents, or another missing person.
     """
@@ -204,7 +207,8 @@ def identify_scenario(folder: str | Path, *, threshold: float = DEFAULT_THRESHOL
     by_group: dict[str, str] = {}
     for sid in pm_ids:
         el = elements.get(sample_el.get(sid, ""))
-        for key in (f"el:{sample_el.get(sid)}", f"ind:{el['individual']}" if el and el["individual"] else None):
+        label = el and ((element_individuals or {}).get(el["key"]) or el["individual"])
+        for key in (f"el:{sample_el.get(sid)}", f"ind:{label}" if label else None):
             if key is None or key == "el:None":
                 continue
             if key in by_group:

@@ -15,7 +15,10 @@ from dogtag.registry.base import table_of
 from dogtag.registry.identification import Identification, IdStatus
 from dogtag.registry.people import ACCOUNTED_FOR, Conflict, MissingPerson
 from dogtag.registry.recovery import Accession, Sample
+from dogtag.web.deps import DbDep
 from dogtag.web.pages import page
+from dogtag.web.security import ViewerDep
+from dogtag.web.work import your_work
 
 router = APIRouter(tags=["dashboard"])
 
@@ -106,6 +109,7 @@ def root() -> RedirectResponse:
 
 
 @page(router, "/dashboard", "dashboard.html")
-def dashboard(request: Request) -> dict[str, Any]:
-    """Counts and charts: unaccounted-for by conflict, state and branch; identifications per year"""
-    return {"title": "Accounting for the missing", **public_stats(request)}
+def dashboard(request: Request, s: DbDep, v: ViewerDep) -> dict[str, Any]:
+    """Counts and charts: unaccounted-for by conflict, state and branch; identifications per year;
+    for a logged-in user, their open work"""
+    return {"title": "Accounting for the missing", **public_stats(request), "your_work": your_work(s, v)}

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from dogtag import __version__
 from dogtag.errors import DogtagError
@@ -41,26 +41,11 @@ from dogtag.web.security import (
     check_csrf,
     require,
 )
+from dogtag.web.work import OPEN, waiting_for
 
 router = APIRouter(tags=["identifications"])
 
 REPORT_READERS = STAFF  # the liaison: approved reports only (see _report)
-OPEN = [IdStatus.PROPOSED, IdStatus.TECHNICAL_REVIEW, IdStatus.ADMINISTRATIVE_REVIEW]
-
-
-def waiting_for(v: Viewer) -> Any:
-    """The condition 'waits for this viewer': a reviewer signs what someone else proposed (and, at
-    the administrative stage, someone else reviewed); an analyst submits their own proposals; an
-    administrator sees everything open."""
-    me = v.username or ""
-    if v.role == Role.REVIEWER:
-        return or_(and_(Identification.status == IdStatus.TECHNICAL_REVIEW, Identification.proposed_by != me),
-                   and_(Identification.status == IdStatus.ADMINISTRATIVE_REVIEW,
-                        Identification.proposed_by != me,
-                        func.coalesce(Identification.technical_reviewer, "") != me))
-    if v.role == Role.ANALYST:
-        return and_(Identification.status == IdStatus.PROPOSED, Identification.proposed_by == me)
-    return Identification.status.in_(OPEN)
 
 
 def _since() -> Any:

@@ -50,6 +50,8 @@ def accession_sorting(request: Request, s: DbDep, aid: int) -> dict[str, Any]:
             "mlni": r["mlni"], "excluded": r["excluded"], "tested": r["tested"],
             "groups": groups, "conflicts": [c for c in r["conflicts"]
                                             if c["a"] in mine or c["b"] in mine],
+            "candidate_links": [c for c in r.get("candidate_links", [])
+                                if c["a"] in mine or c["b"] in mine],
             "notes": r["notes"]})
     return {"title": f"Accession {a.key}: commingled remains",
             "accession": {"id": a.id, "key": a.key, "description": a.description},
