@@ -11,7 +11,14 @@ Measures, in a child process, the wall time and peak memory of
 ``dogtag dvi CASE --no-joint --top 5 --json`` (reading the CSV folder included),
 and the blind search of the golden scale200 case (dvir: 165 s).
 
+The subpopulation correction: the in-process blind search (top 5) of a smaller case of the
+same kinds (``--theta-samples`` x ``--theta-families``) without theta and with theta = 0.01,
+wall and CPU time and their ratio (the goal is at most 3). It checks what it timed: the
+theta LRs of 30 random pairs equal direct pedigree likelihoods of the pair hypotheses
+(the sample as MP against the sample unrelated, jointly corrected), to 1e-9.
+
 Usage: python benchmarks/search.py [--samples 10000] [--families 10000] [--workers 2]
+       python benchmarks/search.py --theta-only [--theta-samples 100] [--theta-families 30]
 The last line printed is one JSON object of the figures.
 """
 
@@ -135,13 +142,58 @@ def run_cli(folder: Path, workers: int) -> tuple[float, float, float, dict]:
     return wall, cpu, peak, json.loads(out.stdout)
 
 
+def theta_cost(n_samples: int, n_families: int) -> dict[str, object]:
+    """Blind search (top 5) without and with theta = 0.01; checks 30 pairs against direct likelihoods."""
+    from dogtag.identify.search import _direct_pairs, blind_search
+    from dogtag.io.csvcase import read_case_folder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        synthesise(Path(tmp), n_samples, n_families)
+        case = read_case_folder(Path(tmp))
+    out: dict[str, object] = {"samples": n_samples, "families": n_families, "theta": 0.01}
+    results = {}
+    for th in (0.0, 0.01):
+        c0, t0 = time.process_time(), time.perf_counter()
+        results[th] = blind_search(case, top=5, theta=th)
+        out[f"theta_{th:g}_seconds"] = round(time.perf_counter() - t0, 2)
+        out[f"theta_{th:g}_cpu_seconds"] = round(time.process_time() - c0, 2)
+    out["cpu_ratio"] = round(float(out["theta_0.01_cpu_seconds"]) / max(float(out["theta_0_cpu_seconds"]), 1e-9), 1)
+    res = results[0.01]
+    rng = np.random.default_rng(0)
+    pairs = [(r, c) for sid, rows in res.candidates.items() for c, _, _ in rows
+             for r in [res.samples.index(sid)]]
+    pick = [pairs[i] for i in rng.choice(len(pairs), size=min(30, len(pairs)), replace=False)]
+    arr = np.array(pick, dtype=np.intp)
+    direct = _direct_pairs(case, arr, res.family_loglik, res.sample_loglik, 0.01)
+    got = np.array([dict((c, v) for c, v, _ in res.candidates[res.samples[r]])[c] for r, c in pick])
+    ok = bool(np.allclose(got, direct, rtol=1e-9, atol=1e-9))
+    out["checked_pairs"] = len(pick)
+    out["equal_to_direct"] = ok
+    if not ok:
+        raise SystemExit(f"theta search differs from direct likelihoods: {np.max(np.abs(got - direct))}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--samples", type=int, default=10_000)
     ap.add_argument("--families", type=int, default=10_000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--theta-samples", type=int, default=100)
+    ap.add_argument("--theta-families", type=int, default=30)
+    ap.add_argument("--theta-only", action="store_true", help="measure only the theta cost")
     args = ap.parse_args()
-    figures: dict[str, object] = {"samples": args.samples, "families": args.families, "loci": len(LOCI)}
+    load = round(os.getloadavg()[0], 1)
+    th = theta_cost(args.theta_samples, args.theta_families)
+    th["load_average"] = [load, round(os.getloadavg()[0], 1)]
+    print(f"theta 0.01 vs none ({args.theta_samples} x {args.theta_families}, top 5): "
+          f"{th['theta_0.01_cpu_seconds']} s vs {th['theta_0_cpu_seconds']} s CPU ({th['cpu_ratio']}x; goal 3x); "
+          f"{th['checked_pairs']} pairs equal direct likelihoods")
+    if args.theta_only:
+        print(json.dumps({"theta": th}))
+        return
+    figures: dict[str, object] = {"samples": args.samples, "families": args.families, "loci": len(LOCI),
+                                  "theta": th}
 
     from dogtag.identify.search import blind_search
     from dogtag.io.pedsuite_json import read_dvi_json

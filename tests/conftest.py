@@ -21,6 +21,14 @@ EXAMPLES = ROOT / "src" / "dogtag" / "data" / "examples"
 KINSHIP = ["paternity.kinship", "threegen.kinship"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _ledger_key(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One ledger key per test session, in a temporary folder (never the user's own)."""
+    from dogtag.registry.keys import KEY_ENV
+
+    os.environ[KEY_ENV] = str(tmp_path_factory.mktemp("ledger-key") / "ledger.key")
+
+
 def kinship_case(name: str) -> tuple[Path, Path]:
     """The shipped kinship case ``name`` and its golden pedsuite results."""
     return EXAMPLES / f"{name}.json", GOLDEN / "kinship" / f"{name}.results.json"

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from dogtag.cli import cli
+from dogtag.demo import DEFAULT_THRESHOLD
 from dogtag.scenario import genetics as sg
 from dogtag.scenario.generate import MEMBERS, ScenarioParams, simulate_scenario
 from dogtag.scenario.incidents import BATTLES, air_losses
-from dogtag.scenario.pipeline import DEFAULT_THRESHOLD
 
 SMALL = ScenarioParams(seed=3, n_missing=600)
 
@@ -262,8 +262,7 @@ def test_help_has_an_example(command: str) -> None:
 
 def test_calibration_counts_by_hand(tmp_path: Path) -> None:
     """Four remains individuals with known outcomes; the numbers worked by hand."""
-    from dogtag.scenario.calibration import calibrate
-    from dogtag.scenario.pipeline import Proposal, RunResult
+    from dogtag.scenario.calibration import Proposal, RunResult, calibrate
 
     rows = {
         "truth.csv": "sample,individual,service_number,family,source,accession\n"
@@ -343,8 +342,7 @@ def test_lineage_haplotypes_are_shared_along_the_lines(scenario: Path) -> None:
 
 
 def test_calibration_leaves_out_unconverged_components(tmp_path: Path) -> None:
-    from dogtag.scenario.calibration import calibrate
-    from dogtag.scenario.pipeline import RunResult
+    from dogtag.scenario.calibration import RunResult, calibrate
 
     (tmp_path / "truth.csv").write_text("sample,individual,service_number,family,source,accession\n"
                                         "s1,R1,SN1,F1,turnover,A\n")

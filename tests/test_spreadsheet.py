@@ -20,6 +20,12 @@ def test_owasp_characters() -> None:
         assert safe_cell(number) is number
 
 
+def test_carriage_returns_survive() -> None:
+    buf = io.StringIO()
+    write_rows(buf, ["a", "b"], [["", "\r"], ["x\ry", "\n"]])
+    assert list(csv.reader(io.StringIO(buf.getvalue(), newline=""))) == [["a", "b"], ["", "'\r"], ["x\ry", "\n"]]
+
+
 @given(st.lists(st.lists(st.text(), min_size=2, max_size=2), max_size=5))
 def test_written_cells_read_back(rows: list[list[str]]) -> None:
     buf = io.StringIO()

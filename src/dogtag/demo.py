@@ -1,15 +1,19 @@
 """The demo use case: scenario -> registry -> identification -> proposals -> calibration.
 
 :func:`run_demo` simulates the Korean War scenario (:mod:`dogtag.scenario.generate`), imports it
-into a fresh registry, creates one demo account per role, runs the identification
-(:func:`dogtag.scenario.pipeline.identify_scenario`), stores the proposed identifications with
-their analysis run (provenance) for review, and writes the calibration report. The CLI
-(``dogtag demo``) adds progress bars and serves the workbench.
+into a fresh registry, creates one demo account per role, sorts the turnover's commingled boxes
+into individuals (:mod:`dogtag.registry.commingling`, applied in the registry), runs the library's identification
+pipeline on the registry as the demo analyst (:func:`dogtag.analysis.search.search_registry`, the
+same as ``dogtag search``: individuals, evidence, open-world priors, joint identification, proposed
+identifications with their analysis run), and writes the calibration report against the truth.
+The lab's lineage databases are the scenario's population haplotypes, written beside the import
+files (``mtdna_database.csv``, ``ystr_database.csv``). The CLI (``dogtag demo``) adds progress bars
+and serves the workbench.
 """
 
 from __future__ import annotations
 
-import hashlib
+import csv
 import secrets
 import time
 from collections.abc import Callable
@@ -19,18 +23,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dogtag import __version__
-from dogtag.registry.base import utcnow
+from dogtag.analysis.decide import DecisionOptions
+from dogtag.analysis.search import SearchOptions, SearchReport, search_registry
 from dogtag.registry.engine import make_engine, session_scope, upgrade
-from dogtag.registry.identification import AnalysisRun
 from dogtag.registry.imports import import_file
-from dogtag.registry.people import MissingPerson
-from dogtag.registry.recovery import Individual, Sample
-from dogtag.registry.users import Role, User, add_user
-from dogtag.registry.workflow import propose
-from dogtag.scenario.calibration import Calibration, calibrate
+from dogtag.registry.recovery import Individual
+from dogtag.registry.users import Role, add_user
+from dogtag.scenario import genetics as sg
+from dogtag.scenario.calibration import Calibration, RunResult, calibrate
 from dogtag.scenario.generate import ScenarioParams, ScenarioSummary, simulate_scenario
-from dogtag.scenario.pipeline import DEFAULT_THRESHOLD, RunResult, identify_scenario
+
+#: Posterior at or above which an identification is proposed (``dogtag search``'s default).
+DEFAULT_THRESHOLD = DecisionOptions().min_posterior
 
 __all__ = ["DEMO_USERS", "IMPORT_ORDER", "DemoResult", "run_demo"]
 
@@ -58,6 +62,7 @@ class DemoResult:
     calibration: Calibration
     users: dict[str, tuple[str, str]]  # username -> (role, password)
     report: dict[str, str]
+    search: SearchReport | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -79,16 +84,27 @@ class DemoResult:
                             "false": self.calibration.false_at_threshold,
                             "outcomes": self.calibration.unidentified},
             "method": self.run.method,
+            "not_proposed": self.search.not_proposed if self.search is not None else {},
+            "settings": self.search.settings if self.search is not None else {},
             "report": self.report,
             "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
         }
 
 
-def _digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for _, name in IMPORT_ORDER:
-        h.update((folder / name).read_bytes())
-    return h.hexdigest()
+def lineage_databases(folder: Path) -> tuple[str, str]:
+    """The scenario's population haplotypes as the lab's mtDNA and Y-STR databases (CSV files)."""
+    mt_path, y_path = folder / "mtdna_database.csv", folder / "ystr_database.csv"
+    with mt_path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "range", "variants"])
+        for i, tokens in enumerate(t for ts in sg.load_mt_haplotypes().values() for t in ts):
+            w.writerow([f"db{i}", sg.CONTROL_REGION, " ".join(tokens)])
+    loci, y = sg.load_y_haplotypes()
+    with y_path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", *loci])
+        w.writerows([f"db{i}", *r] for i, r in enumerate(r for rs in y.values() for r in rs))
+    return str(mt_path), str(y_path)
 
 
 def run_demo(folder: str | Path, database: str, *, params: ScenarioParams | None = None,
@@ -128,28 +144,28 @@ def run_demo(folder: str | Path, database: str, *, params: ScenarioParams | None
 
     t = time.perf_counter()
     tick("sort commingled remains", 0, 1)
-    sorted_into = _sort_turnover(engine, root)
+    _sort_turnover(engine, root)
     tick("sort commingled remains", 1, 1)
     timings["sort"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    run = identify_scenario(root, threshold=threshold, progress=progress,
-                            element_individuals=sorted_into)
+    mt_db, y_db = lineage_databases(root)
+    options = SearchOptions(decision=DecisionOptions(min_posterior=threshold), mtdna_database=mt_db,
+                            ystr_database=y_db)
+    report = search_registry(engine, actor="analyst", options=options, command="dogtag demo",
+                             progress=lambda done, total, what: tick(f"search ({what})", done, total))
+    run = RunResult.from_report(report)
     timings["identify"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    _store(engine, root, run)
-    timings["store"] = time.perf_counter() - t
 
     t = time.perf_counter()
     cal = calibrate(root, run)
     from dogtag.report.calibration import write_report
 
-    report = write_report(cal, root / "report")
+    files = write_report(cal, root / "report")
     timings["calibrate"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     engine.dispose()
-    return DemoResult(database, str(root), scenario, run, cal, users, report, timings)
+    return DemoResult(database, str(root), scenario, run, cal, users, files, report, timings)
 
 
 def _sort_turnover(engine: Any, root: Path) -> dict[str, str]:
@@ -171,35 +187,3 @@ def _sort_turnover(engine: Any, root: Path) -> dict[str, str]:
     with session_scope(engine, actor="analyst") as s:
         return {e: i for e, i in s.execute(select(Element.key, Individual.key).join(Individual)
                                            .join(Accession).where(Accession.key.in_(boxes)))}
-
-
-def _store(engine: Any, root: Path, run: RunResult) -> None:
-    """One analysis run and a proposed identification per proposal, by the demo analyst."""
-    with session_scope(engine, actor="analyst") as s:
-        analyst = s.scalar(select(User).where(User.username == "analyst"))
-        assert analyst is not None
-        ar = AnalysisRun(software="dogtag", software_version=__version__, command="dogtag demo",
-                         parameters={**run.settings, "method": run.method},
-                         frequency_database=str(run.settings.get("frequency_database")),
-                         inputs_digest=_digest(root), actor="analyst")
-        s.add(ar)
-        s.flush()
-        sns = [p.service_number for p in run.proposals]
-        persons = {m.service_number: m for m in s.scalars(select(MissingPerson).where(
-            MissingPerson.service_number.in_(sns)))} if sns else {}
-        keys = [k for p in run.proposals for k in p.samples]
-        samples = {x.key: x for x in s.scalars(select(Sample).where(Sample.key.in_(keys)))} if keys else {}
-        for p in run.proposals:
-            ind = None
-            if len(p.samples) > 1:
-                ind = Individual(key=p.individual[:64],
-                                 notes=f"samples {', '.join(p.samples)} grouped by the demo run "
-                                       "(same element, anthropological grouping or same-source DNA)")
-                s.add(ind)
-                s.flush()
-            evidence = [*p.evidence, {"kind": "joint", "posterior": p.posterior, "samples": list(p.samples)}]
-            propose(s, analyst, persons[p.service_number], sample=samples[p.samples[0]], individual=ind,
-                    reason=f"demo run: posterior {p.posterior:.6f}, combined log10 LR {p.log10_lr:.2f}",
-                    log10_lr=p.log10_lr, lr=10 ** p.log10_lr if p.log10_lr < 300 else None,
-                    posterior=p.posterior, evidence=evidence, run=ar)
-        ar.finished_at = utcnow()

@@ -76,3 +76,17 @@ def kill_after_write(engine: Engine, child_source: str, workdir: Path, *args: st
     assert snapshot(engine) == before
     with engine.connect() as conn:
         assert all(r.ok for r in ledger.verify_all(conn))
+
+
+def drop_append_only_triggers(engine: Engine) -> None:
+    """What someone with full write (DDL) access to the database can do first: drop the triggers."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            names = [n for (n,) in conn.execute(text("select name from sqlite_master where type = 'trigger'"))]
+            for n in names:
+                conn.execute(text(f"drop trigger {n}"))
+        else:
+            conn.execute(text("drop function dogtag_append_only() cascade"))
+            conn.execute(text("drop function dogtag_head_forward() cascade"))

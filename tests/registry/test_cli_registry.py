@@ -19,7 +19,7 @@ def run(*args: str, input: str | None = None):
 
 def test_init_user_import_stats_verify_export(db_url: str, tmp_path: Path) -> None:
     res = run("init", "--json", "--database", db_url)
-    assert res.exit_code == 0 and json.loads(res.output)["revision"] == "0004_one_active_identification"
+    assert res.exit_code == 0 and json.loads(res.output)["revision"] == "0005_tamper_evidence"
     assert run("init", "--database", db_url).exit_code == 0  # idempotent
     res = run("user", "add", "rita", "--role", "reviewer", "--password-stdin", "--database", db_url,
               input="correct horse battery\n")

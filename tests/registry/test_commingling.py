@@ -179,3 +179,20 @@ def test_changed_inputs_refuse_the_apply(engine: Engine, boxes: dict[str, str]) 
         e.measurements = {**(e.measurements or {}), "Hum_01": 999.0}
     with session_scope(engine, "rita") as s, pytest.raises(DogtagError, match="changed"):
         review_sorting(s, sid, "rita", apply=True)
+
+
+def test_remains_under_identification_are_not_regrouped(engine: Engine, boxes: dict[str, str]) -> None:
+    from dogtag.registry.identification import Identification
+    from dogtag.registry.people import MissingPerson
+
+    _profiles(engine, boxes)
+    with session_scope(engine, "ann") as s:
+        sid = propose_sorting(s, "ann").id
+        person = MissingPerson(service_number="SN-1")
+        s.add(person)
+        s.flush()
+        sample = s.scalars(select(Sample).order_by(Sample.key)).first()
+        assert sample is not None
+        s.add(Identification(missing_person_id=person.id, sample_id=sample.id, proposed_by="ann"))
+    with session_scope(engine, "rita") as s, pytest.raises(DogtagError, match="active identification"):
+        review_sorting(s, sid, "rita", apply=True)

@@ -9,6 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from dogtag.cli import cli
 from dogtag.errors import DogtagError
@@ -16,7 +17,7 @@ from dogtag.registry import custody, ledger
 from dogtag.registry.engine import session_scope, sessions
 from dogtag.registry.models import AuditEntry, CustodyEntry, MissingPerson, Sample
 
-from .factories import small_registry
+from .factories import drop_append_only_triggers, small_registry
 
 T0 = dt.datetime(2018, 7, 27, 9, 0, tzinfo=dt.UTC)
 
@@ -56,9 +57,12 @@ def test_every_orm_change_is_audited_with_before_and_after(engine: Engine) -> No
         assert json.loads(last.after)["home_state"] == "IOWA"
         inserted = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "insert"))
         assert inserted == 9  # conflict, incident, 2 persons, operation, accession, element, 2 samples
-    assert _verify(engine) == (0, {"ok": True, "chains": [
+    code, out = _verify(engine)
+    assert (code, out["ok"], out["chains"]) == (0, True, [
         {"chain": "audit", "ok": True, "entries": 10, "first_bad": None, "reason": ""},
-        {"chain": "custody", "ok": True, "entries": 0, "first_bad": None, "reason": ""}]})
+        {"chain": "custody", "ok": True, "entries": 0, "first_bad": None, "reason": ""}])
+    assert out["statuses"] == {"ok": True, "missing_persons": 2, "identifications": 0, "problems": [],
+                               "total_problems": 0}
 
 
 def test_custody_log_and_its_rules(engine: Engine) -> None:
@@ -94,6 +98,11 @@ def test_tampering_is_detected_and_named(engine: Engine, chain: str, sql: str, b
     small_registry(engine)
     _custody(engine)
     assert _verify(engine)[0] == 0
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        for stmt in sql.split(";"):
+            conn.execute(text(stmt))
+    assert _verify(engine)[0] == 0  # refused by the database's triggers
+    drop_append_only_triggers(engine)
     with engine.begin() as conn:
         for stmt in sql.split(";"):
             conn.execute(text(stmt))
@@ -108,6 +117,7 @@ def test_tampering_is_detected_and_named(engine: Engine, chain: str, sql: str, b
 def test_rehashing_an_edited_entry_still_breaks_the_next_link(engine: Engine) -> None:
     small_registry(engine)
     _custody(engine)
+    drop_append_only_triggers(engine)
     with engine.begin() as conn:
         row = dict(conn.execute(text("select * from custody_log where seq = 2")).mappings().one())
         row["to_party"] = "Someone else"
@@ -117,4 +127,5 @@ def test_rehashing_an_edited_entry_still_breaks_the_next_link(engine: Engine) ->
         conn.execute(text("update custody_log set to_party = 'Someone else', hash = :h where seq = 2"),
                      {"h": new_hash})
     code, out = _verify(engine)
-    assert code == 1 and out["chains"][1]["first_bad"] == 3
+    # the rehashed entry's own hash matches, its MAC (under the key kept outside) does not
+    assert code == 1 and out["chains"][1]["first_bad"] == 2 and "MAC" in out["chains"][1]["reason"]

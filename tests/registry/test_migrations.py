@@ -21,7 +21,7 @@ def test_upgrade_matches_the_models_and_downgrades(db_url: str) -> None:
     eng = make_engine(db_url)
     assert not is_initialised(eng)
     upgrade(eng)
-    assert current_revision(eng) == head_revision(eng) == "0004_one_active_identification"
+    assert current_revision(eng) == head_revision(eng) == "0005_tamper_evidence"
     with eng.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
         assert sorted(conn.execute(text("select name, seq from chain_head"))) == [("audit", 0), ("custody", 0)]

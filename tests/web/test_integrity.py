@@ -36,3 +36,30 @@ def test_accounting_csv_neutralises_formula_cells(app: Any) -> None:
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
     assert "'=HYPERLINK(\"http://x.example\",\"x\")" in cells and "'@SUM(1)" in cells
     assert not any(c.startswith(("=", "+", "@", "\t", "\r")) for c in cells)
+
+
+def test_custody_transfer_from_the_accession_page(app: Any, ids: dict[str, Any]) -> None:
+    ann = client_for(app, "ann")
+    page = ann.get(f"/accessions/{ids['acc']}").text
+    assert 'id="custody-transfer"' in page and "<option>sample S-7-1</option>" in page
+    assert 'id="custody-transfer"' not in client_for(app, "rita").get(f"/accessions/{ids['acc']}").text
+    form = {"item": "sample S-7-1", "to": "AFMES-AFDIL", "place": "Dover", "purpose": "DNA testing",
+            "at": "2018-09-01T10:00"}
+    r = ann.post(f"/accessions/{ids['acc']}/custody", data=form)
+    assert r.status_code == 303 and r.headers["location"] == f"/accessions/{ids['acc']}"
+    custody = ann.get(f"/accessions/{ids['acc']}.json").json()["custody"]
+    last = custody[-1]
+    assert (last["item"], last["from"], last["to"], last["recorded_by"]) == (
+        "sample S-7-1", "AFDIL", "AFMES-AFDIL", "ann")
+    assert last["at"].startswith("2018-09-01T10:00:00")
+    json_headers = {"Accept": "application/json"}
+    r = ann.post(f"/accessions/{ids['acc']}/custody", headers=json_headers,
+                 data={**form, "from": "Someone else", "to": "X"})
+    assert r.status_code == 400 and "held by 'AFMES-AFDIL'" in r.text
+    r = ann.post(f"/accessions/{ids['acc']}/custody", headers=json_headers, data={**form, "item": "sample NOPE"})
+    assert r.status_code == 404
+    r = ann.post(f"/accessions/{ids['acc']}/custody", headers=json_headers, data={**form, "at": "yesterday"})
+    assert r.status_code == 400 and "not a date" in r.text
+    r = client_for(app, "rita").post(f"/accessions/{ids['acc']}/custody", headers=json_headers, data=form)
+    assert r.status_code == 403
+    assert len(ann.get(f"/accessions/{ids['acc']}.json").json()["custody"]) == len(custody)

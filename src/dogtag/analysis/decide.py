@@ -81,6 +81,18 @@ class Candidate:
     prior: float
     posterior: float
     posterior_alt: float
+    lines: list[dict[str, Any]] = field(default_factory=list)   # log10 LR of each line of evidence
+
+
+def _lines(evidence: list[str], log_lr: float, lineage: float) -> list[dict[str, Any]]:
+    """The pair's log10 LR split into its autosomal and lineage (mtDNA and Y together) parts."""
+    lin = [k for k in evidence if k != "autosomal"]
+    out = []
+    if "autosomal" in evidence:
+        out.append({"kind": "autosomal", "log10_lr": (log_lr - lineage) / _LN10})
+    if lin:
+        out.append({"kind": "+".join(lin), "log10_lr": lineage / _LN10})
+    return out
 
 
 @dataclass
@@ -210,14 +222,17 @@ def decide(case: DVICase, pairs: Sequence[tuple[int, int, float]], *, origins: S
         method_of = {int(i): comp.method for comp in main.components for i in comp.samples}
         w_main = np.array([prior.vector(origins[r])[persons] for r in c_rows])
         ev = res.evidence
+        lin = res.lineage_log_lr if res.lineage_log_lr is not None else np.zeros_like(res.log_lr)
         for i, r in enumerate(c_rows):
             d = decisions[r]
             post = main.posterior[i]
             js = [j for j in np.argsort(-post[:-1], kind="stable") if mask[i, j]][:top]
-            d.candidates = [Candidate(cols[j], float(llr[i, j] / _LN10),
-                                      evidence_names(int(ev[i, j])) if ev is not None else [],
+            names = [evidence_names(int(ev[i, j])) if ev is not None else [] for j in js]
+            d.candidates = [Candidate(cols[j], float(llr[i, j] / _LN10), nm,
                                       float(w_main[i, j]), float(min(1.0, max(0.0, post[j]))),
-                                      float(min(1.0, max(0.0, alt.posterior[i, j])))) for j in js]
+                                      float(min(1.0, max(0.0, alt.posterior[i, j]))),
+                                      _lines(nm, float(llr[i, j]), float(lin[i, j])))
+                            for j, nm in zip(js, names, strict=True)]
             d.p_none = float(post[-1])
             d.method = method_of.get(i, "")
             if i in unconverged:

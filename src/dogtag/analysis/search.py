@@ -289,13 +289,21 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
         t = p.get(ProfileKind.AUTOSOMAL.value) or {}
         return {m: (g[0], g[1]) for m, g in t.items() if m in keep}
 
+    bad: dict[str, str] = {}
+
     def lineage(p: dict[str, Any], pid: str) -> tuple[mt.MtHaplotype | None, ystr.YHaplotype | None]:
+        """The stored haplotypes; one that does not parse is left out (and reported), not fatal."""
         m = p.get(ProfileKind.MTDNA.value)
         y = p.get(ProfileKind.YSTR.value)
-        try:
-            return (_mt(m, pid) if m else None), (ystr.YHaplotype.parse(y, id=pid) if y else None)
-        except ValueError as exc:
-            raise DogtagError(f"stored lineage profile of {pid}: {exc}") from None
+        out: list[Any] = []
+        for kind, data, parse in (("mtDNA", m, lambda d: _mt(d, pid)),
+                                  ("Y-STR", y, lambda d: ystr.YHaplotype.parse(d, id=pid))):
+            try:
+                out.append(parse(data) if data else None)
+            except ValueError:   # the message quotes the haplotype: not for every reader of the notes
+                bad[f"{kind} profile of {pid}"] = "not valid notation; check it with dogtag mito/ystr"
+                out.append(None)
+        return out[0], out[1]
 
     # --- samples -> individuals
     sids = [sid for sid in s_info if genotypes(s_prof[sid]) or lineage(s_prof[sid], s_info[sid][0]) != (None, None)]
@@ -368,6 +376,7 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
         if options.ystr_database:
             t = read_ystr(options.ystr_database)
             y_db = tuple(h for h, n in zip(t.haplotypes, t.counts, strict=True) for _ in range(n))
+    notes += [f"{what} left out: {why}" for what, why in sorted(bad.items())]
     if any(s.mtdna is not None for s in pm) and not mt_db:
         notes.append("no mtDNA database (--mito-db): an mtDNA match weighs LR 1 (its frequency is unknown)")
     if any(s.ystr is not None for s in pm) and not y_db:
@@ -622,17 +631,21 @@ def search_registry(engine: Engine, *, actor: str | None = None, options: Search
             why[k] = why.get(k, 0) + 1
     return SearchReport(run_id, sum(len(s) for s in rc.unit_samples), len(case.pm), len(case.am), len(rc.person_id),
                         len(ch_s), len(ch_f), len(computed), len(kept), len(pairs), proposals,
-                        [t for t in table if t["candidates"]], why, settings,
+                        table, why, settings,
                         {"read": round(t_read, 3), "search": round(t_search, 3), "engine": round(t_engine, 3),
                          "write": round(t_write, 3)},
                         rc.notes + joint_notes)
 
 
 def _unit_dict(rc: RegistryCase, d: Decision, names: dict[int, str], family_of: list[str]) -> dict[str, Any]:
-    return {"individual": rc.case.pm[d.row].id, "samples": rc.unit_keys[d.row],
+    smp = rc.case.pm[d.row]
+    typed = [k for k, have in (("autosomal", bool(smp.genotypes)), ("mtdna", smp.mtdna is not None),
+                               ("ystr", smp.ystr is not None)) if have]
+    return {"individual": smp.id, "samples": rc.unit_keys[d.row], "typed": typed,
             "candidates": [{"missing_person": names.get(rc.person_id[c.column]), "family": family_of[c.column],
                             "log10_lr": c.log10_lr, "evidence": c.evidence, "prior": c.prior,
-                            "posterior": c.posterior, "posterior_alternative_prior": c.posterior_alt}
+                            "posterior": c.posterior, "posterior_alternative_prior": c.posterior_alt,
+                            "lines": c.lines}
                            for c in d.candidates],
             "posterior_none": d.p_none, "method": d.method, "proposed": d.proposed, "reasons": d.reasons,
             "conflicts": rc.units[d.row].conflicts}
@@ -676,7 +689,7 @@ def _propose(session: Session, user: User, run: AnalysisRun, rc: RegistryCase, d
         assert person is not None
         sample = session.get(Sample, rc.sample_id[d.row])
         individual = _individual_for(session, rc, d.row, run)
-        evidence: list[dict[str, Any]] = [{"kind": k} for k in b.evidence]
+        evidence: list[dict[str, Any]] = list(b.lines)
         evidence.append({"kind": "search", "lines": b.evidence, "log10_lr": b.log10_lr,
                          "family": family_of[b.column], "samples": rc.unit_keys[d.row],
                          "prior": b.prior, "posterior": b.posterior,
@@ -694,5 +707,5 @@ def _propose(session: Session, user: User, run: AnalysisRun, rc: RegistryCase, d
                     "registry_individual": None if individual is None else individual.key,
                     "missing_person": names.get(pid), "family": family_of[b.column],
                     "log10_lr": b.log10_lr, "prior": b.prior, "posterior": b.posterior,
-                    "posterior_alternative_prior": b.posterior_alt, "evidence": b.evidence})
+                    "posterior_alternative_prior": b.posterior_alt, "evidence": b.evidence, "lines": b.lines})
     return out

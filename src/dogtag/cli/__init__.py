@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "import": "dogtag.cli.registry:import_",
     "stats": "dogtag.cli.registry:stats",
     "verify": "dogtag.cli.registry:verify",
+    "anchor": "dogtag.cli.registry:anchor_",
+    "custody": "dogtag.cli.custody:custody",
     "export": "dogtag.cli.registry:export",
     "user": "dogtag.cli.registry:user",
     "search": "dogtag.cli.search:search",

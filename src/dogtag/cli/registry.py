@@ -1,4 +1,4 @@
-"""Registry commands: init, import, stats, verify, export, user add.
+"""Registry commands: init, import, stats, verify, anchor, export, user add.
 
 Each takes ``--database URL`` (default: ``$DOGTAG_DATABASE_URL``, else the SQLite file in the
 user's data directory).
@@ -59,17 +59,23 @@ def init(url: str | None, admin: str | None, as_json: bool) -> None:
       dogtag init --database sqlite:///registry.sqlite --admin alice   # asks for alice's password
     """
     from dogtag.registry.engine import current_revision, database_url, upgrade
+    from dogtag.registry.keys import create_key
 
     engine = _engine(url, initialised=False)
+    key_file, created = create_key()
     upgrade(engine)
     if admin:
         _add_user(engine, admin, "admin", None, click.prompt("Password", hide_input=True,
                                                               confirmation_prompt=True))
-    info = {"database": engine.url.render_as_string(hide_password=True), "revision": current_revision(engine)}
+    info = {"database": engine.url.render_as_string(hide_password=True), "revision": current_revision(engine),
+            "ledger_key": str(key_file), "ledger_key_created": created}
     if as_json:
         _dump(info)
     else:
         click.echo(f"registry ready at {database_url(url)} (schema {info['revision']})")
+        if created:
+            click.echo(f"new ledger key at {key_file}: keep it where the database's writers cannot read "
+                       "it, and back it up (DOGTAG_LEDGER_KEY_FILE names it)")
 
 
 @click.command("import")
@@ -164,29 +170,77 @@ def stats(url: str | None, as_json: bool, csv_path: str | None, per_person: bool
 @click.command()
 @database_option
 @json_option
-def verify(url: str | None, as_json: bool) -> None:
-    """Check the hash chains of the audit and custody logs; name the first bad entry.
+@click.option("--anchor", "anchors", metavar="FILE", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="Also check the signed checkpoints in FILE (from `dogtag anchor`); repeatable.")
+def verify(url: str | None, as_json: bool, anchors: tuple[str, ...]) -> None:
+    """Check the audit and custody logs (hashes, links, MACs under the ledger key, heads), every
+    status of a missing person and an identification against its history, and checkpoints.
 
-    Exits with status 1 when a chain is broken.
+    Exits with status 1 when anything does not verify.
 
     \b
     Examples:
       dogtag init
       dogtag verify --json
     """
+    from dogtag.registry import anchor
+    from dogtag.registry.history import check_statuses
+    from dogtag.registry.keys import ledger_key
     from dogtag.registry.ledger import verify_all
 
     engine = _engine(url)
+    key = ledger_key()
     with engine.connect() as conn:
-        reports = verify_all(conn)
+        reports = verify_all(conn, key=key)
+        statuses = check_statuses(conn)
+        checked = [(path, *anchor.check(conn, path, key=key)) for path in anchors]
+    ok = all(r.ok for r in reports) and statuses.ok and not any(p for _, _, p in checked)
     if as_json:
-        _dump({"ok": all(r.ok for r in reports), "chains": [r.as_dict() for r in reports]})
+        _dump({"ok": ok, "chains": [r.as_dict() for r in reports], "statuses": statuses.as_dict(),
+               "anchors": [{"file": path, "checkpoints": n, "problems": [p.as_dict() for p in probs]}
+                           for path, n, probs in checked]})
     else:
         for r in reports:
             state = "ok" if r.ok else f"BROKEN at entry {r.first_bad}: {r.reason}"
             click.echo(f"{r.chain} log: {r.entries} entries, {state}")
-    if not all(r.ok for r in reports):
+        click.echo(f"statuses: {statuses.persons} missing persons, {statuses.identifications} identifications, "
+                   + ("all agree with their history" if statuses.ok else
+                      f"{statuses.total_problems} DO NOT agree with their history"))
+        for p in statuses.problems:
+            click.echo(f"  {p}")
+        for path, n, probs in checked:
+            click.echo(f"anchor {path}: {n} checkpoints, " + ("ok" if not probs else f"{len(probs)} BROKEN"))
+            for pr in probs:
+                click.echo(f"  line {pr.line}" + (f", {pr.chain} log" if pr.chain else "") + f": {pr.reason}")
+        if not anchors:
+            click.echo("no checkpoint checked (--anchor FILE): a copy of an older, genuine history "
+                       "put back in place is caught only by a checkpoint kept elsewhere")
+    if not ok:
         sys.exit(1)
+
+
+@click.command("anchor")
+@database_option
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Append the checkpoint to FILE (default: print it).")
+def anchor_(url: str | None, output: str | None) -> None:
+    """Write a signed checkpoint of the audit and custody chain heads (one JSON line).
+
+    Keep checkpoints where the database's writers cannot change them (write-once storage,
+    another organisation); `dogtag verify --anchor FILE` checks the registry against them.
+    Example: dogtag anchor | tee -a /mnt/worm/dogtag-checkpoints.jsonl
+    """
+    from dogtag.registry.anchor import checkpoint
+    from dogtag.registry.ledger import canonical_json
+
+    engine = _engine(url)
+    with engine.connect() as conn:
+        line = canonical_json(checkpoint(conn))
+    if output:
+        with open(output, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    else:
+        click.echo(line)
 
 
 @click.command()

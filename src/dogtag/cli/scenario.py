@@ -79,8 +79,9 @@ def demo(ctx: click.Context, db_path: str | None, folder: str | None, keep: bool
 
     Simulates the scenario, imports it into a fresh SQLite registry, creates one demo account per
     role (passwords printed), runs the identification (individuals, autosomal, mtDNA and Y-STR
-    evidence, joint posteriors), stores the proposed identifications for review, writes the
-    calibration report (the truth is known) and serves the workbench.
+    evidence, joint posteriors under open-world priors: the pipeline of `dogtag search`), stores the
+    proposed identifications for review, writes the calibration report (the truth is known) and
+    serves the workbench.
 
     Without --db or --folder it works in a new folder under the data directory's demo/
     ($XDG_DATA_HOME/dogtag/demo, by default ~/.local/share/dogtag/demo) and removes it when it
@@ -110,9 +111,8 @@ def demo(ctx: click.Context, db_path: str | None, folder: str | None, keep: bool
 
 def _demo(ctx: click.Context, db: Path, folder: str | None, seed: int, n_missing: int,
           threshold: float | None, force: bool, serve: bool, host: str, port: int, as_json: bool) -> None:
-    from dogtag.demo import run_demo
+    from dogtag.demo import DEFAULT_THRESHOLD, run_demo
     from dogtag.scenario.generate import ScenarioParams
-    from dogtag.scenario.pipeline import DEFAULT_THRESHOLD
 
     if db.exists():
         if not force:
@@ -173,7 +173,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         click.echo(f"  {k:<48} {v:>6}")
     click.echo(f"Calibration report: {s['report']['markdown']} (plot {s['report']['png']})")
     click.echo(f"Time: {t['total']:.0f} s (simulate {t['simulate']:.0f}, import {t['import']:.0f}, "
-               f"identify {t['identify']:.0f}, store {t['store']:.0f}, calibrate {t['calibrate']:.0f})")
+               f"identify and propose {t['identify']:.0f}, calibrate {t['calibrate']:.0f})")
     click.echo(f"Registry: {s['database']}")
     click.echo("Demo accounts (username / password / role):")
     for u, d in s["users"].items():

@@ -117,6 +117,8 @@ def search(url: str | None, min_posterior: float, min_lr: float, candidate_lr: f
     click.echo(f"prior: {options.prior.name}; alternative: {options.alternative.name}; proposal needs posterior "
                f">= {min_posterior:g} and LR >= {min_lr:g}")
     for u in r.individuals:
+        if not u["candidates"]:
+            continue
         head = f"{u['individual']} ({len(u['samples'])} sample{'s' if len(u['samples']) > 1 else ''})"
         click.echo(f"  {head}: {'PROPOSED' if u['proposed'] else 'not proposed: ' + '; '.join(u['reasons'])}")
         for c in u["candidates"]:

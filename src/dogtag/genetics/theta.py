@@ -29,7 +29,8 @@ the number of founders; we compute the same number exactly as follows.
   with the alleles of a block tied to one value (the Chinese-restaurant form of the
   Dirichlet-multinomial). Each term is an ordinary pedigree likelihood with tied
   founder alleles, computed exactly by variable elimination (loops and mutation
-  included), so the cost is Bell(D) eliminations: polynomial in the number of
+  included; a typed member is a two-state phase variable, as in
+  :mod:`dogtag.genetics.elimination`), so the cost is Bell(D) eliminations: polynomial in the number of
   alleles, exponential only in D. An untyped founder with one relevant child counts
   once (only the allele it transmits matters, by exchangeability of its two).
   Beyond :data:`MAX_DRAWS` later draws the computation is refused
@@ -89,9 +90,19 @@ def set_partitions(d: int) -> tuple[tuple[int, ...], ...]:
 # The network of one structure and typing pattern
 # ---------------------------------------------------------------------------
 
-# factor kinds: transmission from a two-allele parent (p, m, child slot); from a
-# one-draw (collapsed) founder (x, child slot); observations over (p, m); a block prior
-_T, _C, _OBS, _HALF, _SOFT, _R = range(6)
+# Factor kinds. Untyped members have two allele variables (n states each); a fully typed
+# member has one phase variable (2 states: which of its alleles came from its father), as
+# in :mod:`dogtag.genetics.elimination`. Keys are (kind, member or index, slot or sex):
+#   _T   untyped parent (p, m) -> untyped child slot          (T, 0, sex)
+#   _C   collapsed founder (x) -> untyped child slot           (C, 0, sex)
+#   _HALF, _SOFT  observations of an untyped member over (p, m) (kind, index, 0)
+#   _R   a block's prior over its allele                       (R, 0, 0)
+#   _UT  untyped parent (p, m) -> typed child's phase          (UT, child, slot)
+#   _CT  collapsed founder (x) -> typed child's phase          (CT, child, slot)
+#   _TT  typed parent -> typed child's phase                   (TT, child, slot)
+#   _TU  typed parent -> untyped child slot                    (TU, parent, slot)
+#   _W   a typed member's phase weight [1, a != b]             (W, member, 0)
+_T, _C, _HALF, _SOFT, _R, _UT, _CT, _TT, _TU, _W = range(10)
 
 
 @dataclass(frozen=True)
@@ -119,26 +130,32 @@ class _Net:
 def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], partial: frozenset[int],
          soft: frozenset[int], target: int, n: int, theta: float) -> _Net:
     order, relevant, collapsed = el.relevance(father, mother, typed | partial | soft, target)
-    # variables: two allele slots per relevant member, one per collapsed founder
+    # variables: two allele slots per relevant untyped member, one per collapsed founder,
+    # a phase per typed member
     slots: dict[int, tuple[int, int]] = {}
-    n_vars = 0
+    sizes: list[int] = []
     draw_vars: list[int] = []
     typed_founders: list[int] = []
     for k in order:
         if not relevant[k]:
             continue
-        if k in collapsed:
-            slots[k] = (n_vars, n_vars)
-            draw_vars.append(n_vars)
-            n_vars += 1
-            continue
-        slots[k] = (n_vars, n_vars + 1)
-        if father[k] < 0:
-            if k in typed:
+        v = len(sizes)
+        if k in typed:
+            slots[k] = (v, v)
+            sizes.append(2)
+            if father[k] < 0:
                 typed_founders.append(k)
-            else:
-                draw_vars.extend((n_vars, n_vars + 1))
-        n_vars += 2
+            continue
+        if k in collapsed:
+            slots[k] = (v, v)
+            draw_vars.append(v)
+            sizes.append(n)
+            continue
+        slots[k] = (v, v + 1)
+        sizes.extend((n, n))
+        if father[k] < 0:
+            draw_vars.extend((v, v + 1))
+    n_vars = len(sizes)
     D = len(draw_vars)
     if D > MAX_DRAWS:
         raise TooLargeError(
@@ -150,15 +167,24 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
     for k in order:
         if not relevant[k] or k in collapsed:
             continue
+        if k in typed:
+            base.append((_W, k, 0, (slots[k][0],)))
         if father[k] >= 0:
             for slot, par in ((0, father[k]), (1, mother[k])):
                 cv = slots[k][slot]
-                if par in collapsed:
+                if k in typed:
+                    if par in typed:
+                        base.append((_TT, k, slot, (cv,)))
+                    elif par in collapsed:
+                        base.append((_CT, k, slot, (slots[par][0], cv)))
+                    else:
+                        base.append((_UT, k, slot, (*slots[par], cv)))
+                elif par in typed:
+                    base.append((_TU, par, slot, (cv,)))
+                elif par in collapsed:
                     base.append((_C, 0, slot, (slots[par][0], cv)))
                 else:
                     base.append((_T, 0, slot, (*slots[par], cv)))
-        if k in typed:
-            base.append((_OBS, tlist.index(k), 0, slots[k]))
         if k in partial:
             base.append((_HALF, plist.index(k), 0, slots[k]))
         if k in soft:
@@ -196,7 +222,7 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
             p, m = (new[rep[v]] for v in slots[target])
             tied = p == m
             keep = (p,) if tied else (p, m)
-        program = el.eliminate([el.Factor(0, v) for v in fvars], [n] * len(used), keep)
+        program = el.eliminate([el.Factor(0, v) for v in fvars], [sizes[v] for v in used], keep)
         nb = len(blocks)
         logw = (D - nb) * math.log(theta) if nb < D else 0.0
         logw += sum(math.lgamma(len(b)) for b in blocks.values()) - log_den
@@ -208,14 +234,6 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
 # ---------------------------------------------------------------------------
 # Execution
 # ---------------------------------------------------------------------------
-
-def _pair_indicator(a: NDArray[np.intp], b: NDArray[np.intp], n: int) -> NDArray[np.float64]:
-    """(B, n, n): 1 where the ordered pair (p, m) is the unordered genotype {a, b}."""
-    eye = np.eye(n)
-    ea, eb = eye[a], eye[b]
-    o = ea[:, :, None] * eb[:, None, :]
-    return np.maximum(o, o.transpose(0, 2, 1))
-
 
 def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int],
               partial: frozenset[int], soft: frozenset[int], target: int, tab: Tables,
@@ -244,8 +262,26 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
     r = theta * counts + (1 - theta) * q
     Mm, Mf = tab._M
     inputs: dict[tuple[int, int, int], NDArray[np.float64]] = {}
-    for t, k in enumerate(net.typed):
-        inputs[(_OBS, t, 0)] = _pair_indicator(A[:, 2 * k], A[:, 2 * k + 1], n)
+    Mb = (np.broadcast_to(Mm, (B, n, n)), np.broadcast_to(Mf, (B, n, n)))
+
+    def child_cols(k: int, slot: int) -> NDArray[np.intp]:
+        # the typed child's allele in ``slot`` at phase 0 and 1 (phase 0: (A[2k], A[2k + 1]))
+        return np.stack([A[:, 2 * k + slot], A[:, 2 * k + 1 - slot]], axis=1)
+
+    for kind, key, slot in {(f[0], f[1], f[2]) for term in net.terms for f in term.factors}:
+        if kind == _W:
+            inputs[(kind, key, slot)] = np.stack([np.ones(B), (A[:, 2 * key] != A[:, 2 * key + 1]) * 1.0], axis=1)
+        elif kind in (_CT, _UT, _TT):
+            Mc = np.take_along_axis(Mb[slot], child_cols(key, slot)[:, None, :], axis=2)   # (B, n, 2)
+            if kind == _CT:
+                inputs[(kind, key, slot)] = Mc
+            elif kind == _UT:
+                inputs[(kind, key, slot)] = 0.5 * (Mc[:, :, None, :] + Mc[:, None, :, :])
+            else:
+                par = (father, mother)[slot][key]
+                inputs[(kind, key, slot)] = 0.5 * (Mc[rows, A[:, 2 * par]] + Mc[rows, A[:, 2 * par + 1]])
+        elif kind == _TU:
+            inputs[(kind, key, slot)] = 0.5 * (Mb[slot][rows, A[:, 2 * key]] + Mb[slot][rows, A[:, 2 * key + 1]])
     for t in range(len(net.partial)):
         assert part is not None
         hit = np.arange(n)[None, :] == part[:, t, None]

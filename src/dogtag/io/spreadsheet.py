@@ -27,7 +27,7 @@ def safe_cell(value: Any) -> Any:
 
 def write_rows(fh: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write ``header`` and ``rows`` as CSV with every cell passed through :func:`safe_cell`."""
-    w = csv.writer(fh, lineterminator="\n")
+    w = csv.writer(fh)  # RFC 4180 CRLF rows: a cell with CR or LF is then always quoted
     w.writerow([safe_cell(h) for h in header])
     w.writerows([safe_cell(v) for v in row] for row in rows)
 

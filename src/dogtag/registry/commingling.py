@@ -230,6 +230,7 @@ def review_sorting(session: Session, sorting_id: int, reviewer: str, *, apply: b
         raise DogtagError(f"the elements or samples of sorting {sorting_id} changed since it was "
                           "proposed: propose it again")
     elements = {e.key: e for e in session.scalars(select(Element).where(Element.key.in_(inv.ids)))}
+    _refuse_under_identification(session, sorting_id, list(elements.values()))
     for e in elements.values():
         e.individual_id = None
     for g in sorting.result["groups"]:
@@ -245,3 +246,29 @@ def review_sorting(session: Session, sorting_id: int, reviewer: str, *, apply: b
     sorting.status = SortingStatus.APPLIED
     session.flush()
     return sorting
+
+
+def _refuse_under_identification(session: Session, sorting_id: int, elements: list[Element]) -> None:
+    """Remains with an active identification are not regrouped under it (one remains, one
+    person: :mod:`dogtag.registry.workflow`); finish or withdraw it first."""
+    from sqlalchemy import or_
+
+    from dogtag.registry.identification import Identification
+    from dogtag.registry.workflow import ACTIVE
+
+    inds = {e.individual_id for e in elements if e.individual_id is not None}
+    samples = set(session.scalars(select(Sample.id).where(
+        Sample.element_id.in_([e.id for e in elements]))))
+    cond = []
+    if inds:
+        cond.append(Identification.individual_id.in_(inds))
+    if samples:
+        cond.append(Identification.sample_id.in_(samples))
+    if not cond:
+        return
+    busy = session.scalars(select(Identification.id).where(
+        Identification.status.in_(ACTIVE), or_(*cond))).all()
+    if busy:
+        raise DogtagError(f"sorting {sorting_id} would regroup remains under active "
+                          f"identification{'s' if len(busy) > 1 else ''} "
+                          f"{', '.join(map(str, busy))}: finish or withdraw them first")

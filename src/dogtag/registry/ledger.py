@@ -1,11 +1,19 @@
-"""Hash-chained, append-only logs: the audit log and the chain-of-custody log.
+"""Hash-chained, authenticated, append-only logs: the audit log and the chain-of-custody log.
 
 Each entry stores ``hash = SHA-256(canonical JSON of the entry's fields + prev_hash)`` where
 ``prev_hash`` is the previous entry's hash (64 zeros for the first). Canonical JSON is
 ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` with timestamps as UTC
 ISO 8601. A per-chain head row (last ``seq`` and ``hash``) is locked while appending, so concurrent
 writers serialise, and it anchors the end of the chain so that deleting the newest entries is
-detected too. :func:`verify_chain` recomputes everything and names the first bad entry.
+detected too.
+
+The hashes alone can be recomputed by anyone who can write the database, so every entry and every
+head also carries ``mac = HMAC-SHA256(key, "entry"|"head", chain, seq, hash)`` under the ledger key,
+which is kept outside the database (:mod:`dogtag.registry.keys`): an edited and re-chained entry, a
+head moved back over deleted entries or reset to the start, all fail their MAC. Triggers refuse
+updates and deletes in the database itself (migration ``0005_tamper_evidence``), and signed
+checkpoints kept elsewhere catch a head replayed from an older copy (:mod:`dogtag.registry.anchor`).
+:func:`verify_chain` recomputes everything and names the first bad entry.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, String, Table, Text, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dogtag.registry import keys
 from dogtag.registry.base import Base, table_of, utcnow
 from dogtag.registry.bulk import bulk_insert
 
@@ -34,6 +43,7 @@ class ChainHead(Base):
     name: Mapped[str] = mapped_column(String(16), primary_key=True)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEntry(Base):
@@ -51,6 +61,7 @@ class AuditEntry(Base):
     after: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 class CustodyEntry(Base):
@@ -70,6 +81,7 @@ class CustodyEntry(Base):
     recorded_at: Mapped[dt.datetime]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 _TABLES: dict[str, Table] = {"audit": table_of(AuditEntry), "custody": table_of(CustodyEntry)}
@@ -97,27 +109,39 @@ def canonical_json(value: Any) -> str:
 
 
 def entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``fields`` (without ``hash``) followed by ``prev_hash``."""
-    body = {k: v for k, v in fields.items() if k != "hash"}
+    """SHA-256 (hex) of the canonical JSON of ``fields`` (without ``hash`` and ``mac``) followed by
+    ``prev_hash``."""
+    body = {k: v for k, v in fields.items() if k not in ("hash", "mac")}
     return hashlib.sha256((canonical_json(body) + prev_hash).encode("utf-8")).hexdigest()
 
 
+def entry_mac(key: bytes, chain: str, seq: int, hash_: str) -> str:
+    return keys.mac(key, "entry", chain, seq, hash_)
+
+
+def head_mac(key: bytes, chain: str, seq: int, hash_: str) -> str:
+    return keys.mac(key, "head", chain, seq, hash_)
+
+
 def append(conn: Connection, chain: str, entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Append entries (dicts of the log's columns, without seq/prev_hash/hash) to a chain.
+    """Append entries (dicts of the log's columns, without seq/prev_hash/hash/mac) to a chain.
 
     Locks the chain head (``SELECT ... FOR UPDATE``; SQLite serialises writers itself), chains
-    the entries, inserts them and moves the head. Runs inside the caller's transaction.
+    and authenticates the entries, inserts them and moves the head. Runs inside the caller's
+    transaction.
     """
     if chain not in _TABLES:
         raise ValueError(f"`chain` must be one of {CHAINS}, got {chain!r}")
     if not entries:
         return []
+    key = keys.ledger_key()
     head_t = table_of(ChainHead)
     row = conn.execute(
         select(head_t.c.seq, head_t.c.hash).where(head_t.c.name == chain).with_for_update()
     ).first()
     if row is None:
-        conn.execute(insert(head_t).values(name=chain, seq=0, hash=GENESIS))
+        conn.execute(insert(head_t).values(name=chain, seq=0, hash=GENESIS,
+                                           mac=head_mac(key, chain, 0, GENESIS)))
         seq, prev = 0, GENESIS
     else:
         seq, prev = int(row.seq), str(row.hash)
@@ -137,9 +161,11 @@ def append(conn: Connection, chain: str, entries: Sequence[Mapping[str, Any]]) -
         fields["seq"] = body["seq"] = seq
         fields["prev_hash"] = body["prev_hash"] = prev
         fields["hash"] = prev = entry_hash(body, prev)
+        fields["mac"] = entry_mac(key, chain, seq, prev)
         out.append(fields)
     bulk_insert(conn, _TABLES[chain], out)
-    conn.execute(update(head_t).where(head_t.c.name == chain).values(seq=seq, hash=prev))
+    conn.execute(update(head_t).where(head_t.c.name == chain)
+                 .values(seq=seq, hash=prev, mac=head_mac(key, chain, seq, prev)))
     return out
 
 
@@ -161,8 +187,10 @@ class ChainReport:
                 "first_bad": self.first_bad, "reason": self.reason}
 
 
-def verify_chain(conn: Connection, chain: str, *, batch: int = 10_000) -> ChainReport:
-    """Recompute a chain: sequence numbers, links and hashes, and the head anchor."""
+def verify_chain(conn: Connection, chain: str, *, key: bytes | None = None,
+                 batch: int = 10_000) -> ChainReport:
+    """Recompute a chain: sequence numbers, links, hashes and MACs, and the authenticated head."""
+    key = keys.ledger_key() if key is None else key
     table = _TABLES[chain]
     cols = [c.name for c in table.columns]
     prev, expected, n = GENESIS, 1, 0
@@ -177,18 +205,27 @@ def verify_chain(conn: Connection, chain: str, *, batch: int = 10_000) -> ChainR
             return ChainReport(chain, n, seq, "prev_hash does not match the previous entry's hash")
         if entry_hash(fields, prev) != fields["hash"]:
             return ChainReport(chain, n, seq, "content does not match its hash (entry was edited)")
+        if not keys.same(fields["mac"], entry_mac(key, chain, seq, fields["hash"])):
+            return ChainReport(chain, n, seq, "MAC does not match: the entry was rewritten without the "
+                                              "ledger key (or this is not the registry's key)")
         prev, expected, n = fields["hash"], expected + 1, n + 1
     head = conn.execute(select(table_of(ChainHead)).where(table_of(ChainHead).c.name == chain)).first()
-    head_seq, head_hash = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
+    if head is None:
+        return ChainReport(chain, n, n + 1, "the chain head is missing (deleted)")
+    head_seq, head_hash = int(head.seq), str(head.hash)
     if head_seq != n or head_hash != prev:
         return ChainReport(chain, n, n + 1 if head_seq > n else head_seq,
                            f"chain ends at entry {n} but its head records entry {head_seq}: "
                            "entries were deleted or the head was altered")
+    if not keys.same(head.mac, head_mac(key, chain, head_seq, head_hash)):
+        return ChainReport(chain, n, n + 1, "the head's MAC does not match: the head was moved or reset "
+                                            "without the ledger key")
     return ChainReport(chain, n)
 
 
-def verify_all(conn: Connection) -> list[ChainReport]:
-    return [verify_chain(conn, c) for c in CHAINS]
+def verify_all(conn: Connection, *, key: bytes | None = None) -> list[ChainReport]:
+    key = keys.ledger_key() if key is None else key
+    return [verify_chain(conn, c, key=key) for c in CHAINS]
 
 
 def audit_entries(actor: str, action: str, table_name: str,

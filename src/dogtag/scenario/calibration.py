@@ -16,15 +16,61 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dogtag.scenario.pipeline import RunResult
+if TYPE_CHECKING:
+    from dogtag.analysis.search import SearchReport
 
-__all__ = ["THRESHOLDS", "Calibration", "calibrate"]
+__all__ = ["THRESHOLDS", "Calibration", "Proposal", "RunResult", "calibrate"]
 
 THRESHOLDS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
+
+
+@dataclass
+class Proposal:
+    """A proposed identification of an individual (a group of samples)."""
+
+    individual: str
+    samples: tuple[str, ...]
+    service_number: str
+    family: str
+    posterior: float
+    log10_lr: float
+    evidence: list[dict[str, Any]]
+
+
+@dataclass
+class RunResult:
+    """What calibration needs of an identification run: individuals, best pairings, proposals."""
+
+    individuals: dict[str, tuple[str, ...]]
+    best: dict[str, tuple[str | None, float, float]]  # individual -> (service number or None, posterior, log10 LR)
+    proposals: list[Proposal]
+    threshold: float
+    evidence_kinds: dict[str, list[str]]  # individual -> kinds typed
+    candidates: dict[str, int]  # individual -> number of candidate missing persons
+    unconverged: set[str] = field(default_factory=set)  # individuals in a sampled, unconverged component
+    method: str = ""
+
+    @classmethod
+    def from_report(cls, report: SearchReport) -> RunResult:
+        """The run of ``dogtag search`` (:func:`dogtag.analysis.search.search_registry`)."""
+        best: dict[str, tuple[str | None, float, float]] = {}
+        for u in report.individuals:
+            c = u["candidates"][0] if u["candidates"] else None
+            best[u["individual"]] = (None, u["posterior_none"], 0.0) if c is None else (
+                c["missing_person"], c["posterior"], c["log10_lr"])
+        return cls({u["individual"]: tuple(u["samples"]) for u in report.individuals}, best,
+                   [Proposal(p["individual"], tuple(p["samples"]), p["missing_person"], p["family"], p["posterior"],
+                             p["log10_lr"], p["lines"]) for p in report.proposals],
+                   float(report.settings["decision"]["min_posterior"]),
+                   {u["individual"]: u["typed"] for u in report.individuals},
+                   {u["individual"]: len(u["candidates"]) for u in report.individuals},
+                   {u["individual"] for u in report.individuals
+                    if any("did not converge" in r for r in u["reasons"])},
+                   ", ".join(sorted({u["method"] for u in report.individuals if u["method"]})))
 _BINS = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0])
 
 
@@ -102,7 +148,7 @@ def calibrate(folder: str | Path, run: RunResult) -> Calibration:
     for _ind, members in by_ind.items():
         sids = tuple(members)
         sn, fam = truth[sids[0]]["service_number"], truth[sids[0]]["family"]
-        units = {unit_of[s] for s in sids}
+        units = {unit_of[s] for s in sids if s in unit_of}   # samples without any profile are in no unit
         if any(proposed.get(u) == sn and sn for u in units):
             reasons["identified"] += 1
             continue
@@ -112,7 +158,7 @@ def calibrate(folder: str | Path, run: RunResult) -> Calibration:
         if not sn:
             reasons["not on the list (correctly left unidentified)"] += 1
             continue
-        kinds = {k for u in units for k in run.evidence_kinds[u]}
+        kinds = {k for u in units for k in run.evidence_kinds.get(u, [])}
         if units & run.unconverged:
             reasons["joint identification not converged"] += 1
         elif not kinds:

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from dogtag.errors import DogtagError
+from dogtag.registry import custody
 from dogtag.registry.identification import Identification
 from dogtag.registry.ledger import CustodyEntry
 from dogtag.registry.profiles import Profile
 from dogtag.registry.recovery import Accession, Element, FieldOperation, Individual, Sample
 from dogtag.web.deps import DbDep
-from dogtag.web.pages import NotFound, page, pager, sort_order
-from dogtag.web.security import SCIENCE, Viewer, ViewerDep
+from dogtag.web.pages import NotFound, done, page, pager, sort_order
+from dogtag.web.security import IMPORTERS, SCIENCE, Viewer, ViewerDep, check_csrf, require
 
 router = APIRouter(tags=["accessions and remains"])
 
 MAX_ROWS = 500  # samples or custody entries shown on one accession page
+CUSTODIANS = IMPORTERS  # who records custody transfers (the lab's staff)
 
 
 def _custody(s: DbDep, items: list[tuple[str, str]], limit: int = MAX_ROWS) -> list[dict[str, Any]]:
@@ -104,7 +109,48 @@ def accession(request: Request, s: DbDep, v: ViewerDep, aid: int) -> dict[str, A
                      "profiles": profs.get(x.id, [])} for x in samples],
         "samples_total": n_samples, "shown_max": MAX_ROWS,
         "custody": _custody(s, items),
+        "custody_items": [f"{kind} {key}" for kind, key in items] if v.can(CUSTODIANS) else [],
     }
+
+
+_ITEM_MODELS: dict[str, Any] = {"accession": Accession, "element": Element, "sample": Sample}
+
+
+@router.post("/accessions/{aid}/custody", dependencies=[require(CUSTODIANS), Depends(check_csrf)],
+             summary="Record a custody transfer of the accession or one of its elements or samples "
+                     "(form: item as 'kind key', to, purpose, place, from, at)")
+def record_custody(request: Request, s: DbDep, aid: int, item: Annotated[str, Form(max_length=100)],
+                   to: Annotated[str, Form(max_length=200)], purpose: Annotated[str, Form(max_length=2000)],
+                   place: Annotated[str | None, Form(max_length=200)] = None,
+                   from_: Annotated[str | None, Form(alias="from", max_length=200)] = None,
+                   at: Annotated[str | None, Form(max_length=40)] = None) -> Response:
+    kind, _, key = item.strip().partition(" ")
+    if kind not in _ITEM_MODELS or not key:
+        raise DogtagError(f"item must be 'accession KEY', 'element KEY' or 'sample KEY', got {item!r}")
+    when = dt.datetime.now(dt.UTC)
+    if at and at.strip():
+        try:
+            when = dt.datetime.fromisoformat(at.strip())
+        except ValueError:
+            raise DogtagError(f"'at' is not a date and time (ISO 8601), got {at!r}") from None
+        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    with s.begin():
+        acc = s.get(Accession, aid)
+        if acc is None:
+            raise NotFound(f"accession {aid}")
+        model = _ITEM_MODELS[kind]
+        obj = s.scalar(select(model).where(model.key == key))
+        if obj is None:
+            raise NotFound(f"{kind} {key}")
+        el = s.get(Element, obj.element_id) if kind == "sample" and obj.element_id else None
+        home = {"accession": obj.id, "element": getattr(obj, "accession_id", None),
+                "sample": getattr(obj, "accession_id", None) or (el.accession_id if el else None)}[kind]
+        if home != aid:
+            raise DogtagError(f"{kind} {key} is not part of accession {acc.key}")
+        entry = custody.record_transfer(s, obj, to=to, purpose=purpose, at=when, from_=from_ or None,
+                                        place=place or None)
+    return done(request, f"/accessions/{aid}", f"custody of {kind} {key}: {entry['from_party'] or 'first entry'}"
+                f" -> {entry['to_party']} (entry {entry['seq']})", {"seq": entry["seq"]})
 
 
 SAMPLE_SORTS = {"accession": Accession.key, "lab": Sample.lab, "taken": Sample.taken_date,

@@ -33,6 +33,7 @@ from dogtag.web.routes.dashboard import invalidate
 from dogtag.web.routes.persons import _families, family_svg, person_summary
 from dogtag.web.security import (
     FAMILY,
+    IMPORTERS,
     SCIENCE,
     STAFF,
     Forbidden,
@@ -230,6 +231,24 @@ def _float(value: str | None, name: str) -> float | None:
         return float(value)
     except ValueError:
         raise DogtagError(f"{name} must be a number, got {value!r}") from None
+
+
+@router.post("/identifications/search", dependencies=[require(IMPORTERS), Depends(check_csrf)],
+             summary="Run the identification pipeline (dogtag search) on the registry's open work; its proposals "
+                     "are made by the signed-in analyst")
+def search(request: Request, s: DbDep, v: ViewerDep) -> Response:
+    from dogtag.analysis.search import search_registry
+
+    engine = s.get_bind()
+    s.close()
+    report = search_registry(engine, actor=v.username, command="workbench: run the search")  # type: ignore[arg-type]
+    invalidate(request)
+    why = ", ".join(f"{n} {k}" for k, n in sorted(report.not_proposed.items(), key=lambda kv: -kv[1]))
+    return done(request, "/identifications",
+                f"search run {report.run_id}: {len(report.proposals)} proposed"
+                + (f"; not proposed: {why}" if why else ""),
+                {"run": report.run_id, "proposals": report.proposals, "not_proposed": report.not_proposed,
+                 "notes": report.notes})
 
 
 @router.post("/identifications", dependencies=[require(SCIENCE), Depends(check_csrf)],
