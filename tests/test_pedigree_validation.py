@@ -23,6 +23,7 @@ from dogtag.genetics.pedigree import Pedigree, find_cycle
 from dogtag.io.csvcase import read_case_folder
 from dogtag.io.familias import read_fam
 from dogtag.io.pedsuite_json import read_json_case
+from fuzz_readers import familias as _fam
 
 
 def _own_ancestor(father: list[int], mother: list[int]) -> set[int]:
@@ -100,22 +101,6 @@ def test_case_folder_cycle_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match=r"pedigrees.csv, line 3: family F1: .*cycle.*M1 -> M2 -> M1"):
         read_case_folder(_case_folder(tmp_path / "cyc", ("M2", "R1")))
     assert time.process_time() - t0 < 1.0
-
-
-def _fam(rels: list[tuple[int, int]]) -> str:
-    """A minimal Familias 3 file: AF (male), MO, CH (male); H1 with ``rels`` (parent, child), H2 none."""
-    lines = ['"Output from Familias, version 3.3.1"', '"DO NOT EDIT!"', "3.3.1", '""', "3"]
-    for name, male in (("AF", True), ("MO", False), ("CH", True)):
-        lines += [f'"{name}"', "#FALSE#", "-1", "#FALSE#", "#TRUE#" if male else "#FALSE#", "0"]
-    lines += ['"Known relations"', "0", "0", "0", "2", "0", '"H1"', "0", "0", str(len(rels))]
-    for p, c in rels:
-        lines += [str(p), str(c)]
-    lines += ["1", '"H2"', "0", "0", "0", "#FALSE# (#Databases: 1 ;Theta/Kinship/Fst: 0 )", "1",
-              "#TRUE#", '"unknown"', '"TH01"', "0.001", "0.002", "4", "4", "2", "0.1", "0.1", "1e-006",
-              "1e-006", "#FALSE#", "0",
-              "2\t(DatabaseSize = 1000 , Dropout probability = 0 , Minor allele frequency = 0 )",
-              '"6"', "0.4", '"7"', "0.6"]
-    return "\n".join(lines) + "\n"
 
 
 def test_familias_cycle_is_refused(tmp_path: Path) -> None:

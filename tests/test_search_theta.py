@@ -159,3 +159,36 @@ def test_joint_family_terms_with_theta_equal_kinship_lr():
     assert two == pytest.approx(float(np.log(want.hypotheses[0].lr_per_marker).sum()), rel=1e-9)
     with pytest.raises(ValueError, match="theta"):
         FamilyLoglik(case)
+
+
+def test_theta_of_a_familias_dvi_file_is_used_and_recorded(tmp_path):
+    # a Familias DVI file's Theta/Kinship/Fst goes into the case, the search and the output;
+    # `dogtag dvi --theta` overrides it
+    import json
+
+    from click.testing import CliRunner
+
+    from dogtag.cli.dvi import dvi as dvi_command
+    from dogtag.identify.dvi import run_dvi
+    from dogtag.io.familias import read_fam
+
+    from conftest import DATA
+
+    text = (DATA / "dvi-cases" / "familias-fam" / "dvi-example.fam").read_text()
+    p = tmp_path / "theta.fam"
+    p.write_text(text.replace("Theta/Kinship/Fst: 0 )", "Theta/Kinship/Fst: 0.02 )"))
+    case = read_fam(p)
+    assert isinstance(case, DVICase) and case.theta == 0.02
+    res = run_dvi(case)
+    assert res.settings["theta"] == 0.02 and res.search.theta == 0.02
+    plain = blind_search(dataclasses.replace(case, theta=0.0))
+    assert res.search.log_lr is not None and plain.log_lr is not None
+    ok = np.isfinite(plain.log_lr)
+    assert not np.allclose(res.search.log_lr[ok], plain.log_lr[ok])
+    out = CliRunner().invoke(dvi_command, [str(p), "--json", "--no-joint"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["settings"]["theta"] == 0.02
+    out = CliRunner().invoke(dvi_command, [str(p), "--json", "--no-joint", "--theta", "0"])
+    assert json.loads(out.output)["settings"]["theta"] == 0.0
+    out = CliRunner().invoke(dvi_command, [str(p), "--theta", "-0.1"])
+    assert out.exit_code == 2 and "theta" in out.output

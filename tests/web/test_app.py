@@ -50,6 +50,7 @@ EXPECTED: dict[tuple[str, str], set[str | None]] = {
     ("GET", "/accessions/{aid}/sorting"): SCIENCE, ("GET", "/accessions/{aid}/sorting.json"): SCIENCE,
     ("GET", "/samples/{sid}"): SCIENCE, ("GET", "/samples/{sid}.json"): SCIENCE,
     ("GET", "/identifications"): SCIENCE, ("GET", "/identifications.json"): SCIENCE,
+    ("GET", "/identifications/new"): SCIENCE, ("GET", "/identifications/new.json"): SCIENCE,
     ("GET", "/identifications/{iid}"): SCIENCE, ("GET", "/identifications/{iid}.json"): SCIENCE,
     # the matrix's identification is a draft: the liaison reads approved reports only
     # (test_report_wording.py), so for this one the report is the science roles' alone

@@ -3,7 +3,6 @@ by uvicorn on loopback. Skipped (with the reason) only when /usr/bin/chromium is
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -114,11 +113,21 @@ def test_identification_from_proposal_to_notification(open_page: Any, ids: dict[
                                                       tmp_path: Path) -> None:
     ann = open_page("ann")
     ann.goto("/identifications")
-    ann.fill("#propose input[name=service_number]", "RA-9001")
-    ann.fill("#propose input[name=remains]", "S-7-1")
+    ann.click("#propose-link")
+    ann.fill("#pick input[name=person_q]", "zebu")  # a last-name prefix, any case
+    ann.fill("#pick input[name=remains_q]", "S-7-1")
+    ann.click("#pick button[type=submit]")
+    assert ann.locator("#propose input[name=service_number]").count() == 1  # the one match, checked
+    ann.check("#propose input[name=remains][value='S-7-1']")
+    markers = EVIDENCE[0]["markers"]
+    assert isinstance(markers, dict)
+    ann.fill("#propose input[name=auto_lr]", "6e6")
+    ann.fill("#propose textarea[name=markers]", "\n".join(f"{m} {v}" for m, v in markers.items()))
+    ann.select_option("#propose select[name=mtdna_result]", "match")
+    ann.fill("#propose input[name=mtdna_lr]", "250")
+    ann.fill("#propose input[name=anthropology]", "consistent: male, 20-30 years")
     ann.fill("#propose input[name=lr]", "6e6")
     ann.fill("#propose input[name=posterior]", "0.9999")
-    ann.fill("#propose textarea[name=evidence]", json.dumps(EVIDENCE))
     ann.fill("#propose input[name=reason]", "blind search: top candidate, no other family close")
     ann.click("#propose button[type=submit]")
     ann.wait_for_url(re.compile(r".*/identifications/\d+$"))
@@ -299,6 +308,7 @@ RAW = [(re.compile(p), what) for p, what in [
 PAGES = ["/dashboard", "/login", "/docs", "/persons", "/persons/{p1}", "/accessions", "/accessions/{acc}",
          "/accessions/{acc}/sorting",
          "/samples", "/samples/{s1}", "/identifications", "/identifications?mine=1", "/identifications/{iid}",
+         "/identifications/new?person_q=RA&remains_q=S-7",
          "/identifications/{iid}/report.html", "/notifications", "/imports"]
 
 

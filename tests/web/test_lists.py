@@ -78,3 +78,42 @@ def test_each_role_sees_its_work_on_the_dashboard(app: Any, ids: dict[str, Any])
     review_one(eng, draft, until="technical_review")
     rita = client_for(app, "rita").get("/dashboard.json").json()["your_work"]
     assert rita == [{"label": "identifications waiting for your review", "count": 1, "link": "/identifications?mine=1"}]
+
+
+def test_the_timeline_of_a_missing_person(app: Any, ids: dict[str, Any]) -> None:
+    iid = propose_one(app.state.engine, ids)
+    review_one(app.state.engine, iid)
+    ann = client_for(app, "ann").get(f"/persons/{ids['p1']}.json").json()["timeline"]
+    kinds = [e["kind"] for e in ann]
+    assert kinds[:3] == ["loss", "recovery", "accession"] and set(kinds[3:]) <= {"identification", "status"}
+    assert kinds.count("identification") == 4  # proposed, technical review, administrative review, approved
+    assert ann[0]["at"] == "1950-11-28" and "Chosin Reservoir" in ann[0]["text"]
+    assert ann[1]["text"] == "turnover K55 at Wonsan" and ann[2]["text"] == "accession K55-BOX-07 received"
+    steps = [e["text"] for e in ann if e["kind"] == "identification"]
+    assert steps[0].endswith("proposed by ann") and steps[-1].endswith("approved by rob")
+    assert [e["at"] for e in ann] == sorted(e["at"] for e in ann)  # ISO dates and times sort as text
+    liam = client_for(app, "liam").get(f"/persons/{ids['p1']}.json").json()["timeline"]
+    assert {e["kind"] for e in liam} <= {"loss", "status", "reference", "identification", "notification"}
+    assert not any("K55" in e["text"] for e in liam)  # remains and recovery: not for the liaison
+    html = client_for(app, "ann").get(f"/persons/{ids['p1']}").text
+    assert 'id="timeline"' in html and "1950-11-28" in html
+
+
+def test_the_proposal_form_picks_and_builds_the_evidence(app: Any, ids: dict[str, Any]) -> None:
+    ann = client_for(app, "ann")
+    page = ann.get("/identifications/new.json?person_q=zeb&remains_q=S-7").json()
+    assert [p["service_number"] for p in page["persons"]] == ["RA-9001"]
+    assert [r["key"] for r in page["remains"]] == ["S-7-1", "S-7-2"]
+    form = {"service_number": "RA-9001", "remains": "S-7-1", "reason": "top candidate", "auto_lr": "6e6",
+            "markers": "D3S1358 12.5\nvWA\t40\n\nFGA, 300", "mtdna_result": "match", "mtdna_lr": "250",
+            "anthropology": "consistent", "lr": "1.5e9", "posterior": "0.9999"}
+    bad = ann.post("/identifications", data={**form, "markers": "D3S1358 12.5\nvWA forty"},
+                   headers={"Accept": "application/json"})
+    assert bad.status_code == 400 and "line 2" in bad.json()["error"] and "vWA" in bad.json()["error"]
+    r = ann.post("/identifications", data=form, headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+    data = ann.get(f"/identifications/{r.json()['id']}.json").json()
+    assert [m["marker"] for m in data["markers"]] == ["D3S1358", "vWA", "FGA"]
+    assert data["markers_product"] == 12.5 * 40 * 300
+    assert data["evidence"] == [{"kind": "autosomal", "lr": 6e6}, {"kind": "mtdna", "result": "match", "lr": 250.0},
+                                {"kind": "anthropology", "result": "consistent"}]

@@ -58,10 +58,14 @@ def _lr(x: float | None) -> str:
 @click.option("--theta", type=float, metavar="THETA",
               help="Subpopulation correction, 0 <= THETA < 1 (default: the case's, e.g. a Familias file's, else 0).")
 @click.option("--threads", default=1, show_default=True, help="Threads for the LR matrix (single process).")
+@click.option("--time-limit", default=600.0, show_default=True, type=click.FloatRange(min=1.0), metavar="SECONDS",
+              help="Time the joint identification and conclusions may take after the blind search; what "
+                   "cannot be solved in time is reported unresolved, never as an answer.")
 @scale_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, no_joint: bool,
-        top: int | None, theta: float | None, threads: int, scheduler: str | None, workers: int | None,
+        top: int | None, theta: float | None, threads: int, time_limit: float, scheduler: str | None,
+        workers: int | None,
         as_json: bool) -> None:
     """Identify the pm samples of CASE among its missing persons.
 
@@ -98,7 +102,8 @@ def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, 
                 fns = {"search_fn": partial(scale.search, client=client),
                        "joint_fn": partial(scale.solve_joint, client=client)}
             result = run_dvi(c, threshold=threshold, max_assign=max_assign, prior=eff_prior,
-                             joint=not no_joint, top=top, workers=threads, progress=progress, **fns)
+                             joint=not no_joint, top=top, workers=threads, progress=progress,
+                             time_limit=time_limit, **fns)
     out = result.to_json(top=top)
     out["seconds"] = round(time.perf_counter() - started, 3)
     if as_json:
@@ -129,11 +134,15 @@ def _print_tables(out: dict[str, Any]) -> None:
         echo(f"\nPosterior pairing probabilities ({out['method']['posterior']})")
         echo(f"{'sample':<{w}}  " + "  ".join(f"{x:>7}" for x in p["columns"]))
         for s, row in zip(p["samples"], p["p"], strict=True):
-            echo(f"{s:<{w}}  " + "  ".join(f"{x:7.4f}" for x in row))
+            echo(f"{s:<{w}}  " + "  ".join("      -" if x is None else f"{x:7.4f}" for x in row))
+        if out["joint"].get("unresolved"):
+            echo("  - : unresolved (the sampler did not converge in the time given; "
+                 "more --time-limit or more references would resolve it)")
         echo("\nTop assignments")
         for a in out["assignments"][:5]:
             pairs = ", ".join(f"{k}={v}" for k, v in a["assignment"].items() if v != "*") or "(none)"
-            echo(f"  posterior {a['posterior']:.4f}  log10 LR {a['log10_lr']:.2f}  {pairs}")
+            post = "unknown" if a["posterior"] is None else f"{a['posterior']:.4f}"
+            echo(f"  posterior {post}  log10 LR {a['log10_lr']:.2f}  {pairs}")
     if out.get("undisputed"):
         echo("\nUndisputed identifications")
         for u in out["undisputed"]:

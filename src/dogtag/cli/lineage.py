@@ -33,11 +33,12 @@ def _num(x: object) -> str:
 def _mt(text: str, rng: str | None, pid: str) -> MtHaplotype:
     """A haplotype from EMPOP notation, or from a FASTA file (its first record), aligned to the rCRS."""
     from dogtag.genetics import mtdna as mt
+    from dogtag.textfile import read_text
 
     path = Path(text)
     if path.suffix.lower() in (".fasta", ".fa", ".fas", ".fna") or (path.is_file() and
-                                                                    path.read_text()[:1] == ">"):
-        lines = path.read_text().splitlines()
+                                                                    read_text(path)[:1] == ">"):
+        lines = read_text(path).splitlines()
         if not lines or not lines[0].startswith(">"):
             raise DogtagError(f"{path}: expected a FASTA file starting with '>'")
         seq = []

@@ -53,6 +53,7 @@ from dogtag.errors import DataFormatError, InconsistentCaseError
 from dogtag.genetics.markers import Marker, allele_sort_key
 from dogtag.genetics.mutation import MutationModel, from_params
 from dogtag.genetics.names import canonical_marker_name, match_marker_names
+from dogtag.textfile import csv_records, read_text
 
 REST_ALLELE = "Rest allele"
 DEFAULT_MIN_FREQ = 0.001
@@ -320,14 +321,7 @@ def _text(source: str | Path | io.TextIOBase) -> tuple[str, str]:
     if isinstance(source, io.TextIOBase):
         return source.read(), getattr(source, "name", "<stream>")
     p = Path(source)
-    try:
-        raw = p.read_bytes()
-    except IsADirectoryError:
-        raise DataFormatError("expected a file, found a folder", path=p) from None
-    try:
-        return raw.decode("utf-8-sig"), str(p)
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), str(p)
+    return read_text(p, fallback="latin-1"), str(p)
 
 
 _COLS = {
@@ -357,7 +351,7 @@ def read_long_csv(source: str | Path | io.TextIOBase, *, name: str | None = None
 
 def _parse_long(text: str, where: str, *, name: str | None, population: str | None, tol: float,
                 rest_allele: bool, normalise: bool, provenance: str) -> FrequencyDatabase:
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = [rec for _, rec in csv_records(io.StringIO(text, newline=""), where)]
     if not rows or not any(c.strip() for c in rows[0]):
         raise DataFormatError("expected a header line with marker, allele, frequency",
                               path=where, line=1)
@@ -445,7 +439,7 @@ def read_wide_csv(source: str | Path | io.TextIOBase, *, name: str | None = None
 
 def _parse_wide(text: str, where: str, *, name: str | None, tol: float, rest_allele: bool,
                 normalise: bool, provenance: str) -> FrequencyDatabase:
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = [rec for _, rec in csv_records(io.StringIO(text, newline=""), where)]
     if not rows or len(rows[0]) < 2 or rows[0][0].strip().lower() != "allele":
         raise DataFormatError("expected a header 'Allele,<marker>,<marker>,...'", path=where,
                               line=1)

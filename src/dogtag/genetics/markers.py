@@ -36,6 +36,17 @@ def is_numeric_allele(label: str) -> bool:
     return bool(_NUMERIC.match(label))
 
 
+_STR_ALLELE = re.compile(r"^(\d{1,3}(\.\d{1,2})?|[XY])$")
+
+
+def check_allele(label: str) -> str:
+    """An autosomal STR allele as typed: a repeat number with an optional microvariant (``9``,
+    ``9.3``, ``10.1``) or ``X``/``Y`` (amelogenin). Raises ``ValueError`` naming the label."""
+    if not _STR_ALLELE.match(label) or (label[0].isdigit() and float(label) <= 0):
+        raise ValueError(f"allele {label!r} is not a repeat number (e.g. 9, 9.3) or X/Y")
+    return label
+
+
 @dataclass(frozen=True, eq=False)
 class Marker:
     """One autosomal marker.

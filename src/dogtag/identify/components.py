@@ -47,6 +47,36 @@ class Component:
     diagnostics: dict[str, object] = field(default_factory=dict)
 
 
+#: largest proven posterior error (total variation) a component is reported resolved with
+BOUND_OK = 1e-3
+
+
+def component_resolved(c: Component) -> bool:
+    """Whether a component's posteriors may be reported: exact, or pruned with a proven error of
+    at most :data:`BOUND_OK`, or sampled to convergence (R-hat and ESS within the time given).
+    A pruned component without a proven bound (families with several missing persons) is not."""
+    d = c.diagnostics or {}
+    if d.get("status") == "unresolved":
+        return False
+    if c.method == "mcmc" and not d.get("converged"):
+        return False
+    if c.method == "exact-pruned":
+        bound = d.get("error_bound")
+        return isinstance(bound, float) and bound <= BOUND_OK
+    return True
+
+
+def component_provenance(c: Component) -> dict[str, object]:
+    """Method, status and error bound of a solved component (its diagnostics hold the settings)."""
+    exact = c.method in ("exact", "exact-dp")
+    bound = 0.0 if exact else (c.diagnostics or {}).get("error_bound")
+    return {"method": c.method, "status": "resolved" if component_resolved(c) else "unresolved",
+            "error_bound": bound,
+            "error": "none (exact)" if exact else (
+                "total variation, proven" if isinstance(bound, float) else
+                "Monte Carlo (R-hat, ESS)" if c.method == "mcmc" else "no proven bound")}
+
+
 def split_components(problem: JointProblem, allowed: NDArray[np.bool_]) -> list[tuple[list[int], list[int]]]:
     """Connected components (samples, missing) of the graph of allowed pairs.
 
@@ -153,6 +183,28 @@ def score_rows(problem: JointProblem, samples: Sequence[int], missing: Sequence[
             terms[k] = problem.family_term(fam, placed)
             pair_sums[k] = sum(problem.log_lr[s, m] for m, s in placed)
         total[sel] += terms[back.ravel()] - pair_sums[back.ravel()]
+    return total
+
+
+def joint_terms_needed(problem: JointProblem, missing: Sequence[int], rows: NDArray[np.int64]) -> int:
+    """Number of distinct joint family terms (families with two or more placements) that scoring
+    ``rows`` would need from the pedigree engine."""
+    nm = len(missing)
+    by_fam: dict[str, list[int]] = {}
+    for j, m in enumerate(missing):
+        by_fam.setdefault(problem.family[m], []).append(j)
+    multi = [js for js in by_fam.values() if len(js) >= 2]
+    if not multi or rows.shape[0] == 0:
+        return 0
+    inv = np.full((rows.shape[0], nm), -1, dtype=np.int64)
+    r_idx, s_idx = np.nonzero(rows >= 0)
+    inv[r_idx, rows[r_idx, s_idx]] = s_idx
+    total = 0
+    for js in multi:
+        sub = inv[:, js]
+        sel = (sub >= 0).sum(axis=1) >= 2
+        if sel.any():
+            total += int(np.unique(sub[sel], axis=0).shape[0])
     return total
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -182,7 +183,7 @@ class DVIResult:
             j = self.joint.to_dict()
             out["posterior"] = j["posterior"]
             out["assignments"] = j["assignments"]
-            out["joint"] = {k: j[k] for k in ("prior", "n_assignments", "loglik0", "components", "notes")}
+            out["joint"] = {k: j[k] for k in ("prior", "n_assignments", "loglik0", "components", "unresolved", "notes")}
             method["joint"] = self.joint.method
             method["posterior"] = f"{self.joint.method} ({self.joint.prior} prior)"
         out["undisputed"] = [u.to_dict() for u in self.undisputed]
@@ -273,6 +274,7 @@ def run_dvi(
     progress: Progress | None = None,
     search_fn: Callable[..., SearchResult] = blind_search,
     joint_fn: Callable[..., JointResult] = solve_joint,
+    time_limit: float | None = None,
 ) -> DVIResult:
     """Run the whole analysis.
 
@@ -286,13 +288,16 @@ def run_dvi(
     top : keep only the ``top`` best candidates per sample (no full matrix, no joint).
     search_fn, joint_fn : the blind search and the joint solver (the Dask backend of
         :mod:`dogtag.scale` passes its own, with the same signatures and results).
+    time_limit : seconds the joint identification and the conclusions may take after the blind
+        search (None: no limit); what cannot be solved in time is reported unresolved.
     """
     if prior not in ("flat", "open", "closed"):
         raise ValueError(f"`prior` must be flat, open or closed, got {prior!r}")
     search = search_fn(case, top=top, min_lr=threshold if top else None, workers=workers,
                        progress=progress)
     settings = {"threshold": threshold, "max_assign": max_assign, "prior": prior,
-                "joint": joint and top is None, "top": top, "seed": seed, "theta": search.theta}
+                "joint": joint and top is None, "top": top, "seed": seed, "theta": search.theta,
+                "time_limit": time_limit}
     if top is not None or search.log_lr is None:
         return DVIResult(case, search, None, [], None, settings)
     groups = group_same_source(case.pm, case.markers, threshold=threshold)
@@ -303,11 +308,14 @@ def run_dvi(
         search.family_loglik, search.sample_loglik,
         FamilyLoglik(case, search.lineage_log_lr, (search.family_loglik, search.sample_loglik)))
     pri = Prior.closed(len(search.samples), len(search.missing)) if prior == "closed" else Prior.flat()
-    result = joint_fn(problem, prior=pri, max_assign=max_assign, top=n_top_assignments, seed=seed)
+    start = time.monotonic()
+    result = joint_fn(problem, prior=pri, max_assign=max_assign, top=n_top_assignments, seed=seed,
+                      time_limit=time_limit)
     found, _reduced = find_undisputed(problem, threshold=threshold)
     assert search.exclusions is not None
     exclusions = np.where(np.isnan(search.log_lr), np.nan, search.exclusions)
     solved = dvi_solve(problem, exclusions, threshold=threshold, full_siblings=full_sibling_pairs(case),
                        exclusions_given=_exclusions_given(case, search),
-                       max_assign=max_assign)
+                       max_assign=max_assign,
+                       time_limit=None if time_limit is None else max(1.0, time_limit - (time.monotonic() - start)))
     return DVIResult(case, search, result, found, solved, settings, groups)

@@ -46,6 +46,7 @@ that :mod:`dogtag.scale` can solve the components on a cluster.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -55,8 +56,11 @@ from numpy.typing import NDArray
 from dogtag.errors import InconsistentCaseError
 from dogtag.identify.components import (
     Component,
+    component_provenance,
+    component_resolved,
     enumerate_component,
     exact_component,
+    joint_terms_needed,
     merge_top,
     split_components,
 )
@@ -272,7 +276,7 @@ class Assignment:
     def to_dict(self) -> dict[str, object]:
         """JSON-ready; non-finite numbers (LR beyond float range, log 0) become None."""
         return {"assignment": self.pairs, "loglik": _num(self.loglik), "lr": _num(self.lr),
-                "log10_lr": _num(self.log_lr / math.log(10)), "posterior": self.posterior}
+                "log10_lr": _num(self.log_lr / math.log(10)), "posterior": _num(self.posterior)}
 
 
 def _num(x: float) -> float | None:
@@ -295,6 +299,8 @@ class JointResult:
     components : per-component results.
     prior : name of the prior.
     notes : remarks a reviewer should read.
+    unresolved : samples of components that could not be solved (a sampler that did not
+        converge within its time); their posterior rows are nan (null in JSON).
     """
 
     samples: tuple[str, ...]
@@ -309,6 +315,7 @@ class JointResult:
     prior: str
     fixed: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -322,17 +329,18 @@ class JointResult:
             "loglik0": self.loglik0,
             "fixed": self.fixed,
             "posterior": {"samples": list(self.samples), "columns": list(self.columns),
-                          "p": self.posterior.tolist()},
+                          "p": [[_num(float(x)) for x in row] for row in self.posterior]},
             "glr": {"samples": list(self.samples), "missing": list(self.missing),
                     "glr": [[_num(float(x)) for x in row] for row in self.glr]},
             "assignments": [a.to_dict() for a in self.assignments],
             "components": [
                 {"samples": [self.samples[i] for i in c.samples],
                  "missing": [self.missing[j] for j in c.missing],
-                 "method": c.method, "n_assignments": c.n_assignments,
+                 **component_provenance(c), "n_assignments": c.n_assignments,
                  **({"diagnostics": c.diagnostics} if c.diagnostics else {})}
                 for c in self.components
             ],
+            "unresolved": self.unresolved,
             "notes": self.notes,
         }
 
@@ -451,23 +459,27 @@ def solve_component(
     lp = logprior[np.ix_(samples, [*missing, n_m])]
     extra = None if pruned is None else pruned[samples]
     if dp != "prune" and (extra is None or not np.any(np.isfinite(extra))):
-        solved = _solve_exact(problem, samples, missing, options, lp, max_assign=max_assign, top=top, dp=dp)
+        solved = _solve_exact(problem, samples, missing, options, lp, max_assign=max_assign, top=top, dp=dp,
+                              max_family_terms=_family_term_budget(deadline))
         if solved is not None:
             return solved
-    additive = len({problem.family[m] for m in missing}) == len(missing)
-    if additive and dp != "none":
+    if dp != "none":
         k_seed = [seed]
 
         def part(ps: list[int], pm: list[int], po: list[NDArray[np.int64]],
                  plp: NDArray[np.float64]) -> tuple[Component, float | None]:
             order = sorted(range(len(ps)), key=lambda t: len(po[t]))
             ps, po, plp = [ps[t] for t in order], [po[t] for t in order], plp[order]
-            ex = _solve_exact(problem, ps, pm, po, plp, max_assign=max_assign, top=top,
-                              dp="auto" if dp == "prune" else dp)
+            ex = None
+            if deadline is None or time.monotonic() < deadline:
+                ex = _solve_exact(problem, ps, pm, po, plp, max_assign=max_assign, top=top,
+                                  dp="auto" if dp == "prune" else dp,
+                                  max_family_terms=_family_term_budget(deadline))
             if ex is not None:
                 return ex[0], _log_normaliser(ex[0], plp)
             k_seed[0] += 1
-            comp = sample_component(problem, ps, pm, po, plp, top=top, settings=settings, seed=k_seed[0])
+            comp = sample_component(problem, ps, pm, po, plp, top=top, settings=settings, seed=k_seed[0],
+                                    deadline=deadline)
             return comp, None
 
         comp = solve_pruned(problem, samples, missing, options, lp, top=top, solve_part=part, pruned=extra)
@@ -477,19 +489,31 @@ def solve_component(
             f"assignment by linear assignment; {d['pruned_pairs']} pairs pruned, the {d['parts']} kept parts "
             f"(largest {d['largest_part']} samples) solved "
             + ("exactly" if comp.method == "exact-pruned" else "exactly or by MCMC")
-            + f"; posterior error at most {d['error_bound']:.2g} (total variation)"
+            + ("; posterior error at most {:.2g} (total variation)".format(float(str(d["error_bound"])))
+               if d["error_bound"] is not None else "; no proven error bound (" + str(d["bound_note"]) + ")")
         )
     order = sorted(range(len(samples)), key=lambda k: len(options[k]))
     samples = [samples[k] for k in order]
     options = [options[k] for k in order]
     comp = sample_component(problem, samples, missing, options, lp[order], top=top,
-                            settings=settings, seed=seed)
+                            settings=settings, seed=seed, deadline=deadline)
     return comp, (
         f"component with {len(samples)} samples and {len(missing)} missing persons has "
         f"more than {max_assign} assignments: sampled by MCMC "
         f"({settings.chains} chains x {settings.iterations} iterations, seed "
         f"{seed}; max R-hat {comp.diagnostics.get('max_rhat')})"
     )
+
+
+#: seconds one joint family term (a pedigree likelihood over all markers) is budgeted at
+FAMILY_TERM_SECONDS = 0.03
+
+
+def _family_term_budget(deadline: float | None) -> int | None:
+    """How many joint family terms fit in the time left (None: no limit)."""
+    if deadline is None:
+        return None
+    return max(0, int((deadline - time.monotonic()) / FAMILY_TERM_SECONDS))
 
 
 def _log_normaliser(comp: Component, lp: NDArray[np.float64]) -> float:
@@ -502,8 +526,11 @@ def _log_normaliser(comp: Component, lp: NDArray[np.float64]) -> float:
 
 def _solve_exact(problem: JointProblem, samples: list[int], missing: list[int],
                  options: list[NDArray[np.int64]], lp: NDArray[np.float64], *, max_assign: int, top: int,
-                 dp: str) -> tuple[Component, str | None] | None:
-    """Enumeration, or frontier / subset dynamic programming when affordable; None otherwise."""
+                 dp: str, max_family_terms: int | None = None) -> tuple[Component, str | None] | None:
+    """Enumeration, or frontier / subset dynamic programming when affordable; None otherwise.
+
+    ``max_family_terms``: enumerate only if it needs at most this many joint family terms
+    (pedigree likelihoods of families with several placements)."""
     from dogtag.identify.frontier import (
         MAX_FRONTIER,
         SMALL_FRONTIER,
@@ -519,7 +546,8 @@ def _solve_exact(problem: JointProblem, samples: list[int], missing: list[int],
     options = [options[k] for k in order]
     lp = lp[order]
     rows = enumerate_component(options, len(missing), max_assign)
-    if rows is not None:
+    if rows is not None and (max_family_terms is None
+                             or joint_terms_needed(problem, missing, rows) <= max_family_terms):
         return exact_component(problem, samples, missing, rows, lp, top), None
     additive = len({problem.family[m] for m in missing}) == len(missing)
     plain = [[int(o) for o in op if o >= 0] for op in options]
@@ -557,6 +585,7 @@ def solve_joint(
     mcmc: MCMCSettings | None = None,
     seed: int = 1,
     dp: str = "auto",
+    time_limit: float | None = None,
 ) -> JointResult:
     """Joint identification of a case.
 
@@ -578,15 +607,21 @@ def solve_joint(
         :mod:`dogtag.identify.prune`, used by default for additive components too big for
         the dynamic programming), "none" (sample them by MCMC).
 
+    time_limit : seconds the whole solution may take (None: no limit). Exact methods run
+        only where they fit in the time left; a sampler stops when it is spent. What could
+        not be solved in time is reported unresolved (:attr:`JointResult.unresolved`), never
+        as an answer.
+
     Returns
     -------
     :class:`JointResult`.
     """
+    deadline = None if time_limit is None else time.monotonic() + float(time_limit)
     plan = plan_joint(problem, prior=prior, max_assign=max_assign, top=top, fixed=fixed,
                       mcmc=mcmc, seed=seed, dp=dp)
     solved = [
         solve_component(problem, samples, missing, plan.allowed, plan.star_ok, plan.logprior,
-                        max_assign=max_assign, top=top, mcmc=mcmc, seed=seed + k, dp=dp)
+                        max_assign=max_assign, top=top, mcmc=mcmc, seed=seed + k, dp=dp, deadline=deadline)
         for k, (samples, missing) in enumerate(plan.components)
     ]
     return assemble_joint(problem, plan, solved)
@@ -602,10 +637,16 @@ def assemble_joint(problem: JointProblem, plan: JointPlan,
 
     posterior = np.zeros((n_s, n_m + 1))
     glr = np.full((n_s, n_m), np.nan)
+    unresolved: list[str] = []
     for c in comps:
         cols = np.append(c.missing, n_m)
         posterior[np.ix_(c.samples, cols)] = c.marginals
         glr[np.ix_(c.samples, c.missing)] = c.glr
+        if not component_resolved(c):
+            # no conclusion from a sampler that did not converge: no posterior at all
+            posterior[c.samples, :] = np.nan
+            glr[c.samples, :] = np.nan
+            unresolved += [problem.samples[i] for i in c.samples]
     with np.errstate(over="ignore"):
         glr = np.exp(glr)
 
@@ -621,7 +662,8 @@ def assemble_joint(problem: JointProblem, plan: JointPlan,
             for s_loc, j in enumerate(c.rows[r]):
                 if j >= 0:
                     pairs[problem.samples[c.samples[s_loc]]] = problem.missing[c.missing[j]]
-        assignments.append(Assignment(pairs, loglik0 + loglr, loglr, float(math.exp(scores[k]))))
+        post = math.nan if unresolved else float(math.exp(scores[k]))
+        assignments.append(Assignment(pairs, loglik0 + loglr, loglr, post))
 
     exact = all(c.method in ("exact", "exact-dp") for c in comps)
     nontrivial = sum(1 for c in comps if (c.n_assignments or 2) > 1)
@@ -634,5 +676,10 @@ def assemble_joint(problem: JointProblem, plan: JointPlan,
         method = "exact" if nontrivial <= 1 else "exact-by-component"
     else:
         method = "mcmc" if any(c.method == "mcmc" for c in comps) else "exact-pruned"
+    if unresolved:
+        notes.append(f"{len(unresolved)} samples unresolved (a sampler did not converge in the time "
+                     f"given): {', '.join(unresolved[:20])}{' ...' if len(unresolved) > 20 else ''}; "
+                     "no posterior is reported for them, and the posteriors of whole assignments are "
+                     "unknown")
     return JointResult(problem.samples, problem.missing, posterior, glr, assignments, loglik0,
-                       n_total, method, comps, plan.prior, plan.fixed, notes)
+                       n_total, method, comps, plan.prior, plan.fixed, notes, sorted(set(unresolved)))

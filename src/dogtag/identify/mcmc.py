@@ -54,7 +54,9 @@ if TYPE_CHECKING:
 class MCMCSettings:
     """Sampler settings.
 
-    ``iterations`` states are recorded per chain after ``burn_in`` discarded ones;
+    Converged means R-hat below ``rhat_ok`` and an effective sample size of the log-likelihood of at
+    least ``ess_ok``, within the time given. ``iterations`` states are recorded per chain after
+    ``burn_in`` discarded ones;
     between two recorded states the sampler makes ``thin * max(1, n_samples // 20)``
     Metropolis steps (about ``thin / 20`` of a sweep over the component's samples).
     """
@@ -64,6 +66,7 @@ class MCMCSettings:
     burn_in: int = 1_000
     thin: int = 1
     rhat_ok: float = 1.05
+    ess_ok: float = 100.0
 
     def __post_init__(self) -> None:
         if self.chains < 2:
@@ -171,8 +174,16 @@ def sample_component(
     top: int,
     settings: MCMCSettings,
     seed: int,
+    deadline: float | None = None,
 ) -> Component:
-    """Metropolis sampling of one component; returns a ``Component`` with method "mcmc"."""
+    """Metropolis sampling of one component; returns a ``Component`` with method "mcmc".
+
+    ``deadline`` (``time.monotonic()``): each chain gets an equal share of the time left and
+    stops early when it is spent; the chains are then cut to the shortest one, and a run cut
+    short is never reported as converged (``diagnostics["stopped"]``).
+    """
+    import time
+
     from dogtag.identify.components import Component
 
     rng = np.random.default_rng(seed)
@@ -184,6 +195,9 @@ def sample_component(
     ll_trace = np.empty((settings.chains, n_keep))
     counts = np.zeros((settings.chains, ns, nm + 1))
     ind_traces: dict[tuple[int, int], NDArray[np.float64]] = {}
+    all_cols: list[NDArray[np.int64]] = []
+    kept_per_chain: list[int] = []
+    stopped = False
     visited: dict[tuple[int, ...], tuple[float, int]] = {}
     acc_total = 0
 
@@ -199,7 +213,13 @@ def sample_component(
         chain_cols = np.empty((n_keep, ns), dtype=np.int64)
         kept = 0
         n_acc = 0
+        chain_end = None
+        if deadline is not None:
+            chain_end = time.monotonic() + (deadline - time.monotonic()) / (settings.chains - c)
         for it in range((settings.burn_in + n_keep) * steps):
+            if chain_end is not None and it % 2048 == 0 and time.monotonic() > chain_end:
+                stopped = True
+                break
             s = int(rng.integers(ns))
             opts = opt_lists[s]
             if len(opts) > 1:
@@ -240,14 +260,25 @@ def sample_component(
                 else:
                     visited[key] = (prev[0], prev[1] + 1)
                 kept += 1
+        all_cols.append(chain_cols)
+        kept_per_chain.append(kept)
+    n_use = min(kept_per_chain)
+    if n_use < 2:
+        n_use = 0
+    ll_trace = ll_trace[:, :n_use]
+    for c, chain_cols in enumerate(all_cols):
+        chain_cols = chain_cols[:n_use]
         for s in range(ns):
             counts[c, s] = np.bincount(chain_cols[:, s], minlength=nm + 1)
             for j in np.unique(chain_cols[:, s]):
-                ind_traces.setdefault((s, int(j)), np.zeros((settings.chains, n_keep)))
+                ind_traces.setdefault((s, int(j)), np.zeros((settings.chains, n_use)))
+    for c, chain_cols in enumerate(all_cols):
         for (s, j), tr in ind_traces.items():
-            tr[c] = chain_cols[:, s] == j
+            tr[c] = chain_cols[:n_use, s] == j
 
-    n_total = settings.chains * n_keep
+    if n_use < 10 or not visited:
+        return _unfinished(problem, st, samples, missing, opt_lists, rng, seed, settings)
+    n_total = settings.chains * n_use
     marg = counts.sum(axis=0) / n_total
     rhats = [rhat(ll_trace)]
     for tr in ind_traces.values():
@@ -261,7 +292,7 @@ def sample_component(
     keys = list(visited)
     rows = np.array(keys, dtype=np.int64).reshape(len(keys), ns)
     loglr = np.array([visited[k][0] for k in keys])
-    freq = np.array([visited[k][1] for k in keys], dtype=np.float64) / n_total
+    freq = np.array([visited[k][1] for k in keys], dtype=np.float64) / sum(kept_per_chain)
     cols = np.where(rows < 0, nm, rows)
     logw = loglr + logprior[np.arange(ns)[None, :], cols].sum(axis=1)
     order = np.lexsort((np.arange(len(keys)), -logw))
@@ -282,6 +313,8 @@ def sample_component(
             if present[j]:
                 glr[s, j] = gmax[j] - (gmax[o[1]] if j == o[0] else gmax[o[0]])
 
+    converged = bool(not stopped and not math.isnan(max_rhat) and max_rhat < settings.rhat_ok
+                     and ess >= settings.ess_ok)
     diagnostics: dict[str, object] = {
         "seed": seed,
         "chains": settings.chains,
@@ -290,15 +323,47 @@ def sample_component(
         "thin": settings.thin,
         "steps_per_record": steps,
         "map_start": map_start is not None,
-        "acceptance_rate": acc_total / (settings.chains * (settings.burn_in + settings.iterations)),
+        "acceptance_rate": acc_total / max(1, settings.chains * (settings.burn_in + settings.iterations)),
+        "recorded_per_chain": n_use,
         "max_rhat": None if math.isnan(max_rhat) else round(max_rhat, 4),
         "ess_loglik": round(ess, 1),
-        "converged": bool(not math.isnan(max_rhat) and max_rhat < settings.rhat_ok),
+        "converged": converged,
+        "status": "resolved" if converged else "unresolved",
         "distinct_assignments_visited": len(keys),
         "glr": "approximate (maximum over visited assignments)",
     }
+    if stopped:
+        diagnostics["stopped"] = "time limit"
+    if not converged:
+        diagnostics["would_resolve"] = WOULD_RESOLVE
     return Component(np.array(samples, dtype=np.int64), np.array(missing, dtype=np.int64), "mcmc",
                      None, rows[keep], loglr[keep], logw[keep] - logz, marg, glr, diagnostics)
+
+
+WOULD_RESOLVE = ("more time (--time-limit) or iterations for the sampler, or more references for the "
+                 "families involved (their pairings are too uncertain to separate)")
+
+
+def _unfinished(problem: JointProblem, st: _State, samples: list[int], missing: list[int],
+                opts: list[list[int]], rng: np.random.Generator, seed: int, settings: MCMCSettings) -> Component:
+    """A component the sampler could not run long enough on: unresolved, no estimates."""
+    from dogtag.identify.components import Component
+
+    ns, nm = len(samples), len(missing)
+    start = _map_assignment(st, opts) if len(st.multi) == 0 else None
+    a, owner = start if start is not None else _start(opts, nm, rng, greedy=False)
+    row = np.array([a], dtype=np.int64)
+    cols = np.where(row < 0, nm, row)
+    lr = st.loglr(list(a), list(owner))
+    lw = lr + float(st.logprior[np.arange(ns), cols[0]].sum())
+    diagnostics: dict[str, object] = {
+        "seed": seed, "chains": settings.chains, "iterations": settings.iterations,
+        "converged": False, "status": "unresolved", "stopped": "time limit",
+        "would_resolve": WOULD_RESOLVE,
+    }
+    return Component(np.array(samples, dtype=np.int64), np.array(missing, dtype=np.int64), "mcmc", None,
+                     row, np.array([lr]), np.array([lw - lw]), np.full((ns, nm + 1), np.nan),
+                     np.full((ns, nm), np.nan), diagnostics)
 
 
 def _start(opts: list[list[int]], nm: int, rng: np.random.Generator,

@@ -114,9 +114,11 @@ def most_probable(w: NDArray[np.float64], wstar: NDArray[np.float64]) -> NDArray
 
 
 def prune(w: NDArray[np.float64], wstar: NDArray[np.float64], *, pruned: NDArray[np.float64] | None = None,
-          delta: float | None = None, margin: float | None = None) -> Pruned:
+          delta: float | None = None, margin: float | None = None,
+          family: NDArray[np.int64] | None = None) -> Pruned:
     """Most probable assignment, column scaling, kept parts and pruned masses (module docstring);
-    ``delta`` and ``margin`` default to :data:`DELTA` and :data:`MARGIN`."""
+    ``delta`` and ``margin`` default to :data:`DELTA` and :data:`MARGIN`; ``family`` (k,) joins the
+    missing persons of one family into one part (their joint family term couples them)."""
     delta = DELTA if delta is None else delta
     margin = MARGIN if margin is None else margin
     from scipy.sparse import coo_matrix
@@ -146,7 +148,16 @@ def prune(w: NDArray[np.float64], wstar: NDArray[np.float64], *, pruned: NDArray
     if pruned is not None:
         extra = np.logaddexp(extra, pruned)
     r, c = np.nonzero(keep)
-    g = coo_matrix((np.ones(r.size), (r, ns + c)), shape=(ns + k, ns + k))
+    gr, gc = r, ns + c
+    if family is not None:
+        # one edge from each kept missing person to the first kept one of its family
+        kept_cols = np.unique(c)
+        fam = family[kept_cols]
+        _, first = np.unique(fam, return_index=True)
+        head = kept_cols[first][np.searchsorted(fam[first], fam)] if kept_cols.size else kept_cols
+        gr = np.concatenate([gr, ns + kept_cols])
+        gc = np.concatenate([gc, ns + head])
+    g = coo_matrix((np.ones(gr.size), (gr, gc)), shape=(ns + k, ns + k))
     _, lab = connected_components(g, directed=False)
     parts: dict[int, tuple[list[int], list[int]]] = {}
     for s in range(ns):
@@ -256,14 +267,20 @@ def solve_pruned(problem: JointProblem, samples: list[int], missing: list[int],
 
     ``solve_part(samples, missing, options, logprior)`` solves one kept part and returns it with
     its exact log normaliser (None if it had to be sampled). The result's diagnostics carry the
-    error bound ``error_bound`` (total variation; module docstring), the number of pruned pairs
-    and of parts, and the largest part.
+    error bound ``error_bound`` (total variation; module docstring; None when a family has several
+    missing persons in the component: pairs are then pruned by their pairwise LRs, and a pruned
+    pair's joint family term has no proven bound), the number of pruned pairs and of parts, and the
+    largest part. Parts with several missing persons of one family are enumerated with their joint
+    family terms.
     """
     from dogtag.identify.components import Component, merge_top
 
     ns, k = len(samples), len(missing)
     w, wstar = scaled_weights(problem, samples, missing, options, logprior)
-    pr = prune(w, wstar, pruned=pruned)
+    fams = [problem.family[m] for m in missing]
+    multi = len(set(fams)) < len(fams)
+    fam_ids = np.unique(np.array(fams, dtype=object), return_inverse=True)[1].astype(np.int64) if multi else None
+    pr = prune(w, wstar, pruned=pruned, family=fam_ids)
     marg = np.zeros((ns, k + 1))
     glr = np.full((ns, k), np.nan)
     comps: list[Component] = []
@@ -283,7 +300,8 @@ def solve_pruned(problem: JointProblem, samples: list[int], missing: list[int],
         m_loc = [mpos[int(x)] for x in comp.missing]
         marg[np.ix_(s_loc, [*m_loc, k])] = comp.marginals
         glr[np.ix_(s_loc, m_loc)] = comp.glr
-        log_r += part_bound(pr, s_loc, m_loc, [opts[s_list.index(x)] for x in s_loc], log_z)
+        if not multi:
+            log_r += part_bound(pr, s_loc, m_loc, [opts[s_list.index(x)] for x in s_loc], log_z)
         if comp.method == "mcmc":
             sampled.append(comp.diagnostics)
         comps.append(comp)
@@ -297,13 +315,17 @@ def solve_pruned(problem: JointProblem, samples: list[int], missing: list[int],
         if m_loc:
             rows[:, s_loc] = np.where(sub >= 0, np.asarray(m_loc, dtype=np.int64)[np.maximum(sub, 0)], -1)
         loglr += comp.loglr[r]
-    eps = -math.expm1(log_r)
+    eps = None if multi else -math.expm1(log_r)
     diagnostics: dict[str, object] = {
         "error_bound": eps, "pruned_pairs": pr.n_pruned, "parts": len(pr.parts),
         "largest_part": max((len(p[0]) for p in pr.parts), default=0),
         "delta": DELTA, "margin": MARGIN,
         "glr": "within each kept part (pruned pairs have no GLR)",
     }
+    if multi:
+        diagnostics["bound_note"] = (
+            "no proven bound: a family with several missing persons is in this component, and a pruned "
+            "pair's joint family term is not bounded by its pairwise LR (pruned by pairwise LRs)")
     if sampled:
         diagnostics["sampled_parts"] = sampled
         diagnostics["converged"] = all(bool(d.get("converged")) for d in sampled)

@@ -37,6 +37,7 @@ profiles as family data; pass ``exclusions_given`` to do the same.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -119,6 +120,7 @@ def dvi_solve(
     full_siblings: Iterable[tuple[str, str]] = (),
     max_assign: int = 100_000,
     exclusions_given: Callable[[Mapping[str, str]], NDArray[np.float64]] | None = None,
+    time_limit: float | None = None,
 ) -> SolveResult:
     """Conclusions per missing person and per sample (dvir's ``dviSolve``).
 
@@ -138,7 +140,13 @@ def dvi_solve(
         samples of the fixed (undisputed) pairings ``{sample: missing}`` placed in
         their families, as dvir does. Without it the counts of ``exclusions`` are
         kept (exact for families with one missing person).
+    time_limit : seconds for the joint analyses of complex families (their samplers stop then;
+        None: no limit). A family whose joint analysis cannot take every remaining sample (more
+        than ``max_assign`` assignments or :data:`MAX_FAMILY_TERMS` joint likelihoods) is analysed
+        against the samples with the largest pairwise LRs to it, at most
+        :data:`MAX_FAMILY_CANDIDATES`; its comments say so.
     """
+    deadline = None if time_limit is None else time.monotonic() + float(time_limit)
     thr2 = max(1.0, threshold / 10) if threshold2 is None else threshold2
     samples, missing = problem.samples, problem.missing
     fam_of = dict(zip(missing, problem.family, strict=True))
@@ -245,8 +253,9 @@ def dvi_solve(
             else:
                 am[missing[j]] = SolveRow(fam, missing[j], None, None, None, "No match", None)
         else:
+            left = None if deadline is None else deadline - time.monotonic()
             _complex_family(current, fam, js, rem_s, pairing, threshold, sib, max_assign,
-                            am, pm, resolved_s, resolved_m, samples, missing)
+                            am, pm, resolved_s, resolved_m, samples, missing, left)
 
     # 5. PM-driven, remaining samples
     left_m = [j for j in rem_m if j not in resolved_m]
@@ -313,12 +322,23 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
                     pairing: NDArray[np.bool_], threshold: float, sib: set[frozenset[str]],
                     max_assign: int, am: dict[str, SolveRow], pm: dict[str, SolveRow],
                     resolved_s: set[int], resolved_m: set[int], samples: Sequence[str],
-                    missing: Sequence[str]) -> None:
+                    missing: Sequence[str], time_limit: float | None = None) -> None:
     """Joint analysis of one family with several remaining missing persons.
 
     A missing person whose remaining pairings all have LR 0 takes no part in it: it is
     *Excluded* ("No compatible pairings"), as in dvir (icmp's M2).
     """
+    if time_limit is not None and time_limit <= MIN_FAMILY_SECONDS:
+        for j in js:
+            am[missing[j]] = SolveRow(fam, missing[j], None, None, None, "Inconclusive",
+                                      "Joint analysis not run: time limit reached")
+        return
+    cut_note = ""
+    full = _table_size(current, fam, js, rem_s, pairing, samples, missing, max_assign)
+    if full is None:
+        # too many assignments for a joint analysis of the family against every sample: the
+        # samples with the largest pairwise LRs to its missing persons, as many as fit
+        rem_s, cut_note = _family_candidates(current, js, rem_s, pairing, samples, missing, max_assign)
     cs = [current.samples.index(samples[i]) for i in rem_s]
     positive = [any(pairing[i, j] and np.exp(current.log_lr[current.samples.index(samples[i]),
                                                              current.missing.index(missing[j])]) > 0
@@ -337,11 +357,11 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
     sub = JointProblem(tuple(samples[i] for i in rem_s), tuple(missing[j] for j in js),
                        (fam,) * len(js), llr, current.loglik0_family,
                        current.sample_loglik[cs], current.family_loglik)
-    res = solve_joint(sub, max_assign=max_assign, top=1)
+    res = solve_joint(sub, max_assign=max_assign, top=1, time_limit=time_limit)
     table = _full_table(sub, res, max_assign)
     glr = res.glr
     lr = np.exp(llr)
-    joint_txt = "Joint: {" + ",".join(missing[j] for j in js) + "}"
+    joint_txt = "Joint: {" + ",".join(missing[j] for j in js) + "}" + cut_note
     done_m: set[int] = set()
     done_s: set[int] = set()
     # symmetric full siblings first: their individual GLRs are ~1 by symmetry
@@ -398,6 +418,56 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
                                       float(gl.max()) if gl.size else None, "Inconclusive", None)
     resolved_s.update(done_s)
     resolved_m.update(done_m)
+
+
+#: most samples in the joint analysis of one family when not all of them fit
+MAX_FAMILY_CANDIDATES = 8
+#: most joint family terms (pedigree likelihoods) one family's analysis may need
+MAX_FAMILY_TERMS = 2000
+#: a complex family's joint analysis is not started with less time than this left (seconds)
+MIN_FAMILY_SECONDS = 2.0
+
+
+def _table_size(current: JointProblem, fam: str, js: list[int], rem_s: list[int], pairing: NDArray[np.bool_],
+                samples: Sequence[str], missing: Sequence[str], max_assign: int) -> int | None:
+    """Number of assignments of the family's joint analysis over ``rem_s`` (None: more than ``max_assign``)."""
+    from dogtag.identify.components import enumerate_component, joint_terms_needed
+
+    options = []
+    for i in rem_s:
+        opts = [b for b, j in enumerate(js) if pairing[i, j]
+                and np.isfinite(current.log_lr[current.samples.index(samples[i]),
+                                                current.missing.index(missing[j])])] + [-1]
+        options.append(np.array(opts, dtype=np.int64))
+    rows = enumerate_component(options, len(js), max_assign)
+    if rows is None:
+        return None
+    sub_m = [current.missing.index(missing[j]) for j in js]
+    if joint_terms_needed(current, sub_m, rows) > MAX_FAMILY_TERMS:
+        return None
+    return int(rows.shape[0])
+
+
+def _family_candidates(current: JointProblem, js: list[int], rem_s: list[int], pairing: NDArray[np.bool_],
+                       samples: Sequence[str], missing: Sequence[str], max_assign: int) -> tuple[list[int], str]:
+    """The samples with the largest pairwise LRs to the family's missing persons, at most
+    :data:`MAX_FAMILY_CANDIDATES` and as many as keep the analysis within ``max_assign``."""
+    def best(i: int) -> float:
+        vals = [float(current.log_lr[current.samples.index(samples[i]), current.missing.index(missing[j])])
+                for j in js if pairing[i, j]]
+        vals = [v for v in vals if not math.isnan(v)]
+        return max(vals) if vals else -math.inf
+
+    ranked = sorted(rem_s, key=lambda i: (-best(i), i))
+    n = min(len(ranked), MAX_FAMILY_CANDIDATES)
+    while n > 1 and _table_size(current, "", js, ranked[:n], pairing, samples, missing, max_assign) is None:
+        n -= 1
+    keep = sorted(ranked[:n])
+    left = [best(i) for i in ranked[n:]]
+    top_left = max(left) if left else -math.inf
+    note = (f" (joint analysis over the {n} samples with the largest LRs; the others' LRs are at most "
+            f"{_fmt(math.exp(top_left)) if top_left > -math.inf else 0})")
+    return keep, note
 
 
 def _full_table(sub: JointProblem, res: object, max_assign: int) -> tuple[np.ndarray, np.ndarray]:

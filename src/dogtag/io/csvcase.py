@@ -32,7 +32,6 @@ Every error names the file, the line and what was expected.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,10 +42,11 @@ from dogtag.errors import DataFormatError
 from dogtag.genetics import mtdna as mt
 from dogtag.genetics import ystr
 from dogtag.genetics.freqdb import FrequencyDatabase, read_long_csv
-from dogtag.genetics.markers import Marker
+from dogtag.genetics.markers import Marker, check_allele
 from dogtag.genetics.mutation import MutationModel, from_params
 from dogtag.genetics.pedigree import Pedigree, parse_sex
 from dogtag.identify.case import DVICase, Family, Sample
+from dogtag.textfile import check_header, csv_records, read_text
 
 __all__ = ["read_case_folder"]
 
@@ -58,33 +58,24 @@ _FAILED = {"", "na", "-", "f", "?"}
 def _rows(path: Path, required: list[str], aliases: dict[str, str] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) with lower-cased column names; checks the header."""
     aliases = aliases or {}
-    try:
-        fh = path.open(newline="", encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataFormatError("file not found (a case folder needs it)", path=path) from None
-    with fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise DataFormatError(f"empty file; expected a header with {', '.join(required)}", path=path, line=1) from None
-        except csv.Error as exc:
-            raise DataFormatError(f"unreadable CSV: {exc}", path=path, line=1) from None
-        cols = [aliases.get(c.strip().lower(), c.strip().lower()) for c in header]
-        missing = [c for c in required if c not in cols]
-        if missing:
-            raise DataFormatError(
-                f"missing column(s) {', '.join(missing)}; the header has {', '.join(header)}", path=path, line=1)
-        try:
-            for row in reader:
-                if not row or all(not x.strip() for x in row):
-                    continue
-                if len(row) != len(cols):
-                    raise DataFormatError(f"expected {len(cols)} fields, found {len(row)}", path=path,
-                                          line=reader.line_num)
-                yield reader.line_num, {c: v.strip() for c, v in zip(cols, row, strict=True)}
-        except csv.Error as exc:
-            raise DataFormatError(f"unreadable CSV: {exc}", path=path, line=reader.line_num) from None
+    if not path.exists():
+        raise DataFormatError("file not found (a case folder needs it)", path=path)
+    records = csv_records(read_text(path).splitlines(), path)
+    header = next((rec for _, rec in records), None)
+    if header is None:
+        raise DataFormatError(f"empty file; expected a header with {', '.join(required)}", path=path, line=1)
+    cols = [aliases.get(c.strip().lower(), c.strip().lower()) for c in header]
+    check_header(cols, path)
+    missing = [c for c in required if c not in cols]
+    if missing:
+        raise DataFormatError(
+            f"missing column(s) {', '.join(missing)}; the header has {', '.join(header)}", path=path, line=1)
+    for line, row in records:
+        if not row or all(not x.strip() for x in row):
+            continue
+        if len(row) != len(cols):
+            raise DataFormatError(f"expected {len(cols)} fields, found {len(row)}", path=path, line=line)
+        yield line, {c: v.strip() for c, v in zip(cols, row, strict=True)}
 
 
 def _bool(text: str, path: Path, line: int, column: str) -> bool:
@@ -191,6 +182,12 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
         a2 = None if row["allele2"].lower() in _FAILED else row["allele2"]
         if a1 is None and a2 is None:
             continue
+        for a in (a1, a2):
+            if a is not None:
+                try:
+                    check_allele(a)
+                except ValueError as exc:
+                    raise DataFormatError(f"{key_id!r} at {marker}: {exc}", path=geno_path, line=line) from None
         genos.setdefault(owner, {})[marker] = (a1, a2)
         observed.setdefault(marker, set()).update(a for a in (a1, a2) if a is not None)
 

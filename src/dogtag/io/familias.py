@@ -72,6 +72,7 @@ from dogtag.genetics.mutation import MutationModel, from_params
 from dogtag.genetics.names import canonical_marker_name
 from dogtag.genetics.pedigree import FEMALE, MALE, UNKNOWN, Pedigree
 from dogtag.identify.case import DVICase, Family, Sample
+from dogtag.textfile import decode, read_bytes
 
 #: Familias model codes -> (pedmut model name, Familias name).
 MODEL_CODES = {
@@ -458,11 +459,8 @@ def read_fam(path: str | Path, *, missing_pattern: str = r"^Missing", tol: float
     DataFormatError naming the file, the line and what was expected.
     """
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except IsADirectoryError:
-        raise DataFormatError("expected a file, found a folder", path=p) from None
-    text = raw.decode("utf-8", errors="replace") if _is_utf8(raw) else raw.decode("latin-1")
+    raw = read_bytes(p)
+    text = decode(raw, p, fallback="latin-1")  # Familias for Windows writes Latin-1
     lines = text.splitlines()
     cur = _Lines(lines, str(p))
     main = _read_main(cur)
@@ -476,7 +474,7 @@ def read_fam(path: str | Path, *, missing_pattern: str = r"^Missing", tol: float
 def read_fam_database(path: str | Path, *, tol: float = 1e-3) -> FrequencyDatabase:
     """The frequency database of a ``.fam`` file (frequencies only, file order of loci)."""
     p = Path(path)
-    cur = _Lines(p.read_bytes().decode("latin-1").splitlines(), str(p))
+    cur = _Lines(decode(read_bytes(p), p, fallback="latin-1").splitlines(), str(p))
     main = _read_main(cur)
     freqs = {loc.name: dict(zip(loc.alleles, loc.freqs, strict=True)) for loc in main.loci}
     try:
@@ -484,14 +482,6 @@ def read_fam_database(path: str | Path, *, tol: float = 1e-3) -> FrequencyDataba
                                            provenance=f"Familias {main.version} file {p.name}")
     except DataFormatError as exc:
         raise DataFormatError(exc.message, path=p) from None
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _kinship_case(main: _Main, path: str, tol: float, min_freq: float) -> KinshipCase:

@@ -16,13 +16,13 @@ Errors name the file, the line, the profile and the token.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dogtag.errors import DataFormatError
 from dogtag.genetics import mtdna as mt
 from dogtag.genetics import ystr
+from dogtag.textfile import check_header, csv_records, read_text
 
 _Y_LOCUS = ystr.Y_LOCUS
 
@@ -53,17 +53,20 @@ def read_mtdna(path: str | Path, *, canonical: bool = True, skip_invalid: bool =
     ``skipped`` (for databases); otherwise the first one raises ``DataFormatError``.
     """
     p = Path(path)
-    lines = p.read_text().splitlines()
+    lines = read_text(p).splitlines()
     out = MtTable()
     if not lines:
         return out
-    head = [h.strip().lower() for h in next(csv.reader([lines[0]]))]
+    head = [h.strip().lower() for h in _split(lines[0], p, 1, ",")]
+    check_header(head, p)
     if "variants" in head and "range" in head:
         idcol = "id" if "id" in head else ("sample" if "sample" in head else None)
         if idcol is None:
             raise DataFormatError("expected a column 'id' (or 'sample')", path=p, line=1)
-        reader = csv.DictReader(lines[1:], fieldnames=head)
-        for k, row in enumerate(reader, start=2):
+        for k, rec in csv_records(lines[1:], p, first_line=2):
+            if not "".join(rec).strip():
+                continue
+            row = dict(zip(head, rec, strict=False))
             pid = (row.get(idcol) or "").strip()
             if not pid:
                 raise DataFormatError("empty id", path=p, line=k)
@@ -100,9 +103,10 @@ def read_mtdna(path: str | Path, *, canonical: bool = True, skip_invalid: bool =
     return out
 
 
-def _split(line: str) -> list[str]:
-    if "," in line:
-        return next(csv.reader([line]))
+def _split(line: str, path: Path, k: int, sep: str | None = None) -> list[str]:
+    """The fields of one line: CSV when it has a comma, else tab- or blank-separated."""
+    if sep == "," or (sep is None and "," in line):
+        return next((rec for _, rec in csv_records([line], path, first_line=k)), [])
     if "\t" in line:
         return line.split("\t")
     return line.split()
@@ -111,12 +115,13 @@ def _split(line: str) -> list[str]:
 def read_ystr(path: str | Path) -> YTable:
     """Read a wide or long Y-STR table."""
     p = Path(path)
-    lines = [ln for ln in p.read_text().splitlines()]
+    lines = read_text(p).splitlines()
     out = YTable()
     if not lines:
         return out
-    head = [h.strip() for h in _split(lines[0])]
+    head = [h.strip() for h in _split(lines[0], p, 1)]
     low = [h.lower() for h in head]
+    check_header(head, p)
     if "marker" in low and "alleles" in low:
         return _read_long(p, lines, low)
     loci = [h for h in head if _Y_LOCUS.match(h)]
@@ -129,7 +134,7 @@ def read_ystr(path: str | Path) -> YTable:
     for k, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
-        vals = _split(line)
+        vals = _split(line, p, k)
         if len(vals) != len(head):
             raise DataFormatError(f"expected {len(head)} fields, found {len(vals)}", path=p, line=k)
         row = dict(zip(head, vals, strict=True))
@@ -149,23 +154,25 @@ def _read_long(p: Path, lines: list[str], low: list[str]) -> YTable:
     for col in ("id", "marker", "alleles"):
         if col not in low:
             raise DataFormatError(f"expected a column {col!r}", path=p, line=1)
-    reader = csv.DictReader(lines[1:], fieldnames=low)
     rows: dict[str, dict[str, str]] = {}
     fam: dict[str, str | None] = {}
-    for k, row in enumerate(reader, start=2):
-        pid = (row["id"] or "").strip()
-        marker = (row["marker"] or "").strip()
+    for k, rec in csv_records(lines[1:], p, first_line=2):
+        if not "".join(rec).strip():
+            continue
+        row = dict(zip(low, rec, strict=False))
+        pid = (row.get("id") or "").strip()
+        marker = (row.get("marker") or "").strip()
         if not pid or not marker:
             raise DataFormatError("empty id or marker", path=p, line=k)
         if not _Y_LOCUS.match(marker):
             raise DataFormatError(f"profile {pid!r}: unknown Y-STR locus {marker!r}", path=p, line=k)
         try:
-            ystr.parse_alleles(row["alleles"] or "", profile=pid, locus=marker)
+            ystr.parse_alleles(row.get("alleles") or "", profile=pid, locus=marker)
         except ValueError as exc:
             raise _reraise(exc, p, k) from None
         if ystr.canonical_locus(marker) in {ystr.canonical_locus(m) for m in rows.get(pid, {})}:
             raise DataFormatError(f"profile {pid!r}: locus {marker} given twice", path=p, line=k)
-        rows.setdefault(pid, {})[marker] = row["alleles"] or ""
+        rows.setdefault(pid, {})[marker] = row.get("alleles") or ""
         fam[pid] = (row.get("family") or "").strip() or None
     out = YTable()
     for pid, vals in rows.items():

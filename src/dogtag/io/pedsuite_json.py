@@ -22,6 +22,7 @@ from dogtag.genetics.mutation import MutationModel
 from dogtag.genetics.pedigree import Pedigree
 from dogtag.genetics.ystr import YHaplotype
 from dogtag.identify.case import DVICase, Family, Sample
+from dogtag.textfile import read_text
 
 __all__ = ["read_dvi_json", "read_json_case", "read_kinship_json"]
 
@@ -42,7 +43,7 @@ class _Ctx:
 
 def _load(path: str | Path) -> tuple[_Ctx, dict[str, Any]]:
     p = Path(path)
-    text = p.read_text(encoding="utf-8")
+    text = read_text(p)
     ctx = _Ctx(p, text)
     try:
         obj = json.loads(text)

@@ -11,6 +11,7 @@ the answer with :func:`dogtag.identify.joint.assemble_joint`. Results equal
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -56,12 +57,14 @@ def _job(problem: JointProblem, plan: JointPlan, k: int) -> _Job:
 
 
 def _solve(jobs: list[_Job], max_assign: int, top: int, mcmc: MCMCSettings | None,
-           seed: int, dp: str) -> list[tuple[Component, str | None]]:
+           seed: int, dp: str, end: float | None = None) -> list[tuple[Component, str | None]]:
+    # ``end``: the client's wall-clock deadline (time.time(); monotonic clocks differ between machines)
+    deadline = None if end is None else time.monotonic() + (end - time.time())
     out = []
     for k, sub, allowed, star_ok, logprior, samples, missing in jobs:
         comp, note = solve_component(sub, list(range(len(samples))), list(range(len(missing))),
                                      allowed, star_ok, logprior, max_assign=max_assign, top=top,
-                                     mcmc=mcmc, seed=seed + k, dp=dp)
+                                     mcmc=mcmc, seed=seed + k, dp=dp, deadline=deadline)
         comp.samples = samples[comp.samples]
         comp.missing = missing[comp.missing]
         out.append((comp, note))
@@ -80,12 +83,14 @@ def solve_joint(
     seed: int = 1,
     dp: str = "auto",
     task_size: int = 200,
+    time_limit: float | None = None,
 ) -> JointResult:
     """:func:`dogtag.identify.joint.solve_joint` with the components solved on the cluster.
 
     ``task_size``: small components are sent together, about this many samples and
     missing persons per task; a bigger component is a task of its own.
     """
+    end = None if time_limit is None else time.time() + float(time_limit)
     plan = plan_joint(problem, prior=prior, max_assign=max_assign, top=top, fixed=fixed,
                       mcmc=mcmc, seed=seed, dp=dp)
     groups: list[list[int]] = [[]]
@@ -98,7 +103,7 @@ def solve_joint(
         groups[-1].append(k)
         size += n
     run = uuid.uuid4().hex[:12]
-    futs = [client.submit(_solve, [_job(problem, plan, k) for k in g], max_assign, top, mcmc, seed, dp,
+    futs = [client.submit(_solve, [_job(problem, plan, k) for k in g], max_assign, top, mcmc, seed, dp, end,
                           key=f"dogtag-joint-{run}-{i}")
             for i, g in enumerate(groups) if g]
     solved = [item for part in client.gather(futs) for item in part]

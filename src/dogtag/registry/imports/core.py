@@ -9,10 +9,8 @@ transaction.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
-import hashlib
 import io
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +24,7 @@ from sqlalchemy.sql.expression import bindparam
 from dogtag.errors import DataFormatError
 from dogtag.registry import ledger
 from dogtag.registry.bulk import bulk_insert
+from dogtag.textfile import check_header, csv_records, scan
 
 
 @dataclass(frozen=True)
@@ -71,20 +70,14 @@ class CsvFile:
 
     def __init__(self, path: str | Path, *, required: Sequence[str] = ()):
         self.path = Path(path)
-        digest = hashlib.sha256()
-        with open(self.path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        self.sha256 = digest.hexdigest()
+        self.sha256 = scan(self.path)  # UTF-8 text without NUL bytes, or a DataFormatError
         self.width_errors: list[RowError] = []
         self._rows: list[tuple[int, list[str]]] | None = None
         with self._open() as fh:
-            try:
-                header = next(csv.reader(fh))
-            except StopIteration:
-                raise DataFormatError("empty file: expected a header row", path=path, line=1) from None
-            except UnicodeDecodeError as exc:
-                raise DataFormatError(f"not UTF-8 text ({exc.reason})", path=path) from None
+            header = next((rec for _, rec in csv_records(fh, path)), None)
+        if header is None:
+            raise DataFormatError("empty file: expected a header row", path=path, line=1)
+        check_header(header, path)
         self.columns = [h.strip().lower() for h in header]
         self.names = {h.strip().lower(): h.strip() for h in header}
         absent = [c for c in required if c not in self.columns]
@@ -96,26 +89,22 @@ class CsvFile:
         return open(self.path, encoding="utf-8-sig", newline="")
 
     def iter_rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line, fields) of every non-blank record, streamed; wrong widths go to ``width_errors``."""
+        """(line, fields) of every non-blank record, streamed; wrong widths go to ``width_errors``.
+
+        Bad bytes or a field over the csv module's limit raise :class:`DataFormatError` (file, line).
+        """
         width = len(self.columns)
         with self._open() as fh:
-            reader = csv.reader(fh)
-            try:
-                next(reader)
-                start = 2
-                for rec in reader:
-                    line = start
-                    start = reader.line_num + 1
-                    if len(rec) != width:
-                        if rec and "".join(rec).strip():
-                            self.width_errors.append(
-                                RowError(line, "*", f"{len(rec)} fields, the header has {width}"))
-                        continue
-                    if not "".join(rec).strip():
-                        continue
-                    yield line, rec
-            except UnicodeDecodeError as exc:
-                self.width_errors.append(RowError(reader.line_num + 1, "*", f"not UTF-8 text ({exc.reason})"))
+            records = csv_records(fh, self.path)
+            next(records, None)
+            for line, rec in records:
+                if len(rec) != width:
+                    if rec and "".join(rec).strip():
+                        self.width_errors.append(RowError(line, "*", f"{len(rec)} fields, the header has {width}"))
+                    continue
+                if not "".join(rec).strip():
+                    continue
+                yield line, rec
 
     @property
     def rows(self) -> list[tuple[int, list[str]]]:

@@ -18,6 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from dogtag.errors import PedigreeError
+from dogtag.genetics import mtdna as mt
+from dogtag.genetics import ystr
+from dogtag.genetics.markers import check_allele
 from dogtag.genetics.pedigree import Pedigree, parse_sex
 from dogtag.registry.base import table_of
 from dogtag.registry.families import Consent, Family, FamilyMember
@@ -202,6 +205,16 @@ def _required(rows: Rows, line: int, column: str, value: str, max_len: int = 64)
     return True
 
 
+def _valid(rows: Rows, line: int, column: str, check: Callable[[str], object], value: str) -> bool:
+    """Whether ``check`` (the engine's own validation) accepts ``value``; else a row error."""
+    try:
+        check(value)
+    except ValueError as exc:
+        rows.error(line, rows.file.names.get(column, column), getattr(exc, "message", str(exc)))
+        return False
+    return True
+
+
 def import_genotypes(conn: Connection, path: str, actor: str) -> ImportResult:
     """Autosomal STR profiles from ``genotypes.csv`` (one row per person and marker)."""
     def fast(idx: dict[str, int]) -> FastRow:
@@ -213,6 +226,9 @@ def import_genotypes(conn: Connection, path: str, actor: str) -> ImportResult:
                 _required(rows, line, "marker", marker)
             elif len(a1) > 16 or len(a2) > 16:
                 rows.error(line, "allele1", "an allele label is longer than 16 characters")
+            elif not all(
+                    _valid(rows, line, col, check_allele, a) for col, a in (("allele1", a1), ("allele2", a2)) if a):
+                pass
             elif marker in data:
                 rows.error(line, "marker", f"marker {marker!r} given twice for this person")
             elif not a1 and not a2:
@@ -230,9 +246,10 @@ def import_mito(conn: Connection, path: str, actor: str) -> ImportResult:
         if data:
             rows.error(line, "id", "a second mtDNA row for the same person")
             return
-        rng = cell("range")
-        if _required(rows, line, "range", rng, 200):
-            data.update({"range": rng, "variants": " ".join(cell("variants").split())})
+        rng, variants = cell("range"), " ".join(cell("variants").split())
+        if _required(rows, line, "range", rng, 200) and _valid(
+                rows, line, "variants", lambda v: mt.haplotype(v, range=rng, id=cell("id")), variants):
+            data.update({"range": rng, "variants": variants})
     return _import_profiles(conn, path, actor, ProfileKind.MTDNA, ["range", "variants"], add)
 
 
@@ -241,6 +258,13 @@ def import_ystr(conn: Connection, path: str, actor: str) -> ImportResult:
     def add(rows: Rows, line: int, cell: Cell, data: dict[str, Any]) -> None:
         marker, alleles = cell("marker"), cell("alleles")
         if not (_required(rows, line, "marker", marker) and _required(rows, line, "alleles", alleles)):
+            return
+        if not ystr.Y_LOCUS.match(marker):
+            rows.error(line, rows.file.names.get("marker", "marker"),
+                       f"{marker!r} is not a Y-STR locus (DYS..., DYF..., Y-GATA-H4)")
+            return
+        if not _valid(rows, line, "alleles", lambda a: ystr.parse_alleles(a, profile=cell("id"), locus=marker),
+                      alleles):
             return
         if marker in data:
             rows.error(line, "marker", f"locus {marker!r} given twice for this person")

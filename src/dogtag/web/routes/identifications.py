@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from dogtag import __version__
 from dogtag.errors import DogtagError
@@ -104,6 +104,34 @@ def _days(now: Any, since: Any) -> int | None:
     if since.tzinfo is None and now.tzinfo is not None:
         since = since.replace(tzinfo=now.tzinfo)
     return max(0, (now - since).days)
+
+
+PICKS = 20  # candidates listed by each picker of the proposal form
+
+
+@page(router, "/identifications/new", "propose.html", roles=SCIENCE)
+def new_identification(request: Request, s: DbDep, person_q: str | None = None,
+                       remains_q: str | None = None) -> dict[str, Any]:
+    """The proposal form: pick the missing person and the remains by searching (no JSON to type)"""
+    persons: list[dict[str, Any]] = []
+    if person_q and person_q.strip():
+        t = person_q.strip()
+        found = s.scalars(select(MissingPerson).where(or_(
+            MissingPerson.service_number.startswith(t, autoescape=True),
+            MissingPerson.last_name.istartswith(t, autoescape=True))).order_by(MissingPerson.service_number)
+            .limit(PICKS))
+        persons = [person_summary(p) for p in found]
+    remains: list[dict[str, Any]] = []
+    if remains_q and remains_q.strip():
+        t = remains_q.strip()
+        remains = [{"kind": "sample", "key": k, "material": m, "lab": lab} for k, m, lab in s.execute(
+            select(Sample.key, Sample.material, Sample.lab).where(Sample.key.startswith(t, autoescape=True))
+            .order_by(Sample.key).limit(PICKS))]
+        remains += [{"kind": "individual", "key": k, "material": None, "lab": None} for k in s.scalars(
+            select(Individual.key).where(Individual.key.startswith(t, autoescape=True))
+            .order_by(Individual.key).limit(PICKS))]
+    return {"title": "Propose an identification", "person_q": person_q or "", "remains_q": remains_q or "",
+            "persons": persons, "remains": remains, "picks": PICKS}
 
 
 def marker_table(evidence: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], float | None]:
@@ -233,6 +261,39 @@ def _float(value: str | None, name: str) -> float | None:
         raise DogtagError(f"{name} must be a number, got {value!r}") from None
 
 
+def evidence_from_fields(fields: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Lines of evidence from the proposal form's fields (autosomal LR and per-marker table as
+    'MARKER LR' lines, mtDNA and Y-STR result and LR, anthropology)."""
+    lines: list[dict[str, Any]] = []
+    auto = _float(fields.get("auto_lr"), "autosomal LR")
+    markers: dict[str, float] = {}
+    for n, raw in enumerate((fields.get("markers") or "").splitlines(), 1):
+        if not raw.strip():
+            continue
+        parts = raw.replace("\t", " ").replace(",", " ").split()
+        if len(parts) != 2:
+            raise DogtagError(f"per-marker table, line {n}: expected a marker and its LR, got {raw.strip()!r}")
+        value = _float(parts[1], f"the LR of {parts[0]} (line {n})")
+        if value is None or value < 0:
+            raise DogtagError(f"per-marker table, line {n}: the LR must be a number >= 0, got {parts[1]!r}")
+        markers[parts[0]] = value
+    if auto is not None or markers:
+        line: dict[str, Any] = {"kind": "autosomal"}
+        if auto is not None:
+            line["lr"] = auto
+        if markers:
+            line["markers"] = markers
+        lines.append(line)
+    for kind, label in (("mtdna", "mtDNA"), ("ystr", "Y-STR")):
+        result, value = fields.get(f"{kind}_result") or "", _float(fields.get(f"{kind}_lr"), f"{label} LR")
+        if result or value is not None:
+            lines.append({"kind": kind, **({"result": result} if result else {}),
+                          **({"lr": value} if value is not None else {})})
+    if (fields.get("anthropology") or "").strip():
+        lines.append({"kind": "anthropology", "result": (fields.get("anthropology") or "").strip()})
+    return lines
+
+
 @router.post("/identifications/search", dependencies=[require(IMPORTERS), Depends(check_csrf)],
              summary="Run the identification pipeline (dogtag search) on the registry's open work; its proposals "
                      "are made by the signed-in analyst")
@@ -252,12 +313,22 @@ def search(request: Request, s: DbDep, v: ViewerDep) -> Response:
 
 
 @router.post("/identifications", dependencies=[require(SCIENCE), Depends(check_csrf)],
-             summary="Propose an identification (form: service_number, remains, reason, lr, "
-                     "posterior, evidence as JSON)")
+             summary="Propose an identification (form: service_number, remains, reason, lr, posterior; "
+                     "evidence as JSON, or the fields auto_lr, markers, mtdna_result, mtdna_lr, "
+                     "ystr_result, ystr_lr, anthropology)")
 def propose(request: Request, s: DbDep, v: ViewerDep, service_number: Annotated[str, Form()],
             remains: Annotated[str, Form()], reason: Annotated[str, Form()],
             lr: Annotated[str | None, Form()] = None, posterior: Annotated[str | None, Form()] = None,
-            evidence: Annotated[str | None, Form()] = None) -> Response:
+            evidence: Annotated[str | None, Form()] = None, auto_lr: Annotated[str | None, Form()] = None,
+            markers: Annotated[str | None, Form()] = None, mtdna_result: Annotated[str | None, Form()] = None,
+            mtdna_lr: Annotated[str | None, Form()] = None, ystr_result: Annotated[str | None, Form()] = None,
+            ystr_lr: Annotated[str | None, Form()] = None,
+            anthropology: Annotated[str | None, Form()] = None) -> Response:
+    if not (evidence and evidence.strip()):
+        fields = {"auto_lr": auto_lr, "markers": markers, "mtdna_result": mtdna_result, "mtdna_lr": mtdna_lr,
+                  "ystr_result": ystr_result, "ystr_lr": ystr_lr, "anthropology": anthropology}
+        picked = evidence_from_fields(fields)
+        evidence = json.dumps(picked) if picked else None
     with s.begin():
         person = s.scalar(select(MissingPerson).where(MissingPerson.service_number == service_number.strip()))
         if person is None:

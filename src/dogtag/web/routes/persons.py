@@ -3,6 +3,7 @@ coverage, candidate matches)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,10 +12,10 @@ from sqlalchemy import func, select
 
 from dogtag.registry import stats
 from dogtag.registry.families import Family, FamilyMember
-from dogtag.registry.identification import Identification, Notification
+from dogtag.registry.identification import Identification, IdentificationEvent, Notification
 from dogtag.registry.people import LossIncident, MissingPerson, Status, StatusChange
 from dogtag.registry.profiles import Profile
-from dogtag.registry.recovery import Individual, Sample
+from dogtag.registry.recovery import Accession, Element, FieldOperation, Individual, Sample
 from dogtag.report.pedigree import Person, pedigree_svg
 from dogtag.web.deps import DbDep
 from dogtag.web.pages import NotFound, page, pager
@@ -157,8 +158,56 @@ def person(request: Request, s: DbDep, v: ViewerDep, pid: int) -> dict[str, Any]
              "dental_records": p.dental_records, "chest_radiograph": p.chest_radiograph}
     return {"title": f"{p.name or p.service_number} ({p.service_number})",
             "person": {**person_summary(p), **attrs}, "incident": incident,
+            "timeline": timeline(s, p, inc, science=v.can(SCIENCE)),
             "status_history": history, "families": families, "coverage": coverage,
             "candidate_matches": matches, "notifications": notes}
+
+
+def _moment(t: Any) -> dt.datetime:
+    """A date or time as an aware UTC datetime, for ordering (a date sorts at its start)."""
+    if isinstance(t, dt.datetime):
+        return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+    return dt.datetime(t.year, t.month, t.day, tzinfo=dt.UTC)
+
+
+def timeline(s: DbDep, p: MissingPerson, inc: LossIncident | None, *, science: bool) -> list[dict[str, Any]]:
+    """The person's file in time order: loss, status changes, family references, recovery of the
+    remains proposed for them (science roles only), identification steps and notifications."""
+    ev: list[dict[str, Any]] = []
+    loss = p.loss_date or (inc.date if inc else None)
+    if loss:
+        ev.append({"at": loss, "kind": "loss", "text": f"lost{f' at {inc.place}' if inc and inc.place else ''}"
+                   + (f" ({inc.key})" if inc else "")})
+    for c in s.scalars(select(StatusChange).where(StatusChange.missing_person_id == p.id)):
+        ev.append({"at": c.at, "kind": "status", "text": f"status {c.to_status.value.replace('_', ' ')} "
+                   f"(by {c.actor}: {c.reason})"})
+    for m in s.scalars(select(FamilyMember).where(FamilyMember.family_id.in_(
+            select(FamilyMember.family_id).where(FamilyMember.missing_person_id == p.id)),
+            FamilyMember.consent_date.is_not(None))):
+        ev.append({"at": m.consent_date, "kind": "reference",
+                   "text": f"family reference {m.member} ({m.relationship_to_missing or 'relative'}) consented"})
+    idents = list(s.scalars(select(Identification).where(Identification.missing_person_id == p.id)))
+    for ident in idents:
+        if science and ident.sample_id is not None:
+            x = s.get(Sample, ident.sample_id)
+            if x is not None:
+                el = s.get(Element, x.element_id) if x.element_id else None
+                acc = s.get(Accession, x.accession_id or (el.accession_id if el else None) or -1)
+                op = s.get(FieldOperation, acc.operation_id) if acc and acc.operation_id else None
+                if op and op.start_date:
+                    ev.append({"at": op.start_date, "kind": "recovery",
+                               "text": f"{op.kind.value} {op.key}{f' at {op.site}' if op.site else ''}"})
+                if acc and acc.received_date:
+                    ev.append({"at": acc.received_date, "kind": "accession", "text": f"accession {acc.key} received"})
+                if x.taken_date:
+                    ev.append({"at": x.taken_date, "kind": "sample", "text": f"sample {x.key} taken"
+                               + (f" ({x.lab})" if x.lab else "")})
+        for e in s.scalars(select(IdentificationEvent).where(IdentificationEvent.identification_id == ident.id)):
+            ev.append({"at": e.at, "kind": "identification",
+                       "text": f"identification {ident.id}: {e.to_status.value.replace('_', ' ')} by {e.actor}"})
+    for n in s.scalars(select(Notification).where(Notification.identification_id.in_([i.id for i in idents]))):
+        ev.append({"at": n.at, "kind": "notification", "text": f"family notified ({n.method}) by {n.actor}"})
+    return sorted(ev, key=lambda e: _moment(e["at"]))
 
 
 def family_people(members: list[FamilyMember], statuses: dict[int, Status],
