@@ -256,7 +256,8 @@ def test_demo_refuses_an_existing_database(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", ["simulate", "demo"])
 def test_help_has_an_example(command: str) -> None:
     res = CliRunner().invoke(cli, [command, "--help"])
-    assert res.exit_code == 0 and "Example: dogtag " + command in res.output
+    # tests/test_examples.py runs the examples
+    assert res.exit_code == 0 and "Example" in res.output and f"dogtag {command} " in res.output
 
 
 def test_calibration_counts_by_hand(tmp_path: Path) -> None:
@@ -353,3 +354,16 @@ def test_calibration_leaves_out_unconverged_components(tmp_path: Path) -> None:
     cal = calibrate(tmp_path, run)
     assert all(r["proposed"] == 0 for r in cal.thresholds)
     assert cal.unidentified == {"joint identification not converged": 1}
+
+
+def test_demo_removes_its_work_folder_unless_kept(tmp_path: Path) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path)}
+    demo_dir = tmp_path / "dogtag" / "demo"
+    res = CliRunner().invoke(cli, ["demo", "--no-serve", "--missing", "20"], env=env)
+    assert res.exit_code == 0, res.output
+    assert "Removed the demo's work folder" in res.output and list(demo_dir.iterdir()) == []
+    res = CliRunner().invoke(cli, ["demo", "--no-serve", "--missing", "20", "--keep"], env=env)
+    assert res.exit_code == 0, res.output
+    (kept,) = demo_dir.iterdir()
+    assert (kept / "demo.sqlite").is_file() and (kept / "demo" / "truth.csv").is_file()
+    assert f"Kept the demo's work folder {kept}" in res.output

@@ -14,12 +14,14 @@ from typing import Any
 import click
 
 from dogtag import __version__
+from dogtag.cli.warn import collected_warnings
 from dogtag.errors import DogtagError
 
 # name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
     "lr": "dogtag.cli.kinship:lr",
     "dvi": "dogtag.cli.dvi:dvi",
+    "examples": "dogtag.cli.examples:examples",
     "init": "dogtag.cli.registry:init",
     "import": "dogtag.cli.registry:import_",
     "stats": "dogtag.cli.registry:stats",
@@ -60,7 +62,8 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     try:
-        return cli.main(args=argv, prog_name="dogtag", standalone_mode=False)
+        with collected_warnings():
+            return cli.main(args=argv, prog_name="dogtag", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)

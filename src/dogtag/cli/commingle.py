@@ -29,8 +29,9 @@ def commingle(inventory: Path, reference: Path | None, alpha: float, absolute: b
 
     \b
     Examples:
-      dogtag commingle boxes.csv
-      dogtag commingle boxes.csv --reference my.ref --alpha 0.05 --json
+      dogtag examples copy osteosort.csv        # OsteoSort's example case, 380 elements
+      dogtag commingle osteosort.csv
+      dogtag commingle osteosort.csv --alpha 0.05 --json
     """
     from dogtag.osteology.commingle import sort_inventory
     from dogtag.osteology.inventory import default_reference, read_inventory, read_reference

@@ -74,11 +74,13 @@ def dvi(case: Path, threshold: float, max_assign: int, prior: str, open_: bool, 
 
     \b
     Examples:
+      dogtag examples copy planecrash          # dvir's planecrash: 8 victims, 5 families
       dogtag dvi planecrash/                   # tables: LR matrix, posteriors, conclusions
-      dogtag dvi case.json --json > out.json
-      dogtag dvi big-case/ --no-joint --top 5 --json
-      dogtag dvi big-case/ --top 5 --workers 2          # on a local Dask cluster
-      dogtag dvi big-case/ --top 5 --scheduler tcp://10.0.0.5:8786
+      dogtag dvi planecrash/ --json > out.json
+      dogtag dvi planecrash/ --no-joint --top 3 --json
+
+    On Dask (pip install 'dogtag[scale]'): --workers N starts a local cluster of N worker
+    processes, --scheduler tcp://HOST:8786 joins a running one.
     """
     from dogtag.identify.dvi import run_dvi
 

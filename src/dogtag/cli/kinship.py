@@ -55,9 +55,10 @@ def lr(case: Path | None, reference: str | None, example: str | None, theta: flo
 
     \b
     Examples:
-      dogtag lr paternity.fam
-      dogtag lr case.json --reference H2 --json
       dogtag lr --example paternity
+      dogtag examples copy paternity.fam paternity.kinship.json
+      dogtag lr paternity.fam
+      dogtag lr paternity.kinship.json --reference H1 --json
     """
     from dogtag.genetics.lr import kinship_lr
 

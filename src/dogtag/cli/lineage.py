@@ -100,7 +100,8 @@ def mito_freq(haplotype: str, db: Path, rng: str | None, skip_invalid: bool, as_
     """Frequency by counting of a haplotype in a database, its 95% upper bound and LR = 1/bound.
 
     \b
-    Example:
+    Examples:
+      dogtag examples copy evaluation.hsd      # 120 HaploGrep evaluation profiles
       dogtag mito freq "263G 315.1C" --range "16024-16569;1-576" --db evaluation.hsd --skip-invalid --json
     """
     from dogtag.genetics import mtdna_compare as mc
@@ -202,7 +203,8 @@ def ystr_freq(haplotype: str, db: Path, model: str, clusters: int, seed: int, as
     """Frequency of a Y-STR haplotype: by counting (95% upper bound) or discrete Laplace.
 
     \b
-    Example:
+    Examples:
+      dogtag examples copy danes.txt           # 185 Danish men, 10 loci (disclapmix)
       dogtag ystr freq "DYS19=14 DYS389I=13 DYS389II=29 DYS390=24 DYS391=11 DYS392=13 \\
           DYS393=13 DYS437=15 DYS438=12 DYS439=12" --db danes.txt --model laplace --json
     """

@@ -56,7 +56,10 @@ def _dump(data: Any) -> None:
 def init(url: str | None, admin: str | None, as_json: bool) -> None:
     """Create the registry database, or bring it up to date (runs the migrations).
 
-    Example: dogtag init --database sqlite:///registry.sqlite --admin alice
+    \b
+    Examples:
+      dogtag init                                               # the SQLite file in your data directory
+      dogtag init --database sqlite:///registry.sqlite --admin alice   # asks for alice's password
     """
     from dogtag.registry.engine import current_revision, database_url, upgrade
     from dogtag.registry.keys import create_key
@@ -95,7 +98,12 @@ def import_(kind: str, file: str, url: str | None, conflict: str | None, usernam
     accessions, elements (or inventory: OsteoSort's layout with Accession and Portion), samples,
     pedigrees, profiles (genotypes.csv), mito, ystr.
 
-    Example: dogtag import missing korean-war-missing.csv --conflict "Korean War"
+    \b
+    Examples:
+      dogtag simulate korean-war --missing 100       # import files of a simulated scenario
+      dogtag init
+      dogtag import incidents korean-war/incidents.csv
+      dogtag import missing korean-war/missing.csv --conflict "Korean War"
     """
     from dogtag.registry.imports import ImportRejected, import_file
     from dogtag.registry.users import Role
@@ -129,7 +137,10 @@ def import_(kind: str, file: str, url: str | None, conflict: str | None, usernam
 def stats(url: str | None, as_json: bool, csv_path: str | None, per_person: bool) -> None:
     """Accounting statistics: unaccounted/accounted for, identifications, reference coverage.
 
-    Example: dogtag stats --json > stats.json
+    \b
+    Examples:
+      dogtag init
+      dogtag stats --json > stats.json
     """
     from dogtag.io.spreadsheet import write_dicts
     from dogtag.registry.stats import all_stats, long_rows
@@ -171,7 +182,12 @@ def verify(url: str | None, as_json: bool, anchors: tuple[str, ...]) -> None:
     """Check the audit and custody logs (hashes, links, MACs under the ledger key, heads), every
     status of a missing person and an identification against its history, and checkpoints.
 
-    Exits with status 1 when anything does not verify. Example: dogtag verify --anchor checkpoints.jsonl
+    Exits with status 1 when anything does not verify.
+
+    \b
+    Examples:
+      dogtag init
+      dogtag verify --json
     """
     from dogtag.registry import anchor
     from dogtag.registry.history import check_statuses
@@ -241,7 +257,10 @@ def anchor_(url: str | None, output: str | None) -> None:
 def export(table: str, url: str | None, fmt: str, output: str | None) -> None:
     """Export one registry table (e.g. missing_person, identification, custody_log) as CSV or JSON.
 
-    Example: dogtag export missing_person --format json -o missing.json
+    \b
+    Examples:
+      dogtag init
+      dogtag export missing_person --format json -o missing.json
     """
     from sqlalchemy import select
 
@@ -312,7 +331,12 @@ def user_add(username: str, role: str, full_name: str | None, password_stdin: bo
     """Add a user with a role; the password is hashed with Argon2id.
 
     Passwords need at least 15 characters and must not be common (a passphrase of several words is
-    easiest). Example: dogtag user add bob --role reviewer --full-name "Bob Reyes"
+    easiest).
+
+    \b
+    Examples:
+      dogtag init
+      dogtag user add bob --role reviewer --full-name "Bob Reyes"    # asks for a password
     """
     engine = _engine(url)
     _add_user(engine, username, role, full_name, _new_password(password_stdin))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ def simulate(folder: str, seed: int, n_missing: int, as_json: bool) -> None:
     elements.csv, samples.csv, pedigrees.csv, genotypes.csv, mito.csv, ystr.csv (import them in
     this order with `dogtag import`), truth.csv (not for import) and scenario.json.
 
-    Example: dogtag simulate korean-war --seed 1 --missing 7500
+    Example: dogtag simulate korean-war --seed 1 --missing 1000
     """
     from dogtag.scenario.generate import ScenarioParams, simulate_scenario
 
@@ -40,18 +42,25 @@ def simulate(folder: str, seed: int, n_missing: int, as_json: bool) -> None:
                f"{c['remains_individuals']} individuals ({c['remains_unlisted']} not on the list)")
 
 
-def _default_db() -> Path:
+def _work_folder() -> Path:
+    """A new folder for one demo run under the data directory's demo/."""
     from dogtag.registry.engine import data_dir
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return data_dir() / "demo" / f"demo-{stamp}.sqlite"
+    base = data_dir() / "demo"
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"demo-{stamp}-", dir=base))
 
 
 @click.command()
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
-              help="SQLite file to create (default: a new file under the dogtag data directory's demo/).")
+              help="SQLite file to create, kept (default: demo.sqlite in a new work folder under the "
+                   "data directory's demo/).")
 @click.option("--folder", type=click.Path(file_okay=False), default=None,
-              help="Folder for the scenario files and the calibration report (default: next to the database).")
+              help="Folder for the scenario files and the calibration report, kept (default: next to "
+                   "the database).")
+@click.option("--keep", is_flag=True,
+              help="Keep the work folder (default: removed when the demo ends, after serving).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the scenario.")
 @click.option("--missing", "n_missing", default=7500, show_default=True, type=click.IntRange(20, 200_000),
               help="Number of missing service members.")
@@ -64,7 +73,7 @@ def _default_db() -> Path:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port of the workbench.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (no progress bars).")
 @click.pass_context
-def demo(ctx: click.Context, db_path: str | None, folder: str | None, seed: int, n_missing: int,
+def demo(ctx: click.Context, db_path: str | None, folder: str | None, keep: bool, seed: int, n_missing: int,
          threshold: float | None, force: bool, serve: bool, host: str, port: int, as_json: bool) -> None:
     """Run the whole chain on a simulated Korean War scenario, then serve the workbench.
 
@@ -74,12 +83,37 @@ def demo(ctx: click.Context, db_path: str | None, folder: str | None, seed: int,
     proposed identifications for review, writes the calibration report (the truth is known) and
     serves the workbench.
 
-    Example: dogtag demo --no-serve --db demo.sqlite --force
+    Without --db or --folder it works in a new folder under the data directory's demo/
+    ($XDG_DATA_HOME/dogtag/demo, by default ~/.local/share/dogtag/demo) and removes it when it
+    ends, unless --keep; files at paths you name with --db or --folder stay.
+
+    \b
+    Examples:
+      dogtag demo --no-serve --missing 200
+      dogtag demo --no-serve --missing 200 --db demo.sqlite --force
     """
+    work = None
+    if db_path or folder:
+        db = Path(db_path) if db_path else Path(folder or ".") / "demo.sqlite"
+    else:
+        work = _work_folder()
+        db = work / "demo.sqlite"
+    try:
+        _demo(ctx, db, folder, seed, n_missing, threshold, force, serve, host, port, as_json)
+    finally:
+        if work is not None:
+            if keep:
+                click.echo(f"Kept the demo's work folder {work}", err=True)
+            else:
+                shutil.rmtree(work, ignore_errors=True)
+                click.echo(f"Removed the demo's work folder {work} (--keep keeps it)", err=True)
+
+
+def _demo(ctx: click.Context, db: Path, folder: str | None, seed: int, n_missing: int,
+          threshold: float | None, force: bool, serve: bool, host: str, port: int, as_json: bool) -> None:
     from dogtag.demo import DEFAULT_THRESHOLD, run_demo
     from dogtag.scenario.generate import ScenarioParams
 
-    db = Path(db_path) if db_path else _default_db()
     if db.exists():
         if not force:
             raise DogtagError(f"{db} exists; the demo needs a fresh database (use --force to replace it)")

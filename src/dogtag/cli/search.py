@@ -77,9 +77,14 @@ def search(url: str | None, min_posterior: float, min_lr: float, candidate_lr: f
 
     \b
     Examples:
-      dogtag search --mito-db empop.csv --ystr-db yhrd.csv
-      dogtag search --min-posterior 0.9995 --p-off turnover=0.6 --json
-      dogtag search --workers 2            # the blind search on a local Dask cluster
+      dogtag demo --no-serve --missing 50 --db demo.sqlite     # a small registry to search
+      dogtag search --database sqlite:///demo.sqlite
+      dogtag examples copy evaluation.hsd
+      dogtag search --database sqlite:///demo.sqlite --mito-db evaluation.hsd --as analyst
+      dogtag search --database sqlite:///demo.sqlite --min-posterior 0.9995 --p-off turnover=0.6 --json
+
+    On Dask (pip install 'dogtag[scale]'): --workers N starts a local cluster of N worker
+    processes, --scheduler tcp://HOST:8786 joins a running one.
     """
     from dogtag.analysis.decide import DecisionOptions
     from dogtag.analysis.priors import PriorSettings

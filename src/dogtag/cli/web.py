@@ -19,12 +19,16 @@ def serve(host: str, port: int, url: str | None, workers: int) -> None:
     DOGTAG_HTTPS_ONLY=1 and DOGTAG_TRUSTED_PROXIES (the proxy's address) there: X-Forwarded-For is
     believed only from the addresses it names.
 
-    Example: DOGTAG_DATABASE_URL=sqlite:///registry.sqlite dogtag serve --host 127.0.0.1 --port 8000
+    \b
+    Examples:
+      dogtag init --database sqlite:///registry.sqlite
+      DOGTAG_DATABASE_URL=sqlite:///registry.sqlite dogtag serve --host 127.0.0.1 --port 8765
     """
     import os
 
     import uvicorn
 
+    from dogtag.cli.warn import release_warnings
     from dogtag.errors import DogtagError
     from dogtag.registry.engine import database_url, is_initialised, make_engine
 
@@ -37,5 +41,6 @@ def serve(host: str, port: int, url: str | None, workers: int) -> None:
     if workers > 1 and not os.environ.get("DOGTAG_SECRET_KEY"):
         raise DogtagError("set DOGTAG_SECRET_KEY when serving with several workers")
     click.echo(f"dogtag workbench on http://{host}:{port}/ (API docs at /docs)", err=True)
+    release_warnings()  # a server shows its warnings as they come, in its log
     uvicorn.run("dogtag.web:app_from_env", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=False, log_level="info")  # the app reads X-Forwarded-For itself
