@@ -420,7 +420,7 @@ def test_serve_refuses_an_empty_database(tmp_path: Any) -> None:
     from dogtag.cli import cli
 
     runner = CliRunner()
-    assert "Example: DOGTAG_DATABASE_URL=" in runner.invoke(cli, ["serve", "--help"]).output
+    assert "DOGTAG_DATABASE_URL=sqlite:///" in runner.invoke(cli, ["serve", "--help"]).output
     r = subprocess.run([sys.executable, "-m", "dogtag", "serve", "--database",
                         f"sqlite:///{tmp_path / 'none.sqlite'}", "--port", "1"],
                        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": SRC})

@@ -349,7 +349,10 @@ def user_add(username: str, role: str, full_name: str | None, password_stdin: bo
 def user_list(url: str | None, as_json: bool) -> None:
     """List the users: name, role, active or not, open sessions.
 
-    Example: dogtag user list --json
+    \b
+    Examples:
+      dogtag init
+      dogtag user list --json
     """
     from dogtag.registry.engine import sessions
     from dogtag.registry.logins import user_overview
@@ -382,7 +385,11 @@ def _change_user(url: str | None, admin: str | None, change: Callable[[Any], Any
 def user_deactivate(username: str, url: str | None, admin: str | None) -> None:
     """Deactivate a user: they can no longer log in and their open sessions end now (audited).
 
-    Example: dogtag user deactivate bob --as alice
+    \b
+    Examples:
+      dogtag init --admin alice                                  # asks for alice's password
+      dogtag user add bob --role analyst                         # asks for bob's password
+      dogtag user deactivate bob --as alice
     """
     from dogtag.registry.users import set_active
 
@@ -395,7 +402,15 @@ def user_deactivate(username: str, url: str | None, admin: str | None) -> None:
 @database_option
 @admin_option
 def user_activate(username: str, url: str | None, admin: str | None) -> None:
-    """Reactivate a deactivated user (audited). Example: dogtag user activate bob"""
+    """Reactivate a deactivated user (audited).
+
+    \b
+    Examples:
+      dogtag init --admin alice                                  # asks for alice's password
+      dogtag user add bob --role analyst                         # asks for bob's password
+      dogtag user deactivate bob --as alice
+      dogtag user activate bob --as alice
+    """
     from dogtag.registry.users import set_active
 
     _change_user(url, admin, lambda s: set_active(s, username, True))
@@ -410,7 +425,11 @@ def user_activate(username: str, url: str | None, admin: str | None) -> None:
 def user_reset_password(username: str, password_stdin: bool, url: str | None, admin: str | None) -> None:
     """Set a new password for a user (admin reset, audited); their open sessions end now.
 
-    Example: dogtag user reset-password bob --as alice
+    \b
+    Examples:
+      dogtag init --admin alice                                  # asks for alice's password
+      dogtag user add bob --role analyst                         # asks for bob's password
+      dogtag user reset-password bob --as alice                  # asks for the new password
     """
     from dogtag.registry.users import reset_password
 
