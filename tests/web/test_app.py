@@ -534,3 +534,15 @@ def test_the_workbench_runs_the_library_search(app: Any) -> None:
     assert any("S-7-1" in n and "not valid notation" in n for n in out["notes"])
     again = client_for(app, "ann").post("/identifications/search", headers=h).json()
     assert again["proposals"] == [] and again["run"] > out["run"]     # nothing proposed twice
+
+
+def test_import_templates_download(app: Any) -> None:
+    ann = client_for(app, "ann")
+    html = ann.get("/imports").text
+    assert 'href="/imports/templates/missing.csv"' in html and 'href="/imports/templates/ystr.csv"' in html
+    r = ann.get("/imports/templates/missing.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'filename="missing.csv"' in r.headers["content-disposition"]
+    assert r.text.startswith("SERVICE_NUMBER,LAST_NAME,")
+    assert ann.get("/imports/templates/nothing.csv").status_code == 404
+    assert client_for(app, "liam").get("/imports/templates/missing.csv").status_code == 403
