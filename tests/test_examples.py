@@ -122,9 +122,6 @@ SOURCES = _sources()
 # Examples that do not run yet, with the reason. Strict: once one runs, this test fails until it
 # is taken off the list. They are reported as xfailed, never skipped.
 NOT_YET = {
-    "help: dogtag sorting propose": "needs a registry with accessions and measured elements",
-    "help: dogtag sorting review": "needs a sorting proposal in the registry",
-    "doc: docs/osteology.md": "its registry block imports boxes.csv / inventory.csv, which nothing provides",
 }
 
 

@@ -15,6 +15,7 @@ Steps (each result names the method that produced it):
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -58,7 +59,12 @@ class FamilyLoglik:
     ``ll(placed) - ll(samples unrelated) + loglik0_f + sum of their logliks``, with
     ``null`` = (``family_loglik``, ``sample_loglik``) of the search, which makes each term
     the log LR of the placements against the samples unrelated (one placement: the
-    search's pairwise LR)."""
+    search's pairwise LR).
+
+    :meth:`conditioned` gives the function after fixing some pairings (dvir's undisputed
+    steps): with theta its denominator keeps the fixed samples on their missing persons
+    and only the new ones unrelated, so a conditional term is exactly the log LR of the
+    new placements against those samples unrelated, given the fixed ones."""
 
     def __init__(self, case: DVICase, lineage: NDArray[np.float64] | None = None,
                  null: tuple[Mapping[str, float], NDArray[np.float64]] | None = None):
@@ -79,22 +85,41 @@ class FamilyLoglik:
         self.lineage = lineage
         self._row = {s.id: i for i, s in enumerate(case.pm)}
         self._col = {lab: j for j, lab in enumerate(labels)}
+        self.fixed: dict[str, dict[str, str]] = {}     # family -> {missing label: sample}, conditioned on
+        self.offset: dict[str, float] = {}             # with theta: the value of the fixed placements
 
-    def _items(self, family: str, placed: Mapping[str, str], *, unrelated: bool = False) -> list[MarkerData]:
-        """Per marker, the family's data with the samples on their missing persons, or
-        (``unrelated``) on extra founders appended to the pedigree (:meth:`_unrelated_pedigree`)."""
+    def conditioned(self, fixed: Mapping[str, Mapping[str, str]]) -> FamilyLoglik:
+        """The function given more fixed pairings, ``{family: {missing label: sample}}``.
+
+        Its value on new placements P minus its null (this function's value on the fixed
+        placements) minus P's sample logliks is the log LR of P placed against P's samples
+        unrelated, all fixed samples placed (:func:`dogtag.identify.undisputed.condition_on`).
+        """
+        new = copy.copy(self)
+        new.fixed = {f: dict(v) for f, v in self.fixed.items()}
+        new.offset = dict(self.offset)
+        for fam, fx in fixed.items():
+            if not fx:
+                continue
+            if self.case.theta > 0:
+                new.offset[fam] = self(fam, fx)
+            new.fixed.setdefault(fam, {}).update(fx)
+        return new
+
+    def _items(self, family: str, placed: Mapping[str, str], extra: Sequence[str] = ()) -> list[MarkerData]:
+        """Per marker, the family's data with the samples ``placed`` on their missing persons
+        and the samples ``extra`` on extra founders appended to the pedigree (:meth:`_unrelated_pedigree`)."""
         fam = self.fams[family]
         if family not in self._base:
             self._base[family] = [encode(fam.pedigree, m, fam.genotypes) for m in self.case.markers]
+        where = [(fam.pedigree.index(self.member.get((family, label), label)), sid) for label, sid in placed.items()]
+        where += [(len(fam.pedigree) + k, sid) for k, sid in enumerate(extra)]
         out = []
         for marker, d in zip(self.case.markers, self._base[family], strict=True):
             typed = dict(d.typed)
             soft: dict[int, NDArray[np.float64]] = {}
-            for k, (label, sid) in enumerate(placed.items()):
-                idx = fam.pedigree.index(self.member.get((family, label), label))
+            for idx, sid in where:
                 typed.pop(idx, None)
-                if unrelated:
-                    idx = len(fam.pedigree) + k
                 o = sample_observation(self.samples[sid], marker)
                 if isinstance(o, tuple):
                     typed[idx] = o
@@ -109,7 +134,8 @@ class FamilyLoglik:
 
     def many(self, family: str, placements: Sequence[Mapping[str, str]]) -> list[float]:
         theta = self.case.theta
-        data = [d for p in placements for d in self._items(family, p)]
+        fx = self.fixed.get(family, {})
+        data = [d for p in placements for d in self._items(family, {**fx, **p})]
         ll = loglik_batch([self.fams[family].pedigree] * len(data), data, theta=theta)
         assert isinstance(ll, np.ndarray)
         J = len(self.case.markers)
@@ -120,19 +146,21 @@ class FamilyLoglik:
             peds, data = [], []
             for p in placements:
                 ped = self._unrelated_pedigree(family, len(p))
-                data.extend(self._items(family, p, unrelated=True))
+                data.extend(self._items(family, fx, list(p.values())))
                 peds.extend([ped] * J)
             den = loglik_batch(peds, data, theta=theta)
             assert isinstance(den, np.ndarray)
-            base = np.array([fam_ll[family] + sum(float(sample_ll[self._row[s]]) for s in p.values())
-                             for p in placements])
+            null = self.offset.get(family, fam_ll[family])
+            base = np.array([null + sum(float(sample_ll[self._row[s]]) for s in p.values()) for p in placements])
             with np.errstate(invalid="ignore"):
                 out = out - den.reshape(len(placements), J).sum(axis=1) + base
             out[np.isnan(out)] = -np.inf
         if self.lineage is not None:
             lin = self.lineage
+            # with theta the fixed placements' lineage LRs are in the null (offset)
+            counted = [p if theta > 0 else {**fx, **p} for p in placements]
             out = out + np.array([sum(float(lin[self._row[sid], self._col[label]]) for label, sid in p.items())
-                                  for p in placements])
+                                  for p in counted])
         return out.tolist()
 
     def __call__(self, family: str, placed: Mapping[str, str]) -> float:

@@ -528,7 +528,8 @@ def _tile_log_lr(samples: SampleBatch, families: FamilyBatch, exc: NDArray[np.in
         acc += buf
         if den is not None:
             np.take(den[j], v.clean_g, axis=0, out=buf, mode="wrap")
-            acc -= buf
+            with np.errstate(invalid="ignore"):   # -inf - -inf: impossible family data, LR 0 below
+                acc -= buf
         if exc is not None:
             assert bbuf is not None
             np.take(families.support[j], v.clean_g, axis=0, out=bbuf, mode="wrap")
