@@ -371,7 +371,27 @@ class _SampleMarker:
 
 def sample_observation(sample: Sample, m: Marker) -> tuple[int, int] | NDArray[np.float64] | None:
     """A sample at one marker: an allele-index pair (clean call), an observation
-    vector over genotypes (drop-out / drop-in, or a half-typed call), or None (untyped)."""
+    vector over genotypes (drop-out / drop-in, or a half-typed call), or None (untyped).
+
+    A sample with ``replicates``: the product of its typings' observation vectors (None if
+    none typed the marker); typings that exclude each other raise :class:`InconsistentCaseError`.
+    """
+    if not sample.replicates:
+        return _one_observation(sample, m)
+    out: NDArray[np.float64] | None = None
+    for s in (sample, *sample.replicates):
+        o = _one_observation(s, m)
+        if o is None:
+            continue
+        if isinstance(o, tuple):
+            o = observation_vector(sorted({o[0], o[1]}), m.freqs)
+        out = o.copy() if out is None else out * o
+    if out is not None and not out.any():
+        raise InconsistentCaseError(f"sample {sample.id}: its typings exclude each other at {m.name}")
+    return out
+
+
+def _one_observation(sample: Sample, m: Marker) -> tuple[int, int] | NDArray[np.float64] | None:
     g = sample.genotypes.get(m.name)
     if g is None or (g[0] is None and g[1] is None):
         return None
@@ -408,14 +428,15 @@ def _sample_view(samples: Sequence[Sample], markers: list[Marker], theta: float 
         a1s = np.full(S, -1, dtype=np.intp)
         a2s = np.full(S, -1, dtype=np.intp)
         for s, sample in enumerate(samples):
-            g = sample.genotypes.get(name)
-            if g is None:
-                continue
-            clean_call = sample.dropout == 0 and sample.dropin == 0 and g[0] is not None and g[1] is not None
-            if clean_call and g[0] in index and g[1] in index:
-                a1s[s], a2s[s] = index[g[0]], index[g[1]]
-                continue
-            o = sample_observation(sample, m)  # degraded, half-typed, or an unknown allele (raises)
+            if not sample.replicates:
+                g = sample.genotypes.get(name)
+                if g is None:
+                    continue
+                clean_call = sample.dropout == 0 and sample.dropin == 0 and g[0] is not None and g[1] is not None
+                if clean_call and g[0] in index and g[1] in index:
+                    a1s[s], a2s[s] = index[g[0]], index[g[1]]
+                    continue
+            o = sample_observation(sample, m)  # degraded, half-typed, replicated or an unknown allele (raises)
             if o is None:
                 continue
             typed[s] = True
@@ -710,7 +731,7 @@ def check_case(case: DVICase) -> None:
         if s.id in seen:
             raise InconsistentCaseError(f"sample {s.id!r} appears twice")
         seen[s.id] = s.id
-        extra = set(s.genotypes) - names
+        extra = set(s.genotypes).union(*(r.genotypes for r in s.replicates)) - names
         if extra:
             raise InconsistentCaseError(
                 f"sample {s.id}: typed at markers with no frequencies: {', '.join(sorted(extra))}")
