@@ -6,7 +6,8 @@ missing persons, pedigrees and autosomal profiles, each on its own SQLite regist
 mutations of a valid seed file and half random bytes, split in chunks of ``--chunk`` inputs run
 by ``--jobs`` processes (each chunk with its own random stream, ``seed:reader:chunk``). Checked in
 the same run: every input either reads or raises a DogtagError (anything else is an escape,
-counted and printed), and after every refused registry import the database is unchanged (chain
+counted and printed; each worker's address space is capped, so a reader that allocates without
+bound is an escape too), and after every refused registry import the database is unchanged (chain
 heads and the row count of every table compared with their values before that input). Figures
 per reader: inputs, accepted, refused, escapes, changed_after_failure, CPU seconds (summed over
 the workers); and the run's wall time. The last line is one JSON object. Inputs are files in a
@@ -111,6 +112,15 @@ def _fuzz_registry(kind: str, n: int, rng: random.Random, folder: Path, out: dic
     engine.dispose()
 
 
+def _limit_memory(gib: float) -> None:
+    """Cap this worker's address space: a reader that allocates without bound then raises
+    MemoryError (an escape, with its input printed) instead of taking the machine down."""
+    import resource
+
+    cap = int(gib * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
 def chunk(name: str, n: int, seed: int, index: int) -> dict[str, Any]:
     """Fuzz ``n`` inputs of one reader in a fresh temporary folder (a worker's task)."""
     out: dict[str, Any] = dict.fromkeys(COUNTS, 0)
@@ -134,13 +144,15 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     ap.add_argument("--chunk", type=int, default=5000, help="inputs per task")
     ap.add_argument("--only", default="", help="fuzz only the readers whose name contains this")
+    ap.add_argument("--max-memory-gib", type=float, default=2.0, help="address space of each worker")
     args = ap.parse_args()
     names = [name for name in (*readers(), *REGISTRY) if args.only in name]
     tasks = [(name, min(args.chunk, args.n - start), args.seed, start // args.chunk)
              for name in names for start in range(0, args.n, args.chunk)]
     results: dict[str, dict[str, Any]] = {name: {**dict.fromkeys(COUNTS, 0), "cpu_s": 0.0} for name in names}
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, initializer=_limit_memory,
+                             initargs=(args.max_memory_gib,)) as pool:
         futures = {pool.submit(chunk, name, n, seed, index): name for name, n, seed, index in tasks}
         for done, future in enumerate(as_completed(futures), 1):
             name = futures[future]
