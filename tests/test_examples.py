@@ -122,14 +122,6 @@ SOURCES = _sources()
 # Examples that do not run yet, with the reason. Strict: once one runs, this test fails until it
 # is taken off the list. They are reported as xfailed, never skipped.
 NOT_YET = {
-    "help: dogtag sorting propose": "needs a registry with accessions and measured elements",
-    "help: dogtag sorting review": "needs a sorting proposal in the registry",
-    "doc: docs/osteology.md": "its registry block imports boxes.csv / inventory.csv, which nothing provides",
-    "help: dogtag custody transfer": "needs a registry holding sample S-7-1",
-    "help: dogtag custody history": "needs a registry holding accession K55-01",
-    "help: dogtag anchor": "needs a registry and writes to /mnt/worm",
-    "doc: docs/howto.md": "its custody and anchor block (sample S-7-1, /mnt/write-once) and its search with "
-                          "empop.csv / yhrd.csv name things no example provides",
 }
 
 

@@ -324,7 +324,7 @@ def test_mcmc_agrees_with_exact():
     rng = np.random.default_rng(3)
     prob = _random_problem(rng, 6, 5, n_multi=1, p_cand=0.8)
     exact = solve_joint(prob)
-    settings = MCMCSettings(chains=4, iterations=10_000, burn_in=1_000)
+    settings = MCMCSettings(chains=4, iterations=40_000, burn_in=1_000)
     res = solve_joint(prob, max_assign=3, mcmc=settings, seed=11, dp="none")
     assert res.method == "mcmc"
     comp = next(c for c in res.components if c.method == "mcmc")

@@ -23,7 +23,13 @@ from dogtag.osteology.sorting import (
     yeo_johnson,
     yeo_johnson_lambda,
 )
-from dogtag.osteology.validation import folds, hold_out, individual_of, pair_rates
+from dogtag.osteology.validation import (
+    folds,
+    hold_out,
+    individual_of,
+    pair_rates,
+    paired_elements,
+)
 
 DATA = Path(__file__).parent / "data" / "osteology"
 
@@ -50,25 +56,26 @@ def dpaa():
 
 
 def test_pair_p_value_by_hand(tiny, box):
-    # reference D = L - R of r1..r4: 1, -1, 2, 0 -> mean 0.5, sd sqrt(5/3), n 4 (df 3)
+    # reference D = L - R of r1..r4: 1, -1, 2, 0 -> mean 1/2, variance 5/3, n 4 (df 3); a new
+    # individual's D - mean has variance 5/3 (1 + 1/4) = 25/12
     got = {(c.a, c.b): c for c in pair_match(box, tiny, "humerus")}
     assert set(got) == {("h1", "h2"), ("h1", "h3")}
-    t = (3 - 0.5) / math.sqrt(5 / 3)  # h1 300 - h2 297
-    assert got["h1", "h2"].p_value == pytest.approx(2 * t3_sf(t), rel=1e-10)
-    assert got["h1", "h2"].p_value == pytest.approx(0.14822, abs=1e-5)
+    # h1 300 - h2 297: D = 3, t^2 = (5/2)^2 / (25/12) = 3, and 2 P(T_3 > sqrt 3) = 1/2 - 1/pi
+    assert got["h1", "h2"].statistic == pytest.approx(math.sqrt(3), rel=1e-12)
+    assert got["h1", "h2"].p_value == pytest.approx(0.5 - 1 / math.pi, rel=1e-10)
     assert not got["h1", "h2"].excluded and got["h1", "h2"].n_reference == 4
-    t = abs(-30 - 0.5) / math.sqrt(5 / 3)  # h1 300 - h3 330
-    assert got["h1", "h3"].p_value == pytest.approx(2 * t3_sf(t), rel=1e-8)
+    # h1 300 - h3 330: D = -30, t = (61/2) / sqrt(25/12) = 61 sqrt(3) / 5
+    assert got["h1", "h3"].p_value == pytest.approx(2 * t3_sf(61 * math.sqrt(3) / 5), rel=1e-8)
     assert got["h1", "h3"].excluded
 
 
 def test_pair_options_by_hand(tiny, box):
-    # zero mean: t = 3 / sd; one tail halves the two-tailed p
+    # zero mean (mu = 0 assumed, nothing estimated): t = 3 / sqrt(5/3); one tail
     c = pair_match(box, tiny, "humerus", SortOptions(zero_mean=True, tails=1))[0]
     assert c.p_value == pytest.approx(t3_sf(3 / math.sqrt(5 / 3)), rel=1e-10)
-    # absolute: reference |D| 1, 1, 2, 0 (mean 1, sd sqrt(2/3)); upper tail only
+    # absolute: reference |D| 1, 1, 2, 0 (mean 1, variance 2/3, times 5/4 = 5/6); upper tail only
     got = {c.b: c for c in pair_match(box, tiny, "humerus", SortOptions(absolute=True))}
-    assert got["h2"].p_value == pytest.approx(t3_sf((3 - 1) / math.sqrt(2 / 3)), rel=1e-10)
+    assert got["h2"].p_value == pytest.approx(t3_sf((3 - 1) / math.sqrt(5 / 6)), rel=1e-10)
     # a |D| below the reference mean is no evidence against the pair
     low = np.array([[300.0]]), np.array([[300.0]])
     ref = np.array([[1.0], [2.0], [3.0], [4.0]]), np.array([[0.0], [0.0], [0.0], [0.0]])
@@ -111,7 +118,7 @@ def naive_difference_p(x, y, rx, ry, options):
         if len(ref) < 3:
             continue
         mu, sd = np.mean(ref), np.std(ref, ddof=1)
-        out[i, j] = 2 * stats.t.sf(abs(d - mu) / sd, len(ref) - 1)
+        out[i, j] = 2 * stats.t.sf(abs(d - mu) / (sd * math.sqrt(1 + 1 / len(ref))), len(ref) - 1)
     return out
 
 
@@ -125,6 +132,41 @@ def test_difference_test_equals_naive():
         a[rng.random(a.shape) < 0.3] = np.nan
     p, *_ = difference_test(x, y, rx, ry, SortOptions())
     np.testing.assert_allclose(p, naive_difference_p(x, y, rx, ry, SortOptions()), rtol=1e-10)
+
+
+def test_articulation_p_value_by_hand():
+    from dogtag.osteology.inventory import Osteometrics
+    from dogtag.osteology.sorting import articulate
+
+    # reference Hum_06 - Uln_11 of four people: 10, 12, 14, 16 (mean 13, variance 20/3; a new
+    # person: 20/3 (1 + 1/4) = 25/3). Case D: 18 and 8, both t = 5 / sqrt(25/3) = sqrt 3
+    ref_rows = [(f"r{i}", e, v) for i, (h, u) in enumerate([(50, 40), (52, 40), (55, 41), (58, 42)])
+                for e, v in (("humerus", (h, np.nan)), ("ulna", (np.nan, u)))]
+    ref = Osteometrics(tuple(r[0] for r in ref_rows), tuple(r[1] for r in ref_rows),
+                       ("left",) * 8, ("Hum_06", "Uln_11"), np.array([r[2] for r in ref_rows]))
+    inv = Osteometrics(("h", "u1", "u2", "u3"), ("humerus", "ulna", "ulna", "ulna"),
+                       ("left",) * 4, ("Hum_06", "Uln_11"),
+                       np.array([[60, np.nan], [np.nan, 42], [np.nan, 52], [np.nan, 47]]))
+    got = {c.b: c for c in articulate(inv, ref, "Hum_06", "Uln_11")}
+    assert got["u1"].p_value == pytest.approx(0.5 - 1 / math.pi, rel=1e-10)  # D = 18
+    assert got["u2"].p_value == pytest.approx(0.5 - 1 / math.pi, rel=1e-10)  # D = 8
+    assert got["u3"].p_value == pytest.approx(1.0) and got["u3"].statistic == 0  # D = 13
+    assert got["u1"].measurements == ("Hum_06-Uln_11",) and got["u1"].n_reference == 4
+
+
+def test_pair_test_calibrated_on_small_references():
+    # normal D-values, references of 4 people: a new true pair is excluded at alpha 0.1 one time
+    # in ten (the prediction interval); dividing by s alone would exclude 12.6 %
+    rng = np.random.default_rng(11)
+    refs, new = 1500, 60
+    excluded = 0
+    for _ in range(refs):
+        rx = rng.normal(0.0, 1.0, (4, 1))
+        d = rng.normal(0.0, 1.0, (new, 1))
+        p, *_ = difference_test(d, np.zeros((1, 1)), rx, np.zeros((4, 1)), SortOptions())
+        excluded += int((p <= 0.1).sum())
+    rate = excluded / (refs * new)
+    assert abs(rate - 0.10) < 0.006, rate
 
 
 def test_unmeasured_kinds_are_listed_untested(tiny):
@@ -214,13 +256,25 @@ def test_mlni_by_hand_and_brute_force():
 
 
 def test_pair_rates_on_held_out_reference(dpaa):
+    rates = []
     for element in ("humerus", "femur"):
         r = pair_rates(dpaa, element, k=5)
         assert r.true_pairs > 400 and r.false_pairs > 50_000
         lo, hi = r.kept_interval()
         # kept at the rate alpha 0.1 implies: 90 % lies within the 95 % interval
         assert lo <= 0.90 <= hi and r.kept_rate >= 0.85
-        assert r.excluded_rate >= 0.5
+        assert r.excluded_interval()[0] >= 0.5
+        rates.append(r)
+    both = rates[0] + rates[1]
+    assert (both.element, both.true_pairs, both.false_excluded) == (
+        "humerus+femur", rates[0].true_pairs + rates[1].true_pairs,
+        rates[0].false_excluded + rates[1].false_excluded)
+    assert both.kept_interval()[0] <= 0.90 <= both.kept_interval()[1]
+
+
+def test_paired_elements(tiny, dpaa):
+    assert paired_elements(tiny) == ["humerus"]  # femora: left only
+    assert {"humerus", "femur", "tibia", "os_coxa", "metacarpal_1"} <= set(paired_elements(dpaa))
 
 
 def test_folds_partition_individuals(dpaa):

@@ -89,6 +89,62 @@ def test_search_with_theta_equals_kinship_lr(theta, refine):
         assert "theta = " in res.method
 
 
+#: the reference families of the search, each with its missing person MP: parent and child,
+#: trio, full and half siblings, grandparents, uncle, first cousin, MP as a parent
+FAMILIES = {
+    "parent": ([("FA", None, None, 1), ("MO", None, None, 2), ("MP", "FA", "MO", 1)], ["MO"]),
+    "trio": ([("FA", None, None, 1), ("MO", None, None, 2), ("MP", "FA", "MO", 1)], ["FA", "MO"]),
+    "siblings": ([("FA", None, None, 1), ("MO", None, None, 2), ("S1", "FA", "MO", 2), ("S2", "FA", "MO", 1),
+                  ("MP", "FA", "MO", 1)], ["S1", "S2"]),
+    "half": ([("FA", None, None, 1), ("M1", None, None, 2), ("M2", None, None, 2), ("H", "FA", "M1", 1),
+              ("MP", "FA", "M2", 1)], ["H"]),
+    "grandparents": ([("GF", None, None, 1), ("GM", None, None, 2), ("FA", "GF", "GM", 1), ("MO", None, None, 2),
+                      ("MP", "FA", "MO", 1)], ["GF", "GM", "MO"]),
+    "uncle": ([("GF", None, None, 1), ("GM", None, None, 2), ("FA", "GF", "GM", 1), ("UN", "GF", "GM", 1),
+               ("MO", None, None, 2), ("MP", "FA", "MO", 1)], ["UN", "MO"]),
+    "cousin": ([("GF", None, None, 1), ("GM", None, None, 2), ("FA", "GF", "GM", 1), ("AU", "GF", "GM", 2),
+                ("MO", None, None, 2), ("UF", None, None, 1), ("CO", "UF", "AU", 1), ("MP", "FA", "MO", 1)],
+               ["CO"]),
+    "child": ([("MP", None, None, 1), ("WI", None, None, 2), ("CH", "MP", "WI", 2)], ["WI", "CH"]),
+}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_search_with_theta_equals_kinship_lr_on_random_families(seed):
+    # every kind of reference family, random frequencies, genotypes (relatives and not),
+    # mutation or not and theta: the search's matrix (refine=0) equals `dogtag lr` on
+    # H1 (the sample is MP) against H2 (the sample unrelated, of the same subpopulation)
+    rng = np.random.default_rng(100 + seed)
+    markers = [_random_marker(rng, int(rng.integers(3, 6)), f"M{j}") for j in range(3)]
+    plain = _random_marker(rng, 4, "M3")
+    markers.append(Marker("M3", plain.alleles, plain.freqs))
+    theta = float(rng.choice([0.005, 0.03, 0.25]))
+
+    def g() -> dict[str, tuple[str | None, str | None]]:
+        return {m.name: (str(rng.choice(m.alleles)), str(rng.choice(m.alleles))) for m in markers}
+
+    fams = [Family(k, _ped(rows), ("MP",), {t: g() for t in typed}) for k, (rows, typed) in FAMILIES.items()]
+    pm = [Sample(f"V{i}", 1, g()) for i in range(3)]
+    # a sample sharing the first family's reference alleles (a relative, not unrelated)
+    ref = fams[0].genotypes["MO"]
+    pm.append(Sample("R", 1, {m: (a, str(rng.choice(mk.alleles))) for mk in markers for m, (a, _) in [(mk.name,
+                                                                                             ref[mk.name])]}))
+    case = DVICase(markers, pm, fams, theta=theta)
+    res = blind_search(case, refine=0)
+    assert res.log_lr is not None
+    finite = 0
+    for i, s in enumerate(case.pm):
+        for j, fam in enumerate(case.am):
+            want = _pair_lr(case, fam, "MP", s, theta)
+            got = res.log_lr[i, j]
+            if want == -math.inf or math.isnan(want):   # nan: the family's own data impossible (0 / 0)
+                assert got == -math.inf
+            else:
+                assert got == pytest.approx(want, rel=1e-9, abs=1e-9), (s.id, fam.name)
+                finite += 1
+    assert finite >= len(case.pm) * len(case.am) // 2
+
+
 def test_degraded_sample_matrix_equals_direct_with_theta():
     case = _case(0.05)
     a = blind_search(case, refine=0)
@@ -192,3 +248,58 @@ def test_theta_of_a_familias_dvi_file_is_used_and_recorded(tmp_path):
     assert json.loads(out.output)["settings"]["theta"] == 0.0
     out = CliRunner().invoke(dvi_command, [str(p), "--theta", "-0.1"])
     assert out.exit_code == 2 and "theta" in out.output
+
+
+def test_conditioning_on_fixed_pairs_with_theta_is_exact():
+    # dvir's undisputed steps fix pairings and recompute the LRs of the family's other
+    # missing persons. With theta the conditional LR of v on B3 given v0 = B1, v1 = B2 is
+    # L(all three placed) / L(v0, v1 placed, v unrelated of the same subpopulation):
+    # `dogtag lr` on those two pedigrees. Two successive conditionings compose.
+    from dogtag.identify.dvi import FamilyLoglik
+    from dogtag.identify.joint import JointProblem
+    from dogtag.identify.undisputed import condition_on
+
+    theta = 0.05
+    base = _case(theta)
+    ped = _ped([("F", None, None, 1), ("M", None, None, 2), ("S", "F", "M", 2), ("B1", "F", "M", 1),
+                ("B2", "F", "M", 1), ("B3", "F", "M", 1)])
+    fam = Family("B", ped, ("B1", "B2", "B3"), {"S": base.am[0].genotypes["FA"]})
+    pm = [dataclasses.replace(s, sex=1) for s in base.pm if s.dropout == 0][:4]
+    case = DVICase(base.markers, pm, [fam], theta=theta)
+    res = blind_search(case, refine=0)
+    assert res.log_lr is not None
+    problem = JointProblem(tuple(res.samples), tuple(res.missing), tuple(res.family), res.log_lr,
+                           res.family_loglik, res.sample_loglik,
+                           FamilyLoglik(case, None, (res.family_loglik, res.sample_loglik)))
+    v = [s.id for s in pm]
+    one = condition_on(problem, {v[0]: "B1"})
+    two = condition_on(one, {v[1]: "B2"})
+    geno = {**fam.genotypes, **{s.id: s.genotypes for s in pm}}
+
+    def lr(placed: dict[str, str], new: str, on: str) -> float:
+        h1 = ped.relabel({**placed, on: new})
+        h2 = ped.relabel(placed).add_members([(new, None, None, 1)])
+        got = kinship_lr(KinshipCase(case.markers, [Hypothesis("H1", h1), Hypothesis("H2", h2)],
+                                     {k: g for k, g in geno.items() if k in h2.ids}, theta))
+        with np.errstate(divide="ignore"):
+            return float(np.log(got.hypotheses[0].lr_per_marker).sum())
+
+    for s in (v[1], v[2], v[3]):
+        want = lr({"B1": v[0]}, s, "B2")
+        got = one.log_lr[one.samples.index(s), one.missing.index("B2")]
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
+        # conditioning changes the LR (the fixed sample's alleles are in the family now)
+        assert got != pytest.approx(res.log_lr[res.samples.index(s), res.missing.index("B2")], rel=1e-6)
+    for s in (v[2], v[3]):
+        want = lr({"B1": v[0], "B2": v[1]}, s, "B3")
+        got = two.log_lr[two.samples.index(s), two.missing.index("B3")]
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
+    # a joint term after conditioning: v2 on B2 and v3 on B3 given v0 = B1, against both unrelated
+    assert one.family_loglik is not None
+    term = one.family_loglik("B", {"B2": v[2], "B3": v[3]}) - one.loglik0_family["B"] \
+        - float(res.sample_loglik[2] + res.sample_loglik[3])
+    h1 = ped.relabel({"B1": v[0], "B2": v[2], "B3": v[3]})
+    h2 = ped.relabel({"B1": v[0]}).add_members([(v[2], None, None, 1), (v[3], None, None, 1)])
+    want = kinship_lr(KinshipCase(case.markers, [Hypothesis("H1", h1), Hypothesis("H2", h2)],
+                                  {k: g for k, g in geno.items() if k in h2.ids}, theta))
+    assert term == pytest.approx(float(np.log(want.hypotheses[0].lr_per_marker).sum()), rel=1e-9)

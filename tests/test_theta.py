@@ -21,7 +21,7 @@ from dogtag.genetics.likelihood import (
 )
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
-from dogtag.genetics.theta import set_partitions
+from dogtag.genetics.theta import partition_orbits, set_partitions
 
 from test_likelihood_engine import _random_marker, assert_equals_naive, naive, random_case
 
@@ -106,6 +106,18 @@ def test_set_partitions_are_the_bell_numbers():
     assert len(set(set_partitions(4))) == 15
 
 
+def test_partition_orbits_cover_every_partition_once():
+    # two untyped founders (draws 0-1 and 2-3): 15 partitions fall into 9 orbits
+    orbits = partition_orbits(4, (0, 2))
+    assert len(orbits) == 9 and sum(c for _, c in orbits) == 15
+    assert dict(orbits)[(0, 0, 1, 1)] == 1          # {f1 f2 | m1 m2} is its own image
+    assert dict(orbits)[(0, 1, 0, 1)] == 2          # {f1 m1 | f2 m2} ~ {f1 m2 | f2 m1}
+    for d, swaps in [(5, (0, 3)), (6, (0, 2, 4)), (3, ())]:
+        orbits = partition_orbits(d, swaps)
+        assert sum(c for _, c in orbits) == len(set_partitions(d))
+        assert len({p for p, _ in orbits}) == len(orbits)
+
+
 # --- the named cases of the issue, with and without mutation, against brute force ----------
 
 TRIO = [("FA", None, None, 1), ("MO", None, None, 2), ("CH", "FA", "MO", 1)]
@@ -158,6 +170,44 @@ def test_random_pedigrees_equal_brute_force(seed):
                                  soft_evidence=seed % 4 == 1)
     theta = float(rng.choice([0.001, 0.01, 0.05, 0.2, 0.5]))
     assert_equals_naive(ped, d, theta, target, 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_unrelated_person_by_moments_equals_brute_force(seed):
+    # the blind search's denominator: an unrelated person U added to a family, whose
+    # genotype distribution comes from the moments of the family's founder-allele counts
+    # (theta._unrelated), not from partitions over U's draws too
+    from dogtag.genetics import theta as th
+
+    rng = np.random.default_rng(2000 + seed)
+    ped, d, _ = random_case(rng, mutation=bool(seed % 2), soft_evidence=seed % 3 == 1)
+    aug = ped.add_members([("U", None, None, 0)])
+    u = len(ped)
+    theta = float(rng.choice([0.001, 0.01, 0.05, 0.2, 0.5]))
+    assert_equals_naive(aug, d, theta, u, 1e-9)
+    typed = frozenset(k for k, g in d.typed.items() if min(g) >= 0)
+    assert th._net(tuple(map(int, aug.father)), tuple(map(int, aug.mother)), typed, frozenset(d.typed) - typed,
+                   frozenset(d.soft or ()), u, d.marker.n_alleles, theta).unrelated
+
+
+def test_unrelated_person_by_moments_equals_the_person_typed():
+    # P(G_U = g | family) = L(family and U typed g) / L(family): U typed is the other exact
+    # path (its alleles are the first draws, the family's partitions start from them)
+    rng = np.random.default_rng(7)
+    marker = _random_marker(rng, 6)
+    ped = _ped([*SIBS, ("C", None, None, 1), ("U", None, None, 0)])   # C: an unrelated typed reference
+    typed = [ped.index("S1"), ped.index("S2"), ped.index("C")]
+    alleles = rng.integers(0, 6, size=(5, 3, 2))
+    u = ped.index("U")
+    got = same_shape_batch(ped, marker, typed, alleles, target=u, theta=0.05)
+    fam = same_shape_batch(ped, marker, typed, alleles, theta=0.05)
+    gts = list(zip(*np.triu_indices(6), strict=True))
+    for b in range(5):
+        data = [MarkerData(marker, {**{typed[i]: (int(alleles[b, i, 0]), int(alleles[b, i, 1])) for i in range(3)},
+                                    u: (int(x), int(y))}) for x, y in gts]
+        want = np.exp(loglik_batch([ped] * len(gts), data, theta=0.05) - fam[b])
+        np.testing.assert_allclose(got[b], want, rtol=1e-10, atol=1e-15)
+        assert got[b].sum() == pytest.approx(1.0, rel=1e-12)
 
 
 def test_relabelling_members_changes_nothing():

@@ -58,7 +58,7 @@ def open_page(browser: Any, server: str) -> Iterator[Any]:
         ctx = browser.new_context(base_url=server, accept_downloads=True)
         contexts.append(ctx)
         page = ctx.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(60_000)  # generous: CI machines can be loaded
         if user is not None:
             page.goto("/login")
             page.fill("input[name=username]", user)
@@ -309,7 +309,7 @@ PAGES = ["/dashboard", "/login", "/docs", "/persons", "/persons/{p1}", "/accessi
          "/accessions/{acc}/sorting",
          "/samples", "/samples/{s1}", "/identifications", "/identifications?mine=1", "/identifications/{iid}",
          "/identifications/new?person_q=RA&remains_q=S-7",
-         "/identifications/{iid}/report.html", "/notifications", "/imports"]
+         "/identifications/{iid}/report.html", "/notifications", "/imports", "/map"]
 
 
 def raw_output(text: str) -> list[str]:
@@ -349,3 +349,41 @@ def test_every_page_for_every_role(open_page: Any, app: Any, ids: dict[str, Any]
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 5_000, shot
     assert seen >= 40
+
+
+def test_maps_are_drawn_offline(open_page: Any, ids: dict[str, Any], server: str, tmp_path: Path) -> None:
+    """The home-state map, the sites map and a person's incident map render with every request
+    outside the app refused (no tiles, scripts or fonts from the network), and fill their frame."""
+    page = open_page("ann")
+    outside: list[str] = []
+
+    def only_the_app(route: Any) -> None:
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", only_the_app)
+    for path, fig, marks, least in (("/dashboard", "#state-map", "path[data-state]", 51),
+                                    ("/map", "#sites-map", "[data-kind=incident]", 1),
+                                    (f"/persons/{ids['p1']}", "#incident-map", "[data-kind=incident]", 1)):
+        page.goto(path)
+        svg = page.locator(f"{fig} svg")
+        frame = svg.bounding_box()
+        assert frame is not None and frame["width"] > 600 and frame["height"] > 300, (path, frame)
+        assert page.locator(f"{fig} {marks}").count() >= least, path
+        for i in range(min(3, page.locator(f"{fig} {marks}").count())):
+            box = page.locator(f"{fig} {marks}").nth(i).bounding_box()
+            assert box is not None and box["width"] > 0, (path, i)
+            assert frame["x"] - 2 <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 2, (path, box)
+        if fig != "#state-map":
+            assert page.locator(f"{fig} path[data-country]").count() >= 1  # land drawn under the points
+        shot = tmp_path / f"{fig.strip('#')}.png"
+        page.locator(fig).screenshot(path=str(shot))
+        assert shot.stat().st_size > 5_000, shot
+    page.goto("/dashboard")
+    ohio = page.locator("#state-map path[data-state=Ohio]").evaluate("p => getComputedStyle(p).fill")
+    maine = page.locator("#state-map path[data-state=Maine]").evaluate("p => getComputedStyle(p).fill")
+    assert ohio != maine  # Ohio has a missing person, Maine none
+    assert outside == []

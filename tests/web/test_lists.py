@@ -117,3 +117,113 @@ def test_the_proposal_form_picks_and_builds_the_evidence(app: Any, ids: dict[str
     assert data["markers_product"] == 12.5 * 40 * 300
     assert data["evidence"] == [{"kind": "autosomal", "lr": 6e6}, {"kind": "mtdna", "result": "match", "lr": 250.0},
                                 {"kind": "anthropology", "result": "consistent"}]
+
+
+def _quimby_family(engine: Any, ids: dict[str, Any]) -> None:
+    """RA-9002's family: a typed father (Y-STR: paternal line) and a typed brother who is himself
+    missing (his autosomal profile is an unknown's, not a reference: it must not count)."""
+    from dogtag.registry.engine import session_scope
+    from dogtag.registry.models import Family, FamilyMember, Profile, ProfileKind
+
+    with session_scope(engine, "setup") as s:
+        fam = Family(name="F-QUIMBY")
+        s.add(fam)
+        s.flush()
+        rows = [FamilyMember(family_id=fam.id, member="FA", sex=1, maternal_root="FA", paternal_root="FA",
+                             relationship_to_missing="father"),
+                FamilyMember(family_id=fam.id, member="MO", sex=2, maternal_root="MO", paternal_root="MO"),
+                FamilyMember(family_id=fam.id, member="MP", father="FA", mother="MO", sex=1, missing=True,
+                             missing_person_id=ids["p2"], maternal_root="MO", paternal_root="FA"),
+                FamilyMember(family_id=fam.id, member="MP2", father="FA", mother="MO", sex=1, missing=True,
+                             maternal_root="MO", paternal_root="FA")]
+        s.add_all(rows)
+        s.flush()
+        s.add_all([Profile(kind=ProfileKind.YSTR, family_member_id=rows[0].id, data={"DYS19": "14"}),
+                   Profile(kind=ProfileKind.AUTOSOMAL, family_member_id=rows[3].id, data={"vWA": ["16", "17"]}),
+                   Profile(kind=ProfileKind.MTDNA, family_member_id=rows[3].id, data={"variants": "263G"})])
+
+
+def test_persons_list_filters_by_unit_incident_branch_and_coverage(app: Any, ids: dict[str, Any]) -> None:
+    """Worked by hand on the seed: RA-9001's sister (mtDNA, autosomal) and brother (Y) are typed;
+    RA-9002 has a typed father (Y) and a typed brother who is missing too; RA-9100 has no family
+    and no incident."""
+    eng = app.state.engine
+    _quimby_family(eng, ids)
+    other_case(eng, 0)  # RA-9100, ARMY, no incident
+    ada = client_for(app, "ada")
+
+    def found(query: str) -> list[str]:
+        r = ada.get(f"/persons.json?{query}")
+        assert r.status_code == 200, r.text
+        return [p["service_number"] for p in r.json()["persons"]]
+
+    assert found("") == ["RA-9001", "RA-9002", "RA-9100"]
+    assert found("coverage=none") == ["RA-9100"]
+    assert found("coverage=any") == ["RA-9001", "RA-9002"]
+    assert found("coverage=maternal_line") == ["RA-9001"]
+    assert found("coverage=no_maternal_line") == ["RA-9002", "RA-9100"]
+    assert found("coverage=paternal_line") == ["RA-9001", "RA-9002"]
+    assert found("coverage=autosomal") == ["RA-9001"]  # MP2's profile is no reference
+    assert found("unit=31st+rct") == found("unit=RCT") == ["RA-9001", "RA-9002"]  # the incident's unit
+    assert found("unit=7th+cav") == []
+    assert found("incident=KORWALD") == ["RA-9001", "RA-9002"] and found("incident=KORWALD-9") == []
+    assert found("branch=MARINE+CORPS") == ["RA-9002"]
+    assert found("branch=ARMY&coverage=none") == ["RA-9100"]
+    assert found("q=RA-90&coverage=paternal_line&branch=ARMY") == ["RA-9001"]
+    assert found("q=quimby&incident=KORWALD") == ["RA-9002"]
+    assert ada.get("/persons.json?branch=ARMY").json()["pager"]["total"] == 2
+    bad = ada.get("/persons.json?coverage=lots")
+    assert bad.status_code == 400 and "coverage" in bad.json()["error"]
+    html = ada.get("/persons?branch=ARMY&coverage=none").text
+    assert 'id="person-filters"' in html and "RA-9100" in html and "RA-9001" not in html
+    assert '<option selected>ARMY</option>' in html and '<option value="none" selected>' in html
+    # the coverage filter agrees with the per-person coverage counts of the statistics
+    from dogtag.registry import stats
+
+    with eng.connect() as conn:
+        cov = {r["service_number"]: r for r in stats.coverage(conn)}
+    assert {k for k, r in cov.items() if r["maternal_line"] + r["paternal_line"] + r["autosomal"] == 0} == {"RA-9100"}
+    assert cov["RA-9002"]["autosomal"] == 0 and cov["RA-9002"]["paternal_line"] == 1
+
+
+def test_accessions_list_filters_by_incident_unit_source_and_dna(app: Any, ids: dict[str, Any]) -> None:
+    """K55-BOX-07 (turnover K55, linked here to incident KORWALD-0042) has typed samples;
+    X-BOX-1 (recovery R-1, no incident) has one untyped sample, received without an element."""
+    from dogtag.registry.engine import session_scope
+    from dogtag.registry.models import (
+        Accession,
+        FieldOperation,
+        LossIncident,
+        OperationKind,
+        Sample,
+    )
+
+    eng = app.state.engine
+    with session_scope(eng, "setup") as s:
+        from sqlalchemy import select
+
+        op = s.scalar(select(FieldOperation).where(FieldOperation.key == "K55"))
+        inc = s.scalar(select(LossIncident).where(LossIncident.key == "KORWALD-0042"))
+        assert op is not None and inc is not None
+        op.incidents.append(inc)
+        acc = Accession(key="X-BOX-1", operation=FieldOperation(key="R-1", kind=OperationKind.RECOVERY))
+        s.add(acc)
+        s.flush()
+        s.add(Sample(key="S-X-BOX", accession_id=acc.id))
+    ann = client_for(app, "ann")
+
+    def found(query: str) -> list[str]:
+        r = ann.get(f"/accessions.json?{query}")
+        assert r.status_code == 200, r.text
+        return [a["key"] for a in r.json()["accessions"]]
+
+    assert found("") == ["K55-BOX-07", "X-BOX-1"]
+    assert found("incident=KORWALD") == ["K55-BOX-07"] and found("incident=NOPE") == []
+    assert found("unit=rct") == ["K55-BOX-07"]
+    assert found("source=recovery") == ["X-BOX-1"] and found("source=turnover") == ["K55-BOX-07"]
+    assert found("dna=profiled") == ["K55-BOX-07"] and found("dna=unprofiled") == ["X-BOX-1"]
+    assert found("dna=unprofiled&source=turnover") == []
+    assert ann.get("/accessions.json?dna=maybe").status_code == 400
+    assert ann.get("/accessions.json?source=bogus").status_code == 400
+    html = ann.get("/accessions?dna=unprofiled").text
+    assert 'id="accession-filters"' in html and "X-BOX-1" in html and "K55-BOX-07" not in html

@@ -61,7 +61,11 @@ def transfer(kind: str, key: str, to: str, purpose: str, from_: str | None, plac
              username: str | None, url: str | None, as_json: bool) -> None:
     """Record that KIND KEY passed to a new custodian.
 
-    Example: dogtag custody transfer sample S-7-1 --to AFMES-AFDIL --place Dover --purpose "DNA testing"
+    \b
+    Examples:
+      dogtag demo --no-serve --missing 200 --db demo.sqlite      # a registry to try it on
+      dogtag custody transfer sample K55-02-E00001-S1 --to AFMES-AFDIL --place Dover \
+          --purpose "DNA testing" --database sqlite:///demo.sqlite
     """
     from dogtag.registry import custody as chain
     from dogtag.registry.engine import session_scope
@@ -86,7 +90,15 @@ def transfer(kind: str, key: str, to: str, purpose: str, from_: str | None, plac
 @database_option
 @json_option
 def history(kind: str, key: str, url: str | None, as_json: bool) -> None:
-    """The custody history of KIND KEY, oldest first. Example: dogtag custody history accession K55-01"""
+    """The custody history of KIND KEY, oldest first.
+
+    \b
+    Examples:
+      dogtag demo --no-serve --missing 200 --db demo.sqlite      # a registry to try it on
+      dogtag custody transfer sample K55-02-E00001-S1 --to AFMES-AFDIL --place Dover \
+          --purpose "DNA testing" --database sqlite:///demo.sqlite
+      dogtag custody history sample K55-02-E00001-S1 --database sqlite:///demo.sqlite --json
+    """
     from dogtag.registry import custody as chain
     from dogtag.registry.engine import sessions
 

@@ -234,7 +234,13 @@ def anchor_(url: str | None, output: str | None) -> None:
 
     Keep checkpoints where the database's writers cannot change them (write-once storage,
     another organisation); `dogtag verify --anchor FILE` checks the registry against them.
-    Example: dogtag anchor | tee -a /mnt/worm/dogtag-checkpoints.jsonl
+    A copy of an older, genuine history put back in place is caught only by such a checkpoint.
+
+    \b
+    Examples:
+      dogtag init
+      dogtag anchor -o checkpoints.jsonl          # in practice: a file on write-once storage
+      dogtag verify --anchor checkpoints.jsonl
     """
     from dogtag.registry.anchor import checkpoint
     from dogtag.registry.ledger import canonical_json

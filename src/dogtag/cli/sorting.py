@@ -43,7 +43,10 @@ def propose(url: str | None, accessions: tuple[str, ...], reference: str | None,
             as_json: bool) -> None:
     """Propose a sorting; nothing changes until a second person applies it.
 
-    Example: dogtag sorting propose --accession K55-01 --accession K55-02
+    \b
+    Examples:
+      dogtag demo --no-serve --missing 200 --db demo.sqlite     # a registry holding the K55 boxes
+      dogtag sorting propose --database sqlite:///demo.sqlite --accession K55-01 --accession K55-02 --as analyst
     """
     from dogtag.osteology.sorting import SortOptions
     from dogtag.registry.commingling import propose_sorting
@@ -80,7 +83,11 @@ def review(sorting_id: int, url: str | None, apply: bool, note: str | None, user
            as_json: bool) -> None:
     """Apply or reject proposed sorting SORTING_ID (the reviewer is not the proposer).
 
-    Example: dogtag sorting review 3 --apply --as bob
+    \b
+    Examples:
+      dogtag demo --no-serve --missing 200 --db demo.sqlite     # the demo's own sorting is 1
+      dogtag sorting propose --database sqlite:///demo.sqlite --accession K55-01 --accession K55-02 --as analyst   # 2
+      dogtag sorting review 2 --database sqlite:///demo.sqlite --apply --as reviewer
     """
     from dogtag.registry.commingling import review_sorting
     from dogtag.registry.engine import session_scope

@@ -32,9 +32,19 @@ the number of founders; we compute the same number exactly as follows.
   included; a typed member is a two-state phase variable, as in
   :mod:`dogtag.genetics.elimination`), so the cost is Bell(D) eliminations: polynomial in the number of
   alleles, exponential only in D. An untyped founder with one relevant child counts
-  once (only the allele it transmits matters, by exchangeability of its two).
+  once (only the allele it transmits matters, by exchangeability of its two). An
+  untyped founder's two alleles enter symmetrically, so partitions that differ by
+  swapping them give equal terms and one of each orbit is computed
+  (:func:`partition_orbits`; two untyped parents: 9 terms instead of 15). An untyped
+  child's allele from an untyped parent, (M[x, z] + M[y, z]) / 2, is split by which
+  allele passes on into two n x n x 2 factors, so no term holds an n^3 table.
   Beyond :data:`MAX_DRAWS` later draws the computation is refused
   (:class:`~dogtag.errors.TooLargeError`), never approximated.
+* An unrelated person U (a target founder with no relatives: the blind search's
+  denominator) draws its two alleles last. Their probability given the N earlier
+  founder alleles with counts c is quadratic in c, so P(data, G_U) needs only P(data)
+  and the first two moments of c with the data: per partition, the joint of each pair
+  of blocks (:func:`_moment_terms`), not the Bell(D + 2) terms of U's draws tied in.
 
 With theta = 0 the engine of :mod:`dogtag.genetics.likelihood` runs instead.
 """
@@ -52,7 +62,7 @@ from dogtag.errors import TooLargeError
 from dogtag.genetics import elimination as el
 from dogtag.genetics.factors import Tables, execute
 
-__all__ = ["MAX_DRAWS", "check_theta", "run_theta", "set_partitions"]
+__all__ = ["MAX_DRAWS", "check_theta", "partition_orbits", "run_theta", "set_partitions"]
 
 #: most founder alleles outside the typed founders (Bell(8) = 4140 eliminations)
 MAX_DRAWS = 8
@@ -86,6 +96,34 @@ def set_partitions(d: int) -> tuple[tuple[int, ...], ...]:
     return tuple(out)
 
 
+def _canonical(part: tuple[int, ...]) -> tuple[int, ...]:
+    """A labelling of blocks as a restricted growth string (blocks numbered by first element)."""
+    seen: dict[int, int] = {}
+    return tuple(seen.setdefault(b, len(seen)) for b in part)
+
+
+@lru_cache(maxsize=64)
+def partition_orbits(d: int, swaps: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """The set partitions of ``range(d)`` up to swapping elements i and i + 1 for i in ``swaps``.
+
+    An untyped founder's two alleles enter its children's transmission (and its
+    observations) symmetrically, so partitions that differ by such swaps give equal
+    terms: one representative per orbit, with the orbit's size.
+    """
+    orbits: dict[tuple[int, ...], int] = {}
+    for part in set_partitions(d):
+        best = part
+        for mask in range(1, 1 << len(swaps)):
+            perm = list(range(d))
+            for bit, i in enumerate(swaps):
+                if mask >> bit & 1:
+                    perm[i], perm[i + 1] = i + 1, i
+            image = _canonical(tuple(part[perm[i]] for i in range(d)))
+            best = min(best, image)
+        orbits[best] = orbits.get(best, 0) + 1
+    return tuple(orbits.items())
+
+
 # ---------------------------------------------------------------------------
 # The network of one structure and typing pattern
 # ---------------------------------------------------------------------------
@@ -93,7 +131,8 @@ def set_partitions(d: int) -> tuple[tuple[int, ...], ...]:
 # Factor kinds. Untyped members have two allele variables (n states each); a fully typed
 # member has one phase variable (2 states: which of its alleles came from its father), as
 # in :mod:`dogtag.genetics.elimination`. Keys are (kind, member or index, slot or sex):
-#   _T   untyped parent (p, m) -> untyped child slot          (T, 0, sex)
+#   _TF, _TG  untyped parent (p, m) -> untyped child slot z, as
+#        F(p, z, h) G(m, z, h) summed over h (which allele passes) (TF / TG, 0, sex)
 #   _C   collapsed founder (x) -> untyped child slot           (C, 0, sex)
 #   _HALF, _SOFT  observations of an untyped member over (p, m) (kind, index, 0)
 #   _R   a block's prior over its allele                       (R, 0, 0)
@@ -102,7 +141,7 @@ def set_partitions(d: int) -> tuple[tuple[int, ...], ...]:
 #   _TT  typed parent -> typed child's phase                   (TT, child, slot)
 #   _TU  typed parent -> untyped child slot                    (TU, parent, slot)
 #   _W   a typed member's phase weight [1, a != b]             (W, member, 0)
-_T, _C, _HALF, _SOFT, _R, _UT, _CT, _TT, _TU, _W = range(10)
+_TF, _TG, _C, _HALF, _SOFT, _R, _UT, _CT, _TT, _TU, _W = range(11)
 
 
 @dataclass(frozen=True)
@@ -114,27 +153,34 @@ class _Term:
     keep_shape: tuple[int, ...]
     tied_target: bool
     log_weight: float
+    moment: tuple[int, ...] = ()           # unrelated target: what the term adds (see _moment_terms)
 
 
 @dataclass(frozen=True)
 class _Net:
     typed_founder_cols: tuple[int, ...]     # allele columns of fully typed relevant founders
-    typed: tuple[int, ...]                  # fully typed members, in observation-factor order
     partial: tuple[int, ...]
     soft: tuple[int, ...]
     draws: int                              # D
     terms: tuple[_Term, ...]
+    unrelated: bool = False                 # the target is an unrelated founder: by moments
 
 
 @lru_cache(maxsize=512)
 def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], partial: frozenset[int],
          soft: frozenset[int], target: int, n: int, theta: float) -> _Net:
-    order, relevant, collapsed = el.relevance(father, mother, typed | partial | soft, target)
+    observed = typed | partial | soft
+    unrelated = target >= 0 and father[target] < 0 and target not in observed \
+        and target not in father and target not in mother
+    # a target founder with no relatives (the search's unrelated person): its two alleles are
+    # the last two draws, a quadratic function of the family's founder-allele counts (_unrelated)
+    order, relevant, collapsed = el.relevance(father, mother, observed, -1 if unrelated else target)
     # variables: two allele slots per relevant untyped member, one per collapsed founder,
     # a phase per typed member
     slots: dict[int, tuple[int, int]] = {}
     sizes: list[int] = []
     draw_vars: list[int] = []
+    swaps: list[int] = []       # draws i, i + 1: the two alleles of an untyped founder (not the target)
     typed_founders: list[int] = []
     for k in order:
         if not relevant[k]:
@@ -154,14 +200,15 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
         slots[k] = (v, v + 1)
         sizes.extend((n, n))
         if father[k] < 0:
+            if k != target:
+                swaps.append(len(draw_vars))
             draw_vars.extend((v, v + 1))
-    n_vars = len(sizes)
     D = len(draw_vars)
     if D > MAX_DRAWS:
         raise TooLargeError(
             f"theta: {D} founder alleles outside typed founders (at most {MAX_DRAWS}); the exact joint "
             "correction would need Bell(D) eliminations")
-    tlist, plist, slist = sorted(typed), sorted(partial), sorted(soft)
+    plist, slist = sorted(partial), sorted(soft)
     # factors over base variables: (kind, index, sex, vars)
     base: list[tuple[int, int, int, tuple[int, ...]]] = []
     for k in order:
@@ -184,15 +231,21 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
                 elif par in collapsed:
                     base.append((_C, 0, slot, (slots[par][0], cv)))
                 else:
-                    base.append((_T, 0, slot, (*slots[par], cv)))
+                    # (M[x, z] + M[y, z]) / 2 = sum_h F(x, z, h) G(y, z, h), h which allele is
+                    # passed on: two n x n x 2 factors instead of one n^3
+                    h = len(sizes)
+                    sizes.append(2)
+                    base.append((_TF, 0, slot, (slots[par][0], cv, h)))
+                    base.append((_TG, 0, slot, (slots[par][1], cv, h)))
         if k in partial:
             base.append((_HALF, plist.index(k), 0, slots[k]))
         if k in soft:
             base.append((_SOFT, slist.index(k), 0, slots[k]))
+    n_vars = len(sizes)
     N0 = 2 * len(typed_founders)
     log_den = sum(math.log1p((j - 2) * theta) for j in range(N0 + 1, N0 + D + 1))
     terms = []
-    for part in set_partitions(D):
+    for part, count in partition_orbits(D, tuple(swaps)):
         rep = list(range(n_vars))
         blocks: dict[int, list[int]] = {}
         for v, b in zip(draw_vars, part, strict=True):
@@ -216,19 +269,25 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
         for members in blocks.values():
             factors.append((_R, 0, 0, None))
             fvars.append((new[members[0]],))
+        nb = len(blocks)
+        logw = (D - nb) * math.log(theta) if nb < D else 0.0
+        logw += sum(math.lgamma(len(b)) for b in blocks.values()) - log_den + math.log(count)
+        shape = [sizes[v] for v in used]
+        if unrelated:
+            for kept, moment in _moment_terms([(new[b[0]], len(b)) for b in blocks.values()]):
+                program = el.eliminate([el.Factor(0, v) for v in fvars], shape, kept)
+                terms.append(_Term(tuple(factors), program, (n,) * len(kept), False, logw, moment))
+            continue
         keep: tuple[int, ...] = ()
         tied = False
         if target >= 0:
             p, m = (new[rep[v]] for v in slots[target])
             tied = p == m
             keep = (p,) if tied else (p, m)
-        program = el.eliminate([el.Factor(0, v) for v in fvars], [sizes[v] for v in used], keep)
-        nb = len(blocks)
-        logw = (D - nb) * math.log(theta) if nb < D else 0.0
-        logw += sum(math.lgamma(len(b)) for b in blocks.values()) - log_den
+        program = el.eliminate([el.Factor(0, v) for v in fvars], shape, keep)
         terms.append(_Term(tuple(factors), program, (n,) * len(keep), tied, logw))
     cols = tuple(c for k in typed_founders for c in (2 * k, 2 * k + 1))
-    return _Net(cols, tuple(tlist), tuple(plist), tuple(slist), D, tuple(terms))
+    return _Net(cols, tuple(plist), tuple(slist), D, tuple(terms), unrelated)
 
 
 # ---------------------------------------------------------------------------
@@ -289,22 +348,32 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
     for t in range(len(net.soft)):
         assert soft_arr is not None
         inputs[(_SOFT, t, 0)] = soft_arr[:, t]
-    inputs[(_T, 0, 0)] = tab.uu(0)
-    inputs[(_T, 0, 1)] = tab.uu(1)
+    for sex, M in enumerate((Mm, Mf)):
+        half, one = 0.5 * M, np.ones_like(M)
+        inputs[(_TF, 0, sex)] = np.stack([half, one], axis=-1)
+        inputs[(_TG, 0, sex)] = np.stack([one, half], axis=-1)
     inputs[(_C, 0, 0)] = Mm
     inputs[(_C, 0, 1)] = Mf
     inputs[(_R, 0, 0)] = r
     best = np.full(B, -np.inf)
     acc: NDArray[np.float64] | float = 0.0
+    tied: dict[tuple[int, int, int, str], NDArray[np.float64]] = {}   # diagonals, shared by terms
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for term in net.terms:
             arrays: dict[int, NDArray[np.float64]] = {}
             for i, (kind, idx, sex, spec) in enumerate(term.factors):
                 arr = inputs[(kind, idx, sex)]
-                arrays[i] = np.einsum(spec, arr) if spec is not None else arr
+                if spec is not None:
+                    tkey = (kind, idx, sex, spec)
+                    if tkey not in tied:
+                        tied[tkey] = np.einsum(spec, arr)
+                    arr = tied[tkey]
+                arrays[i] = arr
             ls, res = execute(term.program, arrays, 0.0, B, term.keep_shape)
             ls = ls + term.log_weight
-            if res is not None and term.tied_target:
+            if net.unrelated:
+                res = _moments(res, term.moment, B, n)
+            elif res is not None and term.tied_target:
                 full = np.zeros((B, n, n))
                 np.einsum("bii->bi", full)[...] = res
                 res = full
@@ -317,6 +386,8 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
             acc = acc * old.reshape(shape) + val * add.reshape(shape)
             best = np.where(fin, top, best)
     acc_arr = np.asarray(acc, dtype=np.float64)
+    if net.unrelated:
+        acc_arr = _unrelated(acc_arr, counts, q, len(net.typed_founder_cols) + net.draws, theta)
     if target < 0:
         with np.errstate(divide="ignore"):
             return log_first + best + np.log(acc_arr), None
@@ -326,3 +397,87 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
         dist = np.divide(acc_arr, tot[:, None, None], out=np.zeros_like(acc_arr),
                          where=(tot > 0)[:, None, None])
     return ll, dist
+
+
+def _moment_terms(blocks: list[tuple[int, int]]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """The eliminations of one partition for the moments of its draws' allele counts.
+
+    ``blocks``: (variable, size) of each block. The count vector of the draws is
+    c = sum_blocks |block| e_(allele of block); its moments need the joint of every pair
+    of blocks (and the margin of each block once). Each elimination keeps one pair (or
+    the only block, or nothing) and says what it adds, as
+    (L?, pair weight, margin weights (2), diagonal weights (2)); see :func:`_moments`.
+    """
+    k = len(blocks)
+    if k == 0:
+        return [((), (1, 0, 0, 0, 0, 0))]
+    if k == 1:
+        v, b = blocks[0]
+        return [((v,), (1, 0, b, 0, b * (b - 1), 0))]
+    out: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    for i in range(k):
+        for j in range(i + 1, k):
+            (vi, bi), (vj, bj) = blocks[i], blocks[j]
+            first = i == 0 and j == 1                 # block 0's margin and L come from (0, 1)
+            out.append(((vi, vj), (int(first), bi * bj, bi if first else 0, bj if i == 0 else 0,
+                                   bi * (bi - 1) if first else 0, bj * (bj - 1) if i == 0 else 0)))
+    return out
+
+
+def _moments(res: NDArray[np.float64] | None, moment: tuple[int, ...], B: int, n: int) -> NDArray[np.float64]:
+    """One elimination's part of (L, s, Q), packed (B, 1 + n + n^2).
+
+    ``res`` holds P(data, kept block alleles) (B,) + (n,) * kept (None: nothing kept).
+    Summed over the partitions with their weights: L = P(data), s_a = E[c_a; data],
+    Q_ab = E[c_a c_b - [a = b] c_a; data], c the count vector of the later draws.
+    """
+    with_l, w, a0, a1, d0, d1 = moment
+    out = np.zeros((B, 1 + n + n * n))
+    s = out[:, 1:n + 1]
+    Q = out[:, n + 1:].reshape(B, n, n)
+    diag = np.einsum("bii->bi", Q)
+    if res is None:
+        out[:, 0] = with_l
+        return out
+    if with_l:
+        out[:, 0] = res.reshape(B, -1).sum(axis=1)
+    if res.ndim == 2:
+        s += a0 * res
+        diag += d0 * res
+        return out
+    Q += w * res
+    Q += w * res.transpose(0, 2, 1)
+    for marg, a, d in ((res.sum(axis=2), a0, d0), (res.sum(axis=1), a1, d1)):
+        if a:
+            s += a * marg
+        if d:
+            diag += d * marg
+    return out
+
+
+def _unrelated(acc: NDArray[np.float64], c0: NDArray[np.float64], q: NDArray[np.float64], N: int,
+               theta: float) -> NDArray[np.float64]:
+    """P(data, U = (a, b)) (B, n, n), ordered, of a founder U with no relatives, up to the scale.
+
+    U's alleles are draws N + 1 and N + 2 of the urn, after the N relevant founder alleles
+    of the family with counts c = c0 + (the later draws): (theta c_a + (1 - theta) p_a) /
+    (1 + (N - 1) theta), then (theta (c_b + [a = b]) + (1 - theta) p_b) / (1 + N theta).
+    The product is quadratic in c, so its expectation with the data needs only
+    L = P(data), m = E[c; data] and E[c c^T; data], from ``acc`` (:func:`_moments` summed
+    over the partitions with their weights).
+    """
+    B, n = c0.shape
+    L = acc[:, 0]
+    s = acc[:, 1:n + 1]
+    Q = acc[:, n + 1:].reshape(B, n, n)
+    p = q
+    m = c0 * L[:, None] + s
+    M = c0[:, :, None] * c0[:, None, :] * L[:, None, None] + c0[:, :, None] * s[:, None, :] \
+        + s[:, :, None] * c0[:, None, :] + Q
+    idx = np.arange(n)
+    M[:, idx, idx] += s
+    t = theta
+    num = (1 - t) ** 2 * p[:, :, None] * p[:, None, :] * L[:, None, None] \
+        + t * (1 - t) * (p[:, :, None] * m[:, None, :] + m[:, :, None] * p[:, None, :]) + t * t * M
+    num[:, idx, idx] += t * (t * m + (1 - t) * p * L[:, None])
+    return num / ((1 + (N - 1) * t) * (1 + N * t))

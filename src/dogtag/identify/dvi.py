@@ -15,6 +15,7 @@ Steps (each result names the method that produced it):
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -31,7 +32,15 @@ from dogtag.identify.case import DVICase, Family
 from dogtag.identify.joint import JointProblem, JointResult, Prior, solve_joint
 from dogtag.identify.lineage_search import evidence_names
 from dogtag.identify.samesource import SameSourceGroup, group_same_source
-from dogtag.identify.search import UNRELATED, SearchResult, blind_search, sample_observation
+from dogtag.identify.search import (
+    UNRELATED,
+    SampleBatch,
+    SearchResult,
+    blind_search,
+    log_lr_given,
+    sample_batch,
+    sample_observation,
+)
 from dogtag.identify.solve import SolveResult, dvi_solve, full_sibling_pairs
 from dogtag.identify.undisputed import UndisputedMatch, find_undisputed
 
@@ -58,7 +67,15 @@ class FamilyLoglik:
     ``ll(placed) - ll(samples unrelated) + loglik0_f + sum of their logliks``, with
     ``null`` = (``family_loglik``, ``sample_loglik``) of the search, which makes each term
     the log LR of the placements against the samples unrelated (one placement: the
-    search's pairwise LR)."""
+    search's pairwise LR).
+
+    :meth:`conditioned` gives the function after fixing some pairings (dvir's undisputed
+    steps): with theta its denominator keeps the fixed samples on their missing persons
+    and only the new ones unrelated, so a conditional term is exactly the log LR of the
+    new placements against those samples unrelated, given the fixed ones."""
+
+    #: floats of conditional LR vectors kept (each vector one float per sample of the case)
+    MAX_CONDITIONAL_FLOATS = 10_000_000
 
     def __init__(self, case: DVICase, lineage: NDArray[np.float64] | None = None,
                  null: tuple[Mapping[str, float], NDArray[np.float64]] | None = None):
@@ -79,22 +96,43 @@ class FamilyLoglik:
         self.lineage = lineage
         self._row = {s.id: i for i, s in enumerate(case.pm)}
         self._col = {lab: j for j, lab in enumerate(labels)}
+        self.fixed: dict[str, dict[str, str]] = {}     # family -> {missing label: sample}, conditioned on
+        self.offset: dict[str, float] = {}             # with theta: the value of the fixed placements
+        self._cond: dict[tuple[str, tuple[tuple[str, str], ...], str], NDArray[np.float64]] = {}
+        self._batch: SampleBatch | None = None
 
-    def _items(self, family: str, placed: Mapping[str, str], *, unrelated: bool = False) -> list[MarkerData]:
-        """Per marker, the family's data with the samples on their missing persons, or
-        (``unrelated``) on extra founders appended to the pedigree (:meth:`_unrelated_pedigree`)."""
+    def conditioned(self, fixed: Mapping[str, Mapping[str, str]]) -> FamilyLoglik:
+        """The function given more fixed pairings, ``{family: {missing label: sample}}``.
+
+        Its value on new placements P minus its null (this function's value on the fixed
+        placements) minus P's sample logliks is the log LR of P placed against P's samples
+        unrelated, all fixed samples placed (:func:`dogtag.identify.undisputed.condition_on`).
+        """
+        new = copy.copy(self)
+        new.fixed = {f: dict(v) for f, v in self.fixed.items()}
+        new.offset = dict(self.offset)
+        for fam, fx in fixed.items():
+            if not fx:
+                continue
+            if self.case.theta > 0:
+                new.offset[fam] = self(fam, fx)
+            new.fixed.setdefault(fam, {}).update(fx)
+        return new
+
+    def _items(self, family: str, placed: Mapping[str, str], extra: Sequence[str] = ()) -> list[MarkerData]:
+        """Per marker, the family's data with the samples ``placed`` on their missing persons
+        and the samples ``extra`` on extra founders appended to the pedigree (:meth:`_unrelated_pedigree`)."""
         fam = self.fams[family]
         if family not in self._base:
             self._base[family] = [encode(fam.pedigree, m, fam.genotypes) for m in self.case.markers]
+        where = [(fam.pedigree.index(self.member.get((family, label), label)), sid) for label, sid in placed.items()]
+        where += [(len(fam.pedigree) + k, sid) for k, sid in enumerate(extra)]
         out = []
         for marker, d in zip(self.case.markers, self._base[family], strict=True):
             typed = dict(d.typed)
             soft: dict[int, NDArray[np.float64]] = {}
-            for k, (label, sid) in enumerate(placed.items()):
-                idx = fam.pedigree.index(self.member.get((family, label), label))
+            for idx, sid in where:
                 typed.pop(idx, None)
-                if unrelated:
-                    idx = len(fam.pedigree) + k
                 o = sample_observation(self.samples[sid], marker)
                 if isinstance(o, tuple):
                     typed[idx] = o
@@ -109,7 +147,8 @@ class FamilyLoglik:
 
     def many(self, family: str, placements: Sequence[Mapping[str, str]]) -> list[float]:
         theta = self.case.theta
-        data = [d for p in placements for d in self._items(family, p)]
+        fx = self.fixed.get(family, {})
+        data = [d for p in placements for d in self._items(family, {**fx, **p})]
         ll = loglik_batch([self.fams[family].pedigree] * len(data), data, theta=theta)
         assert isinstance(ll, np.ndarray)
         J = len(self.case.markers)
@@ -120,23 +159,82 @@ class FamilyLoglik:
             peds, data = [], []
             for p in placements:
                 ped = self._unrelated_pedigree(family, len(p))
-                data.extend(self._items(family, p, unrelated=True))
+                data.extend(self._items(family, fx, list(p.values())))
                 peds.extend([ped] * J)
             den = loglik_batch(peds, data, theta=theta)
             assert isinstance(den, np.ndarray)
-            base = np.array([fam_ll[family] + sum(float(sample_ll[self._row[s]]) for s in p.values())
-                             for p in placements])
+            null = self.offset.get(family, fam_ll[family])
+            base = np.array([null + sum(float(sample_ll[self._row[s]]) for s in p.values()) for p in placements])
             with np.errstate(invalid="ignore"):
                 out = out - den.reshape(len(placements), J).sum(axis=1) + base
             out[np.isnan(out)] = -np.inf
         if self.lineage is not None:
             lin = self.lineage
+            # with theta the fixed placements' lineage LRs are in the null (offset)
+            counted = [p if theta > 0 else {**fx, **p} for p in placements]
             out = out + np.array([sum(float(lin[self._row[sid], self._col[label]]) for label, sid in p.items())
-                                  for p in placements])
+                                  for p in counted])
         return out.tolist()
 
     def __call__(self, family: str, placed: Mapping[str, str]) -> float:
         return self.many(family, [placed])[0]
+
+    def _cond_key(self, family: str, placed: Mapping[str, str], target: str
+                  ) -> tuple[str, tuple[tuple[str, str], ...], str]:
+        return family, tuple(sorted({**self.fixed.get(family, {}), **placed}.items())), target
+
+    def prefetch_conditional(self, family: str, placements: Sequence[Mapping[str, str]], target: str) -> None:
+        """The conditional LR vectors of :meth:`conditional_term` for several placements of the
+        family's other missing persons, in one batched engine call (an order of magnitude less
+        work per placement than one at a time). Without theta only."""
+        if self.case.theta > 0:
+            return
+        keys = {self._cond_key(family, p, target): p for p in placements}
+        todo = [(ck, p) for ck, p in keys.items() if ck not in self._cond]
+        if not todo:
+            return
+        fam = self.fams[family]
+        t_idx = fam.pedigree.index(self.member.get((family, target), target))
+        items: list[MarkerData] = []
+        for key, _p in todo:
+            given = dict(key[1])
+            if target in given:
+                raise ValueError(f"family {family!r}: {target!r} is placed already")
+            items += self._items(family, given)
+        dists = loglik_batch([fam.pedigree] * len(items), items, target=[t_idx] * len(items))
+        assert isinstance(dists, list)
+        if self._batch is None:
+            self._batch = sample_batch(self.case.pm, self.case.markers)
+        J = len(self.case.markers)
+        if (len(self._cond) + len(todo)) * len(self.case.pm) > self.MAX_CONDITIONAL_FLOATS:
+            self._cond.clear()
+        for i, (key, _p) in enumerate(todo):
+            vec = log_lr_given(self._batch, dists[i * J:(i + 1) * J], int(fam.pedigree.sex[t_idx]))
+            if self.lineage is not None:
+                vec = vec + self.lineage[:, self._col[target]]
+            self._cond[key] = vec
+
+    def conditional_term(self, family: str, placed: Mapping[str, str], target: str, sample: str) -> float | None:
+        """log LR of ``sample`` on missing person ``target`` of ``family`` given the family's
+        references, its fixed pairings (:meth:`conditioned`) and the samples ``placed`` on its
+        other missing persons (natural log; the pair's lineage LR included), so that by the chain
+        rule a joint family term is the term of the other placements plus this one. None with
+        theta (use :meth:`many`).
+
+        Computed from the conditional genotype distribution of ``target`` (one pedigree
+        computation per marker) for all samples of the case at once, and cached: a family with
+        two missing persons costs one computation per sample placed on the first, not one per
+        pair of samples (the blind search's formula,
+        ``LR = sum_g o(g) P(g | family, placed) / sum_g o(g) P_HW(g)``).
+        """
+        if self.case.theta > 0:
+            return None
+        key = self._cond_key(family, placed, target)
+        if key not in self._cond:
+            self.prefetch_conditional(family, [placed], target)
+        vec = self._cond[key]
+        x = float(vec[self._row[sample]])
+        return -math.inf if math.isnan(x) else x
 
 
 @dataclass

@@ -2,24 +2,28 @@
 
 State: an assignment of the component's samples (each to one allowed missing
 person or ``"*"``, each missing person used at most once). Target: the posterior
-``prior(a) * L(a)`` of :mod:`dogtag.identify.joint`. Proposal: pick a sample
-``s`` uniformly and a new value ``v`` uniformly among its other allowed values;
-if ``v`` is a missing person held by another sample ``t``, ``t`` takes ``s``'s old
-value (a swap; rejected if that value is not allowed for ``t``). A swap between
-two missing persons, or a plain move, is undone by the same kind of proposal with
-the same probability. When ``s`` leaves ``"*"`` and pushes ``t`` to ``"*"``, the
-reverse is ``t``'s proposal, so the acceptance carries the Hastings factor
-``(k_s - 1) / (k_t - 1)`` (``k`` = number of allowed values). The
-Metropolis-Hastings acceptance leaves the posterior invariant (Metropolis, N. et al. (1953) *J. Chem. Phys.* 21:1087;
-Gelman, A. et al. (2013) *Bayesian Data Analysis*, 3rd ed., ch. 11).
+``prior(a) * L(a)`` of :mod:`dogtag.identify.joint`. Proposal (:class:`_Proposal`): pick a
+sample ``s`` uniformly and a new value ``v`` among its other allowed values, with probability
+following the pairwise LRs times the prior (mixed with a uniform share, so every value keeps
+being proposed); if ``v`` is a missing person held by another sample ``t``, ``t`` takes ``s``'s
+old value (a swap that resolves the conflict; rejected if that value is not allowed for ``t``).
+The Metropolis-Hastings acceptance counts every proposal route to the new state and back. It is
+delayed (Christen, J. A. and Fox, C. (2005) *J. Comput. Graph. Stat.* 14:795-810): a move is
+first accepted or rejected on the pairwise LRs alone, and only if it passes, on the ratio of the
+joint family terms of families with several missing persons to their pairwise LRs; the product
+of the two acceptances is in detailed balance with the posterior, and the costly joint terms
+are computed only for moves that the pairwise evidence already favours. The sampler so leaves
+the posterior invariant (Metropolis, N. et al. (1953) *J. Chem. Phys.* 21:1087;
+Hastings, W. K. (1970) *Biometrika* 57:97-109; Gelman, A. et al. (2013) *Bayesian Data
+Analysis*, 3rd ed., ch. 11).
 
-Starts: in a component whose families each have one missing person there, the
-first chain starts from the most probable assignment, found exactly by the
-Hungarian algorithm (a maximum-weight bipartite matching; Kuhn, H. W. (1955)
-*Naval Res. Logist. Q.* 2:83-97), which is therefore always among the reported
-assignments; the other chains start from random valid assignments (a maximum
-bipartite matching for samples that may not be ``"*"``, random free candidates
-for the others).
+Starts: the first chain starts from the most probable assignment under the pairwise LRs, found
+exactly by the Hungarian algorithm (a maximum-weight bipartite matching; Kuhn, H. W. (1955)
+*Naval Res. Logist. Q.* 2:83-97; for a component whose families each have one missing person
+there it is the most probable assignment, and therefore always among the reported ones); the
+other chains start over-dispersed but sensibly: a random maximum bipartite matching for samples
+that may not be ``"*"``, and for the others, in random order, a value drawn like the proposals
+among those still free.
 
 Diagnostics (Gelman et al. 2013, ch. 11.4-11.5): several chains from
 over-dispersed starts; the
@@ -146,22 +150,111 @@ class _State:
         """Families with several missing persons touched by these missing indices."""
         return sorted({self.fam_of[j] for j in values if j >= 0 and j in self.multi})
 
-    def family_terms(self, fams: list[str], owner: list[int]) -> float:
-        return sum(self.family_term(f, owner) for f in fams)
+    def coupling(self, fams: list[str], owner: list[int]) -> float:
+        """Joint family terms of ``fams`` minus the pairwise log LRs of their placements (0 for a
+        family with at most one placement)."""
+        total = 0.0
+        for f in fams:
+            placed = [j for j in self.members[f] if owner[j] >= 0]
+            if len(placed) >= 2:
+                total += self.family_term(f, owner) - sum(float(self.llr[owner[j], j]) for j in placed)
+        return total
 
     def pair_delta(self, s: int, old: int, new: int) -> tuple[float, float]:
-        """Changes of (pairwise log LR, log prior) when sample s goes from old to new."""
+        """Changes of (pairwise log LR, log prior) when sample s goes from old to new (the
+        pairwise LR of every missing person, also of families with several)."""
         dp = float(self.logprior[s, self.nm if new < 0 else new]
                    - self.logprior[s, self.nm if old < 0 else old])
         d = 0.0
-        if new >= 0 and new not in self.multi:
+        if new >= 0:
             d += float(self.llr[s, new])
-        if old >= 0 and old not in self.multi:
+        if old >= 0:
             d -= float(self.llr[s, old])
         return d, dp
 
     def logprior_of(self, a: list[int]) -> float:
         return float(sum(self.logprior[s, self.nm if j < 0 else j] for s, j in enumerate(a)))
+
+
+#: share of a proposal drawn uniformly among a sample's other values (the rest follows the LRs)
+UNIFORM_SHARE = 0.2
+
+
+class _Proposal:
+    """LR-informed proposals and the starts of the chains.
+
+    Sample ``s`` proposes value ``v`` (not its current ``u``) with probability
+    ``q_s(v | u) = q_s(v) / (1 - q_s(u))``, where ``q_s = (1 - UNIFORM_SHARE) pi_s + UNIFORM_SHARE /
+    k_s`` mixes ``pi_s``, proportional to the pairwise LR times the prior of each value, with the
+    uniform distribution over its ``k_s`` values (so that every value keeps being proposed, and
+    ``1 - q_s(u)`` never underflows). A move of ``s`` onto a missing person held by ``t`` is a
+    swap (``t`` takes ``u``); the same swap is also reached by ``t`` proposing ``u`` (when ``u`` is
+    a missing person), hence the Hastings factor :meth:`log_hastings`.
+    """
+
+    def __init__(self, st: _State, opts: list[list[int]]):
+        self.opts = opts
+        self.q: list[NDArray[np.float64]] = []
+        self.cum: list[NDArray[np.float64]] = []
+        self.pos: list[dict[int, int]] = []
+        nm = self.nm = st.nm
+        for s, op in enumerate(opts):
+            lw = np.array([float(st.logprior[s, nm]) if j < 0 else float(st.llr[s, j] + st.logprior[s, j])
+                           for j in op])
+            lw = np.where(np.isfinite(lw), lw, -np.inf)
+            mx = lw.max() if lw.size else 0.0
+            pi = np.exp(lw - mx) if np.isfinite(mx) else np.ones(lw.size)
+            pi /= pi.sum()
+            q = (1.0 - UNIFORM_SHARE) * pi + UNIFORM_SHARE / max(len(op), 1)
+            self.q.append(q)
+            self.cum.append(np.cumsum(q))
+            self.pos.append({j: k for k, j in enumerate(op)})
+
+    def draw(self, s: int, u: int, rng: np.random.Generator) -> int:
+        """A value for sample ``s`` other than its current ``u``, drawn from ``q_s(. | u)``."""
+        k = self.pos[s][u]
+        q, cum = self.q[s], self.cum[s]
+        r = rng.random() * (1.0 - q[k])
+        if r >= cum[k] - q[k]:
+            r += q[k]
+        i = min(int(np.searchsorted(cum, r, side="right")), len(q) - 1)
+        if i == k:  # rounding at the edge of u's interval
+            i = k - 1 if k > 0 else k + 1
+        return self.opts[s][i]
+
+    def _log_q(self, s: int, v: int, u: int) -> float:
+        q = self.q[s]
+        return math.log(q[self.pos[s][v]]) - math.log(1.0 - q[self.pos[s][u]])
+
+    def log_hastings(self, s: int, t: int, old: int, new: int) -> float:
+        """log of P(reverse proposal) / P(forward proposal) for ``s: old -> new`` (``t`` the
+        holder of ``new`` who takes ``old``, or -1). Every route to the same state is counted: a
+        swap of two missing persons is proposed by either sample; a swap that sends ``t`` to
+        ``"*"`` only by ``s``, and its reverse only by ``t``."""
+        if t < 0:
+            return self._log_q(s, old, new) - self._log_q(s, new, old)
+        if old < 0:
+            return self._log_q(t, new, old) - self._log_q(s, new, old)
+        fwd = np.logaddexp(self._log_q(s, new, old), self._log_q(t, old, new))
+        rev = np.logaddexp(self._log_q(s, old, new), self._log_q(t, new, old))
+        return float(rev - fwd)
+
+    def start(self, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+        """An over-dispersed but sensible start: samples that may not be ``"*"`` get a random
+        maximum matching (:func:`_start`); the others, in random order, draw a value from
+        ``pi_s`` among those still free."""
+        a, owner = _start(self.opts, self.nm, rng, greedy=True, fill=False)
+        for s in rng.permutation(len(self.opts)).tolist():
+            op = self.opts[s]
+            if a[s] >= 0 or -1 not in self.pos[s]:
+                continue
+            free = np.array([j < 0 or owner[j] < 0 for j in op])
+            p = np.where(free, self.q[s], 0.0)
+            j = op[int(rng.choice(len(op), p=p / p.sum()))]
+            a[s] = j
+            if j >= 0:
+                owner[j] = s
+        return a, owner
 
 
 def sample_component(
@@ -202,13 +295,14 @@ def sample_component(
     acc_total = 0
 
     steps = settings.thin * max(1, ns // 20)  # Metropolis steps between recorded states
-    map_start = _map_assignment(st, opt_lists) if len(st.multi) == 0 else None
+    prop = _Proposal(st, opt_lists)
+    map_start = _map_assignment(st, opt_lists)
     for c in range(settings.chains):
         if c == 0 and map_start is not None:
             a, owner = map_start
             a, owner = list(a), list(owner)
         else:
-            a, owner = _start(opt_lists, nm, rng, greedy=c > 0)
+            a, owner = prop.start(rng)
         cur_lr = st.loglr(a, owner)
         chain_cols = np.empty((n_keep, ns), dtype=np.int64)
         kept = 0
@@ -221,42 +315,44 @@ def sample_component(
                 stopped = True
                 break
             s = int(rng.integers(ns))
-            opts = opt_lists[s]
-            if len(opts) > 1:
+            if len(opt_lists[s]) > 1:
                 old = a[s]
-                new = opts[int(rng.integers(len(opts) - 1))]
-                if new == old:
-                    new = opts[-1]
+                new = prop.draw(s, old, rng)
                 t = owner[new] if new >= 0 else -1
                 if t < 0 or old in opt_sets[t]:
-                    fams = st.families_of(old, new)
-                    before = st.family_terms(fams, owner)
+                    # delayed acceptance: first on the pairwise LRs, then the joint family terms
                     dlr, dlp = st.pair_delta(s, old, new)
                     if t >= 0:
                         d2, p2 = st.pair_delta(t, new, old)
                         dlr += d2
                         dlp += p2
-                    _apply(a, owner, s, t, old, new)
-                    dlr += st.family_terms(fams, owner) - before
-                    log_acc = dlr + dlp
-                    if t >= 0 and old < 0:
-                        # s leaves "*" and t goes to "*": the reverse move is t's, not s's
-                        log_acc += math.log((len(opts) - 1) / (len(opt_lists[t]) - 1))
+                    log_acc = dlr + dlp + prop.log_hastings(s, t, old, new)
                     if log_acc >= 0 or rng.random() < math.exp(log_acc):
-                        cur_lr += dlr
-                        acc_total += 1
-                        n_acc += 1
-                        if n_acc % 1000 == 0:  # refresh: no drift from accumulated deltas
-                            cur_lr = st.loglr(a, owner)
-                    else:
-                        _apply(a, owner, s, t, new, old)  # undo
+                        fams = st.families_of(old, new)
+                        ok = True
+                        if fams:
+                            before = st.coupling(fams, owner)
+                            _apply(a, owner, s, t, old, new)
+                            d_couple = st.coupling(fams, owner) - before
+                            dlr += d_couple
+                            ok = d_couple >= 0 or rng.random() < math.exp(d_couple)
+                            if not ok:
+                                _apply(a, owner, s, t, new, old)  # undo
+                        else:
+                            _apply(a, owner, s, t, old, new)
+                        if ok:
+                            cur_lr += dlr
+                            acc_total += 1
+                            n_acc += 1
+                            if n_acc % 1000 == 0:  # refresh: no drift from accumulated deltas
+                                cur_lr = st.loglr(a, owner)
             if (it + 1) % steps == 0 and (it + 1) // steps > settings.burn_in:
                 ll_trace[c, kept] = cur_lr
                 chain_cols[kept] = [nm if j < 0 else j for j in a]
                 key = tuple(a)
                 prev = visited.get(key)
                 if prev is None:
-                    visited[key] = (st.loglr(a, owner), 1)  # exact value, no accumulated error
+                    visited[key] = (cur_lr, 1)  # sums of exact deltas, refreshed every 1000 moves
                 else:
                     visited[key] = (prev[0], prev[1] + 1)
                 kept += 1
@@ -350,7 +446,7 @@ def _unfinished(problem: JointProblem, st: _State, samples: list[int], missing: 
     from dogtag.identify.components import Component
 
     ns, nm = len(samples), len(missing)
-    start = _map_assignment(st, opts) if len(st.multi) == 0 else None
+    start = _map_assignment(st, opts)
     a, owner = start if start is not None else _start(opts, nm, rng, greedy=False)
     row = np.array([a], dtype=np.int64)
     cols = np.where(row < 0, nm, row)
@@ -367,7 +463,7 @@ def _unfinished(problem: JointProblem, st: _State, samples: list[int], missing: 
 
 
 def _start(opts: list[list[int]], nm: int, rng: np.random.Generator,
-           *, greedy: bool) -> tuple[list[int], list[int]]:
+           *, greedy: bool, fill: bool = True) -> tuple[list[int], list[int]]:
     """A valid starting assignment.
 
     Samples that may not be ``"*"`` (closed incident, fixed pairs) get a maximum
@@ -403,7 +499,7 @@ def _start(opts: list[list[int]], nm: int, rng: np.random.Generator,
             j = int(inv[match[r]])
             a[s] = j
             owner[j] = s
-    if greedy:
+    if greedy and fill:
         for s in rng.permutation(ns):
             s = int(s)
             if s in need:

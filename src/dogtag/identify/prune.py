@@ -287,7 +287,8 @@ def solve_pruned(problem: JointProblem, samples: list[int], missing: list[int],
     locs: list[tuple[list[int], list[int]]] = []
     log_r = 0.0
     sampled: list[dict[str, object]] = []
-    for s_list, m_list, opts in pr.parts:
+    # smallest parts first: a big part that must be sampled then gets the time that is left
+    for s_list, m_list, opts in sorted(pr.parts, key=lambda p: len(p[0])):
         g_s = [samples[s] for s in s_list]
         g_m = [missing[j] for j in m_list]
         lp = logprior[np.ix_(s_list, [*m_list, k])]

@@ -14,7 +14,7 @@ as LR 0, as in dvir.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +45,10 @@ def condition_on(problem: JointProblem, fixed: Mapping[str, str]) -> JointProble
     log-likelihood becomes ``family_loglik(f, fixed_f)`` and the pairwise log LR of
     each remaining pair is ``family_loglik(f, fixed_f + {m: s}) -
     family_loglik(f, fixed_f) - loglik(s)``. Families with one missing person need
-    no pedigree computation.
+    no pedigree computation. A ``family_loglik`` with a ``conditioned(fixed)`` method
+    (:class:`dogtag.identify.dvi.FamilyLoglik`) supplies the conditional function
+    itself: with theta the fixed samples stay placed in the LR's denominator, which
+    makes the conditional LR exact.
     """
     if not fixed:
         return problem
@@ -63,11 +66,23 @@ def condition_on(problem: JointProblem, fixed: Mapping[str, str]) -> JointProble
     llr = problem.log_lr[np.ix_(keep_s, keep_m)].copy()
     loglik0 = dict(problem.loglik0_family)
     base = problem.family_loglik
+    cond: Callable[[str, Mapping[str, str]], float] | None = None
+    if base is not None:
+        # a family_loglik that knows how to condition (dvi.FamilyLoglik: with theta the
+        # fixed samples stay placed in the denominator); otherwise the fixed placements join
+        conditioned = getattr(base, "conditioned", None)
+        if conditioned is not None:
+            cond = conditioned(fixed_by_fam)
+        else:
+            plain = base
+
+            def cond(fam: str, placements: Mapping[str, str]) -> float:
+                return float(plain(fam, {**fixed_by_fam.get(fam, {}), **placements}))
     for fam, fx in fixed_by_fam.items():
         cols = [k for k, j in enumerate(keep_m) if problem.family[j] == fam]
         if not cols:
             continue
-        if base is None:
+        if base is None or cond is None:
             raise ValueError(
                 f"family {fam!r} keeps missing persons after fixing {sorted(fx)}: "
                 "conditioning needs `family_loglik`"
@@ -79,18 +94,13 @@ def condition_on(problem: JointProblem, fixed: Mapping[str, str]) -> JointProble
             for r, i in enumerate(keep_s):
                 if not np.isfinite(problem.log_lr[i, keep_m[k]]):
                     continue  # non-candidates and exclusions stay as they are
-                ll = float(base(fam, {**fx, m: problem.samples[i]}))
+                ll = float(cond(fam, {m: problem.samples[i]}))
                 llr[r, k] = ll - ll_fixed - float(problem.sample_loglik[i])
-
-    callback = None
-    if base is not None:
-        def callback(fam: str, placements: Mapping[str, str]) -> float:
-            return float(base(fam, {**fixed_by_fam.get(fam, {}), **placements}))
 
     return JointProblem(
         tuple(problem.samples[i] for i in keep_s), tuple(problem.missing[j] for j in keep_m),
         tuple(problem.family[j] for j in keep_m), llr, loglik0, problem.sample_loglik[keep_s],
-        callback,
+        cond,
     )
 
 

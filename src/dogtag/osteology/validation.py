@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
 
 from dogtag.osteology.inventory import Osteometrics
@@ -66,13 +67,28 @@ class PairRates:
         ci = stats.binomtest(self.true_kept, self.true_pairs).proportion_ci(level)
         return float(ci.low), float(ci.high)
 
+    def excluded_interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Clopper-Pearson interval of the false-pair exclusion rate (false pairs sharing a
+        left or right element are not independent: read it as a lower bound on the width)."""
+        ci = stats.binomtest(self.false_excluded, self.false_pairs).proportion_ci(level)
+        return float(ci.low), float(ci.high)
+
+    def __add__(self, other: PairRates) -> PairRates:
+        """Counts pooled over two elements (``element`` joined by ``+``)."""
+        return PairRates(f"{self.element}+{other.element}", self.true_pairs + other.true_pairs,
+                         self.true_kept + other.true_kept, self.false_pairs + other.false_pairs,
+                         self.false_excluded + other.false_excluded,
+                         self.untested + other.untested)
+
     def to_dict(self) -> dict[str, object]:
         lo, hi = self.kept_interval()
+        elo, ehi = self.excluded_interval()
         return {"element": self.element, "true_pairs": self.true_pairs,
                 "true_kept": self.true_kept, "kept_rate": round(self.kept_rate, 4),
                 "kept_ci95": [round(lo, 4), round(hi, 4)], "false_pairs": self.false_pairs,
                 "false_excluded": self.false_excluded,
-                "excluded_rate": round(self.excluded_rate, 4), "untested": self.untested}
+                "excluded_rate": round(self.excluded_rate, 4),
+                "excluded_ci95": [round(elo, 4), round(ehi, 4)], "untested": self.untested}
 
 
 def pair_rates(ref: Osteometrics, element: str, *, k: int = 5,
@@ -90,3 +106,13 @@ def pair_rates(ref: Osteometrics, element: str, *, k: int = 5,
                 fp += 1
                 fe += c.excluded
     return PairRates(element, tp, tk, fp, fe, un)
+
+
+def paired_elements(ref: Osteometrics) -> list[str]:
+    """The elements of which some reference individual has a measured left and right."""
+    have: dict[tuple[str, str], set[str]] = {}
+    for r in np.flatnonzero(~np.isnan(ref.values).all(axis=1)):
+        if ref.sides[r] in ("left", "right"):
+            have.setdefault((ref.elements[r], ref.sides[r]), set()).add(ref.ids[r])
+    return sorted(e for (e, s), ids in have.items()
+                  if s == "left" and ids & have.get((e, "right"), set()))

@@ -80,10 +80,10 @@ def identifications(conn: Connection) -> dict[str, list[dict[str, Any]]]:
     return {"by_year": by_year, "by_source": by_source}
 
 
-def _coverage_query(*, unaccounted_only: bool = True) -> Any:
-    """One row per missing person: counts of maternal-line (mtDNA), paternal-line (Y) and autosomal
-    references among the typed, non-missing members of the families the person belongs to."""
-    mp = table_of(MissingPerson)
+def _references() -> Any:
+    """Subquery (mp, maternal, paternal, autosomal): per missing person in a family, counts of
+    maternal-line (mtDNA), paternal-line (Y) and autosomal references among the typed, non-missing
+    members of the families the person belongs to (persons without any typed relative: no row)."""
     m = aliased(table_of(FamilyMember), name="m")
     d = aliased(table_of(FamilyMember), name="d")
     p = table_of(Profile)
@@ -99,7 +99,38 @@ def _coverage_query(*, unaccounted_only: bool = True) -> Any:
             .select_from(m.join(d, and_(d.c.family_id == m.c.family_id, d.c.missing.is_(False)))
                          .join(p, p.c.family_member_id == d.c.id))
             .where(m.c.missing.is_(True), m.c.missing_person_id.is_not(None))
-            .group_by(m.c.missing_person_id)).subquery()
+            .group_by(m.c.missing_person_id))
+    return refs.subquery()
+
+
+#: the reference-coverage filters of the persons list: name -> what it keeps
+COVERAGE_FILTERS = {"none": "no typed reference", "any": "some typed reference",
+                    "maternal_line": "a maternal-line reference (mtDNA)",
+                    "paternal_line": "a paternal-line reference (Y-STR)",
+                    "autosomal": "an autosomal reference",
+                    "no_maternal_line": "no maternal-line reference"}
+
+
+def coverage_condition(name: str) -> Any:
+    """A WHERE condition on ``missing_person.id`` for the coverage filter ``name``
+    (see :data:`COVERAGE_FILTERS`); ``ValueError`` for an unknown name."""
+    if name not in COVERAGE_FILTERS:
+        raise ValueError(f"`coverage` must be one of {', '.join(COVERAGE_FILTERS)}; got {name[:80]!r}")
+    refs = _references()
+    mp_id = table_of(MissingPerson).c.id
+    has = {"any": refs.c.maternal + refs.c.paternal + refs.c.autosomal > 0,
+           "none": refs.c.maternal + refs.c.paternal + refs.c.autosomal > 0,
+           "maternal_line": refs.c.maternal > 0, "no_maternal_line": refs.c.maternal > 0,
+           "paternal_line": refs.c.paternal > 0, "autosomal": refs.c.autosomal > 0}[name]
+    ids = select(refs.c.mp).where(has)
+    return mp_id.not_in(ids) if name in ("none", "no_maternal_line") else mp_id.in_(ids)
+
+
+def _coverage_query(*, unaccounted_only: bool = True) -> Any:
+    """One row per missing person: counts of maternal-line (mtDNA), paternal-line (Y) and autosomal
+    references (:func:`_references`)."""
+    mp = table_of(MissingPerson)
+    refs = _references()
     mat, pat, aut = (func.coalesce(refs.c.maternal, 0), func.coalesce(refs.c.paternal, 0),
                      func.coalesce(refs.c.autosomal, 0))
     # the relative who would add most: mtDNA first (often the only DNA that old, degraded remains

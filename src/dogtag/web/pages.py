@@ -25,6 +25,7 @@ from dogtag.errors import DogtagError
 from dogtag.registry.users import Role
 from dogtag.report.charts import bar_svg
 from dogtag.report.identification import evidence_rows, provenance_rows
+from dogtag.report.maps import Site, sites_svg, us_states_svg
 from dogtag.report.render import add_filters
 from dogtag.web.security import csrf_token, require, viewer
 
@@ -55,6 +56,10 @@ def make_templates() -> Environment:
     add_filters(env)
     env.globals.update(evidence_rows=evidence_rows, provenance_rows=provenance_rows)
     env.globals["bar_chart"] = lambda labels, values, **kw: Markup(bar_svg(labels, values, **kw))
+    env.globals["states_map"] = lambda rows, **kw: Markup(us_states_svg(
+        {r["home_state"]: r["unaccounted"] for r in rows}, **kw))
+    env.globals["sites_map"] = lambda rows, **kw: Markup(sites_svg(
+        [Site(r["key"], r["latitude"], r["longitude"], r["kind"], r.get("link")) for r in rows], **kw))
     return env
 
 

@@ -9,5 +9,6 @@ EXAMPLES: dict[str, str] = {
     "HG00140.fasta": "a whole mtGenome (1000 Genomes, GBR): dogtag mito compare HG00140.fasta ...",
     "evaluation.hsd": "120 mtDNA profiles (HaploGrep evaluation data): dogtag mito freq ... --db evaluation.hsd",
     "osteosort.csv": "OsteoSort 1.4's example inventory, 380 measured elements: dogtag commingle osteosort.csv",
+    "k56-boxes": "two boxes (boxes.csv) of 16 commingled humeri and femora (inventory.csv): dogtag import",
     "danes.txt": "185 Danish men, 10 Y-STRs (disclapmix): dogtag ystr freq ... --db danes.txt",
 }

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,15 @@ KINDS: dict[str, Callable[..., ImportResult]] = {
 }
 
 
+def template(kind: str) -> str:
+    """The CSV template of ``kind``: its header and a worked example row (package data
+    ``dogtag/data/templates``; the templates of all kinds import, in the order of :data:`KINDS`,
+    into an empty registry)."""
+    if kind not in KINDS:
+        raise ValueError(f"`kind` must be one of {', '.join(KINDS)}, got {kind!r}")
+    return (resources.files("dogtag.data.templates") / f"{kind}.csv").read_text(encoding="utf-8")
+
+
 def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str, **options: Any) -> ImportResult:
     """Import one file of ``kind`` (see :data:`KINDS`) in a single transaction.
 
@@ -66,4 +76,4 @@ def run(conn: Connection, kind: str, path: str | Path, *, actor: str, **options:
     return KINDS[kind](conn, str(path), actor, **options)
 
 
-__all__ = ["KINDS", "MISSING_COLUMNS", "ImportRejected", "ImportResult", "RowError", "import_file"]
+__all__ = ["KINDS", "MISSING_COLUMNS", "ImportRejected", "ImportResult", "RowError", "import_file", "template"]

@@ -7,6 +7,7 @@ from dogtag.web.routes import (
     docs,
     identifications,
     imports,
+    maps,
     notifications,
     persons,
     reports,
@@ -15,4 +16,5 @@ from dogtag.web.routes import (
 )
 
 ROUTERS = [auth.router, dashboard.router, persons.router, accessions.router, identifications.router,
-           notifications.router, imports.router, reports.router, users.router, docs.router, sorting.router]
+           notifications.router, imports.router, reports.router, users.router, docs.router, sorting.router,
+           maps.router]

@@ -7,16 +7,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from dogtag.errors import DogtagError
 from dogtag.registry import custody
 from dogtag.registry.identification import Identification
 from dogtag.registry.ledger import CustodyEntry
+from dogtag.registry.people import LossIncident
 from dogtag.registry.profiles import Profile
-from dogtag.registry.recovery import Accession, Element, FieldOperation, Individual, Sample
+from dogtag.registry.recovery import (
+    Accession,
+    Element,
+    FieldOperation,
+    Individual,
+    OperationKind,
+    Sample,
+    operation_incident,
+)
 from dogtag.web.deps import DbDep
-from dogtag.web.pages import Id, NotFound, done, page, pager, sort_order
+from dogtag.web.pages import Id, NotFound, choice, done, page, pager, sort_order
 from dogtag.web.security import IMPORTERS, SCIENCE, Viewer, ViewerDep, check_csrf, require
 
 router = APIRouter(tags=["accessions and remains"])
@@ -55,18 +64,57 @@ def _profiles(s: DbDep, v: Viewer, sample_ids: list[int]) -> dict[int, list[dict
     return out
 
 
+DNA_FILTERS = {"profiled": "some sample typed", "unprofiled": "no sample typed"}
+
+
+def accession_filters(*, q: str | None, incident: str | None, unit: str | None, source: str | None,
+                      dna: str | None) -> list[Any]:
+    """WHERE conditions on accessions: key prefix; loss incident (key prefix) or unit (case-insensitive
+    substring of the incident's unit) of the operation that recovered it; source (operation kind);
+    DNA (:data:`DNA_FILTERS`: whether any of its samples, direct or through an element, has a
+    profile). Empty values filter nothing."""
+    cond: list[Any] = []
+    if q and q.strip():
+        cond.append(Accession.key.startswith(q.strip(), autoescape=True))
+    inc_cond = []
+    if incident and incident.strip():
+        inc_cond.append(LossIncident.key.startswith(incident.strip(), autoescape=True))
+    if unit and unit.strip():
+        inc_cond.append(func.lower(LossIncident.unit).like(f"%{unit.strip().lower()}%"))
+    if inc_cond:
+        cond.append(Accession.operation_id.in_(
+            select(operation_incident.c.operation_id).join(
+                LossIncident, LossIncident.id == operation_incident.c.incident_id).where(*inc_cond)))
+    if source:
+        cond.append(Accession.operation_id.in_(
+            select(FieldOperation.id).where(FieldOperation.kind == choice(OperationKind, source, "source"))))
+    if dna:
+        if dna not in DNA_FILTERS:
+            raise DogtagError(f"`dna` must be one of {', '.join(DNA_FILTERS)}; got {dna[:80]!r}")
+        typed = select(Profile.sample_id).where(Profile.sample_id.is_not(None))
+        direct = select(Sample.accession_id).where(Sample.id.in_(typed), Sample.accession_id.is_not(None))
+        via = (select(Element.accession_id).join(Sample, Sample.element_id == Element.id)
+               .where(Sample.id.in_(typed)))
+        has = or_(Accession.id.in_(direct), Accession.id.in_(via))
+        cond.append(has if dna == "profiled" else ~has)
+    return cond
+
+
 @page(router, "/accessions", "accessions.html", roles=SCIENCE)
-def accessions(request: Request, s: DbDep, q: str | None = None,
+def accessions(request: Request, s: DbDep, q: str | None = None, incident: str | None = None,
+               unit: str | None = None, source: str | None = None, dna: str | None = None,
                page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
-    """Accessions (boxes, caskets, X-numbers) by key"""
+    """Accessions (boxes, caskets, X-numbers) by key; filter by loss incident, unit, source and DNA"""
     size = request.app.state.settings.page_size
-    cond = [Accession.key.startswith(q.strip())] if q else []
+    cond = accession_filters(q=q, incident=incident, unit=unit, source=source, dna=dna)
     total = s.scalar(select(func.count()).select_from(Accession).where(*cond)) or 0
     pg = pager(total, page_no, size)
     rows = s.execute(select(Accession, FieldOperation.key, FieldOperation.kind)
                      .outerjoin(FieldOperation, FieldOperation.id == Accession.operation_id)
                      .where(*cond).order_by(Accession.key).offset(pg["offset"]).limit(size)).all()
-    return {"title": "Accessions", "q": q or "", "pager": pg,
+    return {"title": "Accessions", "q": q or "", "incident": incident or "", "unit": unit or "",
+            "source": source or "", "dna": dna or "", "sources": [k.value for k in OperationKind],
+            "dna_filters": DNA_FILTERS, "pager": pg,
             "accessions": [{"id": a.id, "key": a.key, "operation": op, "source": k.value if k else None,
                             "received_date": a.received_date, "description": a.description}
                            for a, op, k in rows]}

@@ -11,8 +11,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from dogtag.errors import DataFormatError, DogtagError
-from dogtag.registry.imports import KINDS, ImportRejected, import_file
-from dogtag.web.pages import page, render, wants_json
+from dogtag.registry.imports import KINDS, ImportRejected, import_file, template
+from dogtag.web.pages import NotFound, page, render, wants_json
 from dogtag.web.routes.dashboard import invalidate
 from dogtag.web.security import IMPORTERS, ViewerDep, check_csrf, require
 
@@ -38,6 +38,15 @@ def upload_name(raw: str | None) -> str:
 def imports_form(request: Request) -> dict[str, Any]:
     """The import form: the kinds of CSV file, in the order of their dependencies"""
     return {"title": "Import CSV files", "kinds": list(KINDS), "result": None, "errors": None}
+
+
+@router.get("/imports/templates/{kind}.csv", dependencies=[require(IMPORTERS)],
+            summary="The CSV template of one kind of import file: its header and a worked example row")
+def import_template(kind: str) -> Response:
+    if kind not in KINDS:
+        raise NotFound(f"template {kind[:80]!r} (one of {', '.join(KINDS)})")
+    return Response(template(kind), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
 
 
 @router.post("/imports", dependencies=[require(IMPORTERS), Depends(check_csrf)],

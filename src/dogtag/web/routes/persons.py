@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
+from dogtag.errors import DogtagError
 from dogtag.registry import stats
 from dogtag.registry.families import Family, FamilyMember
 from dogtag.registry.identification import Identification, IdentificationEvent, Notification
@@ -35,14 +36,40 @@ def person_summary(p: MissingPerson) -> dict[str, Any]:
             "loss_date": p.loss_date, "home_state": p.home_state}
 
 
-@page(router, "/persons", "persons.html", roles=STAFF)
-def persons(request: Request, s: DbDep, q: str | None = None,
-            status: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
-    """The missing persons, by service number (search by service number or last name)"""
-    size = request.app.state.settings.page_size
-    cond = []
+def person_filters(*, status: str | None, unit: str | None, incident: str | None, branch: str | None,
+                   coverage: str | None) -> list[Any]:
+    """WHERE conditions on missing persons: status; unit (case-insensitive substring of the person's
+    unit or of their loss incident's unit); loss incident (key prefix); branch (exact); DNA reference
+    coverage (:data:`dogtag.registry.stats.COVERAGE_FILTERS`). Empty values filter nothing."""
+    cond: list[Any] = []
     if status:
         cond.append(MissingPerson.status == choice(Status, status, "status"))
+    if unit and unit.strip():
+        pat = f"%{unit.strip().lower()}%"
+        cond.append(or_(func.lower(MissingPerson.unit).like(pat), MissingPerson.incident_id.in_(
+            select(LossIncident.id).where(func.lower(LossIncident.unit).like(pat)))))
+    if incident and incident.strip():
+        cond.append(MissingPerson.incident_id.in_(
+            select(LossIncident.id).where(LossIncident.key.startswith(incident.strip(), autoescape=True))))
+    if branch and branch.strip():
+        cond.append(MissingPerson.branch == branch.strip())
+    if coverage:
+        try:
+            cond.append(stats.coverage_condition(coverage))
+        except ValueError as exc:
+            raise DogtagError(str(exc)) from None
+    return cond
+
+
+@page(router, "/persons", "persons.html", roles=STAFF)
+def persons(request: Request, s: DbDep, q: str | None = None, status: str | None = None,
+            unit: str | None = None, incident: str | None = None, branch: str | None = None,
+            coverage: str | None = None,
+            page_no: Annotated[int, Query(alias="page", ge=1)] = 1) -> dict[str, Any]:
+    """The missing persons, by service number (search by service number or last name; filter by
+    status, unit, loss incident, branch and DNA reference coverage)"""
+    size = request.app.state.settings.page_size
+    cond = person_filters(status=status, unit=unit, incident=incident, branch=branch, coverage=coverage)
     if q and q.strip():
         term = q.strip()
         # service-number prefix: a range on the unique index; else last-name prefix: one table scan
@@ -74,8 +101,11 @@ def persons(request: Request, s: DbDep, q: str | None = None,
         pg["capped"] = False
         rows = s.scalars(select(MissingPerson).where(*cond).order_by(MissingPerson.service_number)
                          .offset(pg["offset"]).limit(size))
-    return {"title": "Missing persons", "q": q or "", "status": status or "",
-            "statuses": [x.value for x in Status], "pager": pg,
+    branches = [b for b in s.scalars(select(MissingPerson.branch).distinct().order_by(MissingPerson.branch)) if b]
+    return {"title": "Missing persons", "q": q or "", "status": status or "", "unit": unit or "",
+            "incident": incident or "", "branch": branch or "", "coverage": coverage or "",
+            "statuses": [x.value for x in Status], "branches": branches,
+            "coverages": stats.COVERAGE_FILTERS, "pager": pg,
             "persons": [person_summary(p) for p in rows]}
 
 
