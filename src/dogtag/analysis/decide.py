@@ -197,7 +197,7 @@ def decide(case: DVICase, pairs: Sequence[tuple[int, int, float]], *, origins: S
         sub_am = [f for f in case.am if f.name in set(c_fams)]
         sub = DVICase(case.markers, [case.pm[r] for r in c_rows], sub_am, name=case.name, source=case.source,
                       mtdna_database=case.mtdna_database, ystr_database=case.ystr_database,
-                      ystr_method=case.ystr_method)
+                      ystr_method=case.ystr_method, theta=case.theta)
         res = blind_search(sub, refine=0, workers=workers)
         assert res.log_lr is not None
         cols = [c for c, f in enumerate(fam_of_col) if f in set(c_fams)]   # case column of each sub column
@@ -210,7 +210,8 @@ def decide(case: DVICase, pairs: Sequence[tuple[int, int, float]], *, origins: S
         from dogtag.identify.dvi import FamilyLoglik
 
         problem = JointProblem(tuple(res.samples), tuple(res.missing), tuple(res.family), llr,
-                               dict(res.family_loglik), res.sample_loglik, FamilyLoglik(sub, res.lineage_log_lr))
+                               dict(res.family_loglik), res.sample_loglik,
+                               FamilyLoglik(sub, res.lineage_log_lr, (res.family_loglik, res.sample_loglik)))
         persons = np.asarray(col_person)[cols]
         results: list[JointResult] = []
         for table in (prior, alt_prior):

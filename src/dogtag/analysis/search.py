@@ -61,6 +61,7 @@ from dogtag.genetics.freqdb import load_database, observed_alleles
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.names import match_marker_names
 from dogtag.genetics.pedigree import Pedigree
+from dogtag.genetics.theta import check_theta
 from dogtag.identify.case import DVICase
 from dogtag.identify.case import Family as CaseFamily
 from dogtag.identify.case import Sample as CaseSample
@@ -107,8 +108,10 @@ class SearchOptions:
     ystr_method: str = "counting"
     same_source_lr: float = 1e4
     workers: int = 1
+    theta: float = 0.0                    # subpopulation correction (dogtag.genetics.theta)
 
     def __post_init__(self) -> None:
+        check_theta(self.theta)
         if self.top < 1:
             raise ValueError(f"`top` must be >= 1, got {self.top}")
         if not self.same_source_lr > 1:
@@ -387,7 +390,7 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
     if any(s.ystr is not None for s in pm) and not y_db:
         notes.append("no Y-STR database (--ystr-db): a Y-STR match weighs at most LR 1")
     case = DVICase(markers, pm, am, name="registry", source="registry", mtdna_database=mt_db,
-                   ystr_database=y_db, ystr_method=options.ystr_method)
+                   ystr_database=y_db, ystr_method=options.ystr_method, theta=options.theta)
     params = _parameters(options)
     return RegistryCase(case, sample_id, individual_id, unit_samples, unit_keys, grouping.units, origins,
                         {n: fam_ids[n] for n in eligible}, person_id, persons, person_ctx, s_digest, f_digest,
@@ -427,7 +430,8 @@ def _parameters(options: SearchOptions) -> dict[str, Any]:
             "candidate_lr": options.decision.candidate_lr, "top": options.top,
             "same_source_lr": options.same_source_lr, "autosomal_evidence": "every typing of an individual",
             "mtdna_database": _file_digest(options.mtdna_database),
-            "ystr_database": _file_digest(options.ystr_database), "ystr_method": options.ystr_method}
+            "ystr_database": _file_digest(options.ystr_database), "ystr_method": options.ystr_method,
+            "theta": options.theta}
 
 
 # --- compute -----------------------------------------------------------------------------
