@@ -284,8 +284,7 @@ def sample_component(
     while True:
         runs += 1
         t0 = time.monotonic()
-        comp = _sample_once(problem, samples, missing, options, logprior, top=top, settings=settings,
-                            seed=seed, deadline=deadline)
+        comp = _sample_once(problem, samples, missing, options, logprior, top, settings, seed, deadline)
         took = time.monotonic() - t0
         d = comp.diagnostics
         d["runs"] = runs
@@ -295,18 +294,9 @@ def sample_component(
         settings = dataclasses.replace(settings, thin=settings.thin * 2)
 
 
-def _sample_once(
-    problem: JointProblem,
-    samples: list[int],
-    missing: list[int],
-    options: list[NDArray[np.int64]],
-    logprior: NDArray[np.float64],
-    *,
-    top: int,
-    settings: MCMCSettings,
-    seed: int,
-    deadline: float | None = None,
-) -> Component:
+def _sample_once(problem: JointProblem, samples: list[int], missing: list[int], options: list[NDArray[np.int64]],
+                 logprior: NDArray[np.float64], top: int, settings: MCMCSettings, seed: int,
+                 deadline: float | None) -> Component:
     """One run of the sampler; returns a ``Component`` with method "mcmc".
 
     ``deadline`` (``time.monotonic()``): each chain gets an equal share of the time left and
