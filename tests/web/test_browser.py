@@ -58,7 +58,7 @@ def open_page(browser: Any, server: str) -> Iterator[Any]:
         ctx = browser.new_context(base_url=server, accept_downloads=True)
         contexts.append(ctx)
         page = ctx.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(60_000)  # generous: CI machines can be loaded
         if user is not None:
             page.goto("/login")
             page.fill("input[name=username]", user)

@@ -26,7 +26,7 @@ which treats ``mu`` as known and excludes true pairs too often when the referenc
 hundreds the two agree to a part in a thousand. With ``zero_mean`` (mu = 0 is assumed, not
 estimated) the factor is 1.
 
-One deliberate departure: with ``absolute`` OsteoSort still tests both tails, so a pair whose
+A second departure: with ``absolute`` OsteoSort still tests both tails, so a pair whose
 |D| is much *smaller* than true pairs show (a near-perfect match) is excluded; with all nine
 humerus measurements of the DPAA reference, D = 0 gives p = 0.015. Here an absolute D-value is
 tested on the upper tail only, ``p = P(T_{n-1} > (D - mu) / (s sqrt(1 + 1/n)))``, and ``tails``
