@@ -46,6 +46,7 @@ def run_one(folder: Path, seed: int, size: int) -> dict[str, object]:
     t = time.perf_counter()
     report = json.loads(dogtag("search", "--database", url, "--mito-db", mt_db, "--ystr-db", y_db, "--json"))
     wall = time.perf_counter() - t
+    (folder / "search.json").write_text(json.dumps(report))
     with (folder / "truth.csv").open(newline="") as fh:
         truth = {r["sample"]: r["service_number"] for r in csv.DictReader(fh)}
     right = [p for p in report["proposals"] if {truth[s] for s in p["samples"]} == {p["missing_person"]}]

@@ -123,6 +123,43 @@ def test_dropout_lr_by_hand():
     assert blind_search(case, refine=0).lr[0, 0] == pytest.approx(res.lr[0, 0], rel=1e-12)
 
 
+def test_replicate_typings_multiply_their_observations_by_hand():
+    # Two degraded typings of one person: one shows only allele 3, the other only allele 1.
+    # Jointly only 1/3 fits (no drop-in): o1(g) o2(g) = d1(1-d1) d2(1-d2) at 1/3, 0 elsewhere,
+    # so the LR is that of a clean 1/3 call, P(1/3 | FA 1/2, MO 3/3) / P_pop(1/3) = 0.5 / (2 .1 .3).
+    d1, d2 = 0.3, 0.2
+    a = Sample("V", 1, {"M": ("3", "3")}, dropout=d1)
+    b = Sample("V-2", 1, {"M": ("1", "1")}, dropout=d2)
+    both = dataclasses.replace(a, replicates=(b,))
+    res = blind_search(_trio_case(both))
+    assert res.lr[0, 0] == pytest.approx(0.5 / (2 * 0.1 * 0.3), rel=1e-12)
+    assert blind_search(_trio_case(both), refine=0).lr[0, 0] == pytest.approx(res.lr[0, 0], rel=1e-12)
+    assert blind_search(_trio_case(dataclasses.replace(b, id="V", replicates=(a,)))).lr[0, 0] == pytest.approx(
+        res.lr[0, 0], rel=1e-12)
+    # each typing alone weighs less (the first is test_dropout_lr_by_hand's 0.5 d(1-d) x 2 / o.hw)
+    alone = blind_search(_trio_case(a)).lr[0, 0]
+    assert alone < res.lr[0, 0]
+
+
+def test_replicates_at_disjoint_markers_equal_one_profile_of_their_union():
+    ms = [Marker(n, ("1", "2", "3"), np.array([0.2, 0.3, 0.5])) for n in ("M1", "M2", "M3")]
+    ped = Pedigree.from_table(["FA", "MO", "MP"], [None, None, "FA"], [None, None, "MO"], [1, 2, 1])
+    fam = Family("F1", ped, ("MP",), {"MO": {"M1": ("1", "2"), "M2": ("3", "3"), "M3": ("2", "3")}})
+    union = Sample("V", 1, {"M1": ("1", "3"), "M2": ("3", "2"), "M3": ("3", "3")})
+    split = Sample("V", 1, {"M1": ("1", "3")}, replicates=(Sample("V-2", 1, {"M2": ("3", "2")}),
+                                                            Sample("V-3", 1, {"M3": ("3", "3")})))
+    for refine in (0, 10):
+        want = blind_search(DVICase(ms, [union], [fam]), refine=refine).log_lr[0, 0]
+        got = blind_search(DVICase(ms, [split], [fam]), refine=refine).log_lr[0, 0]
+        assert got == pytest.approx(want, rel=1e-12) and want > 0
+
+
+def test_replicates_that_exclude_each_other_are_named():
+    b = Sample("V-2", 1, {"M": ("1", "2")})
+    with pytest.raises(InconsistentCaseError, match="V: its typings exclude each other at M"):
+        blind_search(_trio_case(Sample("V", 1, {"M": ("3", "4")}, replicates=(b,))))
+
+
 def test_sex_and_unknown_sex():
     case = _trio_case(Sample("V", 2, {"M": ("1", "3")}))
     assert np.isnan(blind_search(case).log_lr[0, 0])

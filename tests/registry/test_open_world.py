@@ -233,6 +233,9 @@ def test_mtdna_only_family_is_weighed_against_the_database(engine: Engine, tmp_p
     assert best["missing_person"] == "SN3" and best["evidence"] == ["mtdna"]
     assert 10 ** best["log10_lr"] == pytest.approx(lrs["X3"], rel=1e-9)   # about 100, not "unseen: proof"
     assert not x3["proposed"] and any(r.startswith("LR 10^") for r in x3["reasons"])
+    # a brother of SN3 would match as well: said to the reviewer
+    assert len(x3["caveats"]) == 1 and "maternal-line relatives (a brother)" in x3["caveats"][0]
+    assert by_individual(rep)["V0"]["caveats"] == [] == by_individual(rep)["W1"]["caveats"]
     # without a database the match weighs LR 1 and is no candidate at all
     rep = search_registry(engine, options=SearchOptions())
     assert by_individual(rep)["X3"]["candidates"] == []
@@ -266,3 +269,36 @@ def test_prior_settings_are_recorded_and_overridable(engine: Engine, tmp_path: P
         ident = s.scalars(select(Identification)).one()
         assert ident.run.parameters["prior"] == rep.settings["prior"]
         assert ident.evidence[-1]["prior_settings"]["p_context"] == 0.0
+
+
+def test_an_individuals_typings_are_weighed_together(engine: Engine, tmp_path: Path) -> None:
+    """Two samples of one bone, typed at different loci: each alone is below the minimum LR; the
+    individual's evidence is both (their LRs multiply: disjoint loci, by hand) and is proposed."""
+    build(engine, tmp_path)
+    mo, son = trio(3)
+    x = {m: math.log10(mother_child_lr(mo[m], son[m], _freqs(m))) for m in MARKERS}
+    first, second = [], []
+    for m in MARKERS:                      # two disjoint sets of loci, each with log10 LR in [3, 4)
+        for part in (first, second):
+            if sum(x[k] for k in part) < 3 and sum(x[k] for k in part) + x[m] < 4:
+                part.append(m)
+                break
+    assert all(3 <= sum(x[k] for k in part) < 4 for part in (first, second))
+    _write(tmp_path / "el2.csv", ["key", "accession", "element"], [["E-Z", "BOX-1", "femur"]])
+    _write(tmp_path / "s2.csv", ["key", "element", "sex"], [["Z1", "E-Z", "1"], ["Z2", "E-Z", "1"]])
+    _write(tmp_path / "ped2.csv", ["family", "id", "father", "mother", "sex", "missing", "service_number"],
+           [["F4", "FA", "", "", "male", "false", ""], ["F4", "MO", "", "", "female", "false", ""],
+            ["F4", "MP", "FA", "MO", "male", "true", "SN4"]])
+    geno = [["F4", "MO", m, *mo[m]] for m in MARKERS] + [["", "Z1", m, *son[m]] for m in first]
+    geno += [["", "Z2", m, *son[m]] for m in second]
+    _write(tmp_path / "g2.csv", ["family", "id", "marker", "allele1", "allele2"], geno)
+    for kind, name in (("elements", "el2.csv"), ("samples", "s2.csv"), ("pedigrees", "ped2.csv"),
+                       ("profiles", "g2.csv")):
+        import_file(engine, kind, str(tmp_path / name), actor="ann")
+    rep = search_registry(engine, options=options(tmp_path))
+    z = by_individual(rep)["Z1"]
+    assert z["samples"] == ["Z1", "Z2"]
+    best = z["candidates"][0]
+    assert best["missing_person"] == "SN4"
+    assert 10 ** best["log10_lr"] == pytest.approx(hand_lr(mo, son, first + second), rel=1e-6)
+    assert best["log10_lr"] >= 6 and z["proposed"], z

@@ -198,6 +198,36 @@ def test_rerun_recomputes_only_what_changed(engine: Engine, tmp_path: Path) -> N
     assert first.run_id < third.run_id < fourth.run_id
 
 
+def test_search_with_theta_records_it_and_stores_its_lrs(engine: Engine, tmp_path: Path, users: None) -> None:
+    # theta: each stored LR is the blind search's with the joint subpopulation correction,
+    # theta is in the run's parameters and the report, and a change of theta recomputes every pair
+    build(engine, tmp_path)
+    db = mito_db(tmp_path)
+    plain = search_registry(engine, options=SearchOptions(top=2, mtdna_database=db))
+    before = stored(engine)
+    opts = SearchOptions(top=2, mtdna_database=db, theta=0.02)
+    rep = search_registry(engine, options=opts)
+    assert rep.settings["theta"] == 0.02 and plain.settings["theta"] == 0.0
+    assert (rep.recomputed_individuals, rep.recomputed_families) == (4, 3)
+    check_against_full_search(engine, opts)
+    after = stored(engine)
+    auto = [k for k, (l10, ev, _) in after.items() if "autosomal" in ev and l10 is not None and k in before]
+    assert auto and all(after[k][0] != pytest.approx(before[k][0], rel=1e-6) for k in auto)
+    with sessions(engine)() as s:
+        runs = s.scalars(select(AnalysisRun).order_by(AnalysisRun.id)).all()
+        assert [r.parameters["theta"] for r in runs] == [0.0, 0.02]
+    with pytest.raises(ValueError, match="theta"):
+        SearchOptions(theta=1.0)
+    url = engine.url.render_as_string(hide_password=False)
+    r = CliRunner().invoke(cli, ["search", "--database", url, "--top", "2", "--mito-db", db, "--theta", "0.02",
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["settings"]["theta"] == 0.02 and out["recomputed_individuals"] == 0
+    r = CliRunner().invoke(cli, ["search", "--database", url, "--theta", "-0.1"])
+    assert r.exit_code == 2 and "theta" in r.output and "Traceback" not in r.output
+
+
 CHILD = textwrap.dedent("""
     import sys, time
     import dogtag.analysis.search as sr

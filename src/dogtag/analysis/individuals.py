@@ -4,8 +4,9 @@ Two samples are one individual (union-find) when they were cut from one element,
 elements were assigned to one registry individual (the anthropologist's grouping), or when their
 autosomal profiles match: identity LR >= ``same_source_lr`` (10^4) on at least ``min_markers`` (6)
 loci (:func:`dogtag.identify.samesource.group_same_source`, drop-out allowed). Each individual is
-weighed once, on its most complete profile of each kind, so that two samples of one person never
-compete for that person in the joint identification.
+weighed once, so that two samples of one person never compete for that person in the joint
+identification: on every autosomal typing of its samples together (replicates, independent given
+the person's genotype) and on its most complete mtDNA and Y profiles.
 
 **Conflicts** (reported, and the individual is never proposed until someone resolves them):
 

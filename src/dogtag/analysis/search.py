@@ -8,8 +8,9 @@ Three phases:
    person not accounted for (the open world's list, with loss incident, date and place), and
    every family with such a missing person and a typed donor. Samples are grouped into
    individuals (:mod:`dogtag.analysis.individuals`); each individual becomes one row of a
-   :class:`~dogtag.identify.case.DVICase` (its most complete autosomal, mtDNA and Y profiles;
-   the autosomal profile's ``quality`` is its drop-out probability).
+   :class:`~dogtag.identify.case.DVICase`: its most complete autosomal profile with the other
+   autosomal typings of its samples as replicates (every typing weighed, each with its own
+   drop-out probability, the profile's ``quality``), and its most complete mtDNA and Y profiles.
 2. **Compute** (no database access): the blind search of the individuals against the families
    (autosomal, mtDNA and Y-STR evidence; lineage haplotypes weighed by the upper confidence bound
    of their count in the lineage databases), keeping each individual's ``top`` best pairs and every
@@ -53,17 +54,19 @@ from dogtag import __version__
 from dogtag.analysis.decide import Decision, DecisionOptions, decide
 from dogtag.analysis.individuals import SampleInfo, Unit, group_individuals
 from dogtag.analysis.priors import Origin, PersonContext, PriorSettings, PriorTable
-from dogtag.errors import DogtagError
+from dogtag.errors import DogtagError, InconsistentCaseError
 from dogtag.genetics import mtdna as mt
 from dogtag.genetics import ystr
 from dogtag.genetics.freqdb import load_database, observed_alleles
+from dogtag.genetics.markers import Marker
 from dogtag.genetics.names import match_marker_names
 from dogtag.genetics.pedigree import Pedigree
+from dogtag.genetics.theta import check_theta
 from dogtag.identify.case import DVICase
 from dogtag.identify.case import Family as CaseFamily
 from dogtag.identify.case import Sample as CaseSample
 from dogtag.identify.lineage_search import evidence_names
-from dogtag.identify.search import SearchResult, blind_search
+from dogtag.identify.search import SearchResult, blind_search, sample_observation
 from dogtag.registry import ledger
 from dogtag.registry.base import table_of, utcnow
 from dogtag.registry.engine import session_scope, sessions
@@ -105,8 +108,10 @@ class SearchOptions:
     ystr_method: str = "counting"
     same_source_lr: float = 1e4
     workers: int = 1
+    theta: float = 0.0                    # subpopulation correction (dogtag.genetics.theta)
 
     def __post_init__(self) -> None:
+        check_theta(self.theta)
         if self.top < 1:
             raise ValueError(f"`top` must be >= 1, got {self.top}")
         if not self.same_source_lr > 1:
@@ -329,8 +334,11 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
         mth = lineage(s_prof[mt_rep], key)[0] if mt_rep is not None else None
         yh = lineage(s_prof[y_rep], key)[1]
         sex = next((int(s_info[s][1]) for s in ids if s_info[s][1]), 0)
-        pm.append(CaseSample(key, sex, genotypes(s_prof[auto_rep]), dropout=s_quality.get(auto_rep, 0.0),
-                             mtdna=mth, ystr=yh))
+        smp = CaseSample(key, sex, genotypes(s_prof[auto_rep]), dropout=s_quality.get(auto_rep, 0.0),
+                         mtdna=mth, ystr=yh)
+        pm.append(_with_replicates(smp, [CaseSample(s_info[s][0], sex, g, dropout=s_quality.get(s, 0.0))
+                                         for s in ids if s != auto_rep and (g := genotypes(s_prof[s]))],
+                                   u, markers))
         sample_id.append(ids[0])
         individual_id.append(u.individuals[0] if len(u.individuals) == 1 else None)
         unit_samples.append(ids)
@@ -382,11 +390,28 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
     if any(s.ystr is not None for s in pm) and not y_db:
         notes.append("no Y-STR database (--ystr-db): a Y-STR match weighs at most LR 1")
     case = DVICase(markers, pm, am, name="registry", source="registry", mtdna_database=mt_db,
-                   ystr_database=y_db, ystr_method=options.ystr_method)
+                   ystr_database=y_db, ystr_method=options.ystr_method, theta=options.theta)
     params = _parameters(options)
     return RegistryCase(case, sample_id, individual_id, unit_samples, unit_keys, grouping.units, origins,
                         {n: fam_ids[n] for n in eligible}, person_id, persons, person_ctx, s_digest, f_digest,
                         _digest(params), notes)
+
+
+def _with_replicates(smp: CaseSample, others: list[CaseSample], unit: Unit, markers: list[Marker]) -> CaseSample:
+    """The individual's sample with its other autosomal typings as replicates (all its evidence,
+    :class:`~dogtag.identify.case.Sample`), unless its samples conflict: then its most complete
+    typing alone (it is not proposed anyway), and typings that exclude each other are a conflict."""
+    if not others or unit.conflicts:
+        return smp
+    out = dataclasses.replace(smp, replicates=tuple(others))
+    for m in markers:
+        try:
+            sample_observation(out, m)
+        except InconsistentCaseError:
+            unit.conflicts.append(f"the typings of its samples exclude each other at {m.name}: two people "
+                                  "or a mislabelled sample")
+            return smp
+    return out
 
 
 def _merged_origin(origins: list[Origin]) -> Origin:
@@ -403,9 +428,10 @@ def _parameters(options: SearchOptions) -> dict[str, Any]:
     """What the stored pairs depend on (a change recomputes every pair)."""
     return {"software_version": __version__, "frequencies": options.frequencies,
             "candidate_lr": options.decision.candidate_lr, "top": options.top,
-            "same_source_lr": options.same_source_lr,
+            "same_source_lr": options.same_source_lr, "autosomal_evidence": "every typing of an individual",
             "mtdna_database": _file_digest(options.mtdna_database),
-            "ystr_database": _file_digest(options.ystr_database), "ystr_method": options.ystr_method}
+            "ystr_database": _file_digest(options.ystr_database), "ystr_method": options.ystr_method,
+            "theta": options.theta}
 
 
 # --- compute -----------------------------------------------------------------------------
@@ -648,6 +674,7 @@ def _unit_dict(rc: RegistryCase, d: Decision, names: dict[int, str], family_of: 
                             "lines": c.lines}
                            for c in d.candidates],
             "posterior_none": d.p_none, "method": d.method, "proposed": d.proposed, "reasons": d.reasons,
+            "caveats": d.caveats,
             "conflicts": rc.units[d.row].conflicts}
 
 
@@ -694,7 +721,7 @@ def _propose(session: Session, user: User, run: AnalysisRun, rc: RegistryCase, d
                          "family": family_of[b.column], "samples": rc.unit_keys[d.row],
                          "prior": b.prior, "posterior": b.posterior,
                          "posterior_alternative_prior": b.posterior_alt,
-                         "prior_settings": options.prior.as_dict(), "method": d.method,
+                         "prior_settings": options.prior.as_dict(), "method": d.method, "caveats": d.caveats,
                          "origin": dataclasses.asdict(rc.origins[d.row]) | {"custody_date": str(
                              rc.origins[d.row].custody_date)}})
         ident = propose(session, user, person, sample=sample, individual=individual,
@@ -707,5 +734,6 @@ def _propose(session: Session, user: User, run: AnalysisRun, rc: RegistryCase, d
                     "registry_individual": None if individual is None else individual.key,
                     "missing_person": names.get(pid), "family": family_of[b.column],
                     "log10_lr": b.log10_lr, "prior": b.prior, "posterior": b.posterior,
-                    "posterior_alternative_prior": b.posterior_alt, "evidence": b.evidence, "lines": b.lines})
+                    "posterior_alternative_prior": b.posterior_alt, "evidence": b.evidence, "lines": b.lines,
+                    "caveats": d.caveats})
     return out

@@ -56,6 +56,10 @@ def _p_off(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--ystr-db", type=click.Path(exists=True, dir_okay=False),
               help="Y-STR population haplotypes (wide table) for the Y frequencies.")
 @click.option("--ystr-model", type=click.Choice(["counting", "laplace"]), default="counting", show_default=True)
+@click.option("--theta", default=0.0, show_default=True,
+              help="Subpopulation correction (Balding-Nichols theta, in [0, 1); NRC II suggests 0.01-0.03): "
+                   "each LR is of the remains as the missing person against the remains unrelated to the "
+                   "family but of its subpopulation. Recorded in the run; changing it recomputes every pair.")
 @click.option("--threads", default=1, show_default=True, help="Threads for the LR matrix (single process).")
 @scale_options
 @click.option("--as", "username", metavar="USERNAME",
@@ -63,7 +67,7 @@ def _p_off(values: tuple[str, ...]) -> dict[str, float]:
 @json_option
 def search(url: str | None, min_posterior: float, min_lr: float, candidate_lr: float, p_off: tuple[str, ...],
            p_context: float, radius_km: float, dates: bool, top: int, frequencies: str, mito_db: str | None,
-           ystr_db: str | None, ystr_model: str, threads: int, scheduler: str | None,
+           ystr_db: str | None, ystr_model: str, theta: float, threads: int, scheduler: str | None,
            workers: int | None, username: str | None, as_json: bool) -> None:
     """Identify the registry's unidentified remains among its unaccounted-for missing persons.
 
@@ -95,7 +99,7 @@ def search(url: str | None, min_posterior: float, min_lr: float, candidate_lr: f
             decision=DecisionOptions(min_posterior=min_posterior, min_lr=min_lr, candidate_lr=candidate_lr),
             prior=PriorSettings(p_off=_p_off(p_off), p_context=p_context, dates=dates, radius_km=radius_km),
             top=top, frequencies=frequencies, mtdna_database=mito_db, ystr_database=ystr_db,
-            ystr_method=ystr_model, workers=threads)
+            ystr_method=ystr_model, workers=threads, theta=theta)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     engine = _engine(url)
@@ -120,11 +124,15 @@ def search(url: str | None, min_posterior: float, min_lr: float, candidate_lr: f
                f"individuals, {r.recomputed_families} families; {r.pairs_stored} pairs stored ({r.pairs_kept} kept)")
     click.echo(f"prior: {options.prior.name}; alternative: {options.alternative.name}; proposal needs posterior "
                f">= {min_posterior:g} and LR >= {min_lr:g}")
+    if theta > 0:
+        click.echo(f"theta = {theta:g}: LRs against the remains unrelated, of the families' subpopulation")
     for u in r.individuals:
         if not u["candidates"]:
             continue
         head = f"{u['individual']} ({len(u['samples'])} sample{'s' if len(u['samples']) > 1 else ''})"
         click.echo(f"  {head}: {'PROPOSED' if u['proposed'] else 'not proposed: ' + '; '.join(u['reasons'])}")
+        for c in u["caveats"]:
+            click.echo(f"      caveat: {c}")
         for c in u["candidates"]:
             click.echo(f"      {c['missing_person']:<14} log10 LR {c['log10_lr']:6.2f} ({'+'.join(c['evidence'])}), "
                        f"prior {c['prior']:.2e}, posterior {c['posterior']:.4f} "

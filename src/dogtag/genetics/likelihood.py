@@ -187,7 +187,7 @@ def loglik_batch(
     ----------
     peds : pedigree of each item (items may share a pedigree object).
     data : observations of each item (member indices refer to that item's pedigree).
-    theta : Balding-Nichols correction applied to each founder (as pedprobr does).
+    theta : the joint Balding-Nichols correction of all founder alleles (:mod:`dogtag.genetics.theta`).
     mutation : False ignores mutation models (Mendelian inheritance only).
     target : per item, a member index whose genotype distribution is returned
         instead of the likelihood (see :func:`conditional_genotypes`).

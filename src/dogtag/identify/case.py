@@ -18,7 +18,10 @@ class Sample:
 
     ``sex`` is 1 male, 2 female, 0 unknown. ``dropout``/``dropin`` are per-allele
     probabilities for degraded profiles (0 = clean profile). ``mtdna`` and ``ystr`` are the
-    sample's lineage haplotypes, if typed (a sample may have only these).
+    sample's lineage haplotypes, if typed (a sample may have only these). ``replicates`` are
+    further autosomal typings of the same person (another bone, a re-extraction), each with its
+    own drop-out: independent given the person's genotype, so the observation likelihood at a
+    marker is the product of every typing's (Balding & Buckleton 2009, FSI Genetics 4:1-10).
     """
 
     id: str
@@ -28,6 +31,7 @@ class Sample:
     dropin: float = 0.0
     mtdna: MtHaplotype | None = None
     ystr: YHaplotype | None = None
+    replicates: tuple[Sample, ...] = ()
 
 
 @dataclass(frozen=True)

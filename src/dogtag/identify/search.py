@@ -371,7 +371,27 @@ class _SampleMarker:
 
 def sample_observation(sample: Sample, m: Marker) -> tuple[int, int] | NDArray[np.float64] | None:
     """A sample at one marker: an allele-index pair (clean call), an observation
-    vector over genotypes (drop-out / drop-in, or a half-typed call), or None (untyped)."""
+    vector over genotypes (drop-out / drop-in, or a half-typed call), or None (untyped).
+
+    A sample with ``replicates``: the product of its typings' observation vectors (None if
+    none typed the marker); typings that exclude each other raise :class:`InconsistentCaseError`.
+    """
+    if not sample.replicates:
+        return _one_observation(sample, m)
+    out: NDArray[np.float64] | None = None
+    for s in (sample, *sample.replicates):
+        o = _one_observation(s, m)
+        if o is None:
+            continue
+        if isinstance(o, tuple):
+            o = observation_vector(sorted({o[0], o[1]}), m.freqs)
+        out = o.copy() if out is None else out * o
+    if out is not None and not out.any():
+        raise InconsistentCaseError(f"sample {sample.id}: its typings exclude each other at {m.name}")
+    return out
+
+
+def _one_observation(sample: Sample, m: Marker) -> tuple[int, int] | NDArray[np.float64] | None:
     g = sample.genotypes.get(m.name)
     if g is None or (g[0] is None and g[1] is None):
         return None
@@ -408,14 +428,15 @@ def _sample_view(samples: Sequence[Sample], markers: list[Marker], theta: float 
         a1s = np.full(S, -1, dtype=np.intp)
         a2s = np.full(S, -1, dtype=np.intp)
         for s, sample in enumerate(samples):
-            g = sample.genotypes.get(name)
-            if g is None:
-                continue
-            clean_call = sample.dropout == 0 and sample.dropin == 0 and g[0] is not None and g[1] is not None
-            if clean_call and g[0] in index and g[1] in index:
-                a1s[s], a2s[s] = index[g[0]], index[g[1]]
-                continue
-            o = sample_observation(sample, m)  # degraded, half-typed, or an unknown allele (raises)
+            if not sample.replicates:
+                g = sample.genotypes.get(name)
+                if g is None:
+                    continue
+                clean_call = sample.dropout == 0 and sample.dropin == 0 and g[0] is not None and g[1] is not None
+                if clean_call and g[0] in index and g[1] in index:
+                    a1s[s], a2s[s] = index[g[0]], index[g[1]]
+                    continue
+            o = sample_observation(sample, m)  # degraded, half-typed, replicated or an unknown allele (raises)
             if o is None:
                 continue
             typed[s] = True
@@ -533,6 +554,17 @@ def _tile_log_lr(samples: SampleBatch, families: FamilyBatch, exc: NDArray[np.in
     acc[bad] = np.nan
     acc[np.isnan(acc) & ~bad] = -np.inf  # impossible family data: LR 0
     return acc
+
+
+def log_lr_given(samples: SampleBatch, cond: Sequence[NDArray[np.float64]], sex: int) -> NDArray[np.float64]:
+    """Natural-log LR of every sample of ``samples`` as a person whose genotype distribution at
+    marker j is ``cond[j]`` (shape (G_j,), e.g. a missing person's given the family and samples
+    already placed on it), against unrelated (Hardy-Weinberg): shape (s,); nan where the sexes
+    differ (``sex``: 1 male, 2 female, 0 unknown)."""
+    cols = [np.asarray(c, dtype=np.float64).reshape(-1, 1) for c in cond]
+    fb = FamilyBatch(cols, _log_rows(cols), [], np.zeros((len(cols), 1), dtype=np.int64),
+                     np.array([sex], dtype=np.int8))
+    return _tile_log_lr(samples, fb, None)[:, 0]
 
 
 def tile(samples: SampleBatch, families: FamilyBatch, lineage: Lineage | None = None) -> Tile:
@@ -699,7 +731,7 @@ def check_case(case: DVICase) -> None:
         if s.id in seen:
             raise InconsistentCaseError(f"sample {s.id!r} appears twice")
         seen[s.id] = s.id
-        extra = set(s.genotypes) - names
+        extra = set(s.genotypes).union(*(r.genotypes for r in s.replicates)) - names
         if extra:
             raise InconsistentCaseError(
                 f"sample {s.id}: typed at markers with no frequencies: {', '.join(sorted(extra))}")

@@ -12,7 +12,7 @@ from dogtag.registry.identification import (
 )
 from dogtag.registry.import_log import ImportRecord
 from dogtag.registry.ledger import AuditEntry, ChainHead, CustodyEntry
-from dogtag.registry.logins import LoginSession
+from dogtag.registry.logins import LoginFailure, LoginSession
 from dogtag.registry.people import (
     ACCOUNTED_FOR,
     Conflict,
@@ -38,8 +38,9 @@ from dogtag.registry.users import Role, User
 __all__ = [
     "ACCOUNTED_FOR", "Accession", "AnalysisRun", "AuditEntry", "ChainHead", "Conflict", "Consent",
     "CustodyEntry", "Element", "Family", "FamilyMember", "FieldOperation", "IdStatus",
-    "Identification", "IdentificationEvent", "ImportRecord", "Individual", "LoginSession", "LossIncident", "MissingPerson",
-    "Notification", "OperationKind", "Profile", "ProfileKind", "RelativeContact", "Role", "Sample", "SearchPair",
+    "Identification", "IdentificationEvent", "ImportRecord", "Individual", "LoginFailure", "LoginSession",
+    "LossIncident", "MissingPerson", "Notification", "OperationKind", "Profile", "ProfileKind", "RelativeContact",
+    "Role", "Sample", "SearchPair",
     "SearchState", "Side", "Sorting", "SortingStatus", "Status",
     "StatusChange", "User", "operation_incident",
 ]

@@ -1,8 +1,8 @@
 """relative contacts and import history: relatives' names and contact details (family liaison);
 every import accepted or rejected, by whom, with counts or errors
 
-Revision ID: 0007_contacts_and_import_log
-Revises: 0006_login_sessions
+Revision ID: 0008_contacts_and_import_log
+Revises: 0007_login_failures
 Create Date: 2026-12-03 13:11:23.253095
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007_contacts_and_import_log'
-down_revision = '0006_login_sessions'
+revision = '0008_contacts_and_import_log'
+down_revision = '0007_login_failures'
 branch_labels = None
 depends_on = None
 
