@@ -1,8 +1,8 @@
 """relative contacts and import history: relatives' names and contact details (family liaison);
 every import accepted or rejected, by whom, with counts or errors
 
-Revision ID: 0008_contacts_and_import_log
-Revises: 0007_login_failures
+Revision ID: 0009_contacts_and_import_log
+Revises: 0008_redact_password_hashes
 Create Date: 2026-12-03 13:11:23.253095
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008_contacts_and_import_log'
-down_revision = '0007_login_failures'
+revision = '0009_contacts_and_import_log'
+down_revision = '0008_redact_password_hashes'
 branch_labels = None
 depends_on = None
 
