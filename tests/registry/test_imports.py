@@ -144,7 +144,13 @@ def test_dvi_case_folder_with_lineage_profiles(engine: Engine, tmp_path: Path) -
     pm = [r["id"] for r in ped_rows if r["role"].lower().startswith("pm")]
     import_file(engine, "samples", write(tmp_path / "s.csv", ["key"], [[p] for p in pm]), actor="ann")
     assert import_file(engine, "pedigrees", peds, actor="ann").inserted == len(ped_rows) - len(pm)
-    geno = DATA / "dvi-cases" / "example2_genotypes.csv"
+    toy = DATA / "dvi-cases" / "example2_genotypes.csv"
+    with pytest.raises(ImportRejected) as err:  # dvir's toy marker L1 is in no frequency database
+        import_file(engine, "profiles", toy, actor="ann")
+    assert (err.value.errors[0].line, err.value.errors[0].column) == (2, "marker")
+    assert "'L1' is not a known autosomal STR marker" in err.value.errors[0].reason
+    geno = tmp_path / "genotypes.csv"
+    geno.write_text(toy.read_text().replace('"L1"', '"TH01"'))
     res = import_file(engine, "profiles", geno, actor="ann")
     with open(geno) as fh:
         people = {(r["family"], r["id"]) for r in csv.DictReader(fh)}

@@ -233,6 +233,9 @@ def test_mtdna_only_family_is_weighed_against_the_database(engine: Engine, tmp_p
     assert best["missing_person"] == "SN3" and best["evidence"] == ["mtdna"]
     assert 10 ** best["log10_lr"] == pytest.approx(lrs["X3"], rel=1e-9)   # about 100, not "unseen: proof"
     assert not x3["proposed"] and any(r.startswith("LR 10^") for r in x3["reasons"])
+    # a brother of SN3 would match as well: said to the reviewer
+    assert len(x3["caveats"]) == 1 and "maternal-line relatives (a brother)" in x3["caveats"][0]
+    assert by_individual(rep)["V0"]["caveats"] == [] == by_individual(rep)["W1"]["caveats"]
     # without a database the match weighs LR 1 and is no candidate at all
     rep = search_registry(engine, options=SearchOptions())
     assert by_individual(rep)["X3"]["candidates"] == []

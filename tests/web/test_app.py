@@ -127,6 +127,7 @@ def test_login_refusals_and_throttle(registry: Any) -> None:
 
     url, _ = registry
     app = create_app(Settings(database_url=url, secret_key="k", login_max_failures=3))
+    app.state.throttle.clock = app.state.account_throttle.clock = lambda: 1000.0  # no delay runs out
     c = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
     token = csrf_of(c)
     # without the CSRF token: refused before the password is looked at

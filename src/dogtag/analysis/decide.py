@@ -17,7 +17,9 @@ For each individual ``u`` (a row of the case) and missing person ``m`` (a column
 3. **Decision.** The best pairing of an individual is proposed when its posterior reaches
    ``min_posterior``, its LR reaches ``min_lr``, its component was solved exactly or sampled to
    convergence, and nothing blocks it (grouping conflicts, identifications already made: the
-   caller's ``blocked``). Otherwise every reason that held is given.
+   caller's ``blocked``). Otherwise every reason that held is given. A best pairing on lineage
+   markers alone carries a caveat: every maternal (mtDNA) or paternal (Y) relative of the missing
+   person, a brother for one, would match as well.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class Decision:
     proposed: bool = False
     reasons: list[str] = field(default_factory=list)
     method: str = ""
+    caveats: list[str] = field(default_factory=list)   # for the reviewer; they do not block
 
     @property
     def best(self) -> Candidate | None:
@@ -248,6 +251,12 @@ def decide(case: DVICase, pairs: Sequence[tuple[int, int, float]], *, origins: S
                 d.reasons.append(f"posterior {b.posterior:.4f} < {options.min_posterior:g}")
             if b.log10_lr < math.log10(options.min_lr):
                 d.reasons.append(f"LR 10^{b.log10_lr:.2f} < {options.min_lr:g}")
+            lines = [k for k in b.evidence if k != "autosomal"]
+            if lines and "autosomal" not in b.evidence:
+                who = " and ".join(x for k, x in (("mtdna", "maternal-line"), ("ystr", "paternal-line"))
+                                   if k in lines)
+                d.caveats.append(f"lineage markers only: the missing person's {who} relatives (a brother) "
+                                 "match equally; corroborate with other evidence")
         d.reasons += blocked.get(d.row, [])
         d.proposed = b is not None and not d.reasons
     return decisions, notes

@@ -674,6 +674,7 @@ def _unit_dict(rc: RegistryCase, d: Decision, names: dict[int, str], family_of: 
                             "lines": c.lines}
                            for c in d.candidates],
             "posterior_none": d.p_none, "method": d.method, "proposed": d.proposed, "reasons": d.reasons,
+            "caveats": d.caveats,
             "conflicts": rc.units[d.row].conflicts}
 
 
@@ -720,7 +721,7 @@ def _propose(session: Session, user: User, run: AnalysisRun, rc: RegistryCase, d
                          "family": family_of[b.column], "samples": rc.unit_keys[d.row],
                          "prior": b.prior, "posterior": b.posterior,
                          "posterior_alternative_prior": b.posterior_alt,
-                         "prior_settings": options.prior.as_dict(), "method": d.method,
+                         "prior_settings": options.prior.as_dict(), "method": d.method, "caveats": d.caveats,
                          "origin": dataclasses.asdict(rc.origins[d.row]) | {"custody_date": str(
                              rc.origins[d.row].custody_date)}})
         ident = propose(session, user, person, sample=sample, individual=individual,
@@ -733,5 +734,6 @@ def _propose(session: Session, user: User, run: AnalysisRun, rc: RegistryCase, d
                     "registry_individual": None if individual is None else individual.key,
                     "missing_person": names.get(pid), "family": family_of[b.column],
                     "log10_lr": b.log10_lr, "prior": b.prior, "posterior": b.posterior,
-                    "posterior_alternative_prior": b.posterior_alt, "evidence": b.evidence, "lines": b.lines})
+                    "posterior_alternative_prior": b.posterior_alt, "evidence": b.evidence, "lines": b.lines,
+                    "caveats": d.caveats})
     return out

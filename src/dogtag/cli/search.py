@@ -131,6 +131,8 @@ def search(url: str | None, min_posterior: float, min_lr: float, candidate_lr: f
             continue
         head = f"{u['individual']} ({len(u['samples'])} sample{'s' if len(u['samples']) > 1 else ''})"
         click.echo(f"  {head}: {'PROPOSED' if u['proposed'] else 'not proposed: ' + '; '.join(u['reasons'])}")
+        for c in u["caveats"]:
+            click.echo(f"      caveat: {c}")
         for c in u["candidates"]:
             click.echo(f"      {c['missing_person']:<14} log10 LR {c['log10_lr']:6.2f} ({'+'.join(c['evidence'])}), "
                        f"prior {c['prior']:.2e}, posterior {c['posterior']:.4f} "

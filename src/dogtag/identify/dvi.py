@@ -32,7 +32,15 @@ from dogtag.identify.case import DVICase, Family
 from dogtag.identify.joint import JointProblem, JointResult, Prior, solve_joint
 from dogtag.identify.lineage_search import evidence_names
 from dogtag.identify.samesource import SameSourceGroup, group_same_source
-from dogtag.identify.search import UNRELATED, SearchResult, blind_search, sample_observation
+from dogtag.identify.search import (
+    UNRELATED,
+    SampleBatch,
+    SearchResult,
+    blind_search,
+    log_lr_given,
+    sample_batch,
+    sample_observation,
+)
 from dogtag.identify.solve import SolveResult, dvi_solve, full_sibling_pairs
 from dogtag.identify.undisputed import UndisputedMatch, find_undisputed
 
@@ -66,6 +74,9 @@ class FamilyLoglik:
     and only the new ones unrelated, so a conditional term is exactly the log LR of the
     new placements against those samples unrelated, given the fixed ones."""
 
+    #: floats of conditional LR vectors kept (each vector one float per sample of the case)
+    MAX_CONDITIONAL_FLOATS = 10_000_000
+
     def __init__(self, case: DVICase, lineage: NDArray[np.float64] | None = None,
                  null: tuple[Mapping[str, float], NDArray[np.float64]] | None = None):
         if case.theta > 0 and null is None:
@@ -87,6 +98,8 @@ class FamilyLoglik:
         self._col = {lab: j for j, lab in enumerate(labels)}
         self.fixed: dict[str, dict[str, str]] = {}     # family -> {missing label: sample}, conditioned on
         self.offset: dict[str, float] = {}             # with theta: the value of the fixed placements
+        self._cond: dict[tuple[str, tuple[tuple[str, str], ...], str], NDArray[np.float64]] = {}
+        self._batch: SampleBatch | None = None
 
     def conditioned(self, fixed: Mapping[str, Mapping[str, str]]) -> FamilyLoglik:
         """The function given more fixed pairings, ``{family: {missing label: sample}}``.
@@ -165,6 +178,63 @@ class FamilyLoglik:
 
     def __call__(self, family: str, placed: Mapping[str, str]) -> float:
         return self.many(family, [placed])[0]
+
+    def _cond_key(self, family: str, placed: Mapping[str, str], target: str
+                  ) -> tuple[str, tuple[tuple[str, str], ...], str]:
+        return family, tuple(sorted({**self.fixed.get(family, {}), **placed}.items())), target
+
+    def prefetch_conditional(self, family: str, placements: Sequence[Mapping[str, str]], target: str) -> None:
+        """The conditional LR vectors of :meth:`conditional_term` for several placements of the
+        family's other missing persons, in one batched engine call (an order of magnitude less
+        work per placement than one at a time). Without theta only."""
+        if self.case.theta > 0:
+            return
+        keys = {self._cond_key(family, p, target): p for p in placements}
+        todo = [(ck, p) for ck, p in keys.items() if ck not in self._cond]
+        if not todo:
+            return
+        fam = self.fams[family]
+        t_idx = fam.pedigree.index(self.member.get((family, target), target))
+        items: list[MarkerData] = []
+        for key, _p in todo:
+            given = dict(key[1])
+            if target in given:
+                raise ValueError(f"family {family!r}: {target!r} is placed already")
+            items += self._items(family, given)
+        dists = loglik_batch([fam.pedigree] * len(items), items, target=[t_idx] * len(items))
+        assert isinstance(dists, list)
+        if self._batch is None:
+            self._batch = sample_batch(self.case.pm, self.case.markers)
+        J = len(self.case.markers)
+        if (len(self._cond) + len(todo)) * len(self.case.pm) > self.MAX_CONDITIONAL_FLOATS:
+            self._cond.clear()
+        for i, (key, _p) in enumerate(todo):
+            vec = log_lr_given(self._batch, dists[i * J:(i + 1) * J], int(fam.pedigree.sex[t_idx]))
+            if self.lineage is not None:
+                vec = vec + self.lineage[:, self._col[target]]
+            self._cond[key] = vec
+
+    def conditional_term(self, family: str, placed: Mapping[str, str], target: str, sample: str) -> float | None:
+        """log LR of ``sample`` on missing person ``target`` of ``family`` given the family's
+        references, its fixed pairings (:meth:`conditioned`) and the samples ``placed`` on its
+        other missing persons (natural log; the pair's lineage LR included), so that by the chain
+        rule a joint family term is the term of the other placements plus this one. None with
+        theta (use :meth:`many`).
+
+        Computed from the conditional genotype distribution of ``target`` (one pedigree
+        computation per marker) for all samples of the case at once, and cached: a family with
+        two missing persons costs one computation per sample placed on the first, not one per
+        pair of samples (the blind search's formula,
+        ``LR = sum_g o(g) P(g | family, placed) / sum_g o(g) P_HW(g)``).
+        """
+        if self.case.theta > 0:
+            return None
+        key = self._cond_key(family, placed, target)
+        if key not in self._cond:
+            self.prefetch_conditional(family, [placed], target)
+        vec = self._cond[key]
+        x = float(vec[self._row[sample]])
+        return -math.inf if math.isnan(x) else x
 
 
 @dataclass

@@ -104,6 +104,7 @@ class JointProblem:
     _cache: dict[tuple[str, tuple[tuple[int, int], ...]], float] = field(
         default_factory=dict, init=False, repr=False
     )
+    _seen: set[tuple[str, int, int, int]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "samples", tuple(str(s) for s in self.samples))
@@ -175,11 +176,33 @@ class JointProblem:
             term = float(ll) - self.loglik0_family[fam] - float(sum(self.sample_loglik[s] for _, s in p))
             self._cache[(fam, tuple(p))] = -math.inf if math.isnan(term) else term
 
+    #: samples whose conditional LR vectors are computed in one batch (:meth:`family_term`)
+    CONDITIONAL_BATCH = 16
+
+    def _prefetch_conditional(self, fam: str, first: tuple[int, int], target: int) -> None:
+        """Conditional LR vectors at ``target`` given each of the likeliest samples (by pairwise
+        LR, with ``first``'s) on ``first``'s missing person, in one batch."""
+        m, s = first
+        prefetch = getattr(self.family_loglik, "prefetch_conditional", None)
+        if prefetch is None or ("cond", m, s, target) in self._seen:
+            return
+        col = np.where(np.isnan(self.log_lr[:, m]), -np.inf, self.log_lr[:, m])
+        top = np.argsort(-col, kind="stable")[: self.CONDITIONAL_BATCH]
+        batch = [int(x) for x in top if np.isfinite(col[x]) and ("cond", m, int(x), target) not in self._seen]
+        if s not in batch:
+            batch.append(s)
+        for x in batch:
+            self._seen.add(("cond", m, x, target))
+        prefetch(fam, [{self.missing[m]: self.samples[x]} for x in batch], self.missing[target])
+
     def family_term(self, fam: str, placed: Sequence[tuple[int, int]]) -> float:
         """log LR of family ``fam`` with placements ``(missing index, sample index)``.
 
         One placement gives the pairwise log LR; several call ``family_loglik``
-        (cached), minus the null family and sample log-likelihoods.
+        (cached), minus the null family and sample log-likelihoods, or, when it offers
+        ``conditional_term(family, placed, target, sample)`` (:class:`dogtag.identify.dvi.FamilyLoglik`
+        without theta), the chain rule: the term of all placements but the last (by missing index)
+        plus the last sample's log LR given them, from conditional genotype distributions.
         """
         if not placed:
             return 0.0
@@ -195,8 +218,18 @@ class JointProblem:
                 f"family {fam!r} has several missing persons placed at once; "
                 "joint identification needs `family_loglik`"
             )
-        ll = float(self.family_loglik(fam, {self.missing[m]: self.samples[s] for m, s in placed}))
-        term = ll - self.loglik0_family[fam] - float(sum(self.sample_loglik[s] for _, s in placed))
+        conditional = getattr(self.family_loglik, "conditional_term", None)
+        rest, (m_last, s_last) = list(key[1][:-1]), key[1][-1]
+        if conditional is not None and len(rest) == 1:
+            self._prefetch_conditional(fam, rest[0], m_last)
+        cond = None if conditional is None else conditional(
+            fam, {self.missing[m]: self.samples[s] for m, s in rest}, self.missing[m_last], self.samples[s_last])
+        if cond is not None:
+            # chain rule: the family with the other placements, then the last one given them
+            term = self.family_term(fam, rest) + float(cond)
+        else:
+            ll = float(self.family_loglik(fam, {self.missing[m]: self.samples[s] for m, s in placed}))
+            term = ll - self.loglik0_family[fam] - float(sum(self.sample_loglik[s] for _, s in placed))
         if math.isnan(term):
             term = -math.inf
         self._cache[key] = term

@@ -556,6 +556,17 @@ def _tile_log_lr(samples: SampleBatch, families: FamilyBatch, exc: NDArray[np.in
     return acc
 
 
+def log_lr_given(samples: SampleBatch, cond: Sequence[NDArray[np.float64]], sex: int) -> NDArray[np.float64]:
+    """Natural-log LR of every sample of ``samples`` as a person whose genotype distribution at
+    marker j is ``cond[j]`` (shape (G_j,), e.g. a missing person's given the family and samples
+    already placed on it), against unrelated (Hardy-Weinberg): shape (s,); nan where the sexes
+    differ (``sex``: 1 male, 2 female, 0 unknown)."""
+    cols = [np.asarray(c, dtype=np.float64).reshape(-1, 1) for c in cond]
+    fb = FamilyBatch(cols, _log_rows(cols), [], np.zeros((len(cols), 1), dtype=np.int64),
+                     np.array([sex], dtype=np.int8))
+    return _tile_log_lr(samples, fb, None)[:, 0]
+
+
 def tile(samples: SampleBatch, families: FamilyBatch, lineage: Lineage | None = None) -> Tile:
     """One tile of the matrix: rows = ``samples``, columns = the missing persons of ``families``.
 

@@ -10,7 +10,7 @@ from dogtag.registry.identification import (
     Notification,
 )
 from dogtag.registry.ledger import AuditEntry, ChainHead, CustodyEntry
-from dogtag.registry.logins import LoginSession
+from dogtag.registry.logins import LoginFailure, LoginSession
 from dogtag.registry.people import (
     ACCOUNTED_FOR,
     Conflict,
@@ -36,7 +36,7 @@ from dogtag.registry.users import Role, User
 __all__ = [
     "ACCOUNTED_FOR", "Accession", "AnalysisRun", "AuditEntry", "ChainHead", "Conflict", "Consent",
     "CustodyEntry", "Element", "Family", "FamilyMember", "FieldOperation", "IdStatus",
-    "Identification", "IdentificationEvent", "Individual", "LoginSession", "LossIncident", "MissingPerson",
+    "Identification", "IdentificationEvent", "Individual", "LoginFailure", "LoginSession", "LossIncident", "MissingPerson",
     "Notification", "OperationKind", "Profile", "ProfileKind", "Role", "Sample", "SearchPair",
     "SearchState", "Side", "Sorting", "SortingStatus", "Status",
     "StatusChange", "User", "operation_incident",
