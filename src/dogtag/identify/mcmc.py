@@ -44,14 +44,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from dogtag.identify.components import Component
-    from dogtag.identify.joint import JointProblem
+from dogtag.errors import InconsistentCaseError
+from dogtag.identify.components import Component
+from dogtag.identify.problem import JointProblem
 
 
 @dataclass(frozen=True)
@@ -305,8 +304,6 @@ def _sample_once(problem: JointProblem, samples: list[int], missing: list[int], 
     """
     import time
 
-    from dogtag.identify.components import Component
-
     rng = np.random.default_rng(seed)
     st = _State(problem, samples, missing, logprior)
     ns, nm = len(samples), len(missing)
@@ -471,8 +468,6 @@ WOULD_RESOLVE = ("more time (--time-limit) or iterations for the sampler, or mor
 def _unfinished(problem: JointProblem, st: _State, samples: list[int], missing: list[int],
                 opts: list[list[int]], rng: np.random.Generator, seed: int, settings: MCMCSettings) -> Component:
     """A component the sampler could not run long enough on: unresolved, no estimates."""
-    from dogtag.identify.components import Component
-
     ns, nm = len(samples), len(missing)
     start = _map_assignment(st, opts)
     a, owner = start if start is not None else _start(opts, nm, rng, greedy=False)
@@ -501,8 +496,6 @@ def _start(opts: list[list[int]], nm: int, rng: np.random.Generator,
     """
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import maximum_bipartite_matching
-
-    from dogtag.errors import InconsistentCaseError
 
     ns = len(opts)
     a = [-1] * ns

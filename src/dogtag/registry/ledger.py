@@ -195,7 +195,7 @@ def verify_chain(conn: Connection, chain: str, *, key: bytes | None = None,
     table = _TABLES[chain]
     cols = [c.name for c in table.columns]
     prev, expected, n = GENESIS, 1, 0
-    result = conn.execution_options(yield_per=batch).execute(select(table).order_by(table.c.seq))
+    result = conn.execute(select(table).order_by(table.c.seq).execution_options(yield_per=batch))
     for r in result:
         fields = dict(zip(cols, r, strict=True))
         seq = fields["seq"]
