@@ -1,14 +1,19 @@
-"""Long fuzzing run of every file reader: mutated seed files and random bytes.
+"""Long fuzzing run of every file reader: mutated seed files and random bytes, in worker processes.
 
-Measured: for each reader (the io readers of tests/fuzz_readers.py, and the registry import of
-missing persons on a fresh SQLite registry), ``--n`` inputs (default 2,000; the long run is
-``--n 100000``), half mutations of a valid seed file and half random bytes. Checked in the same
-run: every input either reads or raises a DogtagError (anything else is an escape, counted and
-printed), and the registry import leaves the database unchanged after every failure (chain heads
-and row counts compared). Figures per reader: inputs, accepted, refused, escapes,
-changed_after_failure, wall and CPU seconds. The last line is one JSON object.
+Measured: for each reader (the io readers of tests/fuzz_readers.py, and the registry imports of
+missing persons, pedigrees and autosomal profiles, each on its own SQLite registry filled by
+``registry_for_fuzzing``), ``--n`` inputs (default 2,000; the long run is ``--n 100000``), half
+mutations of a valid seed file and half random bytes, split in chunks of ``--chunk`` inputs run
+by ``--jobs`` processes (each chunk with its own random stream, ``seed:reader:chunk``). Checked in
+the same run: every input either reads or raises a DogtagError (anything else is an escape,
+counted and printed; each worker's address space is capped, so a reader that allocates without
+bound is an escape too), and after every refused registry import the database is unchanged (chain
+heads and the row count of every table compared with their values before that input). Figures
+per reader: inputs, accepted, refused, escapes, changed_after_failure, CPU seconds (summed over
+the workers); and the run's wall time. The last line is one JSON object. Inputs are files in a
+temporary folder: point TMPDIR at a memory file system to measure the readers, not the disk.
 
-    python benchmarks/fuzz.py --n 100000 --seed 1
+    TMPDIR=/dev/shm python benchmarks/fuzz.py --n 100000 --seed 1 --jobs 2
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +37,15 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from dogtag.errors import DogtagError  # noqa: E402
-from fuzz_readers import mutate, readers  # noqa: E402
+from fuzz_readers import REGISTRY_SEEDS, mutate, readers, registry_for_fuzzing  # noqa: E402
+
+REGISTRY = {f"registry import ({kind})": kind for kind in REGISTRY_SEEDS}
+COUNTS = ("inputs", "accepted", "refused", "escapes", "changed_after_failure")
 
 
 def _inputs(seed_file: bytes, n: int, rng: random.Random) -> Iterator[bytes]:
     for k in range(n):
-        if k % 2:
-            yield bytes(rng.randrange(256) for _ in range(rng.randint(0, 400)))
-        else:
-            yield mutate(seed_file, rng)
+        yield rng.randbytes(rng.randint(0, 400)) if k % 2 else mutate(seed_file, rng)
 
 
 def _escape(where: str, data: bytes, out: dict[str, Any]) -> None:
@@ -47,10 +54,23 @@ def _escape(where: str, data: bytes, out: dict[str, Any]) -> None:
         print(f"ESCAPE in {where}: {data[:200]!r}\n{traceback.format_exc()}", file=sys.stderr)
 
 
-def fuzz_reader(name: str, n: int, seed: int, folder: Path) -> dict[str, Any]:
+def _state_query() -> Any:
+    from sqlalchemy import text
+
+    from dogtag.registry.base import Base
+
+    counts = ", ".join(f"(select count(*) from {t.name})" for t in Base.metadata.sorted_tables)
+    return text(f"select {counts}"), text("select name, seq, hash, mac from chain_head order by name")
+
+
+def _state(engine: Any, queries: Any) -> tuple[Any, ...]:
+    """Chain heads and the row count of every table."""
+    with engine.connect() as conn:
+        return tuple(conn.execute(queries[0]).one()), tuple(conn.execute(queries[1]))
+
+
+def _fuzz_io(name: str, n: int, rng: random.Random, folder: Path, out: dict[str, Any]) -> None:
     seed_file, suffix, read = readers()[name]
-    rng = random.Random(f"{seed}:{name}")
-    out: dict[str, Any] = {"inputs": 0, "accepted": 0, "refused": 0, "escapes": 0}
     path = folder / f"input{suffix}"
     for data in _inputs(seed_file, n, rng):
         path.write_bytes(data)
@@ -62,68 +82,95 @@ def fuzz_reader(name: str, n: int, seed: int, folder: Path) -> dict[str, Any]:
             out["refused"] += 1
         except Exception:  # what the fuzzing looks for
             _escape(name, data, out)
-    return out
 
 
-MISSING = (b"SERVICE_NUMBER,LAST_NAME,BRANCH,HOME_STATE,INCIDENT_DATE,BIRTH_YEAR\n"
-           b"RA7,DOE,ARMY,OHIO,19501128,1930\nRA8,ROE,NAVY,IOWA,19510203,1931\n")
-
-
-def _state(engine: Any) -> tuple[Any, ...]:
-    from sqlalchemy import text
-
-    with engine.connect() as conn:
-        return (tuple(conn.execute(text("select name, seq, hash from chain_head order by name"))),
-                conn.scalar(text("select count(*) from missing_person")),
-                conn.scalar(text("select count(*) from audit_log")))
-
-
-def fuzz_registry(n: int, seed: int, folder: Path) -> dict[str, Any]:
+def _fuzz_registry(kind: str, n: int, rng: random.Random, folder: Path, out: dict[str, Any]) -> None:
     from dogtag.registry.engine import make_engine, upgrade
     from dogtag.registry.imports import import_file
 
     engine = make_engine(f"sqlite:///{folder / 'registry.sqlite'}")
     upgrade(engine)
-    rng = random.Random(f"{seed}:registry")
-    out: dict[str, Any] = {"inputs": 0, "accepted": 0, "refused": 0, "escapes": 0, "changed_after_failure": 0}
-    path = folder / "missing.csv"
-    for data in _inputs(MISSING, n, rng):
+    registry_for_fuzzing(engine, folder)
+    path = folder / f"{kind}.csv"
+    queries = _state_query()
+    state = _state(engine, queries)
+    for data in _inputs(REGISTRY_SEEDS[kind].encode(), n, rng):
         path.write_bytes(data)
-        before = _state(engine)
         out["inputs"] += 1
         try:
-            import_file(engine, "missing", path, actor="fuzz")
+            import_file(engine, kind, path, actor="fuzz")
             out["accepted"] += 1
+            state = _state(engine, queries)
         except DogtagError:
             out["refused"] += 1
-            if _state(engine) != before:
+            if _state(engine, queries) != state:
                 out["changed_after_failure"] += 1
+                state = _state(engine, queries)
         except Exception:  # what the fuzzing looks for
-            _escape("registry import", data, out)
+            _escape(f"registry import ({kind})", data, out)
+            state = _state(engine, queries)
     engine.dispose()
+
+
+def _limit_memory(gib: float) -> None:
+    """Cap this worker's address space: a reader that allocates without bound then raises
+    MemoryError (an escape, with its input printed) instead of taking the machine down."""
+    import resource
+
+    cap = int(gib * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def chunk(name: str, n: int, seed: int, index: int) -> dict[str, Any]:
+    """Fuzz ``n`` inputs of one reader in a fresh temporary folder (a worker's task)."""
+    out: dict[str, Any] = dict.fromkeys(COUNTS, 0)
+    rng = random.Random(f"{seed}:{name}:{index}")
+    warnings.simplefilter("ignore")  # a reader's warnings about what it read are not failures
+    c0 = time.process_time()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["DOGTAG_LEDGER_KEY_FILE"] = str(Path(tmp) / "ledger.key")
+        if name in REGISTRY:
+            _fuzz_registry(REGISTRY[name], n, rng, Path(tmp), out)
+        else:
+            _fuzz_io(name, n, rng, Path(tmp), out)
+    out["cpu_s"] = time.process_time() - c0
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Fuzz every file reader.")
     ap.add_argument("--n", type=int, default=2000, help="inputs per reader (100000 for the long run)")
-    ap.add_argument("--registry-n", type=int, default=None, help="inputs of the registry import (default --n)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    ap.add_argument("--chunk", type=int, default=5000, help="inputs per task")
+    ap.add_argument("--only", default="", help="fuzz only the readers whose name contains this")
+    ap.add_argument("--max-memory-gib", type=float, default=2.0, help="address space of each worker")
     args = ap.parse_args()
-    results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ.setdefault("DOGTAG_LEDGER_KEY_FILE", str(Path(tmp) / "ledger.key"))
-        jobs = [(name, lambda name=name: fuzz_reader(name, args.n, args.seed, Path(tmp))) for name in readers()]
-        jobs.append(("registry import (missing)",
-                     lambda: fuzz_registry(args.registry_n or args.n, args.seed, Path(tmp))))
-        for name, job in jobs:
-            t0, c0 = time.perf_counter(), time.process_time()
-            r = job()
-            r["wall_s"], r["cpu_s"] = round(time.perf_counter() - t0, 2), round(time.process_time() - c0, 2)
-            results[name] = r
-            print(f"{name:28} {r}", file=sys.stderr)
-    ok = all(r["escapes"] == 0 and r.get("changed_after_failure", 0) == 0 for r in results.values())
-    print(json.dumps({"benchmark": "fuzz", "n_per_reader": args.n, "seed": args.seed, "ok": ok,
+    names = [name for name in (*readers(), *REGISTRY) if args.only in name]
+    tasks = [(name, min(args.chunk, args.n - start), args.seed, start // args.chunk)
+             for name in names for start in range(0, args.n, args.chunk)]
+    results: dict[str, dict[str, Any]] = {name: {**dict.fromkeys(COUNTS, 0), "cpu_s": 0.0} for name in names}
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs, initializer=_limit_memory,
+                             initargs=(args.max_memory_gib,)) as pool:
+        futures = {pool.submit(chunk, name, n, seed, index): name for name, n, seed, index in tasks}
+        for done, future in enumerate(as_completed(futures), 1):
+            name = futures[future]
+            for k, v in future.result().items():
+                results[name][k] += v
+            print(f"[{done}/{len(tasks)} chunks, {time.perf_counter() - t0:.0f} s] {name}: {results[name]}",
+                  file=sys.stderr, flush=True)
+    wall = time.perf_counter() - t0
+    for name, r in results.items():
+        r["cpu_s"] = round(r["cpu_s"], 1)
+        if name not in REGISTRY:
+            del r["changed_after_failure"]
+        print(f"{name:32} {r}", file=sys.stderr)
+    ok = all(r["inputs"] == args.n and r["escapes"] == 0 and r.get("changed_after_failure", 0) == 0
+             for r in results.values())
+    print(json.dumps({"benchmark": "fuzz", "n_per_reader": args.n, "seed": args.seed, "jobs": args.jobs,
+                      "ok": ok, "wall_s": round(wall, 1),
+                      "cpu_s": round(sum(r["cpu_s"] for r in results.values()), 1),
                       "load": os.getloadavg()[0], "readers": results}))
     sys.exit(0 if ok else 1)
 

@@ -10,7 +10,8 @@ an incident is one dense component). Scenarios (the issue's):
   kinds (parents, siblings, grandparents; for brothers parents, a sister or paternal
   grandparents), 20 % degraded samples, half the samples nobody on the list. Pass: finishes
   within 60 s, no wrong pairing at posterior >= 0.99, the brothers reported as symmetric matches
-  (or unresolved: never one brother claimed).
+  (or unresolved: never one brother claimed). The joint step uses the open prior
+  (:meth:`dogtag.identify.joint.Prior.open` with ``p_listed = 0.5``, the generator's share).
 
 Measured per scenario: the blind search (not part of the pass), the joint identification
 (:func:`dogtag.identify.joint.solve_joint` with ``--time-limit``) and, for ``open``, the
@@ -67,7 +68,8 @@ def run(scenario: str, n: int, time_limit: float, seed: int) -> dict[str, object
     problem = JointProblem(tuple(search.samples), tuple(search.missing), tuple(search.family), search.log_lr,
                            search.family_loglik, search.sample_loglik, FamilyLoglik(case, search.lineage_log_lr))
     S, M = search.log_lr.shape
-    prior = Prior.closed(S, M) if closed else Prior.flat()
+    # open: half the samples are nobody on the list, and the prior says so (ISFG: an open incident)
+    prior = Prior.closed(S, M) if closed else Prior.open(S, M, 0.5)
     res, joint_s, joint_cpu = _timed(solve_joint, problem, prior=prior, top=5, time_limit=time_limit)
     truth = [inc.truth[s] for s in res.samples]
     listed = [t != "*" for t in truth]

@@ -48,10 +48,14 @@ def familias(rels: list[tuple[int, int]] = [(0, 2), (1, 2)]) -> str:  # noqa: B0
 
 
 def _case_folder(folder: Path, data: bytes, which: str) -> Path:
+    """A case folder whose file ``which`` holds ``data`` (the others, the seeds, written once)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in (("pedigrees.csv", PEDIGREES), ("genotypes.csv", GENOTYPES),
                        ("frequencies.csv", FREQUENCIES)):
-        (folder / name).write_bytes(data if name == which else text.encode())
+        if name == which:
+            (folder / name).write_bytes(data)
+        elif not (folder / name).exists():
+            (folder / name).write_text(text)
     return folder
 
 
@@ -75,6 +79,28 @@ def readers() -> dict[str, tuple[bytes, str, Callable[[Path], Any]]]:
         "mtDNA table": (MITO.encode(), ".csv", read_mtdna),
         "Y-STR table": (YSTR.encode(), ".csv", read_ystr),
     }
+
+
+#: a registry (:func:`registry_for_fuzzing`) and valid files of each registry import kind
+REGISTRY_PEDIGREE = ("family,id,father,mother,sex,missing\nF1,FA,,,male,false\nF1,MO,,,female,false\n"
+                     "F1,MP,FA,MO,male,true\n")
+REGISTRY_SEEDS = {
+    "missing": "SERVICE_NUMBER,LAST_NAME,BRANCH,HOME_STATE,INCIDENT_DATE,BIRTH_YEAR\n"
+               "RA7,DOE,ARMY,OHIO,19501128,1930\nRA8,ROE,NAVY,IOWA,19510203,1931\n",
+    "pedigrees": REGISTRY_PEDIGREE.replace("F1", "F2"),
+    "profiles": "family,id,marker,allele1,allele2\nF1,FA,TH01,6,9.3\nF1,MO,TH01,7,7\nF1,MO,AMEL,X,X\n",
+}
+
+
+def registry_for_fuzzing(engine: Any, folder: Path) -> None:
+    """Fill a migrated registry with what the seeds refer to: two missing persons, a turnover with
+    samples S1 and S2, and family F1 (FA, MO and their missing son MP)."""
+    from dogtag.registry.imports import import_file
+    from registry.factories import small_registry
+
+    small_registry(engine)
+    (folder / "family.csv").write_text(REGISTRY_PEDIGREE)
+    import_file(engine, "pedigrees", folder / "family.csv", actor="setup")
 
 
 #: bytes a mutation inserts: CSV and JSON syntax, digits, signs, NUL, bad UTF-8, a BOM

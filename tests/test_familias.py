@@ -162,6 +162,39 @@ def test_error_messages_name_line(tmp_path: Path):
     assert "bad.fam, line 110" in str(e.value)
 
 
+@pytest.mark.parametrize("count", ["9999999999999999", "1001"])
+def test_huge_person_counts_are_refused_not_allocated(tmp_path: Path, count: str):
+    """A damaged count of extra persons (found by benchmarks/fuzz.py: the reader built a list of
+    10^16 names until the machine ran out of memory) is a data error on its line."""
+    from fuzz_readers import familias
+
+    lines = familias().splitlines()
+    at = lines.index('"Known relations"') + 2  # the number of extra males (line at + 1)
+    lines[at] = count
+    p = tmp_path / "huge.fam"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFormatError, match=r"number of extra males \(at most 1000\)") as e:
+        read_fam(p)
+    assert e.value.line == at + 1
+
+
+def test_pedigrees_of_too_many_persons_are_refused(tmp_path: Path):
+    """1000 extra persons copied into each of 1001 pedigrees would be a million names: refused."""
+    from fuzz_readers import familias
+
+    lines = familias(rels=[]).splitlines()
+    at = lines.index('"Known relations"')
+    lines[at + 1] = "1000"  # extra females, in every pedigree
+    i = lines.index('"H1"') - 1
+    block = ["0", '"P"', "0", "0", "0"]  # index, name, extra females, extra males, relations
+    lines[at + 4] = "1001"  # the number of pedigrees
+    lines[i:lines.index('"H2"') + 4] = block * 1001
+    p = tmp_path / "many.fam"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFormatError, match="at most 1,000,000 persons in all"):
+        read_fam(p)
+
+
 def test_stepwise_fallback_on_nonnumeric(tmp_path: Path):
     text = (EXAMPLES / "paternity.fam").read_text()
     p = tmp_path / "rest.fam"

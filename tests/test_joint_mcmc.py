@@ -127,3 +127,21 @@ def test_sampler_with_several_missing_per_family_agrees_with_enumeration():
                       mcmc=MCMCSettings(chains=4, iterations=40_000, burn_in=2_000))
     assert res.method == "mcmc" and not res.unresolved
     np.testing.assert_allclose(res.posterior, marg, atol=0.03)
+
+
+def test_sampler_runs_until_its_diagnostics_pass():
+    """Too few steps between records for R-hat at first: the sampler runs again with twice the
+    steps while the time allows, until it converges, and then agrees with the enumeration."""
+    rng = np.random.default_rng(8)
+    prob = _random_problem(rng, 6, 5, n_multi=2, p_cand=0.9)
+    _, _, _, marg, _ = _naive(prob)
+    settings = MCMCSettings(chains=4, iterations=300, burn_in=50)
+    res = solve_joint(prob, max_assign=3, dp="none", seed=2, time_limit=120, mcmc=settings)
+    d = res.components[0].diagnostics
+    assert d["runs"] > 1 and d["thin"] == 2 ** (d["runs"] - 1)
+    assert d["converged"] and not res.unresolved
+    assert 0.0 < d["acceptance_rate"] < 1.0
+    np.testing.assert_allclose(res.posterior, marg, atol=0.06)
+    # without a time limit: one run, reported as it is
+    once = solve_joint(prob, max_assign=3, dp="none", seed=2, mcmc=settings)
+    assert once.components[0].diagnostics["runs"] == 1

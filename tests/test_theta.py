@@ -236,6 +236,25 @@ def test_same_shape_batch_with_theta_equals_item_by_item():
             np.testing.assert_allclose(got[b], want[0], rtol=1e-12)
 
 
+def test_same_shape_batch_with_theta_in_chunks_equals_one_batch():
+    # chunks are sized by the largest array of the theta terms (theta_width); any split of a
+    # batch gives the same rows
+    from dogtag.genetics.theta import theta_width
+
+    rng = np.random.default_rng(12)
+    marker = _random_marker(rng, 7)
+    ped = _ped([*SIBS, ("MP", "FA", "MO", 1), ("U", None, None, 1)])
+    typed = [ped.index("S1"), ped.index("S2")]
+    alleles = rng.integers(0, 7, size=(11, 2, 2))
+    fa, mo = tuple(map(int, ped.father)), tuple(map(int, ped.mother))
+    for target in (-1, ped.index("MP"), ped.index("U")):
+        width = theta_width(fa, mo, frozenset(typed), target, 7, 0.02)
+        assert 2 * 7 * 7 <= width < 7 ** 4
+        whole = same_shape_batch(ped, marker, typed, alleles, target=target, theta=0.02)
+        parts = same_shape_batch(ped, marker, typed, alleles, target=target, theta=0.02, max_floats=6 * width)
+        np.testing.assert_allclose(parts, whole, rtol=1e-12, atol=1e-15)
+
+
 def test_cli_lr_theta_is_used_and_recorded():
     # `dogtag lr --theta`: the paternity example's LRs with theta equal kinship_lr's, theta is
     # in the JSON, and a theta outside [0, 1) is a clean usage error

@@ -36,7 +36,7 @@ from dogtag.scenario.generate import ScenarioParams, ScenarioSummary, simulate_s
 #: Posterior at or above which an identification is proposed (``dogtag search``'s default).
 DEFAULT_THRESHOLD = DecisionOptions().min_posterior
 
-__all__ = ["DEMO_USERS", "IMPORT_ORDER", "DemoResult", "run_demo"]
+__all__ = ["DEMO_USERS", "IMPORT_ORDER", "DemoResult", "lineage_databases", "run_demo", "sort_turnover"]
 
 #: (kind, file) in the order of their dependencies.
 IMPORT_ORDER: tuple[tuple[str, str], ...] = (
@@ -144,7 +144,7 @@ def run_demo(folder: str | Path, database: str, *, params: ScenarioParams | None
 
     t = time.perf_counter()
     tick("sort commingled remains", 0, 1)
-    _sort_turnover(engine, root)
+    sort_turnover(engine, root)
     tick("sort commingled remains", 1, 1)
     timings["sort"] = time.perf_counter() - t
 
@@ -168,7 +168,7 @@ def run_demo(folder: str | Path, database: str, *, params: ScenarioParams | None
     return DemoResult(database, str(root), scenario, run, cal, users, files, report, timings)
 
 
-def _sort_turnover(engine: Any, root: Path) -> dict[str, str]:
+def sort_turnover(engine: Any, root: Path) -> dict[str, str]:
     """Sort the turnover's boxes into individuals (osteometrics and DNA): proposed by the demo
     analyst, applied by the demo reviewer; returns element key -> individual key."""
     from dogtag.registry.commingling import propose_sorting, review_sorting

@@ -3,27 +3,26 @@ all-or-nothing under fuzzing: only data errors escape and the database is unchan
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from dogtag.errors import DataFormatError, DogtagError
 from dogtag.registry.imports import ImportRejected, import_file
+from dogtag.registry.models import Profile
+from fuzz_readers import REGISTRY_SEEDS, mutate, registry_for_fuzzing
 
 from .factories import small_registry, snapshot
-
-PEDIGREE = "family,id,father,mother,sex,missing\nF1,FA,,,male,false\nF1,MO,,,female,false\nF1,MP,FA,MO,male,true\n"
 
 
 @pytest.fixture
 def reg(engine: Engine, tmp_path: Path) -> Engine:
-    small_registry(engine)
-    (tmp_path / "p.csv").write_text(PEDIGREE)
-    import_file(engine, "pedigrees", tmp_path / "p.csv", actor="ann")
+    registry_for_fuzzing(engine, tmp_path)
     return engine
 
 
@@ -67,6 +66,31 @@ def test_good_profiles_still_import(reg: Engine, tmp_path: Path) -> None:
     assert import_file(reg, "mito", tmp_path / "m.csv", actor="ann").inserted == 1
 
 
+def test_unknown_markers_are_refused(reg: Engine, tmp_path: Path) -> None:
+    """A marker no shipped frequency database has (a typo, a made-up name) is a row error, as are
+    amelogenin alleles out of place; the search could never use such a row."""
+    errors = _rejected(reg, "profiles", tmp_path / "g.csv",
+                       "family,id,marker,allele1,allele2\nF1,FA,TH01,6,9.3\nF1,FA,TH0l,6,7\n"
+                       "F1,MO,FOO,12,13\nF1,MO,AMEL,12,X\nF1,MO,D8S1179,X,12\nF1,FA,THO1,6,9.3\n")
+    assert [(line, col) for line, col, _ in errors] == [(3, "marker"), (4, "marker"), (5, "allele1"),
+                                                        (6, "allele1"), (7, "marker")]
+    assert "'TH0l' is not a known autosomal STR marker" in errors[0][2] and "did you mean 'TH01'" in errors[0][2]
+    assert "'FOO' is not a known" in errors[1][2] and "did you mean" not in errors[1][2]
+    assert "amelogenin" in errors[2][2] and "amelogenin" in errors[3][2]
+    assert "'TH01' given twice" in errors[4][2]  # THO1 is TH01 spelled another way
+
+
+def test_marker_spellings_are_stored_canonical(reg: Engine, tmp_path: Path) -> None:
+    """Two persons typed at one locus under two spellings end up under one name (a search over both
+    would otherwise meet two spellings of one marker)."""
+    (tmp_path / "g.csv").write_text("family,id,marker,allele1,allele2\nF1,FA,THO1,6,9.3\nF1,FA,PENTA_D,9,12\n"
+                                    "F1,MO,TH01,7,7\nF1,MO,D21,28,30\n")
+    import_file(reg, "profiles", tmp_path / "g.csv", actor="ann")
+    with reg.connect() as conn:
+        data = [json.loads(d) if isinstance(d, str) else d for d in conn.scalars(select(Profile.data))]
+    assert sorted(sorted(d) for d in data) == [["D21S11", "TH01"], ["Penta D", "TH01"]]
+
+
 @pytest.mark.parametrize(("data", "line", "reason"), [
     (b"SERVICE_NUMBER,LAST_NAME\nRA9,DO\x00E\n", 2, "NUL byte"),
     (b"SERVICE_NUMBER,LAST_NAME\nRA9,DOE\nRA10,\xff\xfeX\n", 3, "not UTF-8"),
@@ -85,23 +109,15 @@ def test_bad_bytes_are_data_errors(engine: Engine, tmp_path: Path, data: bytes, 
     assert snapshot(engine) == before
 
 
-SEEDS = {
-    "missing": "SERVICE_NUMBER,LAST_NAME,BRANCH,HOME_STATE,INCIDENT_DATE,BIRTH_YEAR\n"
-               "RA7,DOE,ARMY,OHIO,19501128,1930\nRA8,ROE,NAVY,IOWA,19510203,1931\n",
-    "pedigrees": PEDIGREE.replace("F1", "F2"),
-    "profiles": "family,id,marker,allele1,allele2\nF1,FA,TH01,6,9.3\nF1,MO,TH01,7,7\n",
-}
 
 
-@pytest.mark.parametrize("kind", sorted(SEEDS))
+@pytest.mark.parametrize("kind", sorted(REGISTRY_SEEDS))
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_fuzzed_imports_change_nothing_or_import(reg: Engine, tmp_path: Path, kind: str, seed: int) -> None:
-    from fuzz_readers import mutate
-
     f = tmp_path / f"{kind}-{seed}.csv"
-    f.write_bytes(mutate(SEEDS[kind].encode(), random.Random(seed)))
+    f.write_bytes(mutate(REGISTRY_SEEDS[kind].encode(), random.Random(seed)))
     before = snapshot(reg)
     try:
         import_file(reg, kind, f, actor="ann")

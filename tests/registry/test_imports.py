@@ -10,10 +10,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from dogtag.errors import DataFormatError
 from dogtag.registry import ledger
 from dogtag.registry.base import Base
 from dogtag.registry.imports import ImportRejected, import_file
-from dogtag.registry.models import FamilyMember, MissingPerson, Profile, ProfileKind, Sample, Status
+from dogtag.registry.models import (
+    FamilyMember,
+    LossIncident,
+    MissingPerson,
+    Profile,
+    ProfileKind,
+    Sample,
+    Status,
+)
 
 from .factories import kill_after_write, snapshot
 
@@ -44,8 +53,10 @@ def missing_rows(n: int) -> list[list[object]]:
 
 
 def counts(engine: Engine) -> dict[str, int]:
+    """Rows per table, but the import history (which grows with every attempt, on purpose)."""
     with engine.connect() as conn:
-        return {name: conn.scalar(select(func.count()).select_from(t)) for name, t in Base.metadata.tables.items()}
+        return {name: conn.scalar(select(func.count()).select_from(t)) for name, t in Base.metadata.tables.items()
+                if name != "import_log"}
 
 
 def test_missing_persons_dcas_layout(engine: Engine, tmp_path: Path) -> None:
@@ -144,7 +155,13 @@ def test_dvi_case_folder_with_lineage_profiles(engine: Engine, tmp_path: Path) -
     pm = [r["id"] for r in ped_rows if r["role"].lower().startswith("pm")]
     import_file(engine, "samples", write(tmp_path / "s.csv", ["key"], [[p] for p in pm]), actor="ann")
     assert import_file(engine, "pedigrees", peds, actor="ann").inserted == len(ped_rows) - len(pm)
-    geno = DATA / "dvi-cases" / "example2_genotypes.csv"
+    toy = DATA / "dvi-cases" / "example2_genotypes.csv"
+    with pytest.raises(ImportRejected) as err:  # dvir's toy marker L1 is in no frequency database
+        import_file(engine, "profiles", toy, actor="ann")
+    assert (err.value.errors[0].line, err.value.errors[0].column) == (2, "marker")
+    assert "'L1' is not a known autosomal STR marker" in err.value.errors[0].reason
+    geno = tmp_path / "genotypes.csv"
+    geno.write_text(toy.read_text().replace('"L1"', '"TH01"'))
     res = import_file(engine, "profiles", geno, actor="ann")
     with open(geno) as fh:
         people = {(r["family"], r["id"]) for r in csv.DictReader(fh)}
@@ -253,3 +270,32 @@ def test_the_csv_templates_import_in_order_into_an_empty_registry(engine: Engine
 def write_text(path: Path, text_: str) -> Path:
     path.write_text(text_, encoding="utf-8")
     return path
+
+
+def test_the_import_history_records_accepted_and_rejected_files(engine: Engine, tmp_path: Path) -> None:
+    """Who imported which file, when, with its counts; a rejected file with its errors (and no data)."""
+    from dogtag.registry.import_log import ImportRecord
+
+    good = write(tmp_path / "incidents.csv", ["key", "date"], [["I-1", "1951-02-28"], ["I-2", ""]])
+    bad = write(tmp_path / "bad incidents.csv", ["key", "date", "latitude"],
+                [["I-3", "1951-02-30", "10"], ["I-4", "", "95"], ["I-5", "", ""]])
+    import_file(engine, "incidents", good, actor="ann")
+    import_file(engine, "incidents", good, actor="abe")  # again: all unchanged
+    with pytest.raises(ImportRejected):
+        import_file(engine, "incidents", bad, actor="ann")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(DataFormatError):
+        import_file(engine, "missing", empty, actor="ada")
+    with engine.connect() as conn:
+        rows = conn.execute(select(ImportRecord.__table__).order_by(ImportRecord.id)).all()
+        assert conn.scalar(select(func.count()).select_from(LossIncident)) == 2  # the bad file wrote no incident
+    assert [(r.actor, r.kind, r.file_name, r.accepted) for r in rows] == [
+        ("ann", "incidents", "incidents.csv", True), ("abe", "incidents", "incidents.csv", True),
+        ("ann", "incidents", "bad incidents.csv", False), ("ada", "missing", "empty.csv", False)]
+    assert (rows[0].rows, rows[0].inserted, rows[0].updated, rows[0].unchanged, rows[0].n_errors) == (2, 2, 0, 0, 0)
+    assert (rows[1].inserted, rows[1].unchanged) == (0, 2) and rows[0].sha256 == rows[1].sha256
+    assert rows[2].n_errors == 2 and rows[2].inserted is None
+    assert {(e["line"], e["column"]) for e in _json(rows[2].errors)} == {(2, "date"), (3, "latitude")}
+    assert rows[3].n_errors == 1 and "empty file" in _json(rows[3].errors)[0]["reason"]
+    assert rows[0].at <= rows[1].at <= rows[2].at <= rows[3].at

@@ -203,6 +203,57 @@ def test_empty_log_and_reset_head_is_refused_then_detected(engine: Engine, db_ur
 
 
 @pytest.mark.usefixtures("users")
+def test_replayed_genuine_head_is_caught_only_by_an_anchor(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """The threat model's limit: the newest audit entries deleted and the head row put back as it was
+    (seq, hash and genuine MAC copied before those entries were written) is a genuine older history,
+    which no key can tell from the present; a checkpoint made after those entries does."""
+    from dogtag.registry.engine import session_scope
+    from dogtag.registry.models import MissingPerson
+
+    _history(engine, db_url)
+    with engine.connect() as conn:
+        old = conn.execute(text("select seq, hash, mac from chain_head where name = 'audit'")).one()
+    with session_scope(engine, "ada") as s:  # newer history: an audited edit
+        s.scalars(select(MissingPerson).where(MissingPerson.service_number == "RA1")).one().first_name = "JOHN"
+    anchors = tmp_path / "checkpoints.jsonl"
+    assert _invoke("anchor", "-o", str(anchors), "--database", db_url).exit_code == 0
+    with engine.connect() as conn:
+        n = conn.scalar(text("select seq from chain_head where name = 'audit'"))
+    assert n > old.seq > 0
+    drop_append_only_triggers(engine)
+    _sql(engine, f"delete from audit_log where seq > {old.seq}",
+         f"update chain_head set seq = {old.seq}, hash = '{old.hash}', mac = '{old.mac}' where name = 'audit'")
+    code, out = _verify(db_url)
+    assert out["chains"][0] == {"chain": "audit", "ok": True, "entries": old.seq, "first_bad": None, "reason": ""}
+    code, out = _verify(db_url, "--anchor", str(anchors))
+    assert code == 1
+    (problem,) = out["anchors"][0]["problems"]
+    assert problem["chain"] == "audit" and f"records entry {n}, which the registry no longer has" in problem["reason"]
+
+
+def test_serve_refuses_a_missing_or_wrong_ledger_key(engine: Engine, db_url: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dogtag serve` checks the key against the chain heads before it starts the server."""
+    import uvicorn
+
+    small_registry(engine)
+    started: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append(kw))
+    res = _invoke("serve", "--database", db_url, "--port", "8999")
+    assert res.exit_code == 0 and len(started) == 1, res.output
+    monkeypatch.setenv("DOGTAG_LEDGER_KEY_FILE", str(tmp_path / "absent.key"))
+    res = _invoke("serve", "--database", db_url)
+    assert res.exit_code != 0 and "no ledger key at" in str(res.exception)
+    other = tmp_path / "other.key"
+    other.write_text("ab" * 32)
+    monkeypatch.setenv("DOGTAG_LEDGER_KEY_FILE", str(other))
+    res = _invoke("serve", "--database", db_url)
+    assert res.exit_code != 0 and "does not authenticate this registry's audit and custody chain head" in \
+        str(res.exception)
+    assert len(started) == 1  # neither refusal started a server
+
+
+@pytest.mark.usefixtures("users")
 def test_direct_status_edits_are_detected(engine: Engine, db_url: str) -> None:
     _history(engine, db_url)
     assert _verify(db_url)[0] == 0

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from dogtag.registry import custody
+from dogtag.registry import contacts, custody
 from dogtag.registry.engine import session_scope, upgrade
 from dogtag.registry.models import (
     Accession,
@@ -40,6 +40,8 @@ ROLE_USERS: dict[str | None, str | None] = {None: None, "admin": "ada", "analyst
 
 GENOTYPE_SENTINELS = ("77.7", "16111Q", "DYS-SENTINEL")  # alleles, mtDNA variant, Y marker
 NAME_SENTINELS = ("ZEBULON", "RA-9001", "QUIMBY", "RA-9002")  # persons' names and service numbers
+#: the sister's name and contact details: for the liaison and the admin only
+CONTACT_SENTINELS = ("Mary Q. Contactsentinel", "+1 555 0199 77", "mary@contact.example")
 
 EVIDENCE = [{"kind": "autosomal", "lr": 6.0e6,
              "markers": {"D3S1358": 12.5, "vWA": 40.0, "FGA": 300.0, "D8S1179": 40.0}},
@@ -91,6 +93,8 @@ def seed(engine: Engine) -> dict[str, Any]:
                     data={"range": "16024-16569;1-576", "variants": "16111Q 263G 315.1C"}),
             Profile(kind=ProfileKind.YSTR, family_member_id=bro.id, data={"DYS-SENTINEL": "14"}),
         ])
+        contacts.set_contact(s, sis.id, full_name=CONTACT_SENTINELS[0], phone=CONTACT_SENTINELS[1],
+                             email=CONTACT_SENTINELS[2], address="12 Elm Street, Dayton, Ohio")
         op = FieldOperation(key="K55", kind=OperationKind.TURNOVER, name="K55 turnover",
                             site="Wonsan", start_date=dt.date(2018, 7, 27))
         acc = Accession(key="K55-BOX-07", operation=op, description="one box, commingled",
@@ -111,7 +115,7 @@ def seed(engine: Engine) -> dict[str, Any]:
         custody.record_transfer(s, s1, to="AFDIL", purpose="DNA testing", at=t0 + dt.timedelta(days=30),
                                 place="Dover")
         _ = mp
-        return {"p1": p1.id, "p2": p2.id, "family": fam.id, "acc": acc.id, "s1": s1.id, "s2": s2.id,
+        return {"p1": p1.id, "p2": p2.id, "family": fam.id, "sis": sis.id, "bro": bro.id, "acc": acc.id, "s1": s1.id, "s2": s2.id,
                 "el": el.id}
 
 

@@ -24,7 +24,15 @@ from dogtag.registry.engine import make_engine
 from dogtag.registry.ledger import AuditEntry
 from dogtag.web.settings import SETTINGS, Settings
 
-from .seed import EVIDENCE, GENOTYPE_SENTINELS, NAME_SENTINELS, PASSWORDS, ROLE_USERS, propose_one
+from .seed import (
+    CONTACT_SENTINELS,
+    EVIDENCE,
+    GENOTYPE_SENTINELS,
+    NAME_SENTINELS,
+    PASSWORDS,
+    ROLE_USERS,
+    propose_one,
+)
 
 ALL = {None, "admin", "analyst", "reviewer", "family_liaison"}
 STAFF = ALL - {None}
@@ -63,6 +71,7 @@ EXPECTED: dict[tuple[str, str], set[str | None]] = {
     ("GET", "/imports"): IMPORTERS, ("GET", "/imports.json"): IMPORTERS, ("POST", "/imports"): IMPORTERS,
     ("GET", "/imports/templates/{kind}.csv"): IMPORTERS,
     ("GET", "/map"): STAFF, ("GET", "/map.json"): STAFF,
+    ("POST", "/persons/{pid}/families/{fid}/members/{mid}/contact"): FAMILY,
     ("GET", "/users"): {"admin"}, ("GET", "/users.json"): {"admin"},
     ("POST", "/users/{username}/deactivate"): {"admin"}, ("POST", "/users/{username}/activate"): {"admin"},
     ("POST", "/users/{username}/password"): {"admin"},
@@ -127,6 +136,7 @@ def test_login_refusals_and_throttle(registry: Any) -> None:
 
     url, _ = registry
     app = create_app(Settings(database_url=url, secret_key="k", login_max_failures=3))
+    app.state.throttle.clock = app.state.account_throttle.clock = lambda: 1000.0  # no delay runs out
     c = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
     token = csrf_of(c)
     # without the CSRF token: refused before the password is looked at
@@ -148,7 +158,8 @@ def test_anonymous_is_sent_to_login(app: Any, ids: dict[str, Any]) -> None:
 def _fill(path: str, ids: dict[str, Any]) -> str:
     return (path.replace("{pid}", str(ids["p1"])).replace("{fid}", str(ids["family"]))
             .replace("{aid}", str(ids["acc"])).replace("{sid}", str(ids["s1"]))
-            .replace("{iid}", str(ids["iid"])).replace("{username}", "abe").replace("{kind}", "missing"))
+            .replace("{iid}", str(ids["iid"])).replace("{username}", "abe").replace("{kind}", "missing")
+            .replace("{mid}", str(ids["sis"])))
 
 
 def _flat(routes: list[Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -192,6 +203,7 @@ def test_role_matrix(app: Any, registry: Any, ids: dict[str, Any]) -> None:
     assert routes == set(EXPECTED), f"unclassified: {routes - set(EXPECTED)}; gone: {set(EXPECTED) - routes}"
     clients = {role: client_for(app, user) for role, user in ROLE_USERS.items()}
     seen_genotypes: set[tuple[str | None, str]] = set()
+    seen_contacts: set[tuple[str | None, str]] = set()
     for (method, path), allowed in sorted(EXPECTED.items()):
         target = _fill(path, ids)
         for role, c in clients.items():
@@ -218,6 +230,9 @@ def test_role_matrix(app: Any, registry: Any, ids: dict[str, Any]) -> None:
             if any(g in body for g in GENOTYPE_SENTINELS):
                 seen_genotypes.add((role, path))
                 assert role in GENETIC, f"genotypes leak to {role} at {method} {target}"
+            if any(c in body for c in CONTACT_SENTINELS):
+                seen_contacts.add((role, path))
+                assert role in ("admin", "family_liaison"), f"contact details leak to {role} at {method} {target}"
             if role is None:
                 leaked = [n for n in NAME_SENTINELS if n in body]
                 assert not leaked, f"{leaked} leak to anonymous at {method} {target}"
@@ -227,6 +242,9 @@ def test_role_matrix(app: Any, registry: Any, ids: dict[str, Any]) -> None:
     for role in GENETIC:
         for path in GENOTYPE_PAGES:
             assert (role, path) in seen_genotypes, (role, path)
+    for role in ("admin", "family_liaison"):  # and the contact check can fail
+        for path in ("/persons/{pid}", "/persons/{pid}.json"):
+            assert (role, path) in seen_contacts, (role, path)
 
 
 def test_json_twin_of_every_page(app: Any) -> None:
@@ -548,3 +566,22 @@ def test_import_templates_download(app: Any) -> None:
     assert r.text.startswith("SERVICE_NUMBER,LAST_NAME,")
     assert ann.get("/imports/templates/nothing.csv").status_code == 404
     assert client_for(app, "liam").get("/imports/templates/missing.csv").status_code == 403
+
+
+def test_import_history_on_the_import_page(app: Any) -> None:
+    ann = client_for(app, "ann")
+    bad = "key,date\nI-1,1951-02-30\nI-2,yesterday\n"
+    good = "key,date\nI-1,1951-02-28\n"
+    assert ann.post("/imports", data={"kind": "incidents"},
+                    files={"file": ("hill incidents.csv", bad, "text/csv")}).status_code == 400
+    r = ann.post("/imports", data={"kind": "incidents"}, files={"file": ("incidents.csv", good, "text/csv")})
+    assert r.status_code == 200 and 'id="import-history"' in r.text  # the history under the result
+    hist = client_for(app, "ada").get("/imports.json").json()["history"]
+    assert hist["pager"]["total"] == 2
+    new, old = hist["imports"]  # newest first
+    assert (new["actor"], new["kind"], new["file"], new["accepted"], new["rows"], new["inserted"]) == (
+        "ann", "incidents", "incidents.csv", True, 1, 1)
+    assert (old["file"], old["accepted"], old["errors"]) == ("hill incidents.csv", False, 2)
+    assert [(e["line"], e["column"]) for e in old["first_errors"]] == [(2, "date"), (3, "date")]
+    html = client_for(app, "ada").get("/imports").text
+    assert "hill incidents.csv" in html and "rejected, 2 error(s)" in html and "1 inserted" in html

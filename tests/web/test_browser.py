@@ -387,3 +387,39 @@ def test_maps_are_drawn_offline(open_page: Any, ids: dict[str, Any], server: str
     maine = page.locator("#state-map path[data-state=Maine]").evaluate("p => getComputedStyle(p).fill")
     assert ohio != maine  # Ohio has a missing person, Maine none
     assert outside == []
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    assert shutil.which("pdftotext"), "pdftotext (Debian poppler-utils, scripts/system-deps) is needed"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True,
+                          text=True).stdout
+    return [p for p in text.split("\f") if p.strip()]
+
+
+def test_a_draft_report_is_marked_on_every_page(open_page: Any, app: Any, ids: dict[str, Any],
+                                                tmp_path: Path) -> None:
+    """A proposed identification, as the reviewer opens it: the page and the HTML report carry the
+    draft mark; Chromium's print of the HTML report and the PDF downloaded through the link carry it
+    on every page, and neither states a conclusion."""
+    from .seed import propose_one
+
+    iid = propose_one(app.state.engine, ids)
+    rita = open_page("rita")
+    for path in (f"/identifications/{iid}", f"/identifications/{iid}/report.html"):
+        rita.goto(path)
+        assert rita.locator("#draft-mark").is_visible(), path
+        assert "DRAFT: proposed" in rita.inner_text("#draft-mark"), path
+        assert "are identified as" not in rita.inner_text("body"), path
+    printed = tmp_path / "printed.pdf"
+    rita.pdf(path=str(printed), format="A4")
+    rita.goto(f"/identifications/{iid}")
+    with rita.expect_download() as dl:
+        rita.click("#report-pdf")
+    served = tmp_path / "served.pdf"
+    dl.value.save_as(served)
+    for pdf in (printed, served):
+        pages = _pdf_pages(pdf)
+        assert len(pages) >= 2, pdf.name  # several pages, so "every page" is a real check
+        for number, text in enumerate(pages, start=1):
+            assert "DRAFT: proposed" in " ".join(text.split()), (pdf.name, number)
+            assert "are identified as" not in text, (pdf.name, number)

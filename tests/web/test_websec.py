@@ -213,6 +213,35 @@ def test_a_campaign_from_many_addresses_slows_new_browsers_only(registry: Any) -
     assert _login(_browser(app, "198.51.100.7"), "rita").status_code == 303
 
 
+def test_throttle_holds_across_workers(registry: Any) -> None:
+    """Two applications on one registry stand for two worker processes of `dogtag serve --workers 2`:
+    failures counted by one slow down logins at the other, and concurrent failures are all counted."""
+    one, two = _app(registry[0]), _app(registry[0])
+    for app in (one, two):  # the workers' shared clock stands still: no delay runs out on a slow machine
+        app.state.throttle.clock = app.state.account_throttle.clock = lambda: 1000.0
+    stranger = "203.0.113.9"
+    for i in range(5):  # the allowance, spread over both workers
+        app = (one, two)[i % 2]
+        assert _login(_browser(app, stranger), "rita", f"wrong-guess-{i}-abc").status_code == 401
+    for app in (one, two):
+        r = _login(_browser(app, stranger), "rita", "wrong-guess-again-abc")
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert _login(_browser(one, "10.0.0.5"), "rita").status_code == 303  # another address is not held up
+    # no lost update: 2 x 8 threads failing one key at once count 16 failures
+    throttles = [a.state.throttle for a in (one, two)]
+    threads = [threading.Thread(target=throttles[i % 2].failed, args=("race",)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    from sqlalchemy import select
+
+    from dogtag.registry.logins import LoginFailure
+
+    with one.state.sessions() as s:
+        assert s.scalar(select(LoginFailure.failures).where(LoginFailure.key == "t|race")) == 16
+
+
 # --- client addresses and proxies -----------------------------------------
 
 def _addresses(app: Any, peer: str, xff: str | None) -> str:

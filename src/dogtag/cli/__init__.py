@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "ystr": "dogtag.cli.lineage:ystr",
     "serve": "dogtag.cli.web:serve",
     "simulate": "dogtag.cli.scenario:simulate",
+    "validate": "dogtag.cli.validate:validate",
     "demo": "dogtag.cli.scenario:demo",
     "commingle": "dogtag.cli.commingle:commingle",
     "sorting": "dogtag.cli.sorting:sorting",

@@ -20,19 +20,53 @@ from dogtag.errors import DogtagError
 @click.option("--seed", default=1, show_default=True, help="Seed of the generator (everything follows from it).")
 @click.option("--missing", "n_missing", default=7500, show_default=True, type=click.IntRange(20, 200_000),
               help="Number of missing service members; the remains scale with it.")
+@click.option("--k55-unlisted", default=0.40, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Share of the turnover's individuals who are not on the list.")
+@click.option("--unlisted-population", default="Asian", show_default=True,
+              type=click.Choice(["Cauc", "AfAm", "Hisp", "Asian"]),
+              help="NIST 1036 population of the remains not on the list (foreign remains).")
+@click.option("--relatives", "n_relatives", default=0, show_default=True, type=click.IntRange(0, 100_000),
+              help="Departure: remains of relatives of the missing (half-brothers, uncles, cousins), not on the list.")
+@click.option("--nonpaternity", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Departure: share of missing persons fathered by another man than the family's father.")
+@click.option("--wrong-donor", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Departure: share of families whose first donor is unrelated (not the stated relative).")
+@click.option("--swapped-reference", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Departure: share of families whose first donor's samples are another family's (swapped in pairs).")
+@click.option("--str-mutation", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.5),
+              help="Departure: STR mutation rate per transmitted allele (one step).")
+@click.option("--dropout-max", default=0.3, show_default=True, type=click.FloatRange(0.0, 0.95),
+              help="Drop-out of the remains' profiles drawn up to this (the lab's estimate stays at most 0.3).")
+@click.option("--dropin", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Departure: drop-in rate per locus showing one allele.")
+@click.option("--contaminated", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Departure: share of samples carrying a lab worker's DNA.")
+@click.option("--far", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Departure: share of field recoveries that also hold someone lost at another incident.")
+@click.option("--merged-labels", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Departure: chance that two people of one casket or site share one individual label.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def simulate(folder: str, seed: int, n_missing: int, as_json: bool) -> None:
+def simulate(folder: str, seed: int, n_missing: int, as_json: bool, **departures: Any) -> None:
     """Write a seeded Korean War scenario as registry import files, with its truth apart.
 
     FOLDER receives incidents.csv, missing.csv (DCAS layout), operations.csv, accessions.csv,
     elements.csv, samples.csv, pedigrees.csv, genotypes.csv, mito.csv, ystr.csv (import them in
-    this order with `dogtag import`), truth.csv (not for import) and scenario.json.
+    this order with `dogtag import`), truth.csv (not for import; its note column says how a
+    sample departs from the identification model), truth_references.csv (departures of the
+    family references) and scenario.json.
 
-    Example: dogtag simulate korean-war --seed 1 --missing 1000
+    \b
+    Examples:
+      dogtag simulate korean-war --seed 1 --missing 1000
+      dogtag simulate korean-war-departures --missing 1000 --relatives 40 --nonpaternity 0.05 --far 0.3
     """
     from dogtag.scenario.generate import ScenarioParams, simulate_scenario
 
-    summary = simulate_scenario(folder, ScenarioParams(seed=seed, n_missing=n_missing))
+    names = {"n_relatives": "n_relatives", "nonpaternity": "p_nonpaternity", "wrong_donor": "p_wrong_donor",
+             "swapped_reference": "p_swapped_reference", "str_mutation": "str_mutation_rate",
+             "contaminated": "p_contaminated", "far": "p_far", "merged_labels": "p_merged_labels"}
+    params = ScenarioParams(seed=seed, n_missing=n_missing, **{names.get(k, k): v for k, v in departures.items()})
+    summary = simulate_scenario(folder, params)
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
         return

@@ -11,13 +11,15 @@ import click
 @click.option("--database", "url", metavar="URL", default=None,
               help="Database URL; default $DOGTAG_DATABASE_URL or the SQLite file in your data directory.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (sessions need a fixed DOGTAG_SECRET_KEY when more than one).")
+              help="Worker processes (they share sessions and failed-login counts through the registry; "
+                   "more than one needs a fixed DOGTAG_SECRET_KEY).")
 def serve(host: str, port: int, url: str | None, workers: int) -> None:
     """Serve the workbench (pages, JSON twins, API docs at /docs) over HTTP.
 
     Put it behind a TLS proxy for use beyond this machine, and set DOGTAG_SECRET_KEY,
     DOGTAG_HTTPS_ONLY=1 and DOGTAG_TRUSTED_PROXIES (the proxy's address) there: X-Forwarded-For is
-    believed only from the addresses it names.
+    believed only from the addresses it names. Refuses to start without the registry's ledger key
+    (DOGTAG_LEDGER_KEY_FILE; checked against the chain heads).
 
     \b
     Examples:
@@ -30,6 +32,7 @@ def serve(host: str, port: int, url: str | None, workers: int) -> None:
 
     from dogtag.cli.warn import release_warnings
     from dogtag.errors import DogtagError
+    from dogtag.registry import ledger
     from dogtag.registry.engine import database_url, is_initialised, make_engine
 
     if url:
@@ -37,6 +40,8 @@ def serve(host: str, port: int, url: str | None, workers: int) -> None:
     engine = make_engine(url)
     if not is_initialised(engine):
         raise DogtagError(f"no registry at {database_url(url)}; run `dogtag init` first")
+    with engine.connect() as conn:
+        ledger.check_key(conn)  # refuse to start without the registry's own ledger key
     engine.dispose()
     if workers > 1 and not os.environ.get("DOGTAG_SECRET_KEY"):
         raise DogtagError("set DOGTAG_SECRET_KEY when serving with several workers")

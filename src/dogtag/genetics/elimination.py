@@ -381,6 +381,20 @@ SUM, MUL, MULSUM, MATMUL, LOG, SCALE, FINAL = range(7)
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+def program_width(program: tuple[tuple, ...], least: int) -> int:
+    """Largest array a program makes, in values per item (for chunking), at least ``least``.
+
+    Products and matrix products carry their shapes; a fused multiply-sum (MULSUM) makes
+    an array no larger than its first operand, so ``least`` must bound the input factors.
+    """
+    width = least
+    for ins in program:
+        for part in ins[1:]:
+            if isinstance(part, tuple) and part and all(isinstance(x, int) for x in part) and part[0] == -1:
+                width = max(width, _prod(part[1:]))
+    return width
+
+
 def _perm(have: Sequence[int], want: Sequence[int]) -> tuple[int, ...] | None:
     """Axis permutation (batch axis first) taking ``have`` to ``want``; None if identity."""
     p = tuple(have.index(v) for v in want)

@@ -43,6 +43,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -636,3 +637,20 @@ def load_database(name: str) -> FrequencyDatabase:
                            rest_allele=False, normalise=False, provenance=prov)
     return _parse_blocks(text, where, name=key, tol=DEFAULT_TOL, rest_allele=False,
                          normalise=False, provenance=prov)
+
+
+#: markers typed without frequencies: amelogenin (sex, alleles X and Y) is in every kit but never
+#: enters a likelihood
+SEX_MARKERS = frozenset({"AMEL"})
+
+
+@cache
+def known_markers() -> frozenset[str]:
+    """Canonical names (:func:`~dogtag.genetics.names.canonical_marker_name`) of every autosomal STR
+    marker of the shipped databases, and of :data:`SEX_MARKERS`: the markers a registry search can
+    use (it takes its frequencies from a shipped database)."""
+    names = set(SEX_MARKERS)
+    for db in list_databases():
+        names.update(canonical_marker_name(m) for m in load_database(db).loci)
+    return frozenset(names)
+

@@ -55,7 +55,7 @@ from dogtag.genetics.factors import (
 )
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
-from dogtag.genetics.theta import check_theta, run_theta
+from dogtag.genetics.theta import check_theta, run_theta, theta_width
 
 __all__ = [
     "MarkerData",
@@ -561,12 +561,7 @@ def conditional_genotypes(
 
 def _plan_width(plan: el.Plan) -> int:
     """Largest array of the plan's program, in values per item (for chunking)."""
-    width = plan.n * plan.n
-    for ins in plan.program:
-        for part in ins[1:]:
-            if isinstance(part, tuple) and part and all(isinstance(x, int) for x in part) and part[0] == -1:
-                width = max(width, int(np.prod(part[1:], dtype=np.int64)))
-    return width
+    return el.program_width(plan.program, plan.n * plan.n)
 
 
 def _allele_matrix(size: int, typed: Sequence[int], alleles: NDArray[np.intp]) -> NDArray[np.intp]:
@@ -630,7 +625,8 @@ def same_shape_batch(
     base = marker_tables(marker, k, mut)
     A = _allele_matrix(len(ped), typed, alleles)
     out = np.empty((B, k * (k + 1) // 2)) if target >= 0 else np.empty(B)
-    step = max(1, max_floats // (4 * k ** 4 if plan is None else 2 * _plan_width(plan)))
+    width = theta_width(st.father, st.mother, tset, target, k, theta) if plan is None else _plan_width(plan)
+    step = max(1, max_floats // (2 * width))
     with np.errstate(divide="ignore", invalid="ignore"):
         for lo, hi in _spans(B, step):
             Ac = A[lo:hi]

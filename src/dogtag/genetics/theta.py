@@ -62,7 +62,7 @@ from dogtag.errors import TooLargeError
 from dogtag.genetics import elimination as el
 from dogtag.genetics.factors import Tables, execute
 
-__all__ = ["MAX_DRAWS", "check_theta", "partition_orbits", "run_theta", "set_partitions"]
+__all__ = ["MAX_DRAWS", "check_theta", "partition_orbits", "run_theta", "set_partitions", "theta_width"]
 
 #: most founder alleles outside the typed founders (Bell(8) = 4140 eliminations)
 MAX_DRAWS = 8
@@ -163,6 +163,7 @@ class _Net:
     soft: tuple[int, ...]
     draws: int                              # D
     terms: tuple[_Term, ...]
+    width: int                              # largest array of a term, per item (for chunking)
     unrelated: bool = False                 # the target is an unrelated founder: by moments
 
 
@@ -287,7 +288,15 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
         program = el.eliminate([el.Factor(0, v) for v in fvars], shape, keep)
         terms.append(_Term(tuple(factors), program, (n,) * len(keep), tied, logw))
     cols = tuple(c for k in typed_founders for c in (2 * k, 2 * k + 1))
-    return _Net(cols, tuple(plist), tuple(slist), D, tuple(terms), unrelated)
+    # input factors are at most n x n x 2; the kept result and the moments n x n (+ n + 1)
+    width = max(el.program_width(t.program, 2 * n * n + n + 1) for t in terms)
+    return _Net(cols, tuple(plist), tuple(slist), D, tuple(terms), width, unrelated)
+
+
+def theta_width(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], target: int, n: int,
+                theta: float) -> int:
+    """Largest array of :func:`run_theta` on fully typed members ``typed``, per item (for chunking)."""
+    return _net(father, mother, typed, frozenset(), frozenset(), target, n, float(theta)).width
 
 
 # ---------------------------------------------------------------------------

@@ -15,15 +15,12 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
-
-if TYPE_CHECKING:
-    from dogtag.identify.joint import JointProblem
+from dogtag.identify.problem import JointProblem
 
 
 @dataclass

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from dogtag.identify.components import Component
-    from dogtag.identify.joint import JointProblem
+from dogtag.errors import InconsistentCaseError
+from dogtag.identify.components import Component
+from dogtag.identify.problem import JointProblem
 
 #: largest frontier (missing persons in the state) solved this way
 MAX_FRONTIER = 14
@@ -138,9 +137,6 @@ def frontier_component(problem: JointProblem, samples: list[int], missing: list[
                        options: list[NDArray[np.int64]], logprior: NDArray[np.float64],
                        *, top: int) -> Component:
     """Exact solution of an additive component by frontier DP (method "exact-dp")."""
-    from dogtag.errors import InconsistentCaseError
-    from dogtag.identify.components import Component
-
     ns, k = len(samples), len(missing)
     llr = problem.log_lr[np.ix_(samples, missing)]
     opts = [[int(o) for o in op if o >= 0] for op in options]

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from dogtag.identify.components import Component
-    from dogtag.identify.joint import JointProblem
+from dogtag.errors import InconsistentCaseError
+from dogtag.identify.components import Component
+from dogtag.identify.problem import JointProblem
 
 #: largest number of missing persons in a component solved by subset DP
 MAX_DP_MISSING = 20
@@ -80,8 +79,6 @@ def dp_component(problem: JointProblem, samples: list[int], missing: list[int],
                  options: list[NDArray[np.int64]], logprior: NDArray[np.float64],
                  *, top: int) -> Component:
     """Exact solution of an additive component by subset DP (method "exact-dp")."""
-    from dogtag.identify.components import Component
-
     ns, k = len(samples), len(missing)
     size = 1 << k
     masks = np.arange(size)
@@ -100,8 +97,6 @@ def dp_component(problem: JointProblem, samples: list[int], missing: list[int],
     fwd, bwd = _tables(w, wstar, opts, k, use_max=False)
     logz = float(bwd[0][0])
     if logz == -math.inf:
-        from dogtag.errors import InconsistentCaseError
-
         names = ", ".join(problem.samples[s] for s in samples)
         raise InconsistentCaseError(
             f"no assignment of samples {names} has positive probability under the prior and data"

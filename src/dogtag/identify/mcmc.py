@@ -44,14 +44,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from dogtag.identify.components import Component
-    from dogtag.identify.joint import JointProblem
+from dogtag.errors import InconsistentCaseError
+from dogtag.identify.components import Component
+from dogtag.identify.problem import JointProblem
 
 
 @dataclass(frozen=True)
@@ -269,15 +268,41 @@ def sample_component(
     seed: int,
     deadline: float | None = None,
 ) -> Component:
-    """Metropolis sampling of one component; returns a ``Component`` with method "mcmc".
+    """Metropolis sampling of one component until its diagnostics pass, within ``deadline``;
+    returns a ``Component`` with method "mcmc".
+
+    A run that does not converge is repeated with twice as many steps between recorded states
+    (``thin`` doubled: the same number of records, each further apart) while the time left
+    allows the longer run (estimated from the last one's duration); the last run is reported,
+    with the number of runs (``diagnostics["runs"]``). Without a deadline: one run.
+    """
+    import dataclasses
+    import time
+
+    runs = 0
+    while True:
+        runs += 1
+        t0 = time.monotonic()
+        comp = _sample_once(problem, samples, missing, options, logprior, top, settings, seed, deadline)
+        took = time.monotonic() - t0
+        d = comp.diagnostics
+        d["runs"] = runs
+        if d.get("converged") or deadline is None or d.get("stopped") \
+                or deadline - time.monotonic() < 2.5 * took:
+            return comp
+        settings = dataclasses.replace(settings, thin=settings.thin * 2)
+
+
+def _sample_once(problem: JointProblem, samples: list[int], missing: list[int], options: list[NDArray[np.int64]],
+                 logprior: NDArray[np.float64], top: int, settings: MCMCSettings, seed: int,
+                 deadline: float | None) -> Component:
+    """One run of the sampler; returns a ``Component`` with method "mcmc".
 
     ``deadline`` (``time.monotonic()``): each chain gets an equal share of the time left and
     stops early when it is spent; the chains are then cut to the shortest one, and a run cut
     short is never reported as converged (``diagnostics["stopped"]``).
     """
     import time
-
-    from dogtag.identify.components import Component
 
     rng = np.random.default_rng(seed)
     st = _State(problem, samples, missing, logprior)
@@ -419,7 +444,7 @@ def sample_component(
         "thin": settings.thin,
         "steps_per_record": steps,
         "map_start": map_start is not None,
-        "acceptance_rate": acc_total / max(1, settings.chains * (settings.burn_in + settings.iterations)),
+        "acceptance_rate": acc_total / max(1, settings.chains * (settings.burn_in + settings.iterations) * steps),
         "recorded_per_chain": n_use,
         "max_rhat": None if math.isnan(max_rhat) else round(max_rhat, 4),
         "ess_loglik": round(ess, 1),
@@ -443,8 +468,6 @@ WOULD_RESOLVE = ("more time (--time-limit) or iterations for the sampler, or mor
 def _unfinished(problem: JointProblem, st: _State, samples: list[int], missing: list[int],
                 opts: list[list[int]], rng: np.random.Generator, seed: int, settings: MCMCSettings) -> Component:
     """A component the sampler could not run long enough on: unresolved, no estimates."""
-    from dogtag.identify.components import Component
-
     ns, nm = len(samples), len(missing)
     start = _map_assignment(st, opts)
     a, owner = start if start is not None else _start(opts, nm, rng, greedy=False)
@@ -473,8 +496,6 @@ def _start(opts: list[list[int]], nm: int, rng: np.random.Generator,
     """
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import maximum_bipartite_matching
-
-    from dogtag.errors import InconsistentCaseError
 
     ns = len(opts)
     a = [-1] * ns

@@ -39,16 +39,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
-
-if TYPE_CHECKING:
-    from dogtag.identify.components import Component
-    from dogtag.identify.joint import JointProblem
+from dogtag.identify.components import Component, merge_top
+from dogtag.identify.frontier import MAX_FRONTIER, _forward, frontier_cost_ok, frontier_plan
+from dogtag.identify.matching import MAX_DP_CELLS, MAX_DP_MISSING, _tables
+from dogtag.identify.problem import JointProblem
 
 #: relative weight below which a pair is pruned (of its sample's best scaled weight)
 DELTA = 1e-12
@@ -184,8 +183,6 @@ def log_partition(weights: list[dict[int, float]], n_missing: int) -> float | No
 
     Exact by frontier or subset dynamic programming; None if neither is affordable.
     """
-    from dogtag.identify.frontier import MAX_FRONTIER, _forward, frontier_cost_ok, frontier_plan
-    from dogtag.identify.matching import MAX_DP_CELLS, MAX_DP_MISSING, _tables
 
     opts = [[j for j in ws if j >= 0] for ws in weights]
     if frontier_cost_ok(opts):
@@ -273,8 +270,6 @@ def solve_pruned(problem: JointProblem, samples: list[int], missing: list[int],
     largest part. Parts with several missing persons of one family are enumerated with their joint
     family terms.
     """
-    from dogtag.identify.components import Component, merge_top
-
     ns, k = len(samples), len(missing)
     w, wstar = scaled_weights(problem, samples, missing, options, logprior)
     fams = [problem.family[m] for m in missing]

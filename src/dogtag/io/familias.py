@@ -171,6 +171,12 @@ class _Main:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+#: bounds that keep a damaged or hostile file from allocating without end: extra (untyped) persons
+#: of the file or of one pedigree, and persons over all pedigrees together
+MAX_EXTRA = 1000
+MAX_PERSONS = 1_000_000
+
+
 def _read_main(cur: _Lines) -> _Main:
     for _k in range(2):
         cur.next("the Familias header")
@@ -203,19 +209,23 @@ def _read_main(cur: _Lines) -> _Main:
         genotypes[name] = gl
     if _unquote(cur.next('"Known relations"')) != "Known relations":
         raise cur.error('"Known relations"', cur.line)
-    n_fem = cur.int("the number of extra females")
-    n_mal = cur.int("the number of extra males")
+    n_fem = cur.int(f"the number of extra females (at most {MAX_EXTRA})", maximum=MAX_EXTRA)
+    n_mal = cur.int(f"the number of extra males (at most {MAX_EXTRA})", maximum=MAX_EXTRA)
     ids = [p[0] for p in persons] + [f"extra_{k + 1}" for k in range(n_fem + n_mal)]
     sexes = [p[1] for p in persons] + [FEMALE] * n_fem + [MALE] * n_mal
     fixed = _relations(cur, len(ids), "fixed relations")
     n_ped = cur.int("the number of pedigrees")
     hyps = []
+    total = 0
     for _ in range(n_ped):
         idx = cur.int("a pedigree index")
         line = cur.line
         pname = _unquote(cur.next("a pedigree name"))
-        nf = cur.int("the number of extra females in the pedigree")
-        nm = cur.int("the number of extra males in the pedigree")
+        nf = cur.int(f"the number of extra females in the pedigree (at most {MAX_EXTRA})", maximum=MAX_EXTRA)
+        nm = cur.int(f"the number of extra males in the pedigree (at most {MAX_EXTRA})", maximum=MAX_EXTRA)
+        total += len(ids) + nf + nm
+        if total > MAX_PERSONS:
+            raise cur.error(f"pedigrees of at most {MAX_PERSONS:,} persons in all (memory bound)")
         pids = ids + [f"extra_ped{idx + 1}_{k + 1}" for k in range(nf + nm)]
         psex = sexes + [FEMALE] * nf + [MALE] * nm
         rels = fixed + _relations(cur, len(pids), f"relations of pedigree {pname!r}")

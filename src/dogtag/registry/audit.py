@@ -55,14 +55,16 @@ def _before(obj: Any) -> dict[str, Any]:
 #: columns whose values the audit log records only as a fingerprint (a hash of a password hash must
 #: not be readable by whoever may read or export the log)
 _SECRET = {"app_user": "password_hash"}
+REDACTED = "[redacted sha256:"
 
 
-def _redact(table: str, row: dict[str, Any] | None) -> dict[str, Any] | None:
+def redact(table: str, row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``row`` with its secret column (a password hash) replaced by a fingerprint."""
     col = _SECRET.get(table)
-    if row is None or col is None or row.get(col) is None:
+    if row is None or col is None or row.get(col) is None or str(row[col]).startswith(REDACTED):
         return row
     digest = hashlib.sha256(str(row[col]).encode("utf-8")).hexdigest()[:12]
-    return {**row, col: f"[redacted sha256:{digest}]"}
+    return {**row, col: f"{REDACTED}{digest}]"}
 
 
 @event.listens_for(RegistrySession, "before_flush")
@@ -90,5 +92,5 @@ def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
     actor = actor_of(session)
     entries = []
     for action, table, key, before, after in changes:
-        entries += ledger.audit_entries(actor, action, table, [(key, _redact(table, before), _redact(table, after))])
+        entries += ledger.audit_entries(actor, action, table, [(key, redact(table, before), redact(table, after))])
     ledger.append(session.connection(), "audit", entries)

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, String, Table, Text, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dogtag.errors import DogtagError
 from dogtag.registry import keys
 from dogtag.registry.base import Base, table_of, utcnow
 from dogtag.registry.bulk import bulk_insert
@@ -194,7 +195,7 @@ def verify_chain(conn: Connection, chain: str, *, key: bytes | None = None,
     table = _TABLES[chain]
     cols = [c.name for c in table.columns]
     prev, expected, n = GENESIS, 1, 0
-    result = conn.execution_options(yield_per=batch).execute(select(table).order_by(table.c.seq))
+    result = conn.execute(select(table).order_by(table.c.seq).execution_options(yield_per=batch))
     for r in result:
         fields = dict(zip(cols, r, strict=True))
         seq = fields["seq"]
@@ -221,6 +222,24 @@ def verify_chain(conn: Connection, chain: str, *, key: bytes | None = None,
         return ChainReport(chain, n, n + 1, "the head's MAC does not match: the head was moved or reset "
                                             "without the ledger key")
     return ChainReport(chain, n)
+
+
+def check_key(conn: Connection, *, key: bytes | None = None) -> None:
+    """Refuse (:class:`DogtagError`) a ledger key that is absent, malformed, or not this registry's.
+
+    Cheap (the chain heads only), for a server's start-up: every write to a log would otherwise fail
+    or, worse, chain on under a key that nobody can later check. A head whose MAC fails under the
+    key means another registry's key, or a head altered without the key (``dogtag verify`` tells).
+    """
+    key = keys.ledger_key() if key is None else key
+    head_t = table_of(ChainHead)
+    bad = [str(r.name) for r in conn.execute(select(head_t).order_by(head_t.c.name))
+           if not keys.same(r.mac, head_mac(key, str(r.name), int(r.seq), str(r.hash)))]
+    if bad:
+        raise DogtagError(
+            f"the ledger key at {keys.key_path()} (id {keys.key_id(key)}) does not authenticate this registry's "
+            f"{' and '.join(bad)} chain head: it is another registry's key (set {keys.KEY_ENV} to this "
+            "registry's key file), or the head was altered without the key (`dogtag verify` tells)")
 
 
 def verify_all(conn: Connection, *, key: bytes | None = None) -> list[ChainReport]:

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from dogtag import __version__
+from dogtag.scenario import departures as dep
 from dogtag.scenario import genetics as sg
 from dogtag.scenario.incidents import Incident, air_losses, battles
 
@@ -84,6 +85,9 @@ _RANKS = {
                   ("2LT", "O-1", 15), ("1LT", "O-2", 25), ("CAPT", "O-3", 12), ("MAJ", "O-4", 3)),
 }
 _ETHNICITY = {"Cauc": "WHITE", "AfAm": "BLACK", "Hisp": "HISPANIC", "Asian": "ASIAN"}
+#: Loss incidents linked to the disinterment of unknowns.
+DIS_INC = ("KW-TAEJON", "KW-NAKTONG", "KW-OSAN", "KW-HOENGSONG", "KW-CHIPYONG", "KW-HEARTBREAK", "KW-PORKCHOP",
+           "KW-CHONGCHON")
 _ELEMENTS = ("femur", "humerus", "tibia", "radius", "ulna", "cranium", "mandible", "tooth", "vertebra", "rib",
              "clavicle", "fibula")
 
@@ -104,7 +108,7 @@ class ScenarioParams:
     p_auto_donor: float = 0.35
     k55_individuals: int | None = None   # default 250 x scale
     k55_boxes: int | None = None         # default 55 x scale
-    k55_unlisted: float = 0.30           # share of K55 individuals who are not on the list (non-US)
+    k55_unlisted: float = 0.40           # share of K55 individuals who are not on the list (non-US)
     disinterment_caskets: int | None = None  # default 150 x scale
     field_sites: int | None = None           # default 20 x scale
     p_resample: float = 0.2              # an element sampled a second time
@@ -112,9 +116,28 @@ class ScenarioParams:
         "turnover": 0.5, "disinterment": 0.3, "recovery": 0.6})
     p_mt_success: float = 0.9
     p_y_typed: float = 0.3
+    # --- departures from the identification model (dogtag.scenario.departures; 0 = none) ---------
+    unlisted_population: str = "Asian"   # population of the remains not on the list (NIST 1036 name)
+    n_relatives: int = 0                 # remains of relatives of the missing, not on the list
+    p_nonpaternity: float = 0.0          # families whose missing person had another father
+    p_wrong_donor: float = 0.0           # families whose first donor is unrelated (not the stated relative)
+    p_swapped_reference: float = 0.0     # families whose first donor's profiles are another family's
+    str_mutation_rate: float = 0.0       # per transmitted STR allele (one step)
+    dropout_max: float = 0.3             # drop-out drawn uniformly up to this; the lab's estimate is capped at 0.3
+    dropin: float = 0.0                  # per locus showing one allele
+    p_contaminated: float = 0.0          # samples carrying a lab worker's alleles (and mtDNA)
+    p_far: float = 0.0                   # field recoveries holding someone lost at another incident
+    p_merged_labels: float = 0.0         # two people of one casket or site given one individual label
 
     def scaled(self, n: int | None, base: int) -> int:
         return n if n is not None else max(2, round(base * self.n_missing / 7500))
+
+    def departures(self) -> dict[str, Any]:
+        """The departures from the identification model these parameters ask for."""
+        base = ScenarioParams()
+        names = ("unlisted_population", "n_relatives", "p_nonpaternity", "p_wrong_donor", "p_swapped_reference",
+                 "str_mutation_rate", "dropout_max", "dropin", "p_contaminated", "p_far", "p_merged_labels")
+        return {n: getattr(self, n) for n in names if getattr(self, n) != getattr(base, n)}
 
 
 @dataclass
@@ -167,6 +190,9 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(p.seed)
+    drng = np.random.default_rng([p.seed, 13])  # departures draw apart: without them the scenario is unchanged
+    if p.unlisted_population not in sg.POPULATIONS:
+        raise ValueError(f"`unlisted_population` must be one of {sg.POPULATIONS}, got {p.unlisted_population!r}")
     N = p.n_missing
     incidents, inc_of = _incident_plan(N, rng)
     counts: dict[str, int] = {}
@@ -224,7 +250,13 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
         else:
             assert mo is not None
             geno[i] = sg.mendelian_child(geno[_IDX[fa]], geno[_IDX[mo]], rng)
+            geno[i] = dep.mutate_str(geno[i], p.str_mutation_rate, panel, drng)
     ne_sex = rng.integers(1, 3, size=N)
+    # non-paternity: the missing person's father is another man (the donors keep the stated father)
+    nonpat = drng.random(N) < p.p_nonpaternity
+    if nonpat.any():
+        other = sg.sample_founders(panel, pop[nonpat], drng)
+        geno[_IDX["MP"], nonpat] = sg.mendelian_child(other, geno[_IDX["MO"], nonpat], drng)
 
     # mtDNA: one haplotype per maternal line (MO -> MP, BR, SI; SI -> NE)
     mt_bases = sg.load_mt_haplotypes()
@@ -244,6 +276,15 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
     want_auto = has_any & (rng.random(N) < p.p_auto_donor)
     want_mt |= has_any & ~(want_mt | want_y | want_auto)
     families = [f"F{k + 1:05d}" for k in range(N)]
+    ref_truth: list[tuple[str, str, str, str]] = [(families[k], "MP", "non-paternity", "fathered by another man")
+                                                  for k in np.flatnonzero(nonpat).tolist()]
+    wrong = has_any & (drng.random(N) < p.p_wrong_donor)
+    swap = np.flatnonzero(has_any & ~wrong & (drng.random(N) < p.p_swapped_reference))
+    swap = drng.permutation(swap)[: len(swap) // 2 * 2]
+    partner = {int(a): int(b) for a, b in zip(swap[0::2], swap[1::2], strict=True)}
+    partner.update({b: a for a, b in list(partner.items())})
+    stranger_g = sg.sample_founders(panel, pop, drng) if wrong.any() else geno[_IDX["FA"]]
+    y_source: dict[int, int | None] = {}  # family -> family whose Y the donor carries (None: a stranger)
     ped_rows: list[tuple[Any, ...]] = []
     geno_rows: list[tuple[Any, ...]] = []
     mito_rows: list[tuple[Any, ...]] = []
@@ -271,15 +312,28 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
                              service_numbers[k] if name == "MP" else None,
                              rel if name != "NE" else ("nephew" if s == 1 else "niece"),
                              "given" if name in donors else None, ref))
+        first = next(iter(donors), None)
         for d, kinds in donors.items():
+            src_k: int | None = k  # whose profiles the donor's tubes hold (None: a stranger's)
+            if d == first and wrong[k]:
+                src_k = None
+                ref_truth.append((fam, d, "not the stated relative", "an unrelated person"))
+            elif d == first and k in partner:
+                src_k = partner[k]
+                ref_truth.append((fam, d, "swapped reference", f"the profiles of {families[src_k]} {d}"))
+            if "ystr" in kinds:
+                y_source[k] = src_k
             if "autosomal" in kinds:
                 donor_kinds["autosomal"] += 1
-                g = geno[_IDX[d], k]
+                g = stranger_g[k] if src_k is None else geno[_IDX[d], src_k]
                 for j, m in enumerate(panel.markers):
                     geno_rows.append((fam, d, m, panel.alleles[m][g[j, 0]], panel.alleles[m][g[j, 1]], ""))
             if "mtdna" in kinds:
                 donor_kinds["mtdna"] += 1
-                hap = mt_line[k] if rng.random() > 0.02 else sg.private_mt(mt_line[k], 1, rng)  # heteroplasmy/germline
+                line = mt_line[k] if src_k is None else mt_line[src_k]
+                if src_k is None:
+                    line = sg.private_mt(mt_bases["Europe"][int(drng.integers(len(mt_bases["Europe"])))], 2, drng)
+                hap = line if rng.random() > 0.02 else sg.private_mt(line, 1, rng)  # heteroplasmy/germline
                 mito_rows.append((fam, d, sg.CONTROL_REGION, " ".join(hap)))
             if "ystr" in kinds:
                 donor_kinds["ystr"] += 1
@@ -294,9 +348,11 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
         """The Y haplotype of a male member, drawn once: FA's from the database, a son's from
         his father's with one meiosis of mutation (MP and BR from FA, BC from BR)."""
         if (k, member) not in y_member:
+            grp = "East Asian" if sg.POPULATIONS[pop[k]] == "Asian" else "European"
             if member == "FA":
-                grp = "East Asian" if sg.POPULATIONS[pop[k]] == "Asian" else "European"
                 y_member[(k, member)] = y_bases[grp][int(rng.integers(len(y_bases[grp])))]
+            elif member == "MP" and nonpat[k]:  # another father's line
+                y_member[(k, member)] = y_bases[grp][int(drng.integers(len(y_bases[grp])))]
             else:
                 father = "BR" if member == "BC" else "FA"
                 y_member[(k, member)] = sg.mutate_y(y_of(k, father), y_loci, 1, rng)
@@ -304,16 +360,36 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
 
     # ---------------------------------------------------------------------------------------
     # remains
-    rem = _remains(p, rng, incidents, inc_of, pop)
+    eligible = [k for k in range(N) if has_any[k] and incidents[inc_of[k]].key in DIS_INC]
+    rel_k = drng.choice(eligible, size=min(p.n_relatives, len(eligible)), replace=False).tolist() \
+        if p.n_relatives > 0 and eligible else []
+    relatives = [(int(k), dep.RELATIVES[r % len(dep.RELATIVES)][0]) for r, k in enumerate(rel_k)]
+    rem = _remains(p, rng, drng, incidents, inc_of, pop, relatives, service_numbers)
     acc_rows, el_rows, sa_rows, truth_rows, op_rows = rem["accessions"], rem["elements"], rem["samples"], \
         rem["truth"], rem["operations"]
     # profiles of the samples
-    unl_pop = sg.POPULATIONS.index("Asian")
-    n_unl = rem["n_unlisted"]
+    unl_pop = sg.POPULATIONS.index(p.unlisted_population)
+    n_unl = rem["n_unlisted"] - len(relatives)   # foreign remains, then the relatives
     unl_geno = sg.sample_founders(panel, np.full(n_unl, unl_pop), rng)
-    unl_mt = [sg.private_mt(mt_bases["Asia"][int(rng.integers(len(mt_bases["Asia"])))], 1 + int(rng.poisson(0.7)), rng)
+    cont = mt_cont[unl_pop][-1] if unl_pop != 1 else "Africa"
+    y_grp = "East Asian" if p.unlisted_population == "Asian" else "European"
+    unl_mt = [sg.private_mt(mt_bases[cont][int(rng.integers(len(mt_bases[cont])))], 1 + int(rng.poisson(0.7)), rng)
               for _ in range(n_unl)]
-    unl_y = [y_bases["East Asian"][int(rng.integers(len(y_bases["East Asian"])))] for _ in range(n_unl)]
+    unl_y = [y_bases[y_grp][int(rng.integers(len(y_bases[y_grp])))] for _ in range(n_unl)]
+    rel_geno = np.empty((len(relatives), len(panel.markers), 2), dtype=np.int16)
+    for kind, _meioses, _same_mt in dep.RELATIVES:
+        rows = [r for r, (_k, kd) in enumerate(relatives) if kd == kind]
+        if not rows:
+            continue
+        ks = np.array([relatives[r][0] for r in rows], dtype=np.int64)
+        rel_geno[rows] = dep.relative_of(kind, geno[_IDX["FA"], ks], geno[_IDX["MO"], ks], panel, pop[ks], drng)
+    for k, kind in relatives:
+        _kind, meioses, same_mt = next(r for r in dep.RELATIVES if r[0] == kind)
+        base = mt_bases["Europe"][int(drng.integers(len(mt_bases["Europe"])))]
+        unl_mt.append(mt_line[k] if same_mt else sg.private_mt(base, 2, drng))
+        unl_y.append(sg.mutate_y(y_of(k, "FA"), y_loci, meioses, drng) if meioses is not None
+                     else y_bases["European"][int(drng.integers(len(y_bases["European"])))])
+    unl_geno = np.concatenate([unl_geno, rel_geno])
     samples = rem["sample_list"]  # (sample key, source kind, missing index or -1, unlisted index or -1)
     S = len(samples)
     src = np.array([s[1] for s in samples])
@@ -322,9 +398,17 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
         true_g[i] = geno[_IDX["MP"], mi] if mi >= 0 else unl_geno[ui]
     p_auto = np.array([p.p_auto_success[s] for s in src])
     auto_ok = rng.random(S) < p_auto
-    dropout = rng.uniform(0.0, 0.3, S)
+    dropout = rng.uniform(0.0, p.dropout_max, S)
+    reported = np.minimum(dropout, 0.3)   # the lab's estimate (``quality``) stays in its usual range
     locus_fail = rng.uniform(0.0, 0.4, S)
-    obs = sg.degrade(true_g, locus_fail, dropout, rng)
+    contaminated = drng.random(S) < p.p_contaminated
+    sample_note: dict[int, str] = {}
+    if contaminated.any():
+        worker = sg.sample_founders(panel, np.zeros(int(contaminated.sum()), dtype=np.int64), drng)
+        true_g[contaminated] = dep.contaminate(true_g[contaminated], worker, drng)
+        for i in np.flatnonzero(contaminated).tolist():
+            sample_note[i] = "contaminated"
+    obs = dep.drop_in(sg.degrade(true_g, locus_fail, dropout, rng), p.dropin, panel, drng)
     mt_ok = rng.random(S) < p.p_mt_success
     y_ok = auto_ok & (rng.random(S) < p.p_y_typed)
     pm_rows = []
@@ -340,10 +424,12 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
                 typed += 1
                 al = panel.alleles[m]
                 geno_rows.append(("", key, m, al[a] if a >= 0 else al[b], al[b] if a >= 0 and b >= 0 else "",
-                                  round(float(dropout[i]), 3)))
+                                  round(float(reported[i]), 3)))
             n_auto += typed > 0
         if mt_ok[i]:
             hap = mt_line[mi] if mi >= 0 else unl_mt[ui]
+            if contaminated[i] and drng.random() < 0.5:  # the worker's mtDNA typed instead
+                hap = sg.private_mt(mt_bases["Europe"][int(drng.integers(len(mt_bases["Europe"])))], 2, drng)
             mito_rows.append(("", key, sg.HVS_RANGE, " ".join(t for t in hap if sg.in_hvs(t))))
             n_mt += 1
         if y_ok[i]:
@@ -355,7 +441,10 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
     # Y donors (typed after the remains so that the MP's line is drawn once)
     for kk in np.flatnonzero(want_y).tolist():
         d = y_donor[kk]
-        for loc, a in zip(y_loci, y_of(kk, d), strict=True):
+        src_y = y_source.get(kk, kk)
+        hap_d = y_of(src_y, d) if src_y is not None else \
+            y_bases["European"][int(drng.integers(len(y_bases["European"])))]
+        for loc, a in zip(y_loci, hap_d, strict=True):
             if a:
                 ystr_rows.append((families[kk], d, loc, a))
     counts.update({"samples_autosomal": n_auto, "samples_mtdna": n_mt, "samples_ystr": n_y})
@@ -378,19 +467,27 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
                                                              "quality"], geno_rows)
     counts["mito_rows"] = _write(out / "mito.csv", ["family", "id", "range", "variants"], mito_rows)
     counts["ystr_rows"] = _write(out / "ystr.csv", ["family", "id", "marker", "alleles"], ystr_rows)
-    _write(out / "truth.csv", ["sample", "individual", "service_number", "family", "source", "accession"],
-           [(key, ind, service_numbers[mi] if mi >= 0 else "", families[mi] if mi >= 0 else "", kind, acc)
-            for (key, ind, mi, kind, acc) in truth_rows])
+    notes = rem["notes"]
+    _write(out / "truth.csv", ["sample", "individual", "service_number", "family", "source", "accession", "note"],
+           [(key, ind, service_numbers[mi] if mi >= 0 else "", families[mi] if mi >= 0 else "", kind, acc,
+             "; ".join(x for x in (notes.get(ind, ""), sample_note.get(i, "")) if x))
+            for i, (key, ind, mi, kind, acc) in enumerate(truth_rows)])
+    counts["departures_references"] = _write(out / "truth_references.csv",
+                                             ["family", "member", "departure", "detail"], ref_truth)
+    counts["departures_remains"] = len(notes) + len(sample_note)
     counts["remains_individuals"] = rem["n_individuals"]
     counts["remains_unlisted"] = n_unl
+    counts["remains_relatives"] = len(relatives)
     summary = ScenarioSummary(str(out), {**asdict(p), "software": f"dogtag {__version__}"}, counts)
     (out / "scenario.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
     return summary
 
 
-def _remains(p: ScenarioParams, rng: np.random.Generator, incidents: list[Incident], inc_of: np.ndarray,
-             pop: np.ndarray) -> dict[str, Any]:
-    """Operations, accessions, elements and samples of the three sources of remains, and their truth."""
+def _remains(p: ScenarioParams, rng: np.random.Generator, drng: np.random.Generator, incidents: list[Incident],
+             inc_of: np.ndarray, pop: np.ndarray, relatives: list[tuple[int, str]],
+             service_numbers: list[str]) -> dict[str, Any]:
+    """Operations, accessions, elements and samples of the three sources of remains, and their truth
+    (``notes``: individual -> how it departs from the model)."""
     from dogtag.scenario.osteometry import Skeletons
 
     skeletons = Skeletons(p.seed)
@@ -405,6 +502,7 @@ def _remains(p: ScenarioParams, rng: np.random.Generator, incidents: list[Incide
     sample_list: list[tuple[str, str, int, int]] = []
     n_unl = 0
     n_ind = 0
+    notes: dict[str, str] = {}
 
     def draw(keys: Sequence[str], n: int) -> list[int]:
         pool = [k for key in keys for k in by_inc.get(key, [])[:]]
@@ -459,8 +557,7 @@ def _remains(p: ScenarioParams, rng: np.random.Generator, incidents: list[Incide
 
     # 2. disinterment of unknowns
     n_cask = p.scaled(p.disinterment_caskets, 150)
-    dis_inc = ["KW-TAEJON", "KW-NAKTONG", "KW-OSAN", "KW-HOENGSONG", "KW-CHIPYONG", "KW-HEARTBREAK", "KW-PORKCHOP",
-               "KW-CHONGCHON"]
+    dis_inc = list(DIS_INC)
     ops.append(("OP-DIS", "disinterment", "Disinterment of Korean War unknowns",
                 "National Memorial Cemetery of the Pacific, Honolulu", 21.31, -157.85, "2018-06-01", "2021-06-30",
                 ";".join(dis_inc)))
@@ -469,11 +566,24 @@ def _remains(p: ScenarioParams, rng: np.random.Generator, incidents: list[Incide
         accs.append((acc, "OP-DIS", f"Casket of unknown {acc}", "2019-01-15"))
         two = rng.random() < 0.1
         people = draw(dis_inc, 2 if two else 1)
+        merged = two and drng.random() < p.p_merged_labels
         for mi in people:
             ind, kind = person("disinterment")
-            known = None if two else f"IND-{acc}"
+            known = None if two and not merged else f"IND-{acc}"
+            if merged:
+                notes[ind] = f"label {known} shared by two people"
             for _ in range(1 + int(rng.random() < 0.5)):
                 add_element(acc, ind, mi, -1, kind, "2019-03-01", known)
+
+    # relatives of the missing, not on the list, each in a casket of its own
+    for r, (k, rel) in enumerate(relatives):
+        acc = f"X-{5000 + r}"
+        accs.append((acc, "OP-DIS", f"Casket of unknown {acc}", "2019-01-15"))
+        ind, kind = person("disinterment")
+        ui, n_unl = n_unl, n_unl + 1
+        notes[ind] = f"{rel} of {service_numbers[k]} (not on the list)"
+        for _ in range(1 + int(rng.random() < 0.5)):
+            add_element(acc, ind, -1, ui, kind, "2019-03-01", f"IND-{acc}")
 
     # 3. field recoveries: air-loss sites with a position, and battle sites
     n_sites = p.scaled(p.field_sites, 20)
@@ -486,11 +596,24 @@ def _remains(p: ScenarioParams, rng: np.random.Generator, incidents: list[Incide
                     inc.longitude, f"{year}-05-01", f"{year}-06-15", inc.key))
         acc = f"CIL-{year}-{s_i + 1:03d}"
         accs.append((acc, op, f"Remains recovered at {inc.place}", f"{year}-07-01"))
-        for mi in draw([inc.key], 1 + int(rng.integers(0, 4))):
+        people = draw([inc.key], 1 + int(rng.integers(0, 4)))
+        far: list[int] = []
+        if drng.random() < p.p_far:   # someone lost at another incident, far away
+            pool = [k for key, ks in by_inc.items() if key != inc.key for k in ks]
+            if pool:
+                far = draw([incidents[inc_of[pool[int(drng.integers(len(pool)))]]].key], 1)
+        first_label: str | None = None
+        for mi in people + far:
             ind, kind = person("recovery")
             known = f"IND-{ind}" if rng.random() < 0.6 else None
+            if mi in far:
+                notes[ind] = f"lost at {incidents[inc_of[mi]].key}, recovered at the site of {inc.key}"
+            elif first_label is not None and known is not None and drng.random() < p.p_merged_labels:
+                notes[ind] = f"label {first_label} shared by two people"
+                known = first_label
+            first_label = first_label or known
             for _ in range(1 + int(rng.integers(0, 2))):
                 add_element(acc, ind, mi, -1, kind, f"{year}-08-01", known)
     return {"operations": ops, "accessions": accs, "elements": els, "samples": sams, "truth": truth,
             "sample_list": sample_list, "n_unlisted": n_unl, "n_individuals": n_ind,
-            "skeletons": skeletons}
+            "skeletons": skeletons, "notes": notes}

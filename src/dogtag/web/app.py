@@ -31,8 +31,8 @@ from dogtag.web.security import (
     ACCOUNT_FACTOR,
     BadCsrf,
     Forbidden,
-    LoginThrottle,
     NotLoggedIn,
+    SharedLoginThrottle,
     Throttled,
     parse_networks,
 )
@@ -54,8 +54,9 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.state.sessions = sessions(app.state.engine)
     app.state.templates = make_templates()
     backoff = (settings.login_backoff_s, settings.login_backoff_max_s, settings.login_window_s)
-    app.state.throttle = LoginThrottle(settings.login_max_failures, *backoff)
-    app.state.account_throttle = LoginThrottle(ACCOUNT_FACTOR * settings.login_max_failures, *backoff)
+    failures = settings.login_max_failures  # counted in the registry: the same for every worker
+    app.state.throttle = SharedLoginThrottle(app.state.sessions, "t", failures, *backoff)
+    app.state.account_throttle = SharedLoginThrottle(app.state.sessions, "a", ACCOUNT_FACTOR * failures, *backoff)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.stats_cache = {}
     app.state.pdfs = PdfRenderer(settings.pdf_workers)

@@ -28,7 +28,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from itsdangerous import BadSignature, TimestampSigner
 
-from dogtag.registry.logins import session_user
+from dogtag.registry.logins import failure_wait, forget_failures, record_failure, session_user
 from dogtag.registry.users import Role
 
 ADMIN, ANALYST, REVIEWER, LIAISON = Role.ADMIN, Role.ANALYST, Role.REVIEWER, Role.FAMILY_LIAISON
@@ -242,7 +242,7 @@ class LoginThrottle:
     attempts are not failures (they never reach the password check), so waiting out the delay
     always gets one more try: nobody is locked out for good. A key with no failure for
     ``forget_s`` seconds starts afresh. In memory, per process, at most ``max_keys`` keys (the
-    oldest forgotten first).
+    oldest forgotten first); the workbench uses :class:`SharedLoginThrottle`, in the registry.
     """
 
     def __init__(self, free: int, base_s: float, cap_s: float, forget_s: float, *,
@@ -266,14 +266,17 @@ class LoginThrottle:
         if wait > 0:
             raise Throttled(max(1, int(wait + 0.999)))
 
+    def delay(self, n: int) -> float:
+        """Seconds to wait after the n-th failure of a key."""
+        return 0.0 if n < self.free else min(self.cap_s, self.base_s * 2.0 ** min(n - self.free, 60))
+
     def failed(self, *keys: str) -> None:
         now = self.clock()
         with self._lock:
             for key in keys:
                 n = self._get(key, now)[0] + 1
-                delay = 0.0 if n < self.free else min(self.cap_s, self.base_s * 2.0 ** min(n - self.free, 60))
                 self._state.pop(key, None)
-                self._state[key] = (n, now, now + delay)
+                self._state[key] = (n, now, now + self.delay(n))
             while len(self._state) > self.max_keys:
                 del self._state[next(iter(self._state))]
 
@@ -281,3 +284,31 @@ class LoginThrottle:
         with self._lock:
             for key in keys:
                 self._state.pop(key, None)
+
+
+class SharedLoginThrottle(LoginThrottle):
+    """:class:`LoginThrottle` with its counts in the registry (:mod:`dogtag.registry.logins`), so
+    that they hold across the worker processes of one workbench (and its restarts). ``scope`` keeps
+    the keys of two throttles apart; ``clock`` is wall-clock time, which the workers share."""
+
+    def __init__(self, sessions: Callable[[], Any], scope: str, free: int, base_s: float, cap_s: float,
+                 forget_s: float, *, clock: Callable[[], float] = time.time):
+        super().__init__(free, base_s, cap_s, forget_s, max_keys=0, clock=clock)
+        self.sessions, self.scope = sessions, scope
+
+    def _keys(self, keys: tuple[str, ...]) -> list[str]:
+        return [f"{self.scope}|{k}"[:200] for k in keys]
+
+    def check(self, *keys: str) -> None:
+        with self.sessions() as s:
+            wait = failure_wait(s, self._keys(keys), now=self.clock(), forget_s=self.forget_s)
+        if wait > 0:
+            raise Throttled(max(1, int(wait + 0.999)))
+
+    def failed(self, *keys: str) -> None:
+        with self.sessions() as s, s.begin():
+            record_failure(s, self._keys(keys), now=self.clock(), forget_s=self.forget_s, delay=self.delay)
+
+    def succeeded(self, *keys: str) -> None:
+        with self.sessions() as s, s.begin():
+            forget_failures(s, self._keys(keys))

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dogtag.errors import DogtagError
+from dogtag.errors import DataFormatError, DogtagError
+from dogtag.registry import import_log
 from dogtag.registry.imports.core import ImportRejected, ImportResult, RowError
 from dogtag.registry.imports.families import (
     import_genotypes,
@@ -59,17 +60,38 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, actor: str, **op
     """Import one file of ``kind`` (see :data:`KINDS`) in a single transaction.
 
     Raises :class:`ImportRejected` (listing every bad row) and writes nothing if any row is bad.
+    Either way the attempt goes into the import history (:mod:`dogtag.registry.import_log`).
     """
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {', '.join(KINDS)}, got {kind!r}")
+    name = Path(path).name
     try:
         with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
-            return run(conn, kind, path, actor=actor, **options)
+            result = run(conn, kind, path, actor=actor, **options)
+            import_log.record(conn, actor=actor, kind=kind, file_name=name, sha256=result.sha256,
+                              counts={k: v for k, v in result.as_dict().items() if isinstance(v, int)})
+            return result
+    except ImportRejected as exc:
+        _record_rejection(engine, actor, kind, name, [e.as_dict() for e in exc.errors])
+        raise
+    except DataFormatError as exc:
+        _record_rejection(engine, actor, kind, name, [{"line": exc.line, "column": "", "reason": exc.message}])
+        raise
     except OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc).lower():
             raise DogtagError(f"{path}: the registry is busy (another import?); nothing was "
                               "imported, try again") from None
         raise
+
+
+def _record_rejection(engine: Engine, actor: str, kind: str, name: str, errors: list[dict[str, Any]]) -> None:
+    """Put a rejected file in the import history (its own transaction; the data were rolled back).
+    A failure here (the registry busy or gone) must not hide the rejection itself: it is dropped."""
+    try:
+        with engine.begin() as conn:
+            import_log.record(conn, actor=actor, kind=kind, file_name=name, errors=errors)
+    except SQLAlchemyError:
+        pass
 
 
 def run(conn: Connection, kind: str, path: str | Path, *, actor: str, **options: Any) -> ImportResult:

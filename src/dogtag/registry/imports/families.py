@@ -3,7 +3,8 @@
 - ``pedigrees.csv``: role (pm/am), family, id, father, mother, sex, missing; optional
   service_number (links a missing member to the registry), relationship, consent, consent_date,
   reference_sample. ``pm`` rows name samples already in the registry.
-- ``genotypes.csv``: family, id, marker, allele1, allele2 (autosomal STR profiles).
+- ``genotypes.csv``: family, id, marker, allele1, allele2 (autosomal STR profiles; markers of the
+  shipped frequency databases only, stored under their canonical names).
 - ``mito.csv``: family, id, range, variants (mtDNA, EMPOP notation).
 - ``ystr.csv``: family, id, marker, alleles (Y-STR; multi-copy loci as "11,14").
 Profiles belong to the family member (family, id) or, failing that, to the sample ``id``.
@@ -12,6 +13,7 @@ Optional lab, kit and quality columns describe a profile (from its first row).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +22,9 @@ from sqlalchemy import Connection, select
 from dogtag.errors import PedigreeError
 from dogtag.genetics import mtdna as mt
 from dogtag.genetics import ystr
+from dogtag.genetics.freqdb import SEX_MARKERS, known_markers
 from dogtag.genetics.markers import check_allele
+from dogtag.genetics.names import canonical_marker_name
 from dogtag.genetics.pedigree import Pedigree, parse_sex
 from dogtag.registry.base import table_of
 from dogtag.registry.families import Consent, Family, FamilyMember
@@ -215,26 +219,58 @@ def _valid(rows: Rows, line: int, column: str, check: Callable[[str], object], v
     return True
 
 
+def _marker_check() -> Callable[[str], tuple[str, str | None]]:
+    """marker as written -> (canonical name, why it is refused or None), memoised per import."""
+    known = known_markers()
+    seen: dict[str, tuple[str, str | None]] = {}
+
+    def check(marker: str) -> tuple[str, str | None]:
+        if marker not in seen:
+            name = canonical_marker_name(marker) if marker.strip(" _-./'\"") else marker
+            why = None
+            if name not in known:
+                near = difflib.get_close_matches(name, sorted(known), n=1)
+                why = (f"{marker!r} is not a known autosomal STR marker: no shipped frequency database "
+                       "has it, so no search could use it" + (f" (did you mean {near[0]!r}?)" if near else ""))
+            seen[marker] = (name, why)
+        return seen[marker]
+    return check
+
+
 def import_genotypes(conn: Connection, path: str, actor: str) -> ImportResult:
-    """Autosomal STR profiles from ``genotypes.csv`` (one row per person and marker)."""
+    """Autosomal STR profiles from ``genotypes.csv`` (one row per person and marker).
+
+    Markers are stored under their canonical names (``THO1`` and ``TH01`` are one locus,
+    :func:`~dogtag.genetics.names.canonical_marker_name`). A marker that no shipped frequency
+    database has (a misspelling, a kit's non-STR locus) is refused with its line, as are amelogenin
+    (``AMEL``) alleles other than X/Y and X/Y at any other marker.
+    """
     def fast(idx: dict[str, int]) -> FastRow:
         im, i1, i2 = idx["marker"], idx["allele1"], idx["allele2"]
+        known = _marker_check()
 
         def add(rows: Rows, line: int, rec: list[str], data: dict[str, Any]) -> None:
             marker, a1, a2 = rec[im].strip(), rec[i1].strip(), rec[i2].strip()
             if not marker or len(marker) > 64:
                 _required(rows, line, "marker", marker)
+                return
+            name, why = known(marker)
+            sex = name in SEX_MARKERS
+            if why is not None:
+                rows.error(line, rows.file.names["marker"], why)
             elif len(a1) > 16 or len(a2) > 16:
                 rows.error(line, "allele1", "an allele label is longer than 16 characters")
             elif not all(
                     _valid(rows, line, col, check_allele, a) for col, a in (("allele1", a1), ("allele2", a2)) if a):
                 pass
-            elif marker in data:
-                rows.error(line, "marker", f"marker {marker!r} given twice for this person")
+            elif any(a and (a in "XY") != sex for a in (a1, a2)):
+                rows.error(line, "allele1", f"amelogenin alleles are X and Y, at {name} only; got {a1!r}, {a2!r}")
+            elif name in data:
+                rows.error(line, "marker", f"marker {name!r} given twice for this person")
             elif not a1 and not a2:
                 rows.error(line, "allele1", "both alleles are empty (leave an untyped marker out)")
             else:
-                data[marker] = [a1 or None, a2 or None]
+                data[name] = [a1 or None, a2 or None]
         return add
     return _import_profiles(conn, path, actor, ProfileKind.AUTOSOMAL, ["marker", "allele1", "allele2"],
                             fast=fast)

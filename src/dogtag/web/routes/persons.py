@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, or_, select
 
 from dogtag.errors import DogtagError
-from dogtag.registry import stats
+from dogtag.registry import contacts, stats
 from dogtag.registry.families import Family, FamilyMember
 from dogtag.registry.identification import Identification, IdentificationEvent, Notification
 from dogtag.registry.people import LossIncident, MissingPerson, Status, StatusChange
@@ -19,8 +19,8 @@ from dogtag.registry.profiles import Profile
 from dogtag.registry.recovery import Accession, Element, FieldOperation, Individual, Sample
 from dogtag.report.pedigree import Person, pedigree_svg
 from dogtag.web.deps import DbDep
-from dogtag.web.pages import Id, NotFound, choice, page, pager
-from dogtag.web.security import SCIENCE, STAFF, ViewerDep, require
+from dogtag.web.pages import Id, NotFound, choice, done, page, pager
+from dogtag.web.security import FAMILY, SCIENCE, STAFF, ViewerDep, check_csrf, require
 
 router = APIRouter(tags=["missing persons"])
 
@@ -143,7 +143,9 @@ def person(request: Request, s: DbDep, v: ViewerDep, pid: Id) -> dict[str, Any]:
                for c in s.scalars(select(StatusChange).where(StatusChange.missing_person_id == pid)
                                   .order_by(StatusChange.at))]
     families = []
-    for fam, members in _families(s, pid):
+    fam_list = _families(s, pid)
+    shown = contacts.contacts(s, [m.id for _, ms in fam_list for m in ms]) if v.can(FAMILY) else {}
+    for fam, members in fam_list:
         ids = [m.id for m in members]
         profs = s.execute(select(Profile.family_member_id, Profile.kind, Profile.data)
                           .where(Profile.family_member_id.in_(ids))).all() if ids else []
@@ -161,6 +163,12 @@ def person(request: Request, s: DbDep, v: ViewerDep, pid: Id) -> dict[str, Any]:
                 "reference_sample": m.reference_sample, "profiles": sorted(kinds.get(m.id, []))}
             if v.sees_genotypes:
                 row["genotypes"] = genos.get(m.id, {})
+            if v.can(FAMILY):  # names and contact details: the liaison and the admin only
+                c = shown.get(m.id)
+                row["member_id"] = m.id
+                row["contact"] = None if c is None else {
+                    **{f: getattr(c, f) for f in contacts.FIELDS}, "updated_at": c.updated_at,
+                    "updated_by": c.updated_by}
             rows.append(row)
         families.append({"id": fam.id, "name": fam.name, "members": rows})
     coverage = None
@@ -186,6 +194,9 @@ def person(request: Request, s: DbDep, v: ViewerDep, pid: Id) -> dict[str, Any]:
              "birth_year": p.birth_year, "home_city": p.home_city, "home_county": p.home_county,
              "sex": p.sex, "ethnicity": p.ethnicity, "stature_cm": p.stature_cm,
              "dental_records": p.dental_records, "chest_radiograph": p.chest_radiograph}
+    if shown:  # every read of contact details is in the audit log
+        contacts.log_read(s, shown.values(), where=f"/persons/{pid}")
+        s.commit()
     return {"title": f"{p.name or p.service_number} ({p.service_number})",
             "person": {**person_summary(p), **attrs}, "incident": incident,
             "timeline": timeline(s, p, inc, science=v.can(SCIENCE)),
@@ -276,3 +287,25 @@ def pedigree(s: DbDep, pid: Id, fid: Id) -> Response:
     if fid not in fams:
         raise NotFound(f"family {fid} of missing person {pid}")
     return Response(family_svg(s, *fams[fid]), media_type="image/svg+xml")
+
+
+Text200 = Annotated[str | None, Form(max_length=200)]
+
+
+@router.post("/persons/{pid}/families/{fid}/members/{mid}/contact",
+             dependencies=[require(FAMILY), Depends(check_csrf)],
+             summary="Set a relative's name and contact details (form: full_name, phone, email, address, "
+                     "notes; blank clears); audited")
+def edit_contact(request: Request, s: DbDep, pid: Id, fid: Id, mid: Id, full_name: Text200 = None,
+                 phone: Annotated[str | None, Form(max_length=64)] = None, email: Text200 = None,
+                 address: Annotated[str | None, Form(max_length=1000)] = None,
+                 notes: Annotated[str | None, Form(max_length=2000)] = None) -> Response:
+    with s.begin():
+        member = s.get(FamilyMember, mid)
+        if member is None or member.family_id != fid or fid not in {f.id for f, _ in _families(s, pid)}:
+            raise NotFound(f"member {mid} of family {fid} of missing person {pid}")
+        if member.missing:
+            raise DogtagError(f"{member.member} is a missing person of the family, not a relative to contact")
+        contacts.set_contact(s, mid, full_name=full_name, phone=phone, email=email, address=address, notes=notes)
+        who = member.member
+    return done(request, f"/persons/{pid}#family-{fid}", f"contact details of {who} saved")

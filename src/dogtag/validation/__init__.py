@@ -1,0 +1,1 @@
+"""The validation study outside the model (``dogtag validate``): :mod:`dogtag.validation.study`."""
