@@ -95,3 +95,21 @@ def test_validate_rejects_overlapping_seeds() -> None:
     out = CliRunner().invoke(cli, ["validate", "--scenario", "baseline", "--tune-seeds", "1",
                                    "--report-seeds", "1,2"])
     assert isinstance(out.exception, DogtagError) and "must differ" in str(out.exception)  # a message, no traceback
+
+
+def test_a_case_that_cannot_run_is_reported_not_counted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from dogtag.validation import study
+
+    def fake(scenario: str, seed: int, n: int, folder: Path) -> study.CaseResult:
+        if seed == 3:
+            raise RuntimeError("boom")
+        return study.CaseResult(scenario, seed, 4, 0, 10, 12, [(0.999, True)] * 4 + [(0.3, False)])
+
+    monkeypatch.setattr(study, "run_case", fake)
+    res = study.run_study(study.StudySettings(scenarios=("far",), tune_seeds=(1,), report_seeds=(2, 3), workers=1),
+                          folder=tmp_path)
+    s = res["scenarios"]["far"]
+    assert s["failed"] == [{"seed": 3, "error": "RuntimeError: boom"}]
+    assert (s["seeds"], s["true"], s["on_list"], s["sensitivity"]) == ([2], 4, 10, 0.4)
+    assert res["chosen_threshold"] == 0.5   # no false pairing at or above 0.5 on the tuning seed
+    assert s["false_rate_upper_95"] == pytest.approx(1 - 0.025 ** (1 / 4), abs=1e-4)

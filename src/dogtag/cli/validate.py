@@ -78,5 +78,8 @@ def _table(result: dict[str, Any]) -> None:
         click.echo(f"{name:<18} {s['true']:>5} {s['false']:>5} {s['false_rate_upper_95']:>7.3f} "
                    f"{(s['sensitivity'] or 0):>6.3f}   {row['true']:>16} {row['false']:>5} "
                    f"{row['false_rate_upper_95']:>6.3f}")
+    for name, s in result["scenarios"].items():
+        for f in s["failed"]:
+            click.echo(f"{name} seed {f['seed']}: could not be run: {f['error']}")
     click.echo("true, false: identifications proposed at the default threshold; bound: the false rate's "
                "95% upper bound (Clopper-Pearson); sens.: true / remains on the list.")

@@ -142,8 +142,9 @@ def _digest(inv: Any, links: Sequence[Any]) -> str:
     blob = json.dumps([inv.ids, inv.elements, inv.sides, inv.codes,
                        np.where(np.isnan(inv.values), -1, inv.values).round(3).tolist(),
                        inv.accessions, inv.portions,
-                       sorted((d.a, d.b, round(d.log10_lr, 6) if math.isfinite(d.log10_lr)
-                               else None) for d in links)], default=str)
+                       sorted(((d.a, d.b, round(d.log10_lr, 6) if math.isfinite(d.log10_lr) else None)
+                               for d in links), key=lambda t: (t[0], t[1], t[2] is None, t[2] or 0.0))],
+                      default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -95,6 +95,7 @@ class CaseResult:
     points: list[tuple[float, bool]]  # best posterior of each run individual, right?
     false_proposals: list[dict[str, Any]] = field(default_factory=list)
     unconverged: int = 0
+    error: str | None = None          # the case could not be run (reported, never counted as a result)
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -159,8 +160,12 @@ class StudySettings:
 
 
 def _case(args: tuple[str, int, int, str]) -> CaseResult:
+    """One case; a failure is reported as such (the study goes on, the case counts nothing)."""
     scenario, seed, n, base = args
-    return run_case(scenario, seed, n, Path(base) / f"{scenario}-seed{seed}")
+    try:
+        return run_case(scenario, seed, n, Path(base) / f"{scenario}-seed{seed}")
+    except Exception as exc:  # any failure of one case is reported, not hidden
+        return CaseResult(scenario, seed, 0, 0, 0, 0, [], error=f"{type(exc).__name__}: {exc}")
 
 
 def _at(cases: Sequence[CaseResult], t: float) -> tuple[int, int]:
@@ -170,6 +175,8 @@ def _at(cases: Sequence[CaseResult], t: float) -> tuple[int, int]:
 
 def summarise(cases: Sequence[CaseResult], thresholds: Sequence[float], chosen: float) -> dict[str, Any]:
     """Figures of the cases of one scenario (see the module docstring)."""
+    failed = [{"seed": c.seed, "error": c.error} for c in cases if c.error]
+    cases = [c for c in cases if not c.error]
     true, false = sum(c.proposed_true for c in cases), sum(c.proposed_false for c in cases)
     on_list = sum(c.on_list for c in cases)
     rows = []
@@ -183,7 +190,7 @@ def summarise(cases: Sequence[CaseResult], thresholds: Sequence[float], chosen: 
             "sensitivity": round(true / on_list, 4) if on_list else None,
             "thresholds": rows, "reliability": reliability([pt for c in cases for pt in c.points]),
             "false_proposals": [{"seed": c.seed, **w} for c in cases for w in c.false_proposals],
-            "unconverged": sum(c.unconverged for c in cases)}
+            "unconverged": sum(c.unconverged for c in cases), "failed": failed}
 
 
 def run_study(settings: StudySettings | None = None, *, folder: str | Path | None = None,
@@ -211,7 +218,7 @@ def run_study(settings: StudySettings | None = None, *, folder: str | Path | Non
             results.append(_case(job))
             if progress:
                 progress(len(results), len(jobs), f"{job[0]} seed {job[1]}")
-    tune = [r for r in results if r.seed in st.tune_seeds]
+    tune = [r for r in results if r.seed in st.tune_seeds and not r.error]
     ok = [t for t in sorted(st.thresholds) if all(_at([r for r in tune if r.scenario == s], t)[1] == 0
                                                    for s in st.scenarios)]
     chosen = ok[0] if ok else max(st.thresholds)
