@@ -8,7 +8,8 @@ and compare every proposal with ``truth.csv``. Measured per scenario: true and f
 identifications, individuals, wall time of the search command. Asserted in the same run: no false
 identification at the default threshold, and at least ``--min-true`` true ones where given.
 
-The last line printed is one JSON object with the figures (a list of rows).
+The last line printed is one JSON object with the figures (a list of rows). With ``--keep`` each
+scenario's folder also keeps the registry and the search report (``search.json``).
 
 Usage: python benchmarks/scenario_search.py [1:300 5:1000 ...] [--keep DIR]
 """
