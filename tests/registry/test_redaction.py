@@ -18,8 +18,6 @@ from dogtag.registry.users import Role, User, add_user, authenticate, reset_pass
 
 from .factories import drop_append_only_triggers, small_registry, snapshot
 
-BEFORE = "0007_login_failures"
-
 
 def _log(engine: Engine) -> list[AuditEntry]:
     with session_scope(engine, "test") as s:
@@ -40,13 +38,18 @@ def _users(engine: Engine) -> None:
         reset_password(s, "ann", "ann-copper-kettle-2")
 
 
-def _down(engine: Engine, revision: str) -> None:
+BEFORE = "0007_login_failures"
+REDACTION = "0008_redact_password_hashes"
+
+
+def _migrate(engine: Engine, revision: str, direction: str = "upgrade") -> None:
+    """Move the schema to ``revision`` (alembic, in one transaction): later migrations stay out."""
     from alembic import command
 
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+        getattr(command, direction)(cfg, revision)
 
 
 def _old_registry(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +59,7 @@ def _old_registry(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
         m.setattr(audit, "redact", lambda table, row: row)
         _users(engine)
     small_registry(engine)
-    _down(engine, BEFORE)
+    _migrate(engine, BEFORE, "downgrade")
 
 
 def _verify(db_url: str) -> tuple[int, dict]:
@@ -83,8 +86,8 @@ def test_migration_redacts_old_entries_and_rechains(engine: Engine, db_url: str,
     assert len(hashed) == 3 and max(hashed) < len(old)  # two users added, one reset; history after them
     assert _verify(db_url)[0] == 0
     rows = snapshot(engine)
-    upgrade(engine)
-    assert current_revision(engine) == "0008_redact_password_hashes"
+    _migrate(engine, REDACTION)
+    assert current_revision(engine) == REDACTION
     new = _log(engine)
     assert "$argon2" not in _text(engine)
     assert f"[redacted sha256:{hashlib.sha256(stored.encode()).hexdigest()[:12]}]" in new[hashed[-1] - 1].after
@@ -117,9 +120,9 @@ def test_migration_redacts_old_entries_and_rechains(engine: Engine, db_url: str,
 def test_migration_leaves_a_registry_with_nothing_to_redact_untouched(engine: Engine) -> None:
     _users(engine)
     small_registry(engine)
-    _down(engine, BEFORE)
+    _migrate(engine, BEFORE, "downgrade")
     before = snapshot(engine)
-    upgrade(engine)
+    _migrate(engine, REDACTION)
     assert snapshot(engine) == before
 
 
