@@ -99,7 +99,7 @@ def _work_folder() -> Path:
 @click.option("--missing", "n_missing", default=7500, show_default=True, type=click.IntRange(20, 200_000),
               help="Number of missing service members.")
 @click.option("--threshold", default=None, type=click.FloatRange(0.5, 1.0),
-              help="Posterior for proposing an identification (default 0.99).")
+              help="Posterior for proposing an identification (default 0.9995, as `dogtag search`).")
 @click.option("--force", is_flag=True, help="Replace an existing --db file.")
 @click.option("--serve/--no-serve", default=True, show_default=True,
               help="Serve the workbench afterwards (--no-serve for tests and benchmarks).")
