@@ -6,7 +6,9 @@ with ``dogtag init`` and ``dogtag import``, write the scenario's population hapl
 lineage databases, run ``dogtag search --json`` (default thresholds and priors) as a subprocess,
 and compare every proposal with ``truth.csv``. Measured per scenario: true and false
 identifications, individuals, wall time of the search command. Asserted in the same run: no false
-identification at the default threshold, and at least ``--min-true`` true ones where given.
+identification at the default threshold, and at least ``--min-true`` true ones where given. Also
+reported: true and false at the other thresholds of the calibration report (from the best pairing
+of each individual in the same report).
 
 The last line printed is one JSON object with the figures (a list of rows). With ``--keep`` each
 scenario's folder also keeps the registry and the search report (``search.json``).
@@ -28,7 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from dogtag.analysis.decide import DecisionOptions  # noqa: E402
 from dogtag.demo import IMPORT_ORDER, lineage_databases  # noqa: E402
+from dogtag.scenario.calibration import THRESHOLDS  # noqa: E402
 from dogtag.scenario.generate import ScenarioParams, simulate_scenario  # noqa: E402
 
 
@@ -54,7 +58,20 @@ def run_one(folder: Path, seed: int, size: int) -> dict[str, object]:
     wrong = [p for p in report["proposals"] if p not in right]
     return {"seed": seed, "size": size, "true": len(right), "false": len(wrong),
             "individuals": report["n_individuals"], "samples": report["n_samples"],
-            "search_wall_s": round(wall, 1), "wrong": [(p["individual"], p["missing_person"]) for p in wrong]}
+            "search_wall_s": round(wall, 1), "wrong": [(p["individual"], p["missing_person"]) for p in wrong],
+            "at_threshold": at_thresholds(report, truth)}
+
+
+def at_thresholds(report: dict, truth: dict[str, str]) -> dict[str, list[int]]:
+    """[true, false] at other posterior thresholds: the individuals whose best pairing would be proposed
+    there (nothing but its posterior stops it: LR >= the minimum, no conflict, resolved)."""
+    best = []
+    for ind in report["individuals"]:
+        if ind["candidates"] and not [r for r in ind["reasons"] if not r.startswith("posterior ")]:
+            c = ind["candidates"][0]
+            best.append((c["posterior"], {truth[s] for s in ind["samples"]} == {c["missing_person"]}))
+    return {f"{t:g}": [sum(ok for p, ok in best if p >= t), sum(not ok for p, ok in best if p >= t)]
+            for t in sorted({*THRESHOLDS, DecisionOptions().min_posterior})}
 
 
 def main() -> None:

@@ -154,3 +154,91 @@ def test_a_remains_departure_leaves_the_families_unchanged(tmp_path: Path) -> No
     assert (base / "genotypes.csv").read_bytes() != (off / "genotypes.csv").read_bytes()
     q = [float(r["quality"]) for r in _read(off / "genotypes.csv") if r["quality"]]
     assert max(q) <= 0.3   # the lab's estimate understates the drop-out beyond 0.3
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pairs")
+    simulate_scenario(folder, ScenarioParams(seed=4, n_missing=1500, n_brothers=40, n_father_son=40))
+    return folder
+
+
+def _pair_rows(folder: Path) -> list[tuple[str, str, str, str]]:
+    """(family, member, missing relative's service number, the family's missing person's) per pair."""
+    out = []
+    for r in _read(folder / "truth_references.csv"):
+        if r["departure"] in ("missing brother", "missing father"):
+            out.append((r["family"], r["member"], r["detail"].split()[0], r["detail"].split()[-1]))
+    return out
+
+
+def test_missing_relatives_are_two_missing_persons_of_one_family(pairs: Path) -> None:
+    rows = _pair_rows(pairs)
+    assert {m for _f, m, _j, _k in rows} == {"BR", "FA"} and len(rows) >= 8
+    ped = _read(pairs / "pedigrees.csv")
+    missing = {r["SERVICE_NUMBER"]: r for r in _read(pairs / "missing.csv")}
+    truth = _read(pairs / "truth.csv")
+    for fam, member, sn_j, sn_k in rows:
+        mine = {r["id"]: r for r in ped if r["family"] == fam}
+        assert mine[member]["missing"] == "True" and mine[member]["service_number"] == sn_j
+        assert mine["MP"]["missing"] == "True" and mine["MP"]["service_number"] == sn_k
+        assert not mine[member]["reference_sample"]            # a missing man is no donor
+        assert missing[sn_j]["LOSS_INCIDENT"] == missing[sn_k]["LOSS_INCIDENT"]   # lost together
+        if member == "FA":
+            assert int(missing[sn_j]["BIRTH_YEAR"]) <= int(missing[sn_k]["BIRTH_YEAR"]) - 18
+        for sn, other in ((sn_j, sn_k), (sn_k, sn_j)):    # both among the remains, the truth says who
+            notes = {r["note"] for r in truth if r["service_number"] == sn}
+            assert notes and all(f"of {other} (missing together" in n for n in notes), (sn, notes)
+    # the missing relative's own family is not filed apart: he is in one family only
+    linked = [r["service_number"] for r in ped if r["service_number"]]
+    assert len(linked) == len(set(linked))
+
+
+def _shares_an_allele(folder: Path, sn: str, fam: str, children: tuple[str, ...]) -> tuple[int, int]:
+    """Loci (checked, sharing an allele) between remains of ``sn`` showing two alleles and typed
+    ``children`` of ``fam``; a parent shares one with his child at every locus (no mutation here)."""
+    truth = {r["sample"]: r["service_number"] for r in _read(folder / "truth.csv")}
+    g: dict[str, dict[str, set[str]]] = {}
+    for r in _read(folder / "genotypes.csv"):
+        key = r["id"] if not r["family"] else f"{r['family']}/{r['id']}"
+        g.setdefault(key, {})[r["marker"]] = {r["allele1"], r["allele2"]} - {""}
+    checked = shared = 0
+    for s in (s for s, t in truth.items() if t == sn and s in g):
+        for c in (f"{fam}/{c}" for c in children if f"{fam}/{c}" in g):
+            for m, al in g[s].items():
+                if len(al) == 2 and m in g[c]:
+                    checked += 1
+                    shared += bool(al & g[c][m])
+    return checked, shared
+
+
+def test_a_missing_relative_is_the_father_of_the_family_s_children(pairs: Path) -> None:
+    """The missing father (FA) of the family's MP is the father of its typed BR and SI; a missing
+    brother (BR) is the father of its typed BC. Another family's children are not his."""
+    rows = _pair_rows(pairs)
+    checked = 0
+    for fam, member, sn_j, _k in rows:
+        kids = ("BR", "SI") if member == "FA" else ("BC",)
+        n, ok = _shares_an_allele(pairs, sn_j, fam, kids)
+        assert ok == n, (fam, member, sn_j)
+        checked += n
+    assert checked >= 30
+    # the check can fail: against the children of the next pair's family, some locus shares nothing
+    strangers = [_shares_an_allele(pairs, sn_j, rows[(i + 1) % len(rows)][0], ("BR", "SI", "BC"))
+                 for i, (_f, _m, sn_j, _k) in enumerate(rows)]
+    assert sum(n for n, _ in strangers) >= 30 and sum(n - ok for n, ok in strangers) > 0
+
+
+def test_missing_brothers_share_the_maternal_and_paternal_lines(pairs: Path) -> None:
+    truth = {r["sample"]: r["service_number"] for r in _read(pairs / "truth.csv")}
+    mito = {(r["family"], r["id"]): set(r["variants"].split()) for r in _read(pairs / "mito.csv")}
+    checked = 0
+    for fam, member, sn_j, _k in _pair_rows(pairs):
+        donors = [v for (f, _i), v in mito.items() if f == fam]
+        if member != "BR" or not donors:
+            continue
+        hvs = {t for t in donors[0] if sg.in_hvs(t)}
+        for s in (s for s, t in truth.items() if t == sn_j and ("", s) in mito):
+            assert len(hvs ^ mito[("", s)]) <= 1    # the family's maternal line (a donor's heteroplasmy at most)
+            checked += 1
+    assert checked >= 3

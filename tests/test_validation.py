@@ -71,8 +71,10 @@ def test_scenarios_switch_on_their_departures() -> None:
 
 
 def test_validate_end_to_end(tmp_path: Path) -> None:
-    out = CliRunner().invoke(cli, ["validate", "--scenario", "relatives", "--missing", "200", "--workers", "1",
-                                   "--tune-seeds", "1", "--report-seeds", "2", "--folder", str(tmp_path), "--json"])
+    plot = tmp_path / "reliability.svg"
+    out = CliRunner().invoke(cli, ["validate", "--scenario", "relatives", "--scenario", "father-son", "--missing",
+                                   "200", "--workers", "1", "--tune-seeds", "1", "--report-seeds", "2", "--folder",
+                                   str(tmp_path), "--json", "--plot", str(plot)])
     assert out.exit_code == 0, out.output
     res = json.loads(out.output[out.output.index("{"):])
     assert res["chosen_on"] == "tune_seeds" and res["settings"]["report_seeds"] == [2]
@@ -89,6 +91,17 @@ def test_validate_end_to_end(tmp_path: Path) -> None:
     row = next(r for r in s["thresholds"] if r["threshold"] == res["default_threshold"])
     assert row["true"] + row["false"] >= s["true"] + s["false"] - 0   # proposals reach the threshold
     assert s["false"] == 0, s["false_proposals"]
+    # father and son missing together: both on the list, both among the remains, the truth kept apart
+    fs = (tmp_path / "father-son-seed2" / "truth.csv").read_text(encoding="utf-8")
+    assert "father of " in fs and "son of " in fs and "(missing together, both on the list)" in fs
+    assert res["scenarios"]["father-son"]["false"] == 0, res["scenarios"]["father-son"]["false_proposals"]
+    # the reliability plot: one series per group run, with the report seeds' individuals
+    pooled = res["reliability_pooled"]
+    assert set(pooled) == {"one departure at a time"}
+    assert sum(b["n"] for b in pooled["one departure at a time"]) == sum(
+        sum(b["n"] for b in res["scenarios"][n]["reliability"]) for n in ("relatives", "father-son"))
+    svg = plot.read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and "one departure at a time" in svg and "posteriors from 0.9" in svg
 
 
 def test_validate_rejects_overlapping_seeds() -> None:

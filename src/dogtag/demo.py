@@ -68,9 +68,10 @@ class DemoResult:
     def summary(self) -> dict[str, Any]:
         """JSON-ready figures of the run."""
         post = sorted((p.posterior for p in self.run.proposals), reverse=True)
-        bands = {"posterior >= 0.9999": sum(p >= 0.9999 for p in post),
-                 "0.999 <= posterior < 0.9999": sum(0.999 <= p < 0.9999 for p in post),
-                 f"{self.run.threshold:g} <= posterior < 0.999": sum(self.run.threshold <= p < 0.999 for p in post)}
+        edges = sorted({self.run.threshold, *(e for e in (0.999, 0.9999) if e > self.run.threshold)}, reverse=True)
+        bands = {f"posterior >= {hi:g}" if lo is None else f"{hi:g} <= posterior < {lo:g}":
+                 sum(hi <= p and (lo is None or p < lo) for p in post)
+                 for hi, lo in zip(edges, (None, *edges[:-1]), strict=True)}
         return {
             "database": self.database, "folder": self.folder,
             "missing_persons": self.scenario.counts["missing"],

@@ -302,3 +302,16 @@ def test_an_individuals_typings_are_weighed_together(engine: Engine, tmp_path: P
     assert best["missing_person"] == "SN4"
     assert 10 ** best["log10_lr"] == pytest.approx(hand_lr(mo, son, first + second), rel=1e-6)
     assert best["log10_lr"] >= 6 and z["proposed"], z
+
+
+def test_the_command_and_the_library_share_the_decision_defaults() -> None:
+    """`dogtag search`'s thresholds are the library's (ICMP's posterior 0.9995, LR 10^4), so the demo,
+    the workbench and the command decide alike."""
+    from dogtag.cli.search import search
+    from dogtag.demo import DEFAULT_THRESHOLD
+
+    defaults = {p.name: p.default for p in search.params}
+    d = DecisionOptions()
+    assert d.min_posterior == 0.9995 == DEFAULT_THRESHOLD
+    assert (defaults["min_posterior"], defaults["min_lr"], defaults["candidate_lr"]) == (
+        d.min_posterior, d.min_lr, d.candidate_lr)

@@ -45,6 +45,12 @@ from dogtag.errors import DogtagError
               help="Departure: share of field recoveries that also hold someone lost at another incident.")
 @click.option("--merged-labels", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
               help="Departure: chance that two people of one casket or site share one individual label.")
+@click.option("--brothers", "n_brothers", default=0, show_default=True, type=click.IntRange(0, 100_000),
+              help="Departure: pairs of full brothers missing together, both on the list and among the remains "
+                   "(as many as the remains allow).")
+@click.option("--father-son", "n_father_son", default=0, show_default=True, type=click.IntRange(0, 100_000),
+              help="Departure: pairs of a father and his son missing together, both on the list and among the "
+                   "remains (as many as the remains allow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 def simulate(folder: str, seed: int, n_missing: int, as_json: bool, **departures: Any) -> None:
     """Write a seeded Korean War scenario as registry import files, with its truth apart.
@@ -58,7 +64,8 @@ def simulate(folder: str, seed: int, n_missing: int, as_json: bool, **departures
     \b
     Examples:
       dogtag simulate korean-war --seed 1 --missing 1000
-      dogtag simulate korean-war-departures --missing 1000 --relatives 40 --nonpaternity 0.05 --far 0.3
+      dogtag simulate korean-war-departures --missing 1000 --relatives 40 --nonpaternity 0.05 --far 0.3 \
+        --brothers 5 --father-son 5
     """
     from dogtag.scenario.generate import ScenarioParams, simulate_scenario
 
@@ -99,7 +106,7 @@ def _work_folder() -> Path:
 @click.option("--missing", "n_missing", default=7500, show_default=True, type=click.IntRange(20, 200_000),
               help="Number of missing service members.")
 @click.option("--threshold", default=None, type=click.FloatRange(0.5, 1.0),
-              help="Posterior for proposing an identification (default 0.99).")
+              help="Posterior for proposing an identification (default 0.9995, as `dogtag search`).")
 @click.option("--force", is_flag=True, help="Replace an existing --db file.")
 @click.option("--serve/--no-serve", default=True, show_default=True,
               help="Serve the workbench afterwards (--no-serve for tests and benchmarks).")

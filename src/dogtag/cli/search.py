@@ -31,8 +31,9 @@ def _p_off(values: tuple[str, ...]) -> dict[str, float]:
 
 @click.command("search")
 @database_option
-@click.option("--min-posterior", default=0.99, show_default=True,
-              help="Posterior (open-world prior) at or above which the best pairing of an individual is proposed.")
+@click.option("--min-posterior", default=0.9995, show_default=True,
+              help="Posterior (open-world prior) at or above which the best pairing of an individual is proposed "
+                   "(ICMP's 99.95 %).")
 @click.option("--min-lr", default=1e4, show_default=True,
               help="LR below which nothing is proposed, whatever the posterior.")
 @click.option("--candidate-lr", default=10.0, show_default=True,

@@ -29,8 +29,10 @@ def _seeds(text: str) -> tuple[int, ...]:
 @click.option("--folder", type=click.Path(file_okay=False), default=None,
               help="Keep the scenarios and registries here (default: a temporary folder).")
 @click.option("--json", "as_json", is_flag=True, help="Print the study's figures as JSON.")
+@click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the reliability plot (report seeds; .png, .svg or .pdf) here.")
 def validate(scenarios: tuple[str, ...], n_missing: int, tune_seeds: str, report_seeds: str, workers: int,
-             folder: str | None, as_json: bool) -> None:
+             folder: str | None, as_json: bool, plot: str | None) -> None:
     """Measure false identifications where the model is wrong (a validation study).
 
     Each scenario is the simulated Korean War scenario with one departure from the identification
@@ -46,6 +48,7 @@ def validate(scenarios: tuple[str, ...], n_missing: int, tune_seeds: str, report
     Examples:
       dogtag validate --scenario relatives --missing 150 --workers 1
       dogtag validate --scenario far --missing 150 --workers 1 --json
+      dogtag validate --scenario father-son --missing 150 --workers 1 --plot reliability.png
     """
     from dogtag.cli.progress import progress_bars
     from dogtag.validation.study import SCENARIOS, StudySettings, run_study
@@ -61,6 +64,13 @@ def validate(scenarios: tuple[str, ...], n_missing: int, tune_seeds: str, report
                                    progress=lambda d, t, _w: bars(d, t, "scenarios and seeds"))
     except ValueError as exc:
         raise DogtagError(str(exc)) from exc
+    if plot:
+        from dogtag.report.validation import reliability_plot
+
+        seeds = ", ".join(map(str, result["settings"]["report_seeds"]))
+        reliability_plot(result["reliability_pooled"], plot, title=(
+            f"dogtag validate: {result['settings']['n_missing']} missing, report seeds {seeds}"),
+            thresholds={"default": result["default_threshold"], "chosen on tuning seeds": result["chosen_threshold"]})
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return

@@ -56,9 +56,10 @@ def write_report(calibration: Any, folder: str | Path) -> dict[str, str]:
              "svg": str(reliability_plot(calibration, root / "reliability.svg"))}
     (root / "calibration.json").write_text(json.dumps(calibration.to_dict(), indent=2) + "\n", encoding="utf-8")
     lines = ["# Calibration of the scenario run", "",
-             f"Default threshold: posterior >= {calibration.threshold:g}: "
+             f"Proposed (posterior >= {calibration.threshold:g}, the minimum LR and no conflict): "
              f"{calibration.true_at_threshold} true, {calibration.false_at_threshold} false identifications.", "",
-             "| threshold | proposed | true | false |", "|---|---|---|---|"]
+             "Individuals whose best pairing reaches each posterior threshold (whatever its LR):", "",
+             "| threshold | reached | true | false |", "|---|---|---|---|"]
     lines += [f"| {r['threshold']:g} | {r['proposed']} | {r['true']} | {r['false']} |" for r in calibration.thresholds]
     lines += ["", "## Reliability", "", "| posterior bin | individuals | mean posterior | fraction true |",
               "|---|---|---|---|"]

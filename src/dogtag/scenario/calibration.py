@@ -1,7 +1,9 @@
 """Calibration of an identification run against the scenario's truth.
 
-- **Thresholds**: at each posterior threshold, the individuals whose best pairing reaches it,
-  split into true identifications (the right missing person) and false ones.
+- **Proposals**: the run's proposed identifications (posterior, minimum LR, no conflict), true
+  (the right missing person) or false.
+- **Thresholds**: at each posterior threshold, the individuals whose best pairing reaches it
+  (whatever its LR), split into true and false.
 - **Reliability**: best-pairing posteriors in bins against the share that is right; a
   calibrated posterior lies on the diagonal (DeGroot & Fienberg 1983, *The Statistician* 32:12).
 - **Unidentified remains, and why**: not on the list (non-US remains), no DNA result, no family
@@ -136,7 +138,8 @@ def calibrate(folder: str | Path, run: RunResult) -> Calibration:
         rel.append({"bin": [float(lo), float(hi)], "n": n,
                     "mean_posterior": float(ps[sel].mean()) if n else None,
                     "fraction_true": float(oks[sel].mean()) if n else None})
-    at = next(r for r in rows if r["threshold"] == run.threshold)
+    # at the default threshold: the proposals themselves (they also need the minimum LR, no conflict)
+    n_right = sum(p.service_number == unit_truth.get(p.individual) for p in run.proposals)
 
     # remains individuals (truth), identified or not, and why
     by_ind: dict[str, list[str]] = {}
@@ -169,4 +172,4 @@ def calibrate(folder: str | Path, run: RunResult) -> Calibration:
             reasons["too little power"] += 1
     return Calibration(run.threshold, rows, rel, dict(reasons),
                        {"samples": len(truth), "individuals": len(by_ind), "run_individuals": len(run.individuals)},
-                       int(at["false"]), int(at["true"]), mixed, points)
+                       len(run.proposals) - n_right, n_right, mixed, points)

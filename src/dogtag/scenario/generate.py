@@ -128,6 +128,8 @@ class ScenarioParams:
     p_contaminated: float = 0.0          # samples carrying a lab worker's alleles (and mtDNA)
     p_far: float = 0.0                   # field recoveries holding someone lost at another incident
     p_merged_labels: float = 0.0         # two people of one casket or site given one individual label
+    n_brothers: int = 0                  # pairs of full brothers missing together, both sets of remains present
+    n_father_son: int = 0                # pairs of a father and his son missing together, both remains present
 
     def scaled(self, n: int | None, base: int) -> int:
         return n if n is not None else max(2, round(base * self.n_missing / 7500))
@@ -136,7 +138,8 @@ class ScenarioParams:
         """The departures from the identification model these parameters ask for."""
         base = ScenarioParams()
         names = ("unlisted_population", "n_relatives", "p_nonpaternity", "p_wrong_donor", "p_swapped_reference",
-                 "str_mutation_rate", "dropout_max", "dropin", "p_contaminated", "p_far", "p_merged_labels")
+                 "str_mutation_rate", "dropout_max", "dropin", "p_contaminated", "p_far", "p_merged_labels",
+                 "n_brothers", "n_father_son")
         return {n: getattr(self, n) for n in names if getattr(self, n) != getattr(base, n)}
 
 
@@ -235,10 +238,6 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
             inc.unit, loss_year - age, inc.date, state_names[int(rng.choice(len(state_names), p=state_w / state_w.sum()))],
             "M", _ETHNICITY[sg.POPULATIONS[pop[k]]], CONFLICT, inc.key,
             "DIED WHILE MISSING" if "captivity" in inc.name.lower() else "DECLARED DEAD"))
-    counts["missing"] = _write(out / "missing.csv",
-                               ["SERVICE_NUMBER", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "RANK", "PAY_GRADE",
-                                "BRANCH", "ENROLLMENT", "DIVISION", "BIRTH_YEAR", "INCIDENT_DATE", "HOME_STATE",
-                                "SEX", "ETHNICITY", "CONFLICT", "LOSS_INCIDENT", "FATALITY"], missing_rows)
 
     # --- family genotypes: all families at once ------------------------------------------------
     panel = sg.MarkerPanel.nist1036()
@@ -291,6 +290,7 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
     ystr_rows: list[tuple[Any, ...]] = []
     donor_kinds: dict[str, int] = {"mtdna": 0, "ystr": 0, "autosomal": 0}
     y_donor: dict[int, str] = {}
+    donor_sets: list[set[str]] = []
     for k in range(N):
         fam = families[k]
         donors: dict[str, set[str]] = {}
@@ -312,6 +312,7 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
                              service_numbers[k] if name == "MP" else None,
                              rel if name != "NE" else ("nephew" if s == 1 else "niece"),
                              "given" if name in donors else None, ref))
+        donor_sets.append(set(donors))
         first = next(iter(donors), None)
         for d, kinds in donors.items():
             src_k: int | None = k  # whose profiles the donor's tubes hold (None: a stranger's)
@@ -343,10 +344,13 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
     # Y lines: father's haplotype; sons one meiosis from him, brother's son two
 
     y_member: dict[tuple[int, str], list[str]] = {}
+    y_alias: dict[tuple[int, str], tuple[int, str]] = {}   # a missing person who is another family's member
 
     def y_of(k: int, member: str) -> list[str]:
         """The Y haplotype of a male member, drawn once: FA's from the database, a son's from
         his father's with one meiosis of mutation (MP and BR from FA, BC from BR)."""
+        if (k, member) in y_alias:
+            return y_of(*y_alias[(k, member)])
         if (k, member) not in y_member:
             grp = "East Asian" if sg.POPULATIONS[pop[k]] == "Asian" else "European"
             if member == "FA":
@@ -367,6 +371,34 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
     rem = _remains(p, rng, drng, incidents, inc_of, pop, relatives, service_numbers)
     acc_rows, el_rows, sa_rows, truth_rows, op_rows = rem["accessions"], rem["elements"], rem["samples"], \
         rem["truth"], rem["operations"]
+    # missing relatives: brothers, father and son, lost together, both among the remains
+    busy = set(np.flatnonzero(nonpat | wrong).tolist()) | set(partner) | {k for k, _ in relatives}
+    pairs = _missing_pairs(p, drng, [s[2] for s in rem["sample_list"]], inc_of, pop, has_any, donor_sets, busy)
+    merged_fam: set[str] = set()
+    for kind, k, j in pairs:
+        member = "BR" if kind == "brothers" else "FA"
+        geno[_IDX["MP"], j] = geno[_IDX[member], k]
+        y_alias[(j, "MP")] = (k, member)
+        if kind == "brothers":
+            mt_line[j] = mt_line[k]
+        else:   # the father is a generation older
+            row = list(missing_rows[j])
+            row[9] = int(missing_rows[k][9]) - 18 - int(drng.integers(0, 10))
+            missing_rows[j] = tuple(row)
+        merged_fam.add(families[j])
+        want_y[j] = False
+        ped_rows = [(*r[:6], True, service_numbers[j], *r[8:]) if r[1] == families[k] and r[2] == member else r
+                    for r in ped_rows]
+        what = "brother" if kind == "brothers" else "father"
+        ref_truth.append((families[k], member, f"missing {what}",
+                          f"{service_numbers[j]} (family {families[j]} not filed apart), lost with {service_numbers[k]}"))
+        for who, mate, rel in ((j, k, what), (k, j, "brother" if kind == "brothers" else "son")):
+            for ind in {t[1] for t in truth_rows if t[2] == who}:
+                rem["notes"][ind] = f"{rel} of {service_numbers[mate]} (missing together, both on the list)"
+    ped_rows = [r for r in ped_rows if r[1] not in merged_fam]
+    geno_rows = [r for r in geno_rows if r[0] not in merged_fam]
+    mito_rows = [r for r in mito_rows if r[0] not in merged_fam]
+    counts["missing_pairs"] = len(pairs)
     # profiles of the samples
     unl_pop = sg.POPULATIONS.index(p.unlisted_population)
     n_unl = rem["n_unlisted"] - len(relatives)   # foreign remains, then the relatives
@@ -449,6 +481,10 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
                 ystr_rows.append((families[kk], d, loc, a))
     counts.update({"samples_autosomal": n_auto, "samples_mtdna": n_mt, "samples_ystr": n_y})
 
+    counts["missing"] = _write(out / "missing.csv",
+                               ["SERVICE_NUMBER", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "RANK", "PAY_GRADE",
+                                "BRANCH", "ENROLLMENT", "DIVISION", "BIRTH_YEAR", "INCIDENT_DATE", "HOME_STATE",
+                                "SEX", "ETHNICITY", "CONFLICT", "LOSS_INCIDENT", "FATALITY"], missing_rows)
     counts["operations"] = _write(out / "operations.csv", ["key", "kind", "name", "site", "latitude", "longitude",
                                                            "start_date", "end_date", "incidents"], op_rows)
     counts["accessions"] = _write(out / "accessions.csv", ["key", "operation", "description", "received_date"],
@@ -481,6 +517,38 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
     summary = ScenarioSummary(str(out), {**asdict(p), "software": f"dogtag {__version__}"}, counts)
     (out / "scenario.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
     return summary
+
+
+def _missing_pairs(p: ScenarioParams, drng: np.random.Generator, present: Sequence[int], inc_of: np.ndarray,
+                   pop: np.ndarray, has_any: np.ndarray, donor_sets: Sequence[set[str]], busy: set[int]
+                   ) -> list[tuple[str, int, int]]:
+    """Pairs (kind, k, j) of missing persons with remains, lost at one incident, of one population:
+    j becomes the brother (``BR``) or the father (``FA``) of k in k's family, whose donors are typed
+    and do not include that member; j's own family is not filed apart."""
+    want = [("brothers", p.n_brothers), ("father and son", p.n_father_son)]
+    if not any(n > 0 for _, n in want):
+        return []
+    by_inc: dict[int, list[int]] = {}
+    for mi in sorted({int(m) for m in present if m >= 0} - busy):
+        by_inc.setdefault(int(inc_of[mi]), []).append(mi)
+    pool = [(a, b) for ks in by_inc.values() for i, a in enumerate(ks) for b in ks[i + 1:] if pop[a] == pop[b]]
+    pool = [pool[i] for i in drng.permutation(len(pool))]
+    used: set[int] = set()
+    out: list[tuple[str, int, int]] = []
+    for kind, n in want:
+        member = "BR" if kind == "brothers" else "FA"
+        made = 0
+        for a, b in pool:
+            if made >= n:
+                break
+            for k, j in ((a, b), (b, a)):
+                if {k, j} & used or not has_any[k] or member in donor_sets[k]:
+                    continue
+                out.append((kind, k, j))
+                used |= {k, j}
+                made += 1
+                break
+    return out
 
 
 def _remains(p: ScenarioParams, rng: np.random.Generator, drng: np.random.Generator, incidents: list[Incident],

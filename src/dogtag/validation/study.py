@@ -15,7 +15,9 @@ Figures, per scenario and threshold:
 - the **false rate** false / proposed with its exact 95% upper bound (Clopper-Pearson, two-sided
   interval's upper end, :func:`dogtag.validation.stats.clopper_pearson`);
 - **sensitivity** = true identifications / remains individuals who are on the list;
-- **reliability** of the best posteriors, binned, each bin's share right with its 95% interval.
+- **reliability** of the best posteriors, binned, each bin's share right with its 95% interval;
+  per scenario and pooled (the baseline, the single departures together, ``all``), drawn by
+  :func:`dogtag.report.validation.reliability_plot`.
 
 The seeds are split: the threshold is **chosen** on the tuning seeds (the smallest of the grid
 with no false identification in any scenario there) and **reported** on the other seeds, with the
@@ -49,6 +51,10 @@ def _relatives(n: int) -> int:
     return max(6, n // 20)
 
 
+def _pairs(n: int) -> int:
+    return max(3, n // 100)
+
+
 #: Scenario name -> (what departs from the model, ScenarioParams overrides; callables get n_missing).
 SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
     "baseline": ("the demo's scenario (turnover 40% not on the list, prior 50%)", {}),
@@ -68,6 +74,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
     "contamination": ("10% of samples carry a lab worker's DNA", {"p_contaminated": 0.1}),
     "far": ("half the field recoveries also hold someone lost at another incident", {"p_far": 0.5}),
     "merged-labels": ("two people of one casket or site given one individual label", {"p_merged_labels": 1.0}),
+    "brothers": ("full brothers missing together (one incident), both on the list and both among the remains",
+                 {"n_brothers": _pairs}),
+    "father-son": ("a father and his son missing together (one incident), both on the list and among the remains",
+                   {"n_father_son": _pairs}),
 }
 
 
@@ -227,9 +237,14 @@ def run_study(settings: StudySettings | None = None, *, folder: str | Path | Non
         rep = [r for r in results if r.scenario == s and r.seed in st.report_seeds]
         scen[s] = {"departure": SCENARIOS[s][0] if s in SCENARIOS else "every departure above together",
                    **summarise(rep, st.thresholds, chosen)}
+    groups = {"baseline": ["baseline"], "one departure at a time": [s for s in st.scenarios if s in SCENARIOS
+                                                                     and s != "baseline"], "all together": ["all"]}
+    pooled = {g: reliability([pt for r in results if r.scenario in names and r.seed in st.report_seeds
+                              and not r.error for pt in r.points])
+              for g, names in groups.items() if set(names) & set(st.scenarios)}
     return {"settings": st.to_dict(), "default_threshold": DEFAULT_THRESHOLD,
             "chosen_threshold": chosen, "chosen_on": "tune_seeds", "reported_on": "report_seeds",
             "chosen_threshold_has_no_false_on_tuning": bool(ok),
             "tuning": {s: [{"threshold": t, "false": _at([r for r in tune if r.scenario == s], t)[1]}
                            for t in sorted(st.thresholds)] for s in st.scenarios},
-            "scenarios": scen, "folder": str(base)}
+            "scenarios": scen, "reliability_pooled": pooled, "folder": str(base)}
