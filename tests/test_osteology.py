@@ -27,6 +27,8 @@ from dogtag.osteology.validation import (
     folds,
     hold_out,
     individual_of,
+    leave_one_out,
+    leave_one_out_p,
     pair_rates,
     paired_elements,
 )
@@ -81,6 +83,26 @@ def test_pair_options_by_hand(tiny, box):
     ref = np.array([[1.0], [2.0], [3.0], [4.0]]), np.array([[0.0], [0.0], [0.0], [0.0]])
     p, *_ = difference_test(*low, *ref, SortOptions(absolute=True))
     assert p[0, 0] > 0.9
+
+
+def test_log_pair_p_value_by_hand():
+    # reference ln(L/R) = 1, -1, 2, 0 (L, R = 10e, 10; 10, 10e; 10e^2, 10; 10, 10): mean 1/2,
+    # variance 5/3, prediction variance 25/12 as in the mm test above; a case pair 10e^3 vs 10
+    # has ln(a/b) = 3, t = sqrt 3 and p = 1/2 - 1/pi (on mm, D = 190.9 mm: excluded, p 0.02)
+    e = math.e
+    rx = np.array([[10 * e], [10.0], [10 * e * e], [10.0]])
+    ry = np.array([[10.0], [10 * e], [10.0], [10.0]])
+    a, b = np.array([[10 * e**3]]), np.array([[10.0]])
+    p, stat, n, _ = difference_test(a, b, rx, ry, SortOptions(log=True))
+    assert stat[0, 0] == pytest.approx(math.sqrt(3), rel=1e-12) and n[0, 0] == 4
+    assert p[0, 0] == pytest.approx(0.5 - 1 / math.pi, rel=1e-10)
+    assert difference_test(a, b, rx, ry, SortOptions())[0][0, 0] < 0.03
+    # relative asymmetry: scaling every bone by 1.3 changes nothing
+    p13, *_ = difference_test(1.3 * a, 1.3 * b, 1.3 * rx, 1.3 * ry, SortOptions(log=True))
+    assert p13[0, 0] == pytest.approx(p[0, 0], rel=1e-10)
+    with pytest.raises(ValueError, match=r"ref_y: measurement 0\.0 mm"):
+        difference_test(a, b, rx, np.array([[10.0], [0.0], [10.0], [10.0]]),
+                        SortOptions(log=True))
 
 
 def test_regression_p_value_by_hand(tiny, box):
@@ -270,6 +292,73 @@ def test_pair_rates_on_held_out_reference(dpaa):
         "humerus+femur", rates[0].true_pairs + rates[1].true_pairs,
         rates[0].false_excluded + rates[1].false_excluded)
     assert both.kept_interval()[0] <= 0.90 <= both.kept_interval()[1]
+
+
+def test_leave_one_out_is_pair_match_without_the_individual(dpaa):
+    # the fast loop gives each held-out pair the p-value pair_match gives it against the
+    # reference without that individual (femur: 3 of them share no measurement with anyone)
+    for element in ("humerus", "femur"):
+        ids, p, used = leave_one_out_p(dpaa, element)
+        assert len(ids) == len(p) == len(set(ids)) > 450
+        for k in list(range(0, len(ids), 40)) + list(np.flatnonzero(np.isnan(p))):
+            inv, rest = hold_out(dpaa, {ids[k]})
+            (c,) = pair_match(inv, rest, element)
+            assert individual_of(c.a) == individual_of(c.b) == ids[k]
+            if c.p_value is None:
+                assert np.isnan(p[k])
+            else:
+                assert p[k] == pytest.approx(c.p_value, rel=1e-12)
+                assert used[k] == len(c.measurements)
+
+
+def test_leave_one_out_by_hand():
+    # p1..p4 have D = L - R = 1, -1, 2, 0 and p5 D = 3: held out alone, p5 meets the reference
+    # of test_pair_p_value_by_hand (mean 1/2, prediction variance 25/12): t = sqrt 3,
+    # p = 1/2 - 1/pi; with himself in it (mean 1, variance 5/2, times 6/5) t would be 2/sqrt 3
+    from dogtag.osteology.inventory import Osteometrics
+
+    lr = [(300, 299), (310, 311), (320, 318), (330, 330), (340, 337)]
+    ids = tuple(f"p{i + 1}" for i in range(5)) * 2
+    values = np.array([[a] for a, _ in lr] + [[b] for _, b in lr], dtype=float)
+    ref = Osteometrics(ids, ("humerus",) * 10, ("left",) * 5 + ("right",) * 5, ("Hum_01",),
+                       values)
+    got, p, used = leave_one_out_p(ref, "humerus")
+    assert got == ["p1", "p2", "p3", "p4", "p5"] and list(used) == [1] * 5
+    assert p[4] == pytest.approx(0.5 - 1 / math.pi, rel=1e-10)
+    # p4 (D = 0) against 1, -1, 2, 3: mean 5/4, variance 35/12, times 5/4: t^2 = 3/7
+    assert p[3] == pytest.approx(2 * t3_sf(math.sqrt(3 / 7)), rel=1e-10)
+
+
+def test_leave_one_out_calibrated():
+    # 400 simulated people, three measurements, the right side larger by 1-2 mm (D is not
+    # centred on 0), 15 % of the measurements missing: a calibrated test keeps about 90 %
+    from dogtag.osteology.inventory import Osteometrics
+
+    rng = np.random.default_rng(5)
+    n = 400
+    left = rng.normal([300.0, 60.0, 45.0], [15.0, 3.0, 2.0], (n, 3))
+    right = left + rng.normal([1.0, 2.0, 1.5], [2.0, 1.0, 1.0], (n, 3))
+    for side in (left, right):
+        side[rng.random(side.shape) < 0.15] = np.nan
+    ids = tuple(f"p{i}" for i in range(n)) * 2
+    ref = Osteometrics(ids, ("humerus",) * 2 * n, ("left",) * n + ("right",) * n,
+                       ("Hum_01", "Hum_02", "Hum_03"), np.vstack([left, right]))
+    r = leave_one_out(ref, "humerus")
+    no_shared = int((np.isnan(left) | np.isnan(right)).all(axis=1).sum())
+    assert r.untested == no_shared and r.true_pairs == n - no_shared > 380
+    assert r.false_pairs == 0 and r.to_dict()["excluded_ci95"] is None
+    lo, hi = r.kept_interval()
+    assert lo <= 0.90 <= hi, r
+    # ignoring the side bias (mu = 0) would exclude far more than one in ten
+    assert leave_one_out(ref, "humerus", options=SortOptions(zero_mean=True)).kept_rate < 0.8
+
+
+def test_leave_one_out_dpaa(dpaa):
+    for element, pairs in (("humerus", 475), ("femur", 461)):
+        r = leave_one_out(dpaa, element)
+        assert r.true_pairs == pairs
+        lo, hi = r.kept_interval()
+        assert lo <= 0.90 <= hi and r.kept_rate >= 0.87
 
 
 def test_paired_elements(tiny, dpaa):

@@ -13,7 +13,8 @@ pairs, with mean ``mu`` (0 with ``zero_mean``), standard deviation ``s`` and cou
     p = tails * P(T_{n-1} > |D - mu| / (s * sqrt(1 + 1/n)))
 
 (optionally after a Yeo-Johnson transformation of D fitted on the reference D-values, Yeo &
-Johnson 2000, *Biometrika* 87:954-959). A pair with ``p <= alpha`` is excluded: its two
+Johnson 2000, *Biometrika* 87:954-959; or with ``log``, on natural logs of the measurements,
+``D = sum ln(a_k / b_k)``, the relative asymmetry, as the regression models log their sums). A pair with ``p <= alpha`` is excluded: its two
 elements are unlikely to come from one person. The defaults are Byrd & Adams's model: signed
 D, no transformation, reference mean, two tails, alpha 0.1 (OsteoSort's ``ttest()`` defaults to
 absolute D with a Yeo-Johnson transformation instead: ``absolute`` and ``yeo_johnson`` here).
@@ -102,6 +103,7 @@ class SortOptions:
     absolute: bool = False
     zero_mean: bool = False
     yeo_johnson: bool = False
+    log: bool = False
     tails: int = 2
     min_reference: int = 3
 
@@ -150,6 +152,15 @@ def _mask_groups(present: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray
     return uniq, inverse.reshape(-1)
 
 
+def _log_mm(v: NDArray[np.float64], name: str) -> NDArray[np.float64]:
+    """Natural log of measurements in mm (NaN stays NaN); a value <= 0 is a ValueError."""
+    bad = v[~np.isnan(v) & ~(v > 0)]
+    if bad.size:
+        raise ValueError(f"{name}: measurement {float(bad[0])!r} mm, expected > 0 for the log test")
+    with np.errstate(invalid="ignore"):
+        return np.log(v)
+
+
 def difference_test(
     x: NDArray[np.float64], y: NDArray[np.float64],
     ref_x: NDArray[np.float64], ref_y: NDArray[np.float64], options: SortOptions,
@@ -161,7 +172,7 @@ def difference_test(
     x, y : ndarray, float, shape (n1, m) and (n2, m); mm, NaN where unmeasured. Column k of x is
         compared with column k of y.
     ref_x, ref_y : ndarray, float, shape (r, m); the same for r reference individuals (row i of
-        both is one person).
+        both is one person). With ``options.log`` all four are logged first (D in ln units).
 
     Returns
     -------
@@ -172,6 +183,9 @@ def difference_test(
     shared : ndarray, bool, shape (n1, n2, m); the measurements compared.
     """
     n1, n2, m = x.shape[0], y.shape[0], x.shape[1]
+    if options.log:
+        x, y, ref_x, ref_y = (_log_mm(v, name) for v, name in
+                              ((x, "x"), (y, "y"), (ref_x, "ref_x"), (ref_y, "ref_y")))
     shared = ~np.isnan(x)[:, None, :] & ~np.isnan(y)[None, :, :]
     diff = x[:, None, :] - y[None, :, :]
     if options.absolute:
@@ -270,7 +284,7 @@ def regression_test(
     return p, tstat, n_ref
 
 
-def _reference_pairs(
+def reference_pairs(
     ref: Osteometrics, element_a: str, side_a: str, element_b: str, side_b: str,
     codes_a: Sequence[str], codes_b: Sequence[str],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -324,7 +338,7 @@ def pair_match(inv: Osteometrics, ref: Osteometrics, element: str,
     if not len(left) or not len(right):
         return []
     x, y = inv.measures(left, codes), inv.measures(right, codes)
-    rx, ry = _reference_pairs(ref, element, "left", element, "right", codes, codes)
+    rx, ry = reference_pairs(ref, element, "left", element, "right", codes, codes)
     p, stat, n_ref, shared = difference_test(x, y, rx, ry, options)
     names = [[tuple(c for c, s in zip(codes, shared[r, k], strict=True) if s)
               for k in range(len(right))] for r in range(len(left))]
@@ -353,7 +367,7 @@ def articulate(inv: Osteometrics, ref: Osteometrics, code_a: str, code_b: str,
         if not len(ia) or not len(ib):
             continue
         x, y = inv.measures(ia, [code_a]), inv.measures(ib, [code_b])
-        rx, ry = _reference_pairs(ref, ea, side, eb, side, [code_a], [code_b])
+        rx, ry = reference_pairs(ref, ea, side, eb, side, [code_a], [code_b])
         p, stat, n_ref, shared = difference_test(x, y, rx, ry, options)
         pair: tuple[str, ...] = (f"{code_a}-{code_b}",)
         names = [[pair if shared[r, k, 0] else () for k in range(len(ib))]
@@ -373,7 +387,7 @@ def associate(inv: Osteometrics, ref: Osteometrics, element_a: str, element_b: s
         if not len(ia) or not len(ib) or not ca or not cb:
             continue
         x, y = inv.measures(ia, ca), inv.measures(ib, cb)
-        rx, ry = _reference_pairs(ref, element_a, side, element_b, side, ca, cb)
+        rx, ry = reference_pairs(ref, element_a, side, element_b, side, ca, cb)
         p, stat, n_ref = regression_test(x, y, rx, ry, min_reference=min_reference)
         on_a = [tuple(c for c, v in zip(ca, row, strict=True) if not np.isnan(v)) for row in x]
         on_b = [tuple(c for c, v in zip(cb, row, strict=True) if not np.isnan(v)) for row in y]

@@ -3,19 +3,28 @@
 The individuals of a reference sample are dealt into ``folds`` by the order of their ids (no
 randomness: the figures are reproducible). Each fold in turn becomes an inventory whose
 elements are named ``<individual>:<side>:<element>``, sorted against the other folds; true
-left-right pairs are those of one individual.
+left-right pairs are those of one individual. :func:`leave_one_out` holds out one individual
+at a time instead (the largest reference each true pair can have; no false pairs).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import stats
 
 from dogtag.osteology.inventory import Osteometrics
-from dogtag.osteology.sorting import SortOptions, pair_match
+from dogtag.osteology.sorting import (
+    SortOptions,
+    difference_test,
+    element_codes,
+    pair_match,
+    reference_pairs,
+)
 
 
 def individual_of(element_id: str) -> str:
@@ -63,15 +72,13 @@ class PairRates:
         return self.false_excluded / self.false_pairs if self.false_pairs else float("nan")
 
     def kept_interval(self, level: float = 0.95) -> tuple[float, float]:
-        """Clopper-Pearson interval of the true-pair kept rate."""
-        ci = stats.binomtest(self.true_kept, self.true_pairs).proportion_ci(level)
-        return float(ci.low), float(ci.high)
+        """Clopper-Pearson interval of the true-pair kept rate (NaN without true pairs)."""
+        return _clopper_pearson(self.true_kept, self.true_pairs, level)
 
     def excluded_interval(self, level: float = 0.95) -> tuple[float, float]:
         """Clopper-Pearson interval of the false-pair exclusion rate (false pairs sharing a
         left or right element are not independent: read it as a lower bound on the width)."""
-        ci = stats.binomtest(self.false_excluded, self.false_pairs).proportion_ci(level)
-        return float(ci.low), float(ci.high)
+        return _clopper_pearson(self.false_excluded, self.false_pairs, level)
 
     def __add__(self, other: PairRates) -> PairRates:
         """Counts pooled over two elements (``element`` joined by ``+``)."""
@@ -81,14 +88,26 @@ class PairRates:
                          self.untested + other.untested)
 
     def to_dict(self) -> dict[str, object]:
-        lo, hi = self.kept_interval()
-        elo, ehi = self.excluded_interval()
+        """The counts, rates and 95 % intervals; a rate of no pairs is None."""
+        def rate(x: float) -> float | None:
+            return None if math.isnan(x) else round(x, 4)
+
+        def ci(lo: float, hi: float) -> list[float] | None:
+            return None if math.isnan(lo) else [round(lo, 4), round(hi, 4)]
+
         return {"element": self.element, "true_pairs": self.true_pairs,
-                "true_kept": self.true_kept, "kept_rate": round(self.kept_rate, 4),
-                "kept_ci95": [round(lo, 4), round(hi, 4)], "false_pairs": self.false_pairs,
+                "true_kept": self.true_kept, "kept_rate": rate(self.kept_rate),
+                "kept_ci95": ci(*self.kept_interval()), "false_pairs": self.false_pairs,
                 "false_excluded": self.false_excluded,
-                "excluded_rate": round(self.excluded_rate, 4),
-                "excluded_ci95": [round(elo, 4), round(ehi, 4)], "untested": self.untested}
+                "excluded_rate": rate(self.excluded_rate),
+                "excluded_ci95": ci(*self.excluded_interval()), "untested": self.untested}
+
+
+def _clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
+    if not n:
+        return math.nan, math.nan
+    ci = stats.binomtest(k, n).proportion_ci(level)
+    return float(ci.low), float(ci.high)
 
 
 def pair_rates(ref: Osteometrics, element: str, *, k: int = 5,
@@ -106,6 +125,52 @@ def pair_rates(ref: Osteometrics, element: str, *, k: int = 5,
                 fp += 1
                 fe += c.excluded
     return PairRates(element, tp, tk, fp, fe, un)
+
+
+def leave_one_out_p(
+    ref: Osteometrics, element: str, *, options: SortOptions | None = None,
+) -> tuple[list[str], NDArray[np.float64], NDArray[np.int64]]:
+    """The p-value of each individual's own left-right pair, the individual held out alone.
+
+    Every reference individual with a left and a right ``element`` is tested, one at a time, as
+    the pair (its left, its right) against the reference of all the *other* individuals: the
+    test :func:`pair_match` makes of that individual's two elements against ``ref`` without him
+    (a test checks the two agree), with the largest reference a held-out pair can have.
+
+    Returns the individuals' ids, their p-values (NaN where the pair could not be tested) and
+    the number of measurements each pair was compared on.
+    """
+    options = options or SortOptions()
+    codes = element_codes(ref, ref, element)
+    rights = {ref.ids[j] for j in ref.rows(element, "right")}
+    ids = [ref.ids[i] for i in ref.rows(element, "left") if ref.ids[i] in rights]  # as x, y
+    x, y = reference_pairs(ref, element, "left", element, "right", codes, codes)
+    # measurements of the element in the whole reference; one only the held-out individual
+    # has is not among pair_match's codes against the others
+    measured = (~np.isnan(ref.measures(ref.rows(element), codes))).sum(axis=0)
+    p = np.full(len(x), np.nan)
+    used = np.zeros(len(x), dtype=np.int64)
+    everyone = np.arange(len(x))
+    for i in everyone:
+        others = everyone != i
+        own = (~np.isnan(x[i])).astype(int) + (~np.isnan(y[i])).astype(int)
+        usable = measured - own > 0
+        xi, yi = np.where(usable, x[i], np.nan)[None, :], np.where(usable, y[i], np.nan)[None, :]
+        pi, _, _, shared = difference_test(xi, yi, x[others], y[others], options)
+        p[i], used[i] = pi[0, 0], shared.sum()
+    return ids, p, used
+
+
+def leave_one_out(ref: Osteometrics, element: str, *,
+                  options: SortOptions | None = None) -> PairRates:
+    """True left-right pairs of ``element`` kept, each individual held out alone
+    (:func:`leave_one_out_p`). There are no false pairs (``false_pairs`` 0): :func:`pair_rates`
+    counts those."""
+    options = options or SortOptions()
+    _, p, _ = leave_one_out_p(ref, element, options=options)
+    tested = p[~np.isnan(p)]
+    return PairRates(element, len(tested), int((tested > options.alpha).sum()), 0, 0,
+                     int(np.isnan(p).sum()))
 
 
 def paired_elements(ref: Osteometrics) -> list[str]:
