@@ -112,3 +112,48 @@ def test_corrupted_files_raise_only_data_format_errors(tmp_path_factory, pos, ta
     path.write_text(text[:k] + junk + text[k + len(junk):])
     with contextlib.suppress(DataFormatError):
         read_case_folder(folder)
+
+
+def _genotype_lists(case):
+    return ([(s.id, list(s.genotypes.items())) for s in case.pm],
+            [(f.name, list(f.genotypes.items())) for f in case.am])
+
+
+GENOS_FAST = ("family,id,marker,allele1,allele2\n"
+              "F1,FA,M,1,1\nV1,V1,M,1,2\nF1,MO,N,,F\nF1,MO,M,2,\nV1,V1,N,3,3\n"   # person by person, or not
+              "V2,V2,N,F,-\nV2,V2,M,2,2\nF1,FA,N,1,3\nF1,MO,P,-,-\nF1,MP,P,2,1\n")   # failed alleles
+
+
+@pytest.mark.parametrize("genos", [GENOS_FAST, GENOS_FAST.replace(",", " , "), GENOS_FAST.replace("\n", "\r\n")])
+def test_columnar_reader_equals_the_row_reader(tmp_path, monkeypatch, genos):
+    """Plain files are read column by column; the case, insertion order of every dict included,
+    is what the record-by-record reader gives (which reads quoted or irregular files)."""
+    import dogtag.io.csvcase as csvcase
+
+    peds = ("role,family,id,father,mother,sex,missing\npm,,V1,,,male,false\npm,V2,V2,,,female,false\n"
+            "am,F1,FA,,,male,false\nam,F1,MO,,,female,false\nam,F1,MP,FA,MO,male,true\n")
+    freqs = "marker,allele,frequency\n" + "".join(f"{m},{a},0.25\n" for m in "MNP" for a in "1234")
+    folder = _write(tmp_path, pedigrees_csv=peds, genotypes_csv=genos, frequencies_csv=freqs)
+    assert csvcase._genotypes_fast(folder / "genotypes.csv", {("F1", x) for x in ("FA", "MO", "MP")},
+                                   {"V1": 2, "V2": 3}) is not None
+    fast = read_case_folder(folder)
+    monkeypatch.setattr(csvcase, "_genotypes_fast", lambda *a: None)
+    slow = read_case_folder(folder)
+    assert _genotype_lists(fast) == _genotype_lists(slow)
+    assert [m.name for m in fast.markers] == [m.name for m in slow.markers] == ["M", "N", "P"]
+    assert fast.am[0].genotypes["MO"] == {"M": ("2", None)}
+    assert fast.pm[1].genotypes == {"M": ("2", "2")}
+
+
+@pytest.mark.parametrize("genos,where,text", [
+    ("family,id,marker,allele1,allele2\nV1,V1,M,1,2\nF1,FA,M,1,1\nV1,V1,M,2,2\n", "line 4", "second genotype"),
+    ("family,id,marker,allele1,allele2\nV1,V1,M,1,2\nF1,FA,M,1,1\nF1,XX,M,1,1\n", "line 4", "XX"),
+    ("family,id,marker,allele1,allele2\nV1,V1,M,1,2\nF1,FA,M,1,x\n", "line 3", "'x'"),
+    ("family,id,marker,allele1,allele2\nV1,V1,M,1,2\nF1,FA,,1,1\n", "line 3", "marker"),
+    ("family,id,marker,allele1,allele2\nV1,V1,M,1,2\nF1,FA,M,1\n", "line 3", "fields"),
+    ("family,id,marker,allele1,allele2\nV1,V1,M,1,2\n\nF1,FA,M,1,7\n", "line 4", "7"),
+])
+def test_plain_files_with_errors_still_name_the_line(tmp_path, genos, where, text):
+    with pytest.raises(DataFormatError) as err:
+        read_case_folder(_write(tmp_path, genotypes_csv=genos))
+    assert "genotypes.csv" in str(err.value) and where in str(err.value) and text in str(err.value)

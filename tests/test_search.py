@@ -205,9 +205,8 @@ def test_any_split_of_families_gives_the_same_columns(name):
         assert ll == family_logliks(case)
 
 
-def test_top_k_exclusions_of_degraded_and_half_typed_samples():
-    # top-K counts exclusions for the kept pairs only: with every pair kept, they must
-    # equal the full matrix's, for clean, degraded and half-typed samples alike
+def _degraded_planecrash() -> DVICase:
+    """planecrash with every third sample degraded and every third half-typed at one marker."""
     case, _ = _gold("planecrash")
     pm = []
     for i, s in enumerate(case.pm):
@@ -217,7 +216,13 @@ def test_top_k_exclusions_of_degraded_and_half_typed_samples():
             first = next(iter(s.genotypes))
             s = dataclasses.replace(s, genotypes={**s.genotypes, first: (s.genotypes[first][0], None)})
         pm.append(s)
-    case = DVICase(case.markers, pm, case.am, case.name)
+    return DVICase(case.markers, pm, case.am, case.name)
+
+
+def test_top_k_exclusions_of_degraded_and_half_typed_samples():
+    # top-K counts exclusions for the kept pairs only: with every pair kept, they must
+    # equal the full matrix's, for clean, degraded and half-typed samples alike
+    case = _degraded_planecrash()
     full = blind_search(case, refine=0)
     top = blind_search(case, top=len(full.missing), chunk=2, refine=0)
     n_kept = 0
@@ -228,3 +233,26 @@ def test_top_k_exclusions_of_degraded_and_half_typed_samples():
             n_kept += 1
     assert n_kept == int((~np.isnan(full.log_lr)).sum())
     assert full.exclusions.any()
+
+
+@pytest.mark.parametrize("theta", [0.0, 0.02])
+def test_column_blocks_give_the_same_matrix_and_candidates(monkeypatch, theta):
+    # wide tiles are worked on in blocks of columns (for the cache): any width gives the same
+    # LRs, exclusions and kept pairs, bit for bit, for clean, degraded and half-typed samples
+    import dogtag.identify.search as search
+
+    case = _degraded_planecrash()
+    whole_full = blind_search(case, refine=0, theta=theta)
+    whole_top = blind_search(case, top=2, min_lr=10.0, theta=theta)
+    monkeypatch.setattr(search, "BLOCK_COLUMNS", 2)
+    assert len(search.column_blocks(family_batch(case.am, case.markers))) == 3
+    full = blind_search(case, refine=0, theta=theta, chunk=3)
+    top = blind_search(case, top=2, min_lr=10.0, theta=theta, chunk=3)
+    for field in ("log_lr", "exclusions", "markers_used", "evidence"):
+        np.testing.assert_array_equal(getattr(full, field), getattr(whole_full, field))
+    assert top.candidates == whole_top.candidates and top.candidate_evidence == whole_top.candidate_evidence
+    for s, sid in enumerate(full.samples):       # and the kept pairs are the full matrix's best
+        row = np.where(np.isnan(full.log_lr[s]), -np.inf, full.log_lr[s])
+        best = sorted(range(row.size), key=lambda j: (-row[j], j))[:2]
+        assert [j for j, _, _ in top.candidates[sid]][:2] == [j for j in best if not np.isnan(full.log_lr[s, j])]
+        assert all(llr == full.log_lr[s, j] and e == full.exclusions[s, j] for j, llr, e in top.candidates[sid])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -86,6 +87,6 @@ class DVICase:
 
     def missing_labels(self) -> list[str]:
         """Missing-person labels: the id, or ``family:id`` where ids repeat across families."""
-        ids = [m for f in self.am for m in f.missing]
-        dup = {m for m in ids if ids.count(m) > 1}
+        ids = Counter(m for f in self.am for m in f.missing)
+        dup = {m for m, n in ids.items() if n > 1}
         return [f"{f.name}:{m}" if m in dup else m for f in self.am for m in f.missing]

@@ -34,9 +34,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from itertools import pairwise
+from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from dogtag.errors import DataFormatError
 from dogtag.genetics import mtdna as mt
@@ -156,50 +159,17 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
 
     # --- genotypes -------------------------------------------------------------
     geno_path = f("genotypes.csv")
-    genos: dict[tuple[str, str], dict[str, tuple[str | None, str | None]]] = {}
-    observed: dict[str, set[str]] = {}
     members = {(name, row["id"]) for name, rows in fam_rows.items() for _, row in rows}
-    geno_lines: dict[tuple[str, str, str], int] = {}
-    for line, row in ([] if lineage_only else _rows(geno_path, ["family", "id", "marker", "allele1", "allele2"])):
-        key_id = row["id"]
-        fam = row["family"]
-        if key_id in pm_ids and fam in ("", key_id):
-            owner = ("", key_id)
-        elif (fam, key_id) in members:
-            owner = (fam, key_id)
-        else:
-            raise DataFormatError(f"genotype of {key_id!r} (family {fam!r}), who is not in {ped_path.name}",
-                                  path=geno_path, line=line)
-        marker = row["marker"]
-        if not marker:
-            raise DataFormatError("empty `marker`", path=geno_path, line=line)
-        k = (owner[0], owner[1], marker)
-        if k in geno_lines:
-            raise DataFormatError(f"second genotype of {key_id!r} at {marker} (first on line {geno_lines[k]})",
-                                  path=geno_path, line=line)
-        geno_lines[k] = line
-        a1 = None if row["allele1"].lower() in _FAILED else row["allele1"]
-        a2 = None if row["allele2"].lower() in _FAILED else row["allele2"]
-        if a1 is None and a2 is None:
-            continue
-        for a in (a1, a2):
-            if a is not None:
-                try:
-                    check_allele(a)
-                except ValueError as exc:
-                    raise DataFormatError(f"{key_id!r} at {marker}: {exc}", path=geno_path, line=line) from None
-        genos.setdefault(owner, {})[marker] = (a1, a2)
-        observed.setdefault(marker, set()).update(a for a in (a1, a2) if a is not None)
+    got = None if lineage_only else _genotypes_fast(geno_path, members, pm_ids)
+    if got is None:
+        got = _genotypes(geno_path, members, pm_ids, ped_path.name, lineage_only)[:3]
+    genos, observed, names = got
 
     # --- frequencies and mutation ----------------------------------------------------
     freq_path = f("frequencies.csv")
     if not freq_path.exists() and not lineage_only:
         raise DataFormatError("file not found (a case folder needs it)", path=freq_path)
     db = read_long_csv(freq_path) if freq_path.exists() else FrequencyDatabase("none", {})
-    names: list[str] = []
-    for (_o, _i, marker) in geno_lines:
-        if marker not in names:
-            names.append(marker)
     absent = [m for m in names if m not in db.loci]
     if absent:
         raise DataFormatError(
@@ -210,6 +180,7 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
     for m in names:
         unknown = observed.get(m, set()) - set(db.loci[m].alleles)
         if unknown:
+            geno_lines = _genotypes(geno_path, members, pm_ids, ped_path.name, lineage_only)[3]
             line = min(v for (o, i, mk), v in geno_lines.items() if mk == m and
                        set(genos.get((o, i), {}).get(m, ())) & unknown)
             raise DataFormatError(
@@ -268,6 +239,162 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
     mt_db, y_db = _lineage_databases(f)
     return DVICase(markers, pm, am, name=prefix.rstrip("_") or root.name, source=str(root.name),
                    mtdna_database=mt_db, ystr_database=y_db)
+
+
+#: genotypes by owner ((family, id); ("", id) for a pm sample) and marker
+_Genos = dict[tuple[str, str], dict[str, tuple[str | None, str | None]]]
+
+
+def _genotypes(path: Path, members: set[tuple[str, str]], pm_ids: dict[str, int], ped_name: str,
+               lineage_only: bool) -> tuple[_Genos, dict[str, set[str]], list[str], dict[tuple[str, str, str], int]]:
+    """``genotypes.csv`` row by row: genotypes, observed alleles per marker, the markers in order
+    of first appearance, and the line of each (owner, marker)."""
+    genos: _Genos = {}
+    observed: dict[str, set[str]] = {}
+    geno_lines: dict[tuple[str, str, str], int] = {}
+    for line, row in ([] if lineage_only else _rows(path, ["family", "id", "marker", "allele1", "allele2"])):
+        key_id = row["id"]
+        fam = row["family"]
+        if key_id in pm_ids and fam in ("", key_id):
+            owner = ("", key_id)
+        elif (fam, key_id) in members:
+            owner = (fam, key_id)
+        else:
+            raise DataFormatError(f"genotype of {key_id!r} (family {fam!r}), who is not in {ped_name}",
+                                  path=path, line=line)
+        marker = row["marker"]
+        if not marker:
+            raise DataFormatError("empty `marker`", path=path, line=line)
+        k = (owner[0], owner[1], marker)
+        if k in geno_lines:
+            raise DataFormatError(f"second genotype of {key_id!r} at {marker} (first on line {geno_lines[k]})",
+                                  path=path, line=line)
+        geno_lines[k] = line
+        a1 = None if row["allele1"].lower() in _FAILED else row["allele1"]
+        a2 = None if row["allele2"].lower() in _FAILED else row["allele2"]
+        if a1 is None and a2 is None:
+            continue
+        for a in (a1, a2):
+            if a is not None:
+                try:
+                    check_allele(a)
+                except ValueError as exc:
+                    raise DataFormatError(f"{key_id!r} at {marker}: {exc}", path=path, line=line) from None
+        genos.setdefault(owner, {})[marker] = (a1, a2)
+        observed.setdefault(marker, set()).update(a for a in (a1, a2) if a is not None)
+    return genos, observed, list(dict.fromkeys(k[2] for k in geno_lines)), geno_lines
+
+
+def _columns(path: Path, required: list[str]) -> dict[str, list[str]] | None:
+    """The columns of a plain CSV file (no quotes, no blank lines, every line with the header's
+    number of fields), values trimmed; None for any other file, which :func:`_rows` reads (and
+    reports on) record by record."""
+    if not path.exists():
+        return None
+    text = read_text(path)
+    if '"' in text:
+        return None
+    lines = text.splitlines()
+    if not lines:
+        return None
+    header = [c.strip().lower() for c in lines[0].split(",")]
+    body = lines[1:]
+    if len(set(header)) != len(header) or any(c not in header for c in required):
+        return None
+    commas = len(header) - 1
+    if set(map(methodcaller("count", ","), body)) - {commas}:
+        return None
+    # a blank row (every field empty) is skipped by the general reader
+    if body and min(map(len, body)) <= commas:
+        return None
+    flat = ",".join(body).split(",") if body else []
+    n = len(header)
+    if not text.isascii() or any(ch in text for ch in " \t\v\f\x1f"):
+        flat = [v.strip() for v in flat]
+        if any(not "".join(flat[i:i + n]) for i in range(0, len(flat), n)):
+            return None
+    return {c: flat[k::n] for k, c in enumerate(header)}
+
+
+def _codes(values: list[str]) -> tuple[list[str], NDArray[np.int64]]:
+    """The distinct values in order of first appearance, and each value's index among them."""
+    distinct = {v: k for k, v in enumerate(dict.fromkeys(values))}
+    return list(distinct), np.fromiter(map(distinct.__getitem__, values), np.int64, len(values))
+
+
+def _genotypes_fast(path: Path, members: set[tuple[str, str]], pm_ids: dict[str, int]
+                    ) -> tuple[_Genos, dict[str, set[str]], list[str]] | None:
+    """:func:`_genotypes` column by column for a plain, valid file (the common case, read in a
+    fraction of the time); None where the file needs the general reader, which also names the
+    line of any error. The result is the same, insertion order of every dict included."""
+    cols = _columns(path, ["family", "id", "marker", "allele1", "allele2"])
+    if cols is None:
+        return None
+    fams, ids, markers, a1s, a2s = (cols[c] for c in ("family", "id", "marker", "allele1", "allele2"))
+    n = len(ids)
+    if "" in markers:
+        return None
+    # each row's person: codes of (family, id), resolved once per distinct pair
+    f_names, f_code = _codes(fams)
+    i_names, i_code = _codes(ids)
+    keys, first_key, key_of_row = np.unique(f_code * len(i_names) + i_code, return_index=True,
+                                            return_inverse=True)
+    owners: dict[tuple[str, str], int] = {}
+    key_owner = np.empty(keys.size, dtype=np.int64)
+    for k in np.argsort(first_key, kind="stable").tolist():       # owners numbered in file order
+        fam, key_id = f_names[keys[k] // len(i_names)], i_names[keys[k] % len(i_names)]
+        if key_id in pm_ids and fam in ("", key_id):
+            owner = ("", key_id)
+        elif (fam, key_id) in members:
+            owner = (fam, key_id)
+        else:
+            return None
+        key_owner[k] = owners.setdefault(owner, len(owners))
+    row_owner = key_owner[key_of_row]
+    allele: dict[str, str | None] = {}
+    for a in set(a1s).union(a2s):
+        if a.lower() in _FAILED:
+            allele[a] = None
+            continue
+        try:
+            allele[a] = check_allele(a)
+        except ValueError:
+            return None
+    names, _ = _codes(markers)
+    code = {m: k for k, m in enumerate(names)}
+    labels = list(allele)
+    acode = {a: k for k, a in enumerate(labels)}
+    row_marker = np.fromiter(map(code.__getitem__, markers), np.int64, n)
+    if n and np.bincount(row_owner * len(names) + row_marker).max() > 1:
+        return None                                    # a second genotype of someone at a marker
+    c1, c2 = (np.fromiter(map(acode.__getitem__, col), np.int64, n) for col in (a1s, a2s))
+    failed = np.array([allele[a] is None for a in labels], dtype=bool)
+    valid = np.flatnonzero(~(failed[c1] & failed[c2]))
+    # rows of each owner together, owners in the order of their first genotype, rows in file order
+    first_owner, first_row = np.unique(row_owner[valid], return_index=True)
+    rank = np.empty(len(owners), dtype=np.int64)
+    rank[first_owner[np.argsort(first_row)]] = np.arange(first_owner.size)
+    key = rank[row_owner[valid]]
+    order = valid[np.argsort(key, kind="stable")]
+    cuts = [0, *(np.flatnonzero(np.diff(key[np.argsort(key, kind="stable")])) + 1).tolist(), order.size]
+    get = allele.__getitem__
+    geno = list(zip(map(get, a1s), map(get, a2s)))  # noqa: B905 (columns of one table)
+    pick = order.tolist()
+    m_sorted = [markers[i] for i in pick]
+    g_sorted = [geno[i] for i in pick]
+    owner_ids = list(owners)
+    o_sorted = row_owner[order]
+    genos: _Genos = {}
+    for lo, hi in pairwise(cuts):
+        genos[owner_ids[o_sorted[lo]]] = dict(zip(m_sorted[lo:hi], g_sorted[lo:hi], strict=True))
+    pairs = np.flatnonzero(np.bincount(np.concatenate([row_marker * len(labels) + c for c in (c1, c2)]),
+                                       minlength=1))
+    observed: dict[str, set[str]] = {}
+    for mk, ak in zip((pairs // len(labels)).tolist(), (pairs % len(labels)).tolist(), strict=True):
+        label = allele[labels[ak]]
+        if label is not None:
+            observed.setdefault(names[mk], set()).add(label)
+    return genos, observed, names
 
 
 def _owner(row: dict[str, str], owners: set[tuple[str, str]], pm_ids: dict[str, int], path: Path,
