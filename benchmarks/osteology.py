@@ -9,7 +9,9 @@ On the shipped DPAA male reference (632 individuals):
    (``partial``); the calibration at every level (a Kolmogorov-Smirnov test that the true
    pairs' p-values are uniform; at alpha 0.01, 0.05, 0.1, 0.2 the pairs excluded, the number
    expected and the binomial probability of excluding at least as many); the kept rate pooled
-   over every paired element of the reference;
+   over every paired element of the reference; and whether the reference of a pair measured on
+   a subset S (everyone measured on all of S) is spread like the individuals measured on S
+   only (``reference_patterns``: standard-deviation ratios and F-tests per pattern);
 2. k folds (``elements``): the individuals are dealt into k folds by id order, each fold sorted
    as an inventory against the others: true pairs kept and false pairs excluded per element
    (and pooled over every paired element unless ``--no-pooled``);
@@ -46,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from dogtag.osteology.commingle import sort_inventory
 from dogtag.osteology.inventory import default_reference
 from dogtag.osteology.mni import mni
-from dogtag.osteology.sorting import SortOptions
+from dogtag.osteology.sorting import SortOptions, element_codes, reference_pairs
 from dogtag.osteology.validation import (
     PairRates,
     hold_out,
@@ -82,6 +84,35 @@ def loo_figures(ref, element: str, options: SortOptions) -> tuple[dict[str, obje
     return out, rates["all"]
 
 
+def pattern_check(ref, element: str, min_n: int = 15) -> list[tuple[str, float, float]]:
+    """Does a reference measured on a superset stand in for individuals measured on a subset?
+
+    For each measurement pattern S of the element (some but not all of its measurements, both
+    sides) held by ``min_n`` or more individuals, with ``min_n`` or more measured on a strict
+    superset of S: the ratio of the standard deviations of D over S (those measured exactly on
+    S / those on a superset) and the two-sided F-test p-value of equal variances.
+    """
+    codes = element_codes(ref, ref, element)
+    x, y = reference_pairs(ref, element, "left", element, "right", codes, codes)
+    both = ~np.isnan(x) & ~np.isnan(y)
+    diff = np.where(both, x - y, 0.0)
+    out = []
+    patterns, counts = np.unique(both, axis=0, return_counts=True)
+    for m, c in zip(patterns, counts, strict=True):
+        if c < min_n or m.all() or not m.any():
+            continue
+        exact = (both == m).all(axis=1)
+        sup = both[:, m].all(axis=1) & ~exact
+        if sup.sum() < min_n:
+            continue
+        de, ds = diff[exact][:, m].sum(axis=1), diff[sup][:, m].sum(axis=1)
+        f = de.var(ddof=1) / ds.var(ddof=1)
+        dfs = (len(de) - 1, len(ds) - 1)
+        p = 2 * min(stats.f.sf(f, *dfs), stats.f.cdf(f, *dfs))
+        out.append(("".join("1" if v else "0" for v in m), float(np.sqrt(f)), float(p)))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--alpha", type=float, default=0.1)
@@ -112,7 +143,7 @@ def main() -> None:
         lo, hi = r.kept_interval()
         d["kept_consistent_with_alpha"] = lo <= target <= hi
         d["kept_at_least"] = r.kept_rate >= target
-        ok &= d["kept_consistent_with_alpha"] and d["ks_uniform_p"] > 0.01  # type: ignore[operator]
+        ok &= d["kept_consistent_with_alpha"] and d.get("ks_uniform_p", 0) > 0.01  # type: ignore[operator]
         figures["loo"][element] = d  # type: ignore[index]
         print(f"leave-one-out {element}: true pairs kept {r.true_kept}/{r.true_pairs} = "
               f"{r.kept_rate:.3f} (95% CI {lo:.3f}-{hi:.3f}); complete "
@@ -130,6 +161,13 @@ def main() -> None:
         "kept_at_least": pooled.kept_rate >= target,
         "wall_s": round(time.perf_counter() - w, 2), "cpu_s": round(time.process_time() - c, 2)}
     ok &= lo <= target <= hi
+    checks = [chk for e in paired_elements(ref) for chk in pattern_check(ref, e)]
+    ratios = np.array([r for _, r, _ in checks])
+    figures["reference_patterns"] = {
+        "patterns": len(checks), "sd_ratio_median": round(float(np.median(ratios)), 3),
+        "sd_ratio_range": [round(float(ratios.min()), 2), round(float(ratios.max()), 2)],
+        "f_test_p_below_0.05": sum(p < 0.05 for *_, p in checks),
+        "expected_below_0.05": round(0.05 * len(checks), 1)}
     print(f"leave-one-out pooled over {figures['loo']['pooled']['elements']} paired elements: "  # type: ignore[index]
           f"true pairs kept {pooled.true_kept}/{pooled.true_pairs} = {pooled.kept_rate:.3f} "
           f"(95% CI {lo:.3f}-{hi:.3f})")

@@ -86,7 +86,7 @@ def search(url: str | None, min_posterior: float, min_lr: float, candidate_lr: f
       dogtag search --database sqlite:///demo.sqlite
       dogtag examples copy evaluation.hsd
       dogtag search --database sqlite:///demo.sqlite --mito-db evaluation.hsd --as analyst
-      dogtag search --database sqlite:///demo.sqlite --min-posterior 0.9995 --p-off turnover=0.6 --json
+      dogtag search --database sqlite:///demo.sqlite --min-posterior 0.9999 --p-off turnover=0.6 --json
 
     On Dask (pip install 'dogtag[scale]'): --workers N starts a local cluster of N worker
     processes, --scheduler tcp://HOST:8786 joins a running one.

@@ -42,6 +42,8 @@ class Component:
     marginals: NDArray[np.float64]  # (n local samples, n local missing + 1)
     glr: NDArray[np.float64]  # (n local samples, n local missing), log GLR, nan = undefined
     diagnostics: dict[str, object] = field(default_factory=dict)
+    #: proven upper bounds of the marginals when those are lower bounds (method "bounds")
+    upper: NDArray[np.float64] | None = None
 
 
 #: largest proven posterior error (total variation) a component is reported resolved with
@@ -50,7 +52,8 @@ BOUND_OK = 1e-3
 
 def component_resolved(c: Component) -> bool:
     """Whether a component's posteriors may be reported: exact, or pruned with a proven error of
-    at most :data:`BOUND_OK`, or sampled to convergence (R-hat and ESS within the time given).
+    at most :data:`BOUND_OK`, or sampled to convergence (R-hat and ESS within the time given), or
+    bounded (method "bounds": the reported posteriors are proven lower bounds).
     A pruned component without a proven bound (families with several missing persons) is not."""
     d = c.diagnostics or {}
     if d.get("status") == "unresolved":
@@ -70,6 +73,9 @@ def component_provenance(c: Component) -> dict[str, object]:
     return {"method": c.method, "status": "resolved" if component_resolved(c) else "unresolved",
             "error_bound": bound,
             "error": "none (exact)" if exact else (
+                ("posteriors are lower bounds, proven; upper bounds beside them" if "bound_note" not in
+                 (c.diagnostics or {}) else "posteriors are lower bounds; see bound_note")
+                if c.method == "bounds" else
                 "total variation, proven" if isinstance(bound, float) else
                 "Monte Carlo (R-hat, ESS)" if c.method == "mcmc" else "no proven bound")}
 
@@ -280,13 +286,16 @@ def merge_top(components: list[Component], top: int) -> tuple[NDArray[np.float64
     scores = np.zeros(1)
     choice = np.zeros((1, len(components)), dtype=np.int64)
     for c_idx, comp in enumerate(components):
-        if comp.logpost.size == 1:
-            scores = scores + comp.logpost[0]
+        # a bounded component's one assignment has an unknown posterior (nan): ranked as certain,
+        # and the caller reports the products as unknown
+        logpost = np.where(np.isnan(comp.logpost), 0.0, comp.logpost)
+        if logpost.size == 1:
+            scores = scores + logpost[0]
             continue
-        pairs = _kbest_sum(scores, comp.logpost, top)
+        pairs = _kbest_sum(scores, logpost, top)
         ia = np.array([p[0] for p in pairs], dtype=np.int64)
         ib = np.array([p[1] for p in pairs], dtype=np.int64)
-        scores = scores[ia] + comp.logpost[ib]
+        scores = scores[ia] + logpost[ib]
         choice = choice[ia]
         choice[:, c_idx] = ib
     return scores, choice

@@ -36,7 +36,10 @@ joined to each other). Each component is enumerated exactly (up to
 person there is solved exactly by dynamic programming
 (:mod:`dogtag.identify.frontier` for sparse components,
 :mod:`dogtag.identify.matching` for dense ones with up to 20 missing persons);
-only what remains is sampled by Metropolis MCMC (:mod:`dogtag.identify.mcmc`). Posterior pairing probabilities are per-component
+a big one is pruned with a proven error bound (:mod:`dogtag.identify.prune`); an open component
+(every sample may be ``"*"``) that is still too big is reported by proven lower and upper bounds
+of its pairing posteriors (:mod:`dogtag.identify.bounds`); only what remains is sampled by
+Metropolis MCMC (:mod:`dogtag.identify.mcmc`). Posterior pairing probabilities are per-component
 marginals; the top assignments of the whole case are the k best of the product,
 found by a heap merge. :func:`solve_joint` is :func:`plan_joint` (checks and
 components), :func:`solve_component` per component and :func:`assemble_joint`, so
@@ -54,6 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
+from dogtag.identify.bounds import bounded_component
 from dogtag.identify.components import (
     Component,
     component_provenance,
@@ -120,6 +124,9 @@ class JointResult:
     notes : remarks a reviewer should read.
     unresolved : samples of components that could not be solved (a sampler that did not
         converge within its time); their posterior rows are nan (null in JSON).
+    posterior_upper : ndarray, shape (S, M + 1), or None; when some component is bounded
+        (method "bounds": its ``posterior`` entries are proven lower bounds), the proven upper
+        bounds there and the posterior elsewhere.
     """
 
     samples: tuple[str, ...]
@@ -135,6 +142,7 @@ class JointResult:
     fixed: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
+    posterior_upper: NDArray[np.float64] | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -161,6 +169,9 @@ class JointResult:
             ],
             "unresolved": self.unresolved,
             "notes": self.notes,
+            **({} if self.posterior_upper is None else {"posterior_upper": {
+                "samples": list(self.samples), "columns": list(self.columns),
+                "p": [[_num(float(x)) for x in row] for row in self.posterior_upper]}}),
         }
 
 
@@ -204,8 +215,8 @@ def plan_joint(
 ) -> JointPlan:
     """Check the arguments of :func:`solve_joint` and split the problem into components
     (:func:`dogtag.identify.components.split_components`)."""
-    if dp not in ("auto", "frontier", "subset", "prune", "none"):
-        raise ValueError(f"`dp` must be auto, frontier, subset, prune or none, got {dp!r}")
+    if dp not in ("auto", "frontier", "subset", "prune", "bounds", "none"):
+        raise ValueError(f"`dp` must be auto, frontier, subset, prune, bounds or none, got {dp!r}")
     if max_assign < 1:
         raise ValueError(f"`max_assign` must be >= 1, got {max_assign}")
     if top < 1:
@@ -275,11 +286,17 @@ def solve_component(
         options.append(np.array(opts, dtype=np.int64))
     lp = logprior[np.ix_(samples, [*missing, n_m])]
     extra = None if pruned is None else pruned[samples]
-    if dp != "prune" and (extra is None or not np.any(np.isfinite(extra))):
+    if dp not in ("prune", "bounds") and (extra is None or not np.any(np.isfinite(extra))):
         solved = _solve_exact(problem, samples, missing, options, lp, max_assign=max_assign, top=top, dp=dp,
                               max_family_terms=_family_term_budget(deadline))
         if solved is not None:
             return solved
+    # an open component (every sample may be "*") is bounded rather than sampled
+    open_ = bool(star_ok[samples].all()) and extra is None and dp != "none"
+    if open_ and dp == "bounds":
+        return _bounded(problem, samples, missing, options, lp)
+    # with dp="auto" an open component is bounded where a part would have to be sampled
+    open_ = open_ and dp == "auto"
     if dp != "none":
         k_seed = [seed]
 
@@ -294,12 +311,19 @@ def solve_component(
                                   max_family_terms=_family_term_budget(deadline))
             if ex is not None:
                 return ex[0], _log_normaliser(ex[0], plp)
+            if open_ and len(ps) > MAX_SAMPLED_OPEN:
+                raise _Unaffordable
             k_seed[0] += 1
             comp = sample_component(problem, ps, pm, po, plp, top=top, settings=settings, seed=k_seed[0],
                                     deadline=deadline)
             return comp, None
 
-        comp = solve_pruned(problem, samples, missing, options, lp, top=top, solve_part=part, pruned=extra)
+        try:
+            comp = solve_pruned(problem, samples, missing, options, lp, top=top, solve_part=part, pruned=extra)
+        except _Unaffordable:
+            return _bounded(problem, samples, missing, options, lp)
+        if open_ and not component_resolved(comp):
+            return _bounded(problem, samples, missing, options, lp)
         d = comp.diagnostics
         return comp, (
             f"component with {len(samples)} samples and {len(missing)} missing persons: most probable "
@@ -320,6 +344,27 @@ def solve_component(
         f"({settings.chains} chains x {settings.iterations} iterations, seed "
         f"{seed}; max R-hat {comp.diagnostics.get('max_rhat')})"
     )
+
+
+#: an open component's pruned part with more samples than this is not sampled: the component is bounded
+MAX_SAMPLED_OPEN = 100
+
+
+class _Unaffordable(Exception):
+    """A kept part of an open component is too big to solve exactly: bound the component instead."""
+
+
+def _bounded(problem: JointProblem, samples: list[int], missing: list[int],
+             options: list[NDArray[np.int64]], lp: NDArray[np.float64]) -> tuple[Component, str]:
+    """An open component reported by proven bounds on its posteriors (:mod:`dogtag.identify.bounds`)."""
+    comp = bounded_component(problem, samples, missing, options, lp)
+    d = comp.diagnostics
+    return comp, (
+        f"component with {len(samples)} samples and {len(missing)} missing persons is too big to solve "
+        "exactly: every sample may be nobody on the list, so each pairing's posterior is reported by a "
+        "proven lower bound (upper bound beside it; widest interval at a sample's best option "
+        f"{d['widest_interval_at_best']:.2g}); {d['lower_ge_0.99']} pairings have lower bound >= 0.99"
+        + ("; " + str(d["bound_note"]) if "bound_note" in d else ""))
 
 
 #: seconds one joint family term (a pedigree likelihood over all markers) is budgeted at
@@ -413,7 +458,12 @@ def solve_joint(
         frontier DP up to a frontier of 14),
         "frontier" or "subset" (only that one), "prune" (always the pruned decomposition of
         :mod:`dogtag.identify.prune`, used by default for additive components too big for
-        the dynamic programming), "none" (sample them by MCMC).
+        the dynamic programming), "bounds" (proven posterior bounds,
+        :mod:`dogtag.identify.bounds`, for every open component too big to enumerate; "auto"
+        uses them for an open component when a pruned part of more than
+        :data:`MAX_SAMPLED_OPEN` samples would otherwise be sampled, or when the pruned solution
+        is unresolved: a sampler that did not converge, or no proven pruning bound), "none"
+        (sample them by MCMC).
 
     time_limit : seconds the whole solution may take (None: no limit). Exact methods run
         only where they fit in the time left; a sampler stops when it is spent. What could
@@ -457,6 +507,12 @@ def assemble_joint(problem: JointProblem, plan: JointPlan,
             unresolved += [problem.samples[i] for i in c.samples]
     with np.errstate(over="ignore"):
         glr = np.exp(glr)
+    upper = None
+    if any(c.upper is not None for c in comps):
+        upper = posterior.copy()
+        for c in comps:
+            if c.upper is not None:
+                upper[np.ix_(c.samples, np.append(c.missing, n_m))] = c.upper
 
     scores, choice = merge_top(comps, top)
     loglik0 = problem.loglik0
@@ -470,7 +526,7 @@ def assemble_joint(problem: JointProblem, plan: JointPlan,
             for s_loc, j in enumerate(c.rows[r]):
                 if j >= 0:
                     pairs[problem.samples[c.samples[s_loc]]] = problem.missing[c.missing[j]]
-        post = math.nan if unresolved else float(math.exp(scores[k]))
+        post = math.nan if unresolved or upper is not None else float(math.exp(scores[k]))
         assignments.append(Assignment(pairs, loglik0 + loglr, loglr, post))
 
     exact = all(c.method in ("exact", "exact-dp") for c in comps)
@@ -483,11 +539,16 @@ def assemble_joint(problem: JointProblem, plan: JointPlan,
     if exact:
         method = "exact" if nontrivial <= 1 else "exact-by-component"
     else:
-        method = "mcmc" if any(c.method == "mcmc" for c in comps) else "exact-pruned"
+        method = ("mcmc" if any(c.method == "mcmc" for c in comps) else
+                  "bounds" if any(c.method == "bounds" for c in comps) else "exact-pruned")
     if unresolved:
         notes.append(f"{len(unresolved)} samples unresolved (a sampler did not converge in the time "
                      f"given): {', '.join(unresolved[:20])}{' ...' if len(unresolved) > 20 else ''}; "
                      "no posterior is reported for them, and the posteriors of whole assignments are "
                      "unknown")
+    if upper is not None:
+        notes.append("some components are bounded (method 'bounds'): their posteriors are proven lower "
+                     "bounds, with upper bounds in posterior_upper, and the posteriors of whole "
+                     "assignments are unknown")
     return JointResult(problem.samples, problem.missing, posterior, glr, assignments, loglik0,
-                       n_total, method, comps, plan.prior, plan.fixed, notes, sorted(set(unresolved)))
+                       n_total, method, comps, plan.prior, plan.fixed, notes, sorted(set(unresolved)), upper)
