@@ -37,6 +37,7 @@ scale, so likelihoods of large pedigrees over many markers never underflow.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -165,9 +166,18 @@ def _structure(ped: Pedigree) -> _Structure:
     return st
 
 
+@functools.lru_cache(maxsize=256)
+def _triu(k: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """``np.triu_indices(k)``, computed once per size (read-only)."""
+    i, j = np.triu_indices(k)
+    i.setflags(write=False)
+    j.setflags(write=False)
+    return i, j
+
+
 def _soft_ordered(vec: NDArray[np.float64], k: int, n: int) -> NDArray[np.float64]:
     out = np.zeros((n, n))
-    i, j = np.triu_indices(k)
+    i, j = _triu(k)
     out[i, j] = vec
     out[j, i] = vec
     return out
