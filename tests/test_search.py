@@ -236,9 +236,10 @@ def test_top_k_exclusions_of_degraded_and_half_typed_samples():
 
 
 @pytest.mark.parametrize("theta", [0.0, 0.02])
-def test_column_blocks_give_the_same_matrix_and_candidates(monkeypatch, theta):
-    # wide tiles are worked on in blocks of columns (for the cache): any width gives the same
-    # LRs, exclusions and kept pairs, bit for bit, for clean, degraded and half-typed samples
+def test_column_blocks_and_threads_give_the_same_matrix_and_candidates(monkeypatch, theta):
+    # wide tiles are worked on in blocks of columns (for the cache): any width, and any number
+    # of threads, gives the same LRs, exclusions and kept pairs, bit for bit, for clean,
+    # degraded and half-typed samples
     import dogtag.identify.search as search
 
     case = _degraded_planecrash()
@@ -246,8 +247,11 @@ def test_column_blocks_give_the_same_matrix_and_candidates(monkeypatch, theta):
     whole_top = blind_search(case, top=2, min_lr=10.0, theta=theta)
     monkeypatch.setattr(search, "BLOCK_COLUMNS", 2)
     assert len(search.column_blocks(family_batch(case.am, case.markers))) == 3
-    full = blind_search(case, refine=0, theta=theta, chunk=3)
-    top = blind_search(case, top=2, min_lr=10.0, theta=theta, chunk=3)
+    # and two threads: the markers' conditionals dealt out between them, tiles in both
+    full = blind_search(case, refine=0, theta=theta, chunk=3, workers=2)
+    top = blind_search(case, top=2, min_lr=10.0, theta=theta, chunk=3, workers=2)
+    assert full.family_loglik == whole_full.family_loglik
+    np.testing.assert_array_equal(full.sample_loglik, whole_full.sample_loglik)
     for field in ("log_lr", "exclusions", "markers_used", "evidence"):
         np.testing.assert_array_equal(getattr(full, field), getattr(whole_full, field))
     assert top.candidates == whole_top.candidates and top.candidate_evidence == whole_top.candidate_evidence
@@ -256,3 +260,21 @@ def test_column_blocks_give_the_same_matrix_and_candidates(monkeypatch, theta):
         best = sorted(range(row.size), key=lambda j: (-row[j], j))[:2]
         assert [j for j, _, _ in top.candidates[sid]][:2] == [j for j in best if not np.isnan(full.log_lr[s, j])]
         assert all(llr == full.log_lr[s, j] and e == full.exclusions[s, j] for j, llr, e in top.candidates[sid])
+
+
+def test_families_with_the_same_data_are_computed_once_and_agree_with_alone():
+    # distinct allele arrays are computed once per shape; a family repeated under other names
+    # gets the columns and null log-likelihood it gets alone, bit for bit
+    case, _ = _gold("planecrash")
+    fam = case.am[0]
+    copies = [dataclasses.replace(fam, name=f"{fam.name}-{k}") for k in range(3)]
+    alone = family_batch([fam], case.markers)
+    many = family_batch([*copies, *case.am[1:], fam], case.markers)
+    m = len(fam.missing)
+    for j in range(len(case.markers)):
+        for field in ("cond", "logp", "support"):
+            a = getattr(alone, field)[j]
+            for c0 in (0, m, 2 * m, getattr(many, field)[j].shape[1] - m):
+                np.testing.assert_array_equal(getattr(many, field)[j][:, c0:c0 + m], a)
+    ll = _family_logliks([*copies, fam], case.markers)
+    assert set(ll.values()) == {family_logliks(dataclasses.replace(case, am=[fam]))[fam.name]}

@@ -46,6 +46,7 @@ allele (never as "dropped out and dropped in again"), the standard convention.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,6 +65,14 @@ def genotype_index(i: int, j: int, n_alleles: int) -> int:
         raise ValueError(f"allele indices ({i}, {j}) out of range for {n_alleles} alleles")
     # rows 0..i-1 hold n, n-1, ..., n-i+1 genotypes
     return i * n_alleles - i * (i - 1) // 2 + (j - i)
+
+
+@lru_cache(maxsize=64)
+def _triu(n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """``np.triu_indices(n)``, made once per allele count (read-only)."""
+    i, j = np.triu_indices(n)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
 
 
 def hardy_weinberg(freqs: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -109,7 +118,7 @@ def observation_vector(
         raise ValueError(f"`observed` allele indices {seen} out of range for {n} alleles")
     if not seen:
         return np.ones(n_genotypes(n))
-    gi, gj = np.triu_indices(n)
+    gi, gj = _triu(n)
     het = gi != gj
     in_obs = np.zeros(n, dtype=bool)
     in_obs[seen] = True

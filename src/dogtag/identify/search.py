@@ -202,6 +202,19 @@ def _shapes(families: Sequence[Family], enc: _Encoded, n_markers: int, *, per_mi
     return groups, irregular
 
 
+def _distinct(shape: _Shape) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The distinct allele arrays of a shape's families, shape (U, typed, 2), and each family's
+    row among them, shape (B,). The engine computes every row on its own, so computing each
+    distinct one once gives every family the same value, bit for bit; at 23 STRs about half the
+    (family, marker) items of a large case repeat another's data."""
+    B, T = len(shape.owners), len(shape.typed)
+    arr = np.array(shape.alleles, dtype=np.intp).reshape(B, 2 * T)
+    if T == 0:
+        return arr[:1].reshape(1, 0, 2), np.zeros(B, dtype=np.intp)
+    uniq, inv = np.unique(arr, axis=0, return_inverse=True)
+    return uniq.reshape(-1, T, 2), inv.reshape(B)
+
+
 @dataclass
 class FamilyBatch:
     """What the matrix needs of a batch of reference families: one column per missing person.
@@ -288,18 +301,18 @@ def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: _Enc
     for j, g in enumerate(groups):
         m = markers[j]
         for shape in g.values():
-            arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
+            arr, inv = _distinct(shape)
             res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, theta=theta,
                                    max_floats=_BATCH_FLOATS)
-            cond[j][:, shape.owners] = res.T
+            cond[j][:, shape.owners] = res[inv].T
             if unrel is not None:
                 aug = with_unrelated(shape.ped)
                 unrel[j][:, shape.owners] = same_shape_batch(aug, m, shape.typed, arr, target=len(shape.ped),
-                                                             theta=theta, max_floats=_BATCH_FLOATS).T
+                                                             theta=theta, max_floats=_BATCH_FLOATS)[inv].T
             if m.has_mutation or theta > 0:
                 res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, mutation=False,
                                        max_floats=_BATCH_FLOATS)
-            support[j][:-1, shape.owners] = res.T > 0
+            support[j][:-1, shape.owners] = res[inv].T > 0
             done += len(shape.owners)
             if progress:
                 progress(done, total, "families")
@@ -340,9 +353,9 @@ def _family_logliks(families: Sequence[Family], markers: list[Marker],
     groups, irregular = _shapes(families, enc, len(markers), per_missing=False)
     for j, g in enumerate(groups):
         for shape in g.values():
-            arr = np.array(shape.alleles, dtype=np.intp).reshape(len(shape.owners), len(shape.typed), 2)
+            arr, inv = _distinct(shape)
             total[shape.owners] += same_shape_batch(shape.ped, markers[j], shape.typed, arr, theta=theta,
-                                                    max_floats=_BATCH_FLOATS)
+                                                    max_floats=_BATCH_FLOATS)[inv]
     for j, owner, fam, _target in irregular:
         ll = loglik_batch([fam.pedigree], [encode(fam.pedigree, markers[j], fam.genotypes)], theta=theta)
         assert isinstance(ll, np.ndarray)
@@ -864,8 +877,7 @@ def blind_search(
     theta = check_theta(case.theta if theta is None else theta)
     markers = case.markers
     S = len(case.pm)
-    enc = _encode_families(case.am, markers)
-    fams = family_batch(case.am, markers, enc=enc, progress=progress, theta=theta)
+    fams, fam_ll = _family_work(case, theta, workers, progress)
     M = fams.n_missing
     blocks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
     keep_full = top is None
@@ -915,9 +927,38 @@ def blind_search(
     if keep_full:
         assert log_lr is not None and exclusions is not None and used_all is not None
         full = (log_lr, exclusions, used_all)
-    return finish(case, msex=msex, sample_ll=sample_ll, fam_ll=family_logliks(case, enc, theta), full=full,
+    return finish(case, msex=msex, sample_ll=sample_ll, fam_ll=fam_ll, full=full,
                   kept=None if keep_full else merge(kept, top=k, min_log=min_log), refine=refine,
                   lineage=lin is not None, lineage_full=lin_full, theta=theta)
+
+
+def _family_work(case: DVICase, theta: float, workers: int, progress: Progress | None
+                 ) -> tuple[FamilyBatch, dict[str, float]]:
+    """The families' conditionals and null log-likelihoods; with ``workers`` > 1 in threads, the
+    markers dealt out among them (a marker's columns do not depend on the others, so the batch
+    is the same, bit for bit) beside the null log-likelihoods."""
+    markers = case.markers
+    if workers <= 1 or len(markers) < 2:
+        enc = _encode_families(case.am, markers)
+        return family_batch(case.am, markers, enc=enc, progress=progress, theta=theta), \
+            family_logliks(case, enc, theta)
+    groups = [list(range(k, len(markers), workers)) for k in range(min(workers, len(markers)))]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        ll = pool.submit(family_logliks, case, None, theta)
+        parts = list(pool.map(lambda g: family_batch(case.am, [markers[j] for j in g], theta=theta,
+                                                     progress=progress if g[0] == 0 else None), groups))
+    at = {j: (p, i) for p, g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
+    order = [at[j] for j in range(len(markers))]
+
+    def stitch(name: str) -> list:
+        return [getattr(p, name)[i] for p, i in order]
+
+    first = parts[0]
+    fams = FamilyBatch(stitch("cond"), stitch("logp"), stitch("support"),
+                       np.stack([p.typed[i] for p, i in order]), first.sex,
+                       None if first.cond_unrelated is None else stitch("cond_unrelated"),
+                       None if first.logp_unrelated is None else stitch("logp_unrelated"))
+    return fams, ll.result()
 
 
 def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, float],
