@@ -37,7 +37,6 @@ scale, so likelihoods of large pedigrees over many markers never underflow.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -45,6 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.genetics import elimination as el
+from dogtag.genetics.dropout import _triu
 from dogtag.genetics.factors import (
     Tables,
     distributions,
@@ -164,15 +164,6 @@ def _structure(ped: Pedigree) -> _Structure:
     st = _Structure(fa, mo, sid, {m: i for i, m in enumerate(ped.ids)})
     _STRUCT[id(ped)] = (ped, st)
     return st
-
-
-@functools.lru_cache(maxsize=256)
-def _triu(k: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """``np.triu_indices(k)``, computed once per size (read-only)."""
-    i, j = np.triu_indices(k)
-    i.setflags(write=False)
-    j.setflags(write=False)
-    return i, j
 
 
 def _soft_ordered(vec: NDArray[np.float64], k: int, n: int) -> NDArray[np.float64]:
