@@ -536,3 +536,26 @@ def test_enumeration_equals_itertools(seed):
         if ns and combos and all(-1 in o for o in opts):
             assert enumerate_component(arrs, nm, len(combos) - 1) is None
             assert enumerate_component(arrs, nm, len(combos)) is not None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dense_split_equals_pair_by_pair(seed, monkeypatch):
+    """Components peeled off a dense graph by breadth-first search (families joined) are those
+    of the pair-by-pair union, on random graphs with dense blocks and multi-missing families."""
+    import dogtag.identify.components as comps
+
+    rng = np.random.default_rng(400 + seed)
+    for _ in range(60):
+        ns, nm = int(rng.integers(1, 40)), int(rng.integers(1, 30))
+        fam = [f"F{int(x)}" for x in rng.integers(0, max(1, nm - 3), nm)]
+        allowed = rng.random((ns, nm)) < rng.choice([0.02, 0.1, 0.5])
+        if rng.random() < 0.5:
+            a, b = int(rng.integers(0, ns)), int(rng.integers(0, nm))
+            allowed[a:a + 10, b:b + 10] = True
+        prob = JointProblem(tuple(f"s{i}" for i in range(ns)), tuple(f"m{j}" for j in range(nm)), tuple(fam),
+                            np.zeros((ns, nm)), dict.fromkeys(fam, 0.0), np.zeros(ns))
+        monkeypatch.setattr(comps, "DENSE_PAIRS", 10**9)
+        want = sorted((tuple(sorted(a)), tuple(sorted(b))) for a, b in comps.split_components(prob, allowed))
+        monkeypatch.setattr(comps, "DENSE_PAIRS", int(rng.integers(0, 30)))
+        got = sorted((tuple(sorted(a)), tuple(sorted(b))) for a, b in comps.split_components(prob, allowed))
+        assert got == want
