@@ -610,7 +610,7 @@ def column_blocks(families: FamilyBatch, width: int | None = None, *, consume: b
             for b, (lo, hi) in enumerate(spans):
                 cut[b][k].append(np.ascontiguousarray(arrays[j][:, lo:hi]))
             if consume:
-                arrays[j] = arrays[j][:0]
+                arrays[j] = np.empty((0, 0), dtype=arrays[j].dtype)   # not a view, which would keep it
     if consume:
         for arrays in kinds:
             arrays.clear()
