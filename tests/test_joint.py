@@ -507,3 +507,55 @@ def test_converged_sampler_is_resolved_and_close_to_exact():
     assert res.method == "mcmc" and not res.unresolved
     np.testing.assert_allclose(res.posterior, exact.posterior, atol=0.03)
     assert res.to_dict()["components"][0]["status"] == "resolved"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_enumeration_equals_itertools(seed):
+    """The in-place enumeration lists exactly the consistent assignments, in the order of
+    appending option by option (the last sample's option position first), and refuses a cap
+    below their number (with and without "*", counted by the subset DP or as it builds)."""
+    from dogtag.identify.components import enumerate_component
+
+    rng = np.random.default_rng(300 + seed)
+    for _ in range(200):
+        ns, nm = int(rng.integers(0, 6)), int(rng.integers(1, 6))
+        opts = []
+        for _s in range(ns):
+            o = [j for j in range(nm) if rng.random() < 0.6]
+            rng.shuffle(o)
+            if rng.random() < 0.7:
+                o.insert(int(rng.integers(0, len(o) + 1)), -1)
+            opts.append(o)
+        combos = [c for c in itertools.product(*opts) if len([j for j in c if j >= 0]) == len({j for j in c if j >= 0})]
+        # the appending order: sort by option positions, last sample most significant
+        combos.sort(key=lambda c: tuple(opts[s].index(c[s]) for s in reversed(range(ns))))
+        arrs = [np.array(o, dtype=np.int64) for o in opts]
+        rows = enumerate_component(arrs, nm, 10**6)
+        assert rows is not None and rows.shape == (len(combos), ns)
+        assert [tuple(int(x) for x in r) for r in rows] == combos
+        if ns and combos and all(-1 in o for o in opts):
+            assert enumerate_component(arrs, nm, len(combos) - 1) is None
+            assert enumerate_component(arrs, nm, len(combos)) is not None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dense_split_equals_pair_by_pair(seed, monkeypatch):
+    """Components peeled off a dense graph by breadth-first search (families joined) are those
+    of the pair-by-pair union, on random graphs with dense blocks and multi-missing families."""
+    import dogtag.identify.components as comps
+
+    rng = np.random.default_rng(400 + seed)
+    for _ in range(60):
+        ns, nm = int(rng.integers(1, 40)), int(rng.integers(1, 30))
+        fam = [f"F{int(x)}" for x in rng.integers(0, max(1, nm - 3), nm)]
+        allowed = rng.random((ns, nm)) < rng.choice([0.02, 0.1, 0.5])
+        if rng.random() < 0.5:
+            a, b = int(rng.integers(0, ns)), int(rng.integers(0, nm))
+            allowed[a:a + 10, b:b + 10] = True
+        prob = JointProblem(tuple(f"s{i}" for i in range(ns)), tuple(f"m{j}" for j in range(nm)), tuple(fam),
+                            np.zeros((ns, nm)), dict.fromkeys(fam, 0.0), np.zeros(ns))
+        monkeypatch.setattr(comps, "DENSE_PAIRS", 10**9)
+        want = sorted((tuple(sorted(a)), tuple(sorted(b))) for a, b in comps.split_components(prob, allowed))
+        monkeypatch.setattr(comps, "DENSE_PAIRS", int(rng.integers(0, 30)))
+        got = sorted((tuple(sorted(a)), tuple(sorted(b))) for a, b in comps.split_components(prob, allowed))
+        assert got == want

@@ -172,3 +172,24 @@ def test_relatives_in_a_large_open_incident_are_never_claimed():
             assert np.nanmax(res.posterior_upper[i, :-1]) < 0.99, (sid, inc.kind[sid])
     listed = sum(1 for k in inc.kind.values() if k == "missing")
     assert found >= 0.7 * listed
+
+
+def test_huge_open_component_is_bounded_at_once(monkeypatch):
+    """An open component with more pairs than DENSE_OPEN_PAIRS goes straight to the bounds
+    (options never listed), with the same bounds as the listed route, and its most probable
+    assignment equals the exact one (pairs weighing less than "*" left out of the matching)."""
+    import dogtag.identify.joint as joint
+
+    rng = np.random.default_rng(17)
+    for _ in range(40):
+        n_s, n_m = int(rng.integers(2, 7)), int(rng.integers(2, 7))
+        prob, prior, _ = _open_case(rng, n_s, n_m, n_multi=0)
+        listed = solve_joint(prob, prior=prior, max_assign=1, dp="bounds")
+        monkeypatch.setattr(joint, "DENSE_OPEN_PAIRS", 0)
+        direct = solve_joint(prob, prior=prior)
+        monkeypatch.undo()
+        assert direct.method == "bounds"
+        np.testing.assert_allclose(direct.posterior, listed.posterior, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(direct.posterior_upper, listed.posterior_upper, rtol=1e-12, atol=1e-300)
+        exact = solve_joint(prob, prior=prior)
+        assert direct.assignments[0].loglik == pytest.approx(exact.assignments[0].loglik, rel=1e-12, abs=1e-9)

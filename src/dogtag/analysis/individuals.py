@@ -13,7 +13,10 @@ the person's genotype) and on its most complete mtDNA and Y profiles.
 - DNA joins samples of two registry individuals: the individuals are one person, or a sample is
   mislabelled; merging them is a recorded action (:func:`dogtag.registry.workflow.merge_individuals`);
 - the anthropologist's individual holds samples whose autosomal profiles exclude each other
-  (identity log10 LR below ``-exclusion_log10`` on ``min_markers`` loci or more): two people.
+  (identity log10 LR below ``-exclusion_log10`` on ``min_markers`` loci or more): two people;
+- an individual holds samples whose mtDNA haplotypes exclude each other (two or more differences
+  over the range both cover: SWGDAM's mtDNA interpretation guidelines, 2019): two maternal lines,
+  so two people (or a contaminated typing), whatever their autosomal profiles say.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dogtag.genetics.markers import Marker
+from dogtag.genetics.mtdna import MtHaplotype
+from dogtag.genetics.mtdna_compare import compare
 from dogtag.identify.case import Sample
 from dogtag.identify.samesource import group_same_source, identity_lr_matrix
 
@@ -31,12 +36,14 @@ __all__ = ["Grouping", "SampleInfo", "Unit", "group_individuals"]
 
 @dataclass(frozen=True)
 class SampleInfo:
-    """What the grouping needs of one sample (``auto``: its autosomal profile, or None)."""
+    """What the grouping needs of one sample (``auto``: its autosomal profile, ``mtdna``: its
+    mtDNA haplotype; None when not typed)."""
 
     key: str
     element: int | None
     individual: int | None
     auto: Sample | None = None
+    mtdna: MtHaplotype | None = None
 
 
 @dataclass
@@ -130,6 +137,14 @@ def group_individuals(samples: Sequence[SampleInfo], markers: Sequence[Marker], 
         if bad:
             u = unit_of[uf.find(root)]
             u.conflicts.append("samples of one registry individual have profiles of different people: "
+                               + ", ".join(f"{a} / {b}" for a, b in bad[:5]))
+    # every individual: do its samples' mtDNA haplotypes exclude each other?
+    for u in units:
+        mts = [(samples[i].key, h) for i in u.samples if (h := samples[i].mtdna) is not None]
+        bad = [(a, b) for j, (a, ha) in enumerate(mts) for b, hb in mts[j + 1:]
+               if compare(ha, hb).verdict == "exclusion"]
+        if bad:
+            u.conflicts.append("samples of one individual have mtDNA haplotypes of different maternal lines: "
                                + ", ".join(f"{a} / {b}" for a, b in bad[:5]))
     n_conf = sum(bool(u.conflicts) for u in units)
     if n_conf:

@@ -311,13 +311,14 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
         return out[0], out[1]
 
     # --- samples -> individuals
-    sids = [sid for sid in s_info if genotypes(s_prof[sid]) or lineage(s_prof[sid], s_info[sid][0]) != (None, None)]
+    lin = {sid: lineage(s_prof[sid], s_info[sid][0]) for sid in s_info}
+    sids = [sid for sid in s_info if genotypes(s_prof[sid]) or lin[sid] != (None, None)]
     infos = []
     for sid in sids:
         key, sex, el, ind, _acc = s_info[sid]
         g = genotypes(s_prof[sid])
         auto = CaseSample(key, int(sex or 0), g, dropout=s_quality.get(sid, 0.0)) if g else None
-        infos.append(SampleInfo(key, el, ind, auto))
+        infos.append(SampleInfo(key, el, ind, auto, lin[sid][0]))
     grouping = group_individuals(infos, markers, same_source_lr=options.same_source_lr)
     notes += grouping.notes
     origin_of = _origins(session)

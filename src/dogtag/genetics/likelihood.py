@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.genetics import elimination as el
+from dogtag.genetics.dropout import _triu
 from dogtag.genetics.factors import (
     Tables,
     distributions,
@@ -167,7 +168,7 @@ def _structure(ped: Pedigree) -> _Structure:
 
 def _soft_ordered(vec: NDArray[np.float64], k: int, n: int) -> NDArray[np.float64]:
     out = np.zeros((n, n))
-    i, j = np.triu_indices(k)
+    i, j = _triu(k)
     out[i, j] = vec
     out[j, i] = vec
     return out

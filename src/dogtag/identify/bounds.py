@@ -48,7 +48,7 @@ from numpy.typing import NDArray
 
 from dogtag.identify.components import Component, score_rows
 from dogtag.identify.problem import JointProblem
-from dogtag.identify.prune import most_probable, scaled_weights
+from dogtag.identify.prune import most_probable
 
 #: rows of the weight matrix processed at once
 CHUNK = 2048
@@ -164,15 +164,15 @@ def widest(lower: NDArray[np.float64], upper: NDArray[np.float64]) -> tuple[floa
 
 
 def bounded_component(problem: JointProblem, samples: list[int], missing: list[int],
-                      options: list[NDArray[np.int64]], logprior: NDArray[np.float64]) -> Component:
+                      w: NDArray[np.float64], wstar: NDArray[np.float64]) -> Component:
     """An open component reported by its proven bounds (method "bounds").
 
-    ``options`` and ``logprior`` (S, k + 1) are indexed like ``samples`` / ``missing``. The
-    marginals are the lower bounds, :attr:`Component.upper` the upper bounds; the one reported
-    assignment is the most probable one under the pairwise weights (exact when every family has
-    one missing person in the component), with unknown posterior; GLRs are not computed.
+    ``w`` (S, k) and ``wstar`` (S,) are the log weights of its pairs (``-inf``: not allowed) and
+    of ``"*"``, indexed like ``samples`` / ``missing``. The marginals are the lower bounds,
+    :attr:`Component.upper` the upper bounds; the one reported assignment is the most probable
+    one under the pairwise weights (exact when every family has one missing person in the
+    component), with unknown posterior; GLRs are not computed.
     """
-    w, wstar = scaled_weights(problem, samples, missing, options, logprior)
     fams = [problem.family[m] for m in missing]
     count: dict[str, int] = {}
     for f in fams:

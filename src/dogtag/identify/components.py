@@ -85,8 +85,13 @@ def split_components(problem: JointProblem, allowed: NDArray[np.bool_]) -> list[
 
     Missing persons of one family are joined; samples with no allowed pair are
     singleton components. Missing persons without allowed pairs are left out.
+    With more than :data:`DENSE_PAIRS` allowed pairs the big components are first peeled
+    off by a vectorised breadth-first search (an open incident of 10,000 samples is one
+    component of 10^8 pairs), the rest joined pair by pair.
     """
     n_s, n_m = allowed.shape
+    if int(np.count_nonzero(allowed)) > DENSE_PAIRS:
+        return _peel_dense(problem, allowed)
     parent = list(range(n_s + n_m))
 
     def find(x: int) -> int:
@@ -120,6 +125,40 @@ def split_components(problem: JointProblem, allowed: NDArray[np.bool_]) -> list[
     return list(groups.values())
 
 
+#: allowed pairs above which :func:`split_components` peels big components off first
+DENSE_PAIRS = 1_000_000
+
+
+def _peel_dense(problem: JointProblem, allowed: NDArray[np.bool_]) -> list[tuple[list[int], list[int]]]:
+    """Components of a dense graph: breadth-first search from the sample with most pairs left
+    (whole rows and columns at a time, families joined), until few pairs are left."""
+    n_s, n_m = allowed.shape
+    _, fam_code = np.unique(np.array(problem.family, dtype=object), return_inverse=True)
+    active = allowed.any(axis=0)
+    left = np.ones(n_s, dtype=bool)
+    out: list[tuple[list[int], list[int]]] = []
+    while True:
+        degree = np.where(left, np.count_nonzero(allowed, axis=1), 0)
+        if int(degree.sum()) <= DENSE_PAIRS:
+            break
+        rows = np.zeros(n_s, dtype=bool)
+        rows[int(np.argmax(degree))] = True
+        cols = np.zeros(n_m, dtype=bool)
+        while True:
+            new_cols = allowed[rows].any(axis=0)
+            new_cols |= np.isin(fam_code, np.unique(fam_code[new_cols])) & active
+            new_rows = allowed[:, new_cols].any(axis=1) | rows
+            if new_rows.sum() == rows.sum() and new_cols.sum() == cols.sum():
+                break
+            rows, cols = new_rows, new_cols
+        out.append((np.nonzero(rows)[0].tolist(), np.nonzero(cols)[0].tolist()))
+        left &= ~rows
+    rest = allowed.copy()
+    rest[~left] = False
+    out += [(ss, ms) for ss, ms in split_components(problem, rest) if ms or left[ss[0]]]
+    return out
+
+
 def enumerate_component(options: list[NDArray[np.int64]], n_missing: int, cap: int) -> NDArray[np.int64] | None:
     """All assignments: row k, column s = option of local sample s (-1 = "*").
 
@@ -127,28 +166,80 @@ def enumerate_component(options: list[NDArray[np.int64]], n_missing: int, cap: i
     allowed). Returns None if there would be more than ``cap`` rows (the count
     never shrinks from one sample to the next while "*" is allowed, so the check
     is exact then; with "*" forbidden it is conservative).
+
+    Rows are ordered by the option's position in ``options[s]``, the last sample's first
+    (as if each sample's options were appended in turn). The rows are built in place: a
+    sample's "*" keeps the rows so far, each other option copies those where it is free, so
+    the work is the size of the result, not of every intermediate table.
     """
-    rows = np.zeros((1, 0), dtype=np.int64)
-    used = np.zeros((1, n_missing), dtype=bool)
-    for opts in options:
-        # count first: building the rows costs memory in proportion to them
+    ns = len(options)
+    if _count_exceeds(options, n_missing, cap):
+        return None
+    size = 1
+    rows = np.full((size, ns), -1, dtype=np.int64)
+    used = np.zeros((size, n_missing), dtype=bool)
+    n = 1
+    for i, opts in enumerate(options):
         real = opts[opts >= 0]
-        total = rows.shape[0] * opts.size - int(used[:, real].sum())
+        star = real.size < opts.size
+        free = ~used[:n][:, real]
+        add = int(free.sum())
+        # count first: building the rows costs memory in proportion to them
+        total = (n if star else 0) + add
         if total > cap:
             return None
-        new_rows, new_used = [], []
-        for o in opts:
-            keep = np.ones(rows.shape[0], dtype=bool) if o < 0 else ~used[:, o]
-            r = rows[keep]
-            u = used[keep]
-            if o >= 0:
-                u = u.copy()
-                u[:, o] = True
-            new_rows.append(np.column_stack([r, np.full(r.shape[0], o, dtype=np.int64)]))
-            new_used.append(u)
-        rows = np.concatenate(new_rows) if new_rows else np.zeros((0, rows.shape[1] + 1), np.int64)
-        used = np.concatenate(new_used) if new_used else np.zeros((0, n_missing), bool)
-    return rows
+        if n + add > size:
+            size = max(n + add, min(2 * size, cap + n))
+            grown = np.full((size, ns), -1, dtype=np.int64)
+            grown[:n] = rows[:n]
+            grown_used = np.zeros((size, n_missing), dtype=bool)
+            grown_used[:n] = used[:n]
+            rows, used = grown, grown_used
+        pos = n
+        for t, o in enumerate(real.tolist()):
+            sel = np.nonzero(free[:, t])[0]
+            k = sel.size
+            rows[pos:pos + k] = rows[sel]
+            rows[pos:pos + k, i] = o
+            used[pos:pos + k] = used[sel]
+            used[pos:pos + k, o] = True
+            pos += k
+        if star:
+            n = pos
+        else:
+            rows[:add] = rows[n:pos]
+            used[:add] = used[n:pos]
+            n = add
+    out = rows[:n]
+    if n > 1 and ns:
+        # the order of appending option by option: last sample's option position first
+        keys = []
+        for i, opts in enumerate(options):
+            rank = np.empty(max(int(opts.max(initial=-1)), -1) + 2, dtype=np.int64)
+            rank[opts] = np.arange(opts.size)  # -1 (star) lands in the last slot
+            keys.append(rank[out[:, i]])
+        out = out[np.lexsort(keys)]
+    return np.ascontiguousarray(out)
+
+
+def _count_exceeds(options: list[NDArray[np.int64]], n_missing: int, cap: int) -> bool:
+    """Whether there are more than ``cap`` assignments, counted without building them (a dynamic
+    programme over the sets of missing persons used, saturated at ``cap + 1``), when every sample
+    may be "*" and there are at most 16 missing persons; False when it cannot tell."""
+    if n_missing > 16 or not all(bool(np.any(o < 0)) for o in options):
+        return False
+    idx = np.arange(1 << n_missing)
+    counts = np.zeros(1 << n_missing, dtype=np.int64)
+    counts[0] = 1
+    for opts in options:
+        new = counts.copy()
+        for o in opts[opts >= 0].tolist():
+            free = idx[(idx >> o) & 1 == 0]
+            new[free | (1 << o)] += counts[free]
+        counts = np.minimum(new, cap + 1)
+        if int(counts.sum()) > cap:
+            return True
+    return False
 
 
 def score_rows(problem: JointProblem, samples: Sequence[int], missing: Sequence[int],

@@ -100,6 +100,8 @@ class FamilyLoglik:
         self.offset: dict[str, float] = {}             # with theta: the value of the fixed placements
         self._cond: dict[tuple[str, tuple[tuple[str, str], ...], str], NDArray[np.float64]] = {}
         self._batch: SampleBatch | None = None
+        # (sample id, marker index) -> its observation there (sample_observation), computed once
+        self._obs: dict[tuple[str, int], tuple[int, int] | NDArray[np.float64] | None] = {}
 
     def conditioned(self, fixed: Mapping[str, Mapping[str, str]]) -> FamilyLoglik:
         """The function given more fixed pairings, ``{family: {missing label: sample}}``.
@@ -128,12 +130,18 @@ class FamilyLoglik:
         where = [(fam.pedigree.index(self.member.get((family, label), label)), sid) for label, sid in placed.items()]
         where += [(len(fam.pedigree) + k, sid) for k, sid in enumerate(extra)]
         out = []
-        for marker, d in zip(self.case.markers, self._base[family], strict=True):
+        for k_m, (marker, d) in enumerate(zip(self.case.markers, self._base[family], strict=True)):
             typed = dict(d.typed)
             soft: dict[int, NDArray[np.float64]] = {}
             for idx, sid in where:
                 typed.pop(idx, None)
-                o = sample_observation(self.samples[sid], marker)
+                key = (sid, k_m)
+                if key not in self._obs:
+                    o = sample_observation(self.samples[sid], marker)
+                    if isinstance(o, np.ndarray):
+                        o.setflags(write=False)  # shared by every placement of the sample
+                    self._obs[key] = o
+                o = self._obs[key]
                 if isinstance(o, tuple):
                     typed[idx] = o
                 elif o is not None:

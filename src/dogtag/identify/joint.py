@@ -78,7 +78,7 @@ from dogtag.identify.frontier import (
 from dogtag.identify.matching import dp_component, dp_feasible
 from dogtag.identify.mcmc import MCMCSettings, sample_component
 from dogtag.identify.problem import STAR, FamilyLoglik, JointProblem, Prior
-from dogtag.identify.prune import solve_pruned
+from dogtag.identify.prune import scaled_weights, solve_pruned
 
 __all__ = ["STAR", "Assignment", "FamilyLoglik", "JointPlan", "JointProblem", "JointResult", "Prior",
            "assemble_joint", "plan_joint", "solve_component", "solve_joint"]
@@ -277,6 +277,12 @@ def solve_component(
     """
     settings = mcmc or MCMCSettings()
     n_m = problem.log_lr.shape[1]
+    if (pruned is None and dp in ("auto", "bounds") and bool(star_ok[samples].all())
+            and len(samples) * len(missing) > DENSE_OPEN_PAIRS):
+        # a huge open component: no exact method reaches it, and its options are not even listed
+        sub = allowed[np.ix_(samples, missing)]
+        if int(sub.sum()) > DENSE_OPEN_PAIRS:
+            return _bounded(problem, samples, missing, sub, logprior[np.ix_(samples, [*missing, n_m])])
     local = {m: j for j, m in enumerate(missing)}
     options = []
     for s in samples:
@@ -348,6 +354,8 @@ def solve_component(
 
 #: an open component's pruned part with more samples than this is not sampled: the component is bounded
 MAX_SAMPLED_OPEN = 100
+#: an open component with more candidate pairs than this is bounded at once (dp "auto" or "bounds")
+DENSE_OPEN_PAIRS = 5_000_000
 
 
 class _Unaffordable(Exception):
@@ -355,9 +363,18 @@ class _Unaffordable(Exception):
 
 
 def _bounded(problem: JointProblem, samples: list[int], missing: list[int],
-             options: list[NDArray[np.int64]], lp: NDArray[np.float64]) -> tuple[Component, str]:
-    """An open component reported by proven bounds on its posteriors (:mod:`dogtag.identify.bounds`)."""
-    comp = bounded_component(problem, samples, missing, options, lp)
+             options: list[NDArray[np.int64]] | NDArray[np.bool_], lp: NDArray[np.float64]
+             ) -> tuple[Component, str]:
+    """An open component reported by proven bounds on its posteriors (:mod:`dogtag.identify.bounds`);
+    ``options`` per sample, or the allowed pairs as a boolean matrix (S, k)."""
+    if isinstance(options, np.ndarray):
+        k = len(missing)
+        with np.errstate(invalid="ignore"):
+            w = np.where(options, problem.log_lr[np.ix_(samples, missing)] + lp[:, :k], -np.inf)
+        wstar = lp[:, k].copy()
+    else:
+        w, wstar = scaled_weights(problem, samples, missing, options, lp)
+    comp = bounded_component(problem, samples, missing, w, wstar)
     d = comp.diagnostics
     return comp, (
         f"component with {len(samples)} samples and {len(missing)} missing persons is too big to solve "

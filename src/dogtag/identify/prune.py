@@ -92,7 +92,10 @@ def most_probable(w: NDArray[np.float64], wstar: NDArray[np.float64]) -> NDArray
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
     ns, k = w.shape
-    rows, cols = np.nonzero(np.isfinite(w))
+    # a sample that may be "*" never takes a pair weighing no more than its "*" in a most
+    # probable assignment (moving it to its own "*" would do no worse): such pairs are left out,
+    # which makes the graph of an open incident sparse
+    rows, cols = np.nonzero(np.isfinite(w) & ~(w <= wstar[:, None]))
     srow = np.nonzero(np.isfinite(wstar))[0]
     top = np.maximum(np.where(np.isfinite(w), w, -np.inf).max(axis=1, initial=-np.inf),
                      np.where(np.isfinite(wstar), wstar, -np.inf))

@@ -439,7 +439,10 @@ def _table_size(current: JointProblem, fam: str, js: list[int], rem_s: list[int]
                 and np.isfinite(current.log_lr[current.samples.index(samples[i]),
                                                 current.missing.index(missing[j])])] + [-1]
         options.append(np.array(opts, dtype=np.int64))
-    rows = enumerate_component(options, len(js), max_assign)
+    # every assignment placing two or more samples needs its own joint family term: stop
+    # enumerating as soon as there are more of those than allowed
+    n_single = sum(int((o >= 0).sum()) for o in options)
+    rows = enumerate_component(options, len(js), min(max_assign, MAX_FAMILY_TERMS + 1 + n_single))
     if rows is None:
         return None
     sub_m = [current.missing.index(missing[j]) for j in js]
