@@ -9,7 +9,7 @@ threshold, no false identification in any scenario; every scenario's proposals a
 The last line printed is one JSON object: the settings, wall and CPU seconds, the machine's load,
 and per scenario true, false, the false rate's 95% upper bound and sensitivity.
 
-Usage: python benchmarks/validation_study.py [--missing 600] [--tune-seeds 1] [--report-seeds 2]
+Usage: python benchmarks/validation_study.py [--missing 800] [--tune-seeds 1] [--report-seeds 2,3,4]
        [--workers 2] [--scenario NAME ...] [--limit 600] [--keep DIR]
 """
 
@@ -37,8 +37,8 @@ def _cpu() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--missing", type=int, default=StudySettings.n_missing)
-    ap.add_argument("--tune-seeds", default="1")
-    ap.add_argument("--report-seeds", default="2")
+    ap.add_argument("--tune-seeds", default=",".join(map(str, StudySettings.tune_seeds)))
+    ap.add_argument("--report-seeds", default=",".join(map(str, StudySettings.report_seeds)))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scenario", action="append", default=[])
     ap.add_argument("--limit", type=float, default=600.0, help="wall seconds the study must finish in")
@@ -55,7 +55,8 @@ def main() -> None:
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     rows = {}
     for name, s in res["scenarios"].items():
-        rows[name] = {k: s[k] for k in ("true", "false", "false_rate_upper_95", "sensitivity", "on_list")}
+        rows[name] = {k: s[k] for k in ("true", "false", "false_rate_upper_95", "sensitivity", "on_list",
+                                         "conflicts", "unconverged")}
         print(f"{name:<18} true {s['true']:>4}  false {s['false']:>3}  upper 95% {s['false_rate_upper_95']:.3f}  "
               f"sensitivity {s['sensitivity']}", flush=True)
     for name, s in res["scenarios"].items():

@@ -50,13 +50,17 @@ def test_clopper_pearson_against_scipy_and_brute_force(x: int, n: int) -> None:
 
 def test_reliability_bins_count_every_point_once() -> None:
     pts = [(0.05, False), (0.95, True), (0.999, True), (1.0, True), (0.991, False), (0.5, True)]
-    rel = reliability(pts)
+    rel = reliability(pts, bins=(0.0, 0.1, 0.2, 0.5, 0.9, 0.95, 0.99, 1.0))
     assert sum(b["n"] for b in rel) == len(pts)
     top = rel[-1]
     assert top["bin"] == [0.99, 1.0] and top["n"] == 3 and top["fraction_true"] == pytest.approx(2 / 3)
     assert top["band_95"][0] < 2 / 3 < top["band_95"][1]
     empty = rel[2]
     assert empty["n"] == 0 and empty["band_95"] == [0.0, 1.0]
+    # the default bins split the posteriors where identifications are claimed; an edge opens its bin
+    rel = {tuple(b["bin"]): b["n"] for b in reliability(pts)}
+    assert sum(rel.values()) == len(pts)
+    assert (rel[(0.99, 0.999)], rel[(0.999, 0.9999)], rel[(0.9999, 1.0)]) == (1, 1, 1)
 
 
 def test_scenarios_switch_on_their_departures() -> None:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from dogtag.errors import DogtagError
+from dogtag.validation.study import StudySettings
+
+
+def _join(seeds: Sequence[int]) -> str:
+    return ",".join(map(str, seeds))
 
 
 def _seeds(text: str) -> tuple[int, ...]:
@@ -20,10 +26,10 @@ def _seeds(text: str) -> tuple[int, ...]:
 @click.command()
 @click.option("--scenario", "scenarios", multiple=True,
               help="A scenario to run (repeatable; default: every one and 'all'). See the list below.")
-@click.option("--missing", "n_missing", default=600, show_default=True, type=click.IntRange(20, 200_000),
+@click.option("--missing", "n_missing", default=StudySettings.n_missing, show_default=True, type=click.IntRange(20, 200_000),
               help="Missing persons per simulated scenario.")
-@click.option("--tune-seeds", default="1", show_default=True, help="Seeds on which the threshold is chosen.")
-@click.option("--report-seeds", default="2", show_default=True, help="Seeds on which the figures are reported.")
+@click.option("--tune-seeds", default=_join(StudySettings.tune_seeds), show_default=True, help="Seeds on which the threshold is chosen.")
+@click.option("--report-seeds", default=_join(StudySettings.report_seeds), show_default=True, help="Seeds on which the figures are reported.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Scenarios run in parallel (processes).")
 @click.option("--folder", type=click.Path(file_okay=False), default=None,
@@ -51,7 +57,7 @@ def validate(scenarios: tuple[str, ...], n_missing: int, tune_seeds: str, report
       dogtag validate --scenario father-son --missing 150 --workers 1 --plot reliability.png
     """
     from dogtag.cli.progress import progress_bars
-    from dogtag.validation.study import SCENARIOS, StudySettings, run_study
+    from dogtag.validation.study import SCENARIOS, run_study
 
     settings = StudySettings(scenarios=tuple(scenarios) or (*SCENARIOS, "all"), tune_seeds=_seeds(tune_seeds),
                              report_seeds=_seeds(report_seeds), n_missing=n_missing, workers=workers)

@@ -394,7 +394,8 @@ def simulate_scenario(folder: str | Path, params: ScenarioParams | None = None) 
                           f"{service_numbers[j]} (family {families[j]} not filed apart), lost with {service_numbers[k]}"))
         for who, mate, rel in ((j, k, what), (k, j, "brother" if kind == "brothers" else "son")):
             for ind in {t[1] for t in truth_rows if t[2] == who}:
-                rem["notes"][ind] = f"{rel} of {service_numbers[mate]} (missing together, both on the list)"
+                note = f"{rel} of {service_numbers[mate]} (missing together, both on the list)"
+                rem["notes"][ind] = "; ".join(x for x in (rem["notes"].get(ind), note) if x)
     ped_rows = [r for r in ped_rows if r[1] not in merged_fam]
     geno_rows = [r for r in geno_rows if r[0] not in merged_fam]
     mito_rows = [r for r in mito_rows if r[0] not in merged_fam]

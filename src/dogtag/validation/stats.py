@@ -20,8 +20,8 @@ from scipy.stats import beta
 
 __all__ = ["BINS", "clopper_pearson", "reliability"]
 
-#: Bin edges of the reliability table (posterior).
-BINS: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+#: Bin edges of the reliability table (posterior); finer near 1, where identifications are claimed.
+BINS: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.0)
 
 
 def clopper_pearson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
