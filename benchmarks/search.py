@@ -7,9 +7,16 @@ mother typed), one missing person each; half the samples are the missing persons
 half unrelated; 10% of samples have drop-out (d = 0.1). Mutation: stepwise, female
 0.001, male 0.002, rate2 1e-6, range 0.1 (pedmut's model).
 
-Measures, in a child process, the wall time and peak memory of
-``dogtag dvi CASE --no-joint --top 5 --json`` (reading the CSV folder included),
-and the blind search of the golden scale200 case (dvir: 165 s).
+Measures, in a child process, the wall time, CPU time and peak memory of
+``dogtag dvi CASE --no-joint --top 5 --json --threads W`` (the single-process engine with W
+threads; reading the CSV folder and writing the JSON included), and checks it: every true
+missing person ranked first, and 30 random kept pairs equal to direct pedigree likelihoods of
+the pair hypotheses (to 1e-9 in the log LR). In-process, on the same case, the CPU time of each
+part (reading, the families' conditionals and null log-likelihoods, the tiles with top-K),
+which the cost model in docs/capacity.md is built from, and beside it a plain NumPy kernel over
+the same pairs: per marker a gather of a (genotypes x missing) table of log values by each
+sample's genotype, added up, and the top 5 per sample by ``argpartition`` (no blocking, no
+degraded samples, no exclusions). Also the blind search of the golden scale200 case (dvir: 165 s).
 
 The subpopulation correction: the in-process blind search (top 5) of a smaller case of the
 same kinds (``--theta-samples`` x ``--theta-families``) without theta and with theta = 0.01,
@@ -131,7 +138,7 @@ def synthesise(folder: Path, n_samples: int, n_families: int, seed: int = 1) -> 
 
 def run_cli(folder: Path, workers: int) -> tuple[float, float, float, dict]:
     cmd = [sys.executable, "-m", "dogtag", "dvi", str(folder), "--no-joint", "--top", "5", "--json",
-           "--workers", str(workers)]
+           "--threads", str(workers)]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
@@ -143,9 +150,78 @@ def run_cli(folder: Path, workers: int) -> tuple[float, float, float, dict]:
     return wall, cpu, peak, json.loads(out.stdout)
 
 
+def check_pairs(case, candidates: dict[str, list[tuple[int, float, int]]], samples: list[str],
+                theta: float = 0.0, n: int = 30) -> int:
+    """Compare ``n`` random kept pairs with direct likelihoods of the pair hypotheses (on a case of
+    just their samples and families); raises SystemExit on a difference over 1e-9."""
+    import dataclasses
+
+    from dogtag.identify.search import _direct_pairs, family_logliks, sample_logliks
+
+    rng = np.random.default_rng(0)
+    pairs = [(samples.index(sid), c, v) for sid, rows in candidates.items() for c, v, _ in rows]
+    pick = [pairs[i] for i in rng.choice(len(pairs), size=min(n, len(pairs)), replace=False)]
+    fam_of = [fi for fi, f in enumerate(case.am) for _ in f.missing]
+    col_in = [k for f in case.am for k in range(len(f.missing))]
+    fams = sorted({fam_of[c] for _, c, _ in pick})
+    sub = dataclasses.replace(case, pm=[case.pm[r] for r, _, _ in pick], am=[case.am[f] for f in fams])
+    first = np.cumsum([0] + [len(case.am[f].missing) for f in fams])
+    arr = np.array([(k, first[fams.index(fam_of[c])] + col_in[c]) for k, (_, c, _) in enumerate(pick)],
+                   dtype=np.intp)
+    direct = _direct_pairs(sub, arr, family_logliks(sub, theta=theta), sample_logliks(sub), theta)
+    got = np.array([v for _, _, v in pick])
+    if not np.allclose(got, direct, rtol=1e-9, atol=1e-9):
+        raise SystemExit(f"kept pairs differ from direct likelihoods: {np.max(np.abs(got - direct))}")
+    return len(pick)
+
+
+def numpy_kernel(case, n_rows: int) -> dict[str, float]:
+    """The plain NumPy kernel on ``n_rows`` samples x all missing persons (see the docstring)."""
+    from dogtag.identify.search import sample_batch
+
+    rng = np.random.default_rng(0)
+    M = sum(len(f.missing) for f in case.am)
+    tabs = [np.log(rng.random((m.n_alleles * (m.n_alleles + 1) // 2 + 1, M))) for m in case.markers]
+    rows = sample_batch(case.pm[:n_rows], case.markers)
+    g = [v.clean_g for v in rows.views]
+    c0 = time.process_time()
+    for lo in range(0, n_rows, 512):
+        hi = min(n_rows, lo + 512)
+        acc = np.zeros((hi - lo, M))
+        for j, t in enumerate(tabs):
+            acc += t[g[j][lo:hi]]
+        np.argpartition(acc, M - 5, axis=1)[:, M - 5:]
+    cpu = time.process_time() - c0
+    return {"rows": n_rows, "cpu_seconds": round(cpu, 3), "pairs_per_cpu_second": round(n_rows * M / cpu)}
+
+
+def parts(folder: Path, n_check: int) -> dict[str, object]:
+    """CPU seconds of each part of the search, in process, one thread; checks kept pairs."""
+    from dogtag.identify.search import _family_work, blind_search
+    from dogtag.io.csvcase import read_case_folder
+
+    c0 = time.process_time()
+    case = read_case_folder(folder)
+    read = time.process_time() - c0
+    c0 = time.process_time()
+    _family_work(case, 0.0, 1, None)
+    fam = time.process_time() - c0
+    c0 = time.process_time()
+    res = blind_search(case, top=5, min_lr=1e4)
+    total = time.process_time() - c0
+    F, S = len(case.am), len(case.pm)
+    out: dict[str, object] = {
+        "read_cpu_seconds": round(read, 2), "families_cpu_seconds": round(fam, 2),
+        "tiles_cpu_seconds": round(total - fam, 2), "search_cpu_seconds": round(total, 2),
+        "cpu_ms_per_family": round(1000 * fam / F, 3), "tile_pairs_per_cpu_second": round(S * F / (total - fam)),
+        "checked_pairs": check_pairs(case, res.candidates, res.samples, n=n_check)}
+    out["numpy_kernel"] = numpy_kernel(case, min(S, 2048))
+    return out
+
+
 def theta_cost(n_samples: int, n_families: int) -> dict[str, object]:
     """Blind search (top 5) without and with theta = 0.01; checks 30 pairs against direct likelihoods."""
-    from dogtag.identify.search import _direct_pairs, blind_search
+    from dogtag.identify.search import blind_search
     from dogtag.io.csvcase import read_case_folder
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,18 +240,8 @@ def theta_cost(n_samples: int, n_families: int) -> dict[str, object]:
         out[f"{run}_cpu_ratio"] = round(float(out[f"{run}_theta_0.01_cpu_seconds"])
                                         / max(float(out[f"{run}_theta_0_cpu_seconds"]), 1e-9), 2)
     res = results[0.01]
-    rng = np.random.default_rng(0)
-    pairs = [(r, c) for sid, rows in res.candidates.items() for c, _, _ in rows
-             for r in [res.samples.index(sid)]]
-    pick = [pairs[i] for i in rng.choice(len(pairs), size=min(30, len(pairs)), replace=False)]
-    arr = np.array(pick, dtype=np.intp)
-    direct = _direct_pairs(case, arr, res.family_loglik, res.sample_loglik, 0.01)
-    got = np.array([dict((c, v) for c, v, _ in res.candidates[res.samples[r]])[c] for r, c in pick])
-    ok = bool(np.allclose(got, direct, rtol=1e-9, atol=1e-9))
-    out["checked_pairs"] = len(pick)
-    out["equal_to_direct"] = ok
-    if not ok:
-        raise SystemExit(f"theta search differs from direct likelihoods: {np.max(np.abs(got - direct))}")
+    out["checked_pairs"] = check_pairs(case, res.candidates, res.samples, theta=0.01)
+    out["equal_to_direct"] = True
     return out
 
 
@@ -221,6 +287,7 @@ def main() -> None:
         t = time.perf_counter()
         synthesise(folder, args.samples, args.families)
         print(f"synthesised {args.samples} x {args.families} in {time.perf_counter() - t:.1f} s")
+        print(f"load average before the run: {os.getloadavg()[0]:.1f}")
         wall, cpu, peak, out = run_cli(folder, args.workers)
         n_true = min(args.samples // 2, args.families)
         hits = sum(1 for s in range(n_true)
@@ -231,8 +298,18 @@ def main() -> None:
                         "pairs": args.samples * args.families,
                         "pairs_per_second": round(args.samples * args.families / wall),
                         "true_mp_ranked_first": hits, "true_pairs": n_true})
-        print(f"dogtag dvi --no-joint --top 5: {wall:.1f} s wall, {cpu:.1f} s CPU, peak {peak:.2f} GiB; "
-              f"true MP ranked first for {hits}/{n_true} samples")
+        print(f"dogtag dvi --no-joint --top 5 --threads {args.workers}: {wall:.1f} s wall, {cpu:.1f} s CPU, "
+              f"peak {peak:.2f} GiB; true MP ranked first for {hits}/{n_true} samples")
+        if hits != n_true:
+            raise SystemExit(f"only {hits} of {n_true} true missing persons ranked first")
+        p = parts(folder, 30)
+        figures["parts"] = p
+        k = p["numpy_kernel"]
+        assert isinstance(k, dict)
+        print(f"in process, one thread: reading {p['read_cpu_seconds']} s, families {p['families_cpu_seconds']} s "
+              f"({p['cpu_ms_per_family']} ms each), tiles {p['tiles_cpu_seconds']} s "
+              f"({p['tile_pairs_per_cpu_second'] / 1e6:.1f} M pairs per CPU s; plain NumPy kernel "
+              f"{k['pairs_per_cpu_second'] / 1e6:.1f} M); {p['checked_pairs']} kept pairs equal direct likelihoods")
     print(json.dumps(figures))
 
 

@@ -157,3 +157,16 @@ def test_plain_files_with_errors_still_name_the_line(tmp_path, genos, where, tex
     with pytest.raises(DataFormatError) as err:
         read_case_folder(_write(tmp_path, genotypes_csv=genos))
     assert "genotypes.csv" in str(err.value) and where in str(err.value) and text in str(err.value)
+
+
+@pytest.mark.parametrize("genos", ["family,id,marker,allele1,allele2\n",
+                                   "family,id,marker,allele1,allele2\nV1,V1,M,-,-\nF1,FA,M,,\n"])
+def test_columnar_reader_without_any_genotype(tmp_path, monkeypatch, genos):
+    import dogtag.io.csvcase as csvcase
+
+    folder = _write(tmp_path, genotypes_csv=genos)
+    assert csvcase._genotypes_fast(folder / "genotypes.csv", {("F1", x) for x in ("FA", "MO", "MP")},
+                                   {"V1": 2}) == ({}, {}, ["M"] if "V1" in genos else [])
+    fast = read_case_folder(folder)
+    monkeypatch.setattr(csvcase, "_genotypes_fast", lambda *a: None)
+    assert _genotype_lists(fast) == _genotype_lists(read_case_folder(folder))

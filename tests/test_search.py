@@ -246,7 +246,18 @@ def test_column_blocks_and_threads_give_the_same_matrix_and_candidates(monkeypat
     whole_full = blind_search(case, refine=0, theta=theta)
     whole_top = blind_search(case, top=2, min_lr=10.0, theta=theta)
     monkeypatch.setattr(search, "BLOCK_COLUMNS", 2)
-    assert len(search.column_blocks(family_batch(case.am, case.markers))) == 3
+    fb = family_batch(case.am, case.markers, theta=theta)
+    kept_blocks = search.column_blocks(fb)
+    assert len(kept_blocks) == 3
+    consumed = search.column_blocks(fb, consume=True)     # the batch's arrays dropped as they are cut
+    assert fb.cond == fb.logp == fb.support == []
+    for (c0, a), (c1, b) in zip(kept_blocks, consumed, strict=True):
+        assert c0 == c1
+        for field in ("cond", "logp", "support", "cond_unrelated", "logp_unrelated"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert (x is None) == (y is None) == (theta == 0 and field.endswith("unrelated"))
+            for u, v in zip(x or [], y or [], strict=True):
+                np.testing.assert_array_equal(u, v)
     # and two threads: the markers' conditionals dealt out between them, tiles in both
     full = blind_search(case, refine=0, theta=theta, chunk=3, workers=2)
     top = blind_search(case, top=2, min_lr=10.0, theta=theta, chunk=3, workers=2)

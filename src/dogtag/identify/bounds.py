@@ -50,8 +50,8 @@ from dogtag.identify.components import Component, score_rows
 from dogtag.identify.problem import JointProblem
 from dogtag.identify.prune import most_probable
 
-#: rows of the weight matrix processed at once
-CHUNK = 2048
+#: rows of the weight matrix processed at once (bounds the temporaries: CHUNK x k floats each)
+CHUNK = 512
 
 
 def _lse(x: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
@@ -158,9 +158,11 @@ def widest(lower: NDArray[np.float64], upper: NDArray[np.float64]) -> tuple[floa
     """(widest interval over all pairings, widest at each sample's best-bounded option)."""
     if lower.size == 0:
         return 0.0, 0.0
-    gap = upper - lower
     best = np.argmax(lower, axis=1)
-    return float(gap.max()), float(gap[np.arange(lower.shape[0]), best].max())
+    rows = np.arange(lower.shape[0])
+    at_best = float((upper[rows, best] - lower[rows, best]).max())
+    gap = max(float((upper[lo:lo + CHUNK] - lower[lo:lo + CHUNK]).max()) for lo in range(0, lower.shape[0], CHUNK))
+    return gap, at_best
 
 
 def bounded_component(problem: JointProblem, samples: list[int], missing: list[int],

@@ -47,7 +47,6 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -586,32 +585,39 @@ def log_lr_given(samples: SampleBatch, cond: Sequence[NDArray[np.float64]], sex:
 #: runs 3-4 times slower, limited by memory bandwidth
 BLOCK_COLUMNS = 512
 
-_A = TypeVar("_A", NDArray[np.float64], NDArray[np.bool_])
 
-
-def column_blocks(families: FamilyBatch, width: int | None = None) -> list[tuple[int, FamilyBatch]]:
+def column_blocks(families: FamilyBatch, width: int | None = None, *, consume: bool = False
+                  ) -> list[tuple[int, FamilyBatch]]:
     """``families`` cut into blocks of ``width`` columns (missing persons), each with its own
     contiguous arrays: (first column, block); ``width`` defaults to :data:`BLOCK_COLUMNS`. A
     block's columns are those of ``families``, so tiles over the blocks give what tiles over the
-    whole batch give, bit for bit."""
+    whole batch give, bit for bit.
+
+    ``consume``: each marker's arrays of ``families`` are dropped once cut (its lists are
+    emptied), so that memory holds the batch and one marker's copy, not two batches.
+    """
     m = families.n_missing
     width = BLOCK_COLUMNS if width is None else width
     if m <= width:
         return [(0, families)]
-
-    def cut(arrays: list[_A], lo: int, hi: int) -> list[_A]:
-        return [np.ascontiguousarray(a[:, lo:hi]) for a in arrays]
-
     f = families
-    out = []
-    for lo in range(0, m, width):
-        hi = min(m, lo + width)
-        out.append((lo, FamilyBatch(
-            cut(f.cond, lo, hi), cut(f.logp, lo, hi), cut(f.support, lo, hi),
-            np.ascontiguousarray(f.typed[:, lo:hi]), f.sex[lo:hi].copy(),
-            None if f.cond_unrelated is None else cut(f.cond_unrelated, lo, hi),
-            None if f.logp_unrelated is None else cut(f.logp_unrelated, lo, hi))))
-    return out
+    spans = [(lo, min(m, lo + width)) for lo in range(0, m, width)]
+    kinds: list[list[NDArray]] = [f.cond, f.logp, f.support, f.cond_unrelated or [],
+                                  f.logp_unrelated or []]
+    cut: list[list[list[NDArray]]] = [[[] for _ in kinds] for _ in spans]
+    for k, arrays in enumerate(kinds):
+        for j in range(len(arrays)):
+            for b, (lo, hi) in enumerate(spans):
+                cut[b][k].append(np.ascontiguousarray(arrays[j][:, lo:hi]))
+            if consume:
+                arrays[j] = np.empty((0, 0), dtype=arrays[j].dtype)   # not a view, which would keep it
+    if consume:
+        for arrays in kinds:
+            arrays.clear()
+    return [(lo, FamilyBatch(c[0], c[1], c[2], np.ascontiguousarray(f.typed[:, lo:hi]), f.sex[lo:hi].copy(),
+                             c[3] if f.cond_unrelated is not None else None,
+                             c[4] if f.logp_unrelated is not None else None))
+            for (lo, hi), c in zip(spans, cut, strict=True)]
 
 
 def _lineage_columns(part: Lineage | None, lo: int, hi: int) -> Lineage | None:
@@ -895,8 +901,8 @@ def blind_search(
     if keep_full and lin is not None:
         lin_full = (np.zeros((S, M)), np.zeros((S, M), dtype=np.int64), np.zeros((S, M), dtype=np.int8))
 
-    cols = column_blocks(fams)
     msex = fams.sex
+    cols = column_blocks(fams, consume=True)
     del fams  # the blocks hold copies of its columns
 
     def run(b: tuple[int, int]) -> tuple[int, int, SampleBatch, Tile | Candidates, Lineage | None]:

@@ -385,7 +385,7 @@ def _genotypes_fast(path: Path, members: set[tuple[str, str]], pm_ids: dict[str,
     owner_ids = list(owners)
     o_sorted = row_owner[order]
     genos: _Genos = {}
-    for lo, hi in pairwise(cuts):
+    for lo, hi in pairwise(cuts if order.size else []):
         genos[owner_ids[o_sorted[lo]]] = dict(zip(m_sorted[lo:hi], g_sorted[lo:hi], strict=True))
     pairs = np.flatnonzero(np.bincount(np.concatenate([row_marker * len(labels) + c for c in (c1, c2)]),
                                        minlength=1))
