@@ -68,8 +68,9 @@ def genotype_index(i: int, j: int, n_alleles: int) -> int:
 
 
 @lru_cache(maxsize=64)
-def _triu(n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """``np.triu_indices(n)``, made once per allele count (read-only)."""
+def unordered_index(n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Unordered genotypes (i, j), i <= j, in ``np.triu_indices(n)`` order; made once per allele
+    count (read-only arrays)."""
     i, j = np.triu_indices(n)
     i.flags.writeable = j.flags.writeable = False
     return i, j
@@ -118,7 +119,7 @@ def observation_vector(
         raise ValueError(f"`observed` allele indices {seen} out of range for {n} alleles")
     if not seen:
         return np.ones(n_genotypes(n))
-    gi, gj = _triu(n)
+    gi, gj = unordered_index(n)
     het = gi != gj
     in_obs = np.zeros(n, dtype=bool)
     in_obs[seen] = True

@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.genetics import elimination as el
-from dogtag.genetics.dropout import _triu
+from dogtag.genetics.dropout import unordered_index
 from dogtag.genetics.factors import (
     Tables,
     distributions,
@@ -76,11 +76,6 @@ def _bucket(n: int) -> int:
         if n <= b:
             return b
     return n
-
-
-def unordered_index(n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Unordered genotypes (i, j), i <= j, in ``np.triu_indices(n)`` order."""
-    return np.triu_indices(n)
 
 
 # ---------------------------------------------------------------------------
@@ -168,7 +163,7 @@ def _structure(ped: Pedigree) -> _Structure:
 
 def _soft_ordered(vec: NDArray[np.float64], k: int, n: int) -> NDArray[np.float64]:
     out = np.zeros((n, n))
-    i, j = _triu(k)
+    i, j = unordered_index(k)
     out[i, j] = vec
     out[j, i] = vec
     return out
