@@ -312,11 +312,12 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
 
     # --- samples -> individuals
     lin = {sid: lineage(s_prof[sid], s_info[sid][0]) for sid in s_info}
-    sids = [sid for sid in s_info if genotypes(s_prof[sid]) or lin[sid] != (None, None)]
+    gen = {sid: genotypes(s_prof[sid]) for sid in s_info}
+    sids = [sid for sid in s_info if gen[sid] or lin[sid] != (None, None)]
     infos = []
     for sid in sids:
         key, sex, el, ind, _acc = s_info[sid]
-        g = genotypes(s_prof[sid])
+        g = gen[sid]
         auto = CaseSample(key, int(sex or 0), g, dropout=s_quality.get(sid, 0.0)) if g else None
         infos.append(SampleInfo(key, el, ind, auto, lin[sid][0]))
     grouping = group_individuals(infos, markers, same_source_lr=options.same_source_lr)
@@ -328,17 +329,17 @@ def load_case(session: Session, options: SearchOptions) -> RegistryCase:
     for u in grouping.units:
         ids = [sids[i] for i in u.samples]
         keys = [s_info[s][0] for s in ids]
-        auto_rep = max(ids, key=lambda s: len(genotypes(s_prof[s])))
+        auto_rep = max(ids, key=lambda s: len(gen[s]))
         mt_rep = next((s for s in ids if ProfileKind.MTDNA.value in s_prof[s]), None)
         y_rep = max(ids, key=lambda s: len(s_prof[s].get(ProfileKind.YSTR.value) or {}))
         key = keys[0]
         mth = lineage(s_prof[mt_rep], key)[0] if mt_rep is not None else None
         yh = lineage(s_prof[y_rep], key)[1]
         sex = next((int(s_info[s][1]) for s in ids if s_info[s][1]), 0)
-        smp = CaseSample(key, sex, genotypes(s_prof[auto_rep]), dropout=s_quality.get(auto_rep, 0.0),
+        smp = CaseSample(key, sex, gen[auto_rep], dropout=s_quality.get(auto_rep, 0.0),
                          mtdna=mth, ystr=yh)
         pm.append(_with_replicates(smp, [CaseSample(s_info[s][0], sex, g, dropout=s_quality.get(s, 0.0))
-                                         for s in ids if s != auto_rep and (g := genotypes(s_prof[s]))],
+                                         for s in ids if s != auto_rep and (g := gen[s])],
                                    u, markers))
         sample_id.append(ids[0])
         individual_id.append(u.individuals[0] if len(u.individuals) == 1 else None)
