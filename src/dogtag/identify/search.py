@@ -43,6 +43,7 @@ gives the same result, bit for bit.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -527,10 +528,11 @@ def pair_exclusions(samples: SampleBatch, families: FamilyBatch, rows: NDArray[n
             pos[v.soft_rows] = np.arange(v.soft_rows.size)
             q = pos[rows]
             t = np.nonzero(q >= 0)[0]
-            if t.size:
+            if t.size:   # excluded: no genotype the observation allows is possible without mutation
                 o = v.soft[q[t]]
-                hit = np.asarray(o.multiply(sup[:-1, cols[t]].T.astype(np.float64)).sum(axis=1)).ravel()
-                out[t] += hit == 0
+                nnz = np.diff(o.indptr)
+                hit = sup[o.indices, np.repeat(cols[t], nnz)] & (o.data != 0)
+                out[t] += np.bincount(np.repeat(np.arange(t.size), nnz), weights=hit, minlength=t.size) == 0
     return out
 
 
@@ -591,18 +593,142 @@ def select(acc: NDArray[np.float64], exc: NDArray[np.int64] | None, *, row0: int
                             np.zeros(r.size, dtype=np.int8)), top, min_log)
 
 
+#: the compiled kernel (:mod:`dogtag.identify.tilekernel`) for :func:`tile_top`; False: the
+#: NumPy path everywhere (the reference the tests compare the kernel with)
+COMPILED = True
+
+#: floats of the degraded samples' log terms made at once for the kernel (bounds memory)
+_SOFT_FLOATS = 1 << 22
+
+
+def _compact(o: sp.csr_matrix | None) -> tuple[sp.csr_matrix, NDArray[np.intp]]:
+    """``o`` restricted to the genotypes (columns) where it has entries, and those genotypes:
+    ``o @ x`` equals ``restricted @ x[genotypes]`` bit for bit (the same products in the same
+    order), with only those rows of ``x`` read."""
+    assert o is not None
+    used, idx = np.unique(o.indices, return_inverse=True)
+    return sp.csr_matrix((o.data, idx.astype(o.indices.dtype), o.indptr), shape=(o.shape[0], used.size)), used
+
+
+@functools.cache
+def _have_numba() -> bool:
+    """Whether numba (a dependency) imports; without it (an install that skipped it) the
+    NumPy path gives the same results, slower."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _stacked(fb: FamilyBatch) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """The batch's log tables stacked marker on marker, shape (sum_j (G_j + 1), m), the
+    unrelated person's with theta (else shape (0, m)), and each marker's first row.
+
+    Made once per batch and kept on it; ``logp`` (and ``logp_unrelated``) become views of the
+    stack, so the batch holds one copy of its tables."""
+    got = getattr(fb, "_stack", None)
+    if got is not None:
+        return got
+    m = fb.n_missing
+    offsets = np.cumsum([0] + [t.shape[0] for t in fb.logp]).astype(np.int64)
+    stacks = []
+    for tables in (fb.logp, fb.logp_unrelated):
+        if tables is None:
+            stacks.append(np.zeros((0, m)))
+            continue
+        st = np.empty((int(offsets[-1]), m))
+        for j, t in enumerate(tables):
+            st[offsets[j]:offsets[j + 1]] = t
+            tables[j] = st[offsets[j]:offsets[j + 1]]
+        stacks.append(st)
+    got = (stacks[0], stacks[1], offsets)
+    fb._stack = got  # type: ignore[attr-defined]
+    return got
+
+
+def _kernel_top(samples: SampleBatch, blocks: Sequence[tuple[int, FamilyBatch]], *, row0: int, col0: int,
+                top: int, min_log: float, lineage: Lineage | None) -> Candidates | None:
+    """:func:`tile_top`'s kept pairs by the compiled kernel; None where a row has more pairs
+    >= ``min_log`` than the kernel keeps (the caller then takes the NumPy path)."""
+    from dogtag.identify.tilekernel import EXTRA, top_pairs
+
+    s, J = samples.n_samples, len(samples.views)
+    K = max(top, 0)
+    best_val, best_col = np.zeros((s, K)), np.zeros((s, K), dtype=np.int64)
+    n_best = np.zeros(s, dtype=np.int64)
+    ext_val, ext_col = np.zeros((s, EXTRA)), np.zeros((s, EXTRA), dtype=np.int64)
+    n_ext = np.zeros(s, dtype=np.int64)
+    si = np.full((s, J), -1, dtype=np.int64)
+    soft = [j for j, v in enumerate(samples.views) if v.soft is not None]
+    first = np.cumsum([0] + [samples.views[j].soft_rows.size for j in soft])
+    for k, j in enumerate(soft):
+        si[samples.views[j].soft_rows, j] = np.arange(first[k], first[k + 1])
+    log_hw = np.stack([v.log_hw for v in samples.views], axis=1) if J else np.zeros((s, 0))
+    # each marker's soft observations over just the genotypes they allow (same sums, same order)
+    obs = [_compact(samples.views[j].soft) for j in soft]
+    ssex = np.ascontiguousarray(samples.sex, dtype=np.int8)
+    for c, fb in blocks:
+        logp, den, offsets = _stacked(fb)
+        theta = fb.logp_unrelated is not None
+        gi = np.full((s, J), -1, dtype=np.int64)
+        for j, v in enumerate(samples.views):
+            ok = v.clean_g >= 0
+            gi[ok, j] = offsets[j] + v.clean_g[ok]
+        lin = np.zeros((0, 0)) if lineage is None else \
+            np.ascontiguousarray(lineage[0][:, c:c + fb.n_missing], dtype=np.float64)
+        msex = np.ascontiguousarray(fb.sex, dtype=np.int8)
+        m = fb.n_missing
+        step = max(256, _SOFT_FLOATS // max(int(first[-1]), 1)) if soft else max(m, 1)
+        for lo in range(0, m, step):
+            hi = min(m, lo + step)
+            num = np.empty((int(first[-1]), hi - lo))
+            dnum = np.empty((int(first[-1]) if theta else 0, hi - lo))
+            with np.errstate(divide="ignore"):
+                for k, (o, used) in enumerate(obs):
+                    j = soft[k]
+                    np.log(o @ fb.cond[j][used, lo:hi], out=num[first[k]:first[k + 1]])
+                    if theta:
+                        assert fb.cond_unrelated is not None
+                        np.log(o @ fb.cond_unrelated[j][used, lo:hi], out=dnum[first[k]:first[k + 1]])
+            top_pairs(gi, si, log_hw, logp, den, num, dnum, lin, ssex, msex, lo, hi, col0 + c, K, min_log,
+                      best_val, best_col, n_best, ext_val, ext_col, n_ext)
+    if (n_ext > EXTRA).any():
+        return None
+    ne = n_ext
+    rows = np.concatenate([np.repeat(np.arange(s), n_best), np.repeat(np.arange(s), ne)])
+    take_b = np.arange(K)[None, :] < n_best[:, None]
+    take_e = np.arange(EXTRA)[None, :] < ne[:, None]
+    cols = np.concatenate([best_col[take_b], ext_col[take_e]])
+    vals = np.concatenate([best_val[take_b], ext_val[take_e]])
+    _, at = np.unique(rows * (int(cols.max(initial=0)) + 1) + cols, return_index=True)
+    n = at.size
+    return _keep(Candidates(rows[at].astype(np.int64) + row0, cols[at], vals[at], np.zeros(n, dtype=np.int64),
+                            np.zeros(n, dtype=np.int8)), top, min_log)
+
+
 def tile_top(samples: SampleBatch, families: FamilyBatch | Sequence[tuple[int, FamilyBatch]], *, row0: int,
-             col0: int, top: int, min_log: float, lineage: Lineage | None = None) -> Candidates:
+             col0: int, top: int, min_log: float, lineage: Lineage | None = None,
+             compiled: bool | None = None) -> Candidates:
     """A tile reduced to its kept pairs (:func:`select`); exclusions and evidence are
     worked out for those pairs only (:func:`pair_exclusions`, :func:`pair_used`).
 
     ``families``: a batch, or a batch cut into :func:`column_blocks` (then ``col0`` is the
-    batch's first column), which is faster on wide tiles and gives the same pairs.
+    batch's first column); the same pairs either way.
+
+    ``compiled`` (default :data:`COMPILED`): the kept pairs by the compiled kernel
+    (:mod:`dogtag.identify.tilekernel`), which never makes the tile's matrix; else by the
+    NumPy path (:func:`select` of :func:`_tile_log_lr`). Both give the same pairs and log
+    LRs, bit for bit.
     """
     blocks = [(0, families)] if isinstance(families, FamilyBatch) else list(families)
-    parts = [select(_tile_log_lr(samples, fb, None, _lineage_columns(lineage, c, c + fb.n_missing)), None,
-                    row0=row0, col0=col0 + c, top=top, min_log=min_log) for c, fb in blocks]
-    kept = parts[0] if len(parts) == 1 else merge(parts, top=top, min_log=min_log)
+    kept = None
+    if (COMPILED if compiled is None else compiled) and min_log > -math.inf and _have_numba():
+        kept = _kernel_top(samples, blocks, row0=row0, col0=col0, top=top, min_log=min_log, lineage=lineage)
+    if kept is None:
+        parts = [select(_tile_log_lr(samples, fb, None, _lineage_columns(lineage, c, c + fb.n_missing)), None,
+                        row0=row0, col0=col0 + c, top=top, min_log=min_log) for c, fb in blocks]
+        kept = parts[0] if len(parts) == 1 else merge(parts, top=top, min_log=min_log)
     r, c = kept.row - row0, kept.col - col0
     for lo, fb in blocks:
         at = np.flatnonzero((c >= lo) & (c < lo + fb.n_missing))
@@ -768,7 +894,11 @@ def blind_search(
         lin_full = (np.zeros((S, M)), np.zeros((S, M), dtype=np.int64), np.zeros((S, M), dtype=np.int8))
 
     msex = fams.sex
-    cols = column_blocks(fams, consume=True)
+    if keep_full or not COMPILED:
+        cols = column_blocks(fams, consume=True)
+    else:  # the kernel works through the columns in cache blocks itself
+        _stacked(fams)
+        cols = [(0, fams)]
     del fams  # the blocks hold copies of its columns
 
     def run(b: tuple[int, int]) -> tuple[int, int, SampleBatch, Tile | Candidates, Lineage | None]:
