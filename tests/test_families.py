@@ -11,6 +11,7 @@ import pytest
 from dogtag.errors import InconsistentCaseError
 from dogtag.genetics.likelihood import (
     MarkerData,
+    conditional_genotypes,
     loglik,
     same_shape_batch,
     same_shape_support,
@@ -153,3 +154,36 @@ def test_reading_errors_name_the_family_member_and_marker():
     stranger = Family("F8", ped, ("MP",), {"XX": {"M": ("8", "9")}})
     with pytest.raises(InconsistentCaseError, match="F8: typed member 'XX' is not in its pedigree"):
         family_batch_logliks([stranger], [m])
+
+
+def test_exchanged_sibling_genotypes_and_allele_order_give_the_same_columns():
+    # a genotype is unordered, and two typed full siblings without children are interchangeable:
+    # their rows are made canonical before the distinct ones are computed, so these families
+    # share one row, and it equals the direct conditional distribution of the missing brother
+    rng = np.random.default_rng(7)
+    markers = [_marker(rng, 9, "M1", True, 1.0), _marker(rng, 6, "M2", False, 1.0)]
+    ped = Pedigree.from_table(["FA", "MO", "S1", "S2", "MP", "X"], [None, None, "FA", "FA", "FA", None],
+                              [None, None, "MO", "MO", "MO", None], [1, 2, 2, 1, 1, 2])
+    g1 = {"M1": ("8", "12"), "M2": ("9", "9")}
+    g2 = {"M1": ("10", "11"), "M2": ("8", "10")}
+    flip = {k: (b, a) for k, (a, b) in g2.items()}
+    fams = [Family("A", ped, ("MP",), {"S1": g1, "S2": g2}), Family("B", ped, ("MP",), {"S1": flip, "S2": g1}),
+            Family("C", ped, ("MP",), {"S2": g1, "S1": g2, "X": {"M1": ("8", "8")}})]
+    fb, ll = family_batch_logliks(fams, markers)
+    for j, m in enumerate(markers):
+        np.testing.assert_array_equal(fb.cond[j][:, 0], fb.cond[j][:, 1])
+        np.testing.assert_array_equal(fb.cond[j][:, 0], fb.cond[j][:, 2])
+        want = conditional_genotypes(ped, [m], fams[0].genotypes, "MP")[0]
+        np.testing.assert_allclose(fb.cond[j][:, 0], want, rtol=1e-12, atol=1e-15)
+    assert ll["A"] == ll["B"]
+    assert ll["A"] == pytest.approx(float(np.sum(loglik(ped, markers, fams[0].genotypes))), rel=1e-12)
+    assert ll["C"] == pytest.approx(float(np.sum(loglik(ped, markers, fams[2].genotypes))), rel=1e-12)
+
+
+def test_only_childless_children_of_the_same_parents_are_interchangeable():
+    from dogtag.identify.families import _twins
+
+    ped = Pedigree.from_table(["FA", "MO", "S1", "S2", "S3", "W", "K"], [None, None, "FA", "FA", "FA", None, "S3"],
+                              [None, None, "MO", "MO", "MO", None, "W"], [1, 2, 2, 1, 1, 2, 1])
+    assert _twins(ped, [0, 1, 2, 3, 4, 6]) == [[2, 3]]     # S3 has a child; FA, MO are founders
+    assert _twins(ped, [2, 4]) == []

@@ -171,11 +171,34 @@ def _by_key(mask: NDArray[np.bool_], extra: NDArray[np.intp]) -> list[NDArray[np
     return np.split(order, cuts)
 
 
-def _distinct(alleles: NDArray[np.intp], k: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """The distinct rows of ``alleles`` (B, T, 2), in lexicographic order, and each row's index among them."""
+def _twins(ped: Pedigree, typed: Sequence[int]) -> list[list[int]]:
+    """Positions in ``typed`` of members that are interchangeable: typed children of the same
+    parents with no children of their own. Only a parent's sex enters the likelihood (the
+    mutation matrix of its meioses), so exchanging such members' genotypes changes nothing."""
+    parents = {int(x) for x in ped.father} | {int(x) for x in ped.mother}
+    by: dict[tuple[int, int], list[int]] = {}
+    for i, k in enumerate(typed):
+        if ped.father[k] >= 0 and k not in parents:
+            by.setdefault((int(ped.father[k]), int(ped.mother[k])), []).append(i)
+    return [g for g in by.values() if len(g) > 1]
+
+
+def _distinct(alleles: NDArray[np.intp], k: int, twins: Sequence[Sequence[int]] = ()
+              ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The distinct rows of ``alleles`` (B, T, 2), in lexicographic order, and each row's index among them.
+
+    Rows are first made canonical, which is exact: each member's two alleles in increasing
+    order (a genotype is unordered: the engine sums over both phases), and the genotypes of
+    interchangeable members (``twins``, positions in T: :func:`_twins`) in increasing order.
+    """
     B, T = alleles.shape[0], alleles.shape[1]
     if T == 0:
         return alleles[:1], np.zeros(B, dtype=np.intp)
+    alleles = np.sort(alleles, axis=2)
+    for g in twins:
+        sub = alleles[:, g]
+        order = np.argsort(sub[:, :, 0] * k + sub[:, :, 1], axis=1, kind="stable")
+        alleles[:, g] = np.take_along_axis(sub, order[:, :, None], axis=1)
     flat = alleles.reshape(B, 2 * T)
     if k ** (2 * T) < 2 ** 62:
         key = flat @ (np.int64(k) ** np.arange(2 * T - 1, -1, -1, dtype=np.int64))
@@ -227,7 +250,7 @@ def conditionals(enc: Encoded, js: Sequence[int], *, theta: float = 0.0,
                 it = items[sel]
                 typed = np.flatnonzero(mask[sel[0]]).tolist()
                 target = int(g.target[it[0]])
-                arr, inv = _distinct(Aj[g.row[it]][:, typed, :], m.n_alleles)
+                arr, inv = _distinct(Aj[g.row[it]][:, typed, :], m.n_alleles, _twins(g.ped, typed))
                 dist, ll = same_shape_conditionals(g.ped, m, typed, arr, target=target, theta=theta,
                                                    max_floats=BATCH_FLOATS)
                 assert dist is not None
@@ -257,7 +280,7 @@ def conditionals(enc: Encoded, js: Sequence[int], *, theta: float = 0.0,
             for sel in _by_key(full[todo], np.zeros(todo.size, dtype=np.intp)):
                 r = todo[sel]
                 typed = np.flatnonzero(full[r[0]]).tolist()
-                arr, inv = _distinct(Aj[r][:, typed, :], m.n_alleles)
+                arr, inv = _distinct(Aj[r][:, typed, :], m.n_alleles, _twins(g.ped, typed))
                 _, ll = same_shape_conditionals(g.ped, m, typed, arr, theta=theta, max_floats=BATCH_FLOATS)
                 null[g.fam[r], jj] = ll[inv]
             need[g.fam[todo]] = False
