@@ -247,6 +247,13 @@ class FamilyBatch:
     def n_missing(self) -> int:
         return int(self.sex.shape[0])
 
+    def __getstate__(self) -> dict:
+        # without the kernel's stacked tables (:func:`_stacked`), which pickle would send beside
+        # the per-marker views of them: a batch travels (Dask) once, and is stacked where it lands
+        state = dict(self.__dict__)
+        state.pop("_stack", None)
+        return state
+
 
 #: the id of the unrelated person added to a family's pedigree for the theta denominator
 UNRELATED = "<unrelated>"
