@@ -55,23 +55,27 @@ from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
 from dogtag.genetics.dropout import hardy_weinberg, observation_vector
-from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch, same_shape_batch
+from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
 from dogtag.genetics.markers import Marker
-from dogtag.genetics.pedigree import Pedigree
 from dogtag.genetics.theta import check_theta
 from dogtag.identify.case import DVICase, Family, Sample
+from dogtag.identify.families import (
+    UNRELATED,
+    Encoded,
+    conditionals,
+    encode_families,
+    family_totals,
+    with_unrelated,
+)
 from dogtag.identify.lineage_search import AUTOSOMAL, LineageEvidence
 
 __all__ = [
-    "Candidates", "FamilyBatch", "Lineage", "SampleBatch", "SearchResult", "Tile", "blind_search", "check_case",
+    "UNRELATED", "Candidates", "FamilyBatch", "Lineage", "SampleBatch", "SearchResult", "Tile", "blind_search", "check_case",
     "family_batch", "family_logliks", "finish", "merge", "pair_exclusions", "pair_used",
     "sample_batch", "sample_logliks", "sample_observation", "select", "tile", "tile_top",
 ]
 
 Progress = Callable[[int, int, str], None]
-
-#: floats of the largest elimination intermediate allowed per batch of families
-_BATCH_FLOATS = 24_000_000
 
 
 @dataclass
@@ -127,95 +131,6 @@ class SearchResult:
 # ---------------------------------------------------------------------------
 
 @dataclass
-class _Shape:
-    """Families (or missing persons) of one shape at one marker: one engine batch."""
-
-    ped: Pedigree
-    typed: tuple[int, ...]
-    target: int
-    owners: list[int] = field(default_factory=list)      # column (MP) or family index
-    alleles: list[list[tuple[int, int]]] = field(default_factory=list)
-
-
-#: per family, per marker: (typed members, their allele-index pairs), or None if some member is half-typed
-_Encoded = list[list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None]]
-
-
-def _encode_families(families: Sequence[Family], markers: list[Marker]) -> _Encoded:
-    out: _Encoded = []
-    for fam in families:
-        ped = fam.pedigree
-        rows = sorted((ped.index(member), row) for member, row in fam.genotypes.items())
-        per_marker: list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None] = []
-        for m in markers:
-            name, index = m.name, m._index
-            typed: list[int] = []
-            pairs: list[tuple[int, int]] = []
-            for k, row in rows:
-                g = row.get(name)
-                if g is None:
-                    continue
-                if g[0] is None or g[1] is None:
-                    typed = []
-                    break
-                typed.append(k)
-                pairs.append((index[g[0]], index[g[1]]))
-            else:
-                per_marker.append((tuple(typed), tuple(pairs)))
-                continue
-            per_marker.append(None)
-        out.append(per_marker)
-    return out
-
-
-def _shapes(families: Sequence[Family], enc: _Encoded, n_markers: int, *, per_missing: bool) -> tuple[
-        list[dict[tuple, _Shape]], list[tuple[int, int, Family, int]]]:
-    """Group (missing person or family, marker) items by shape for :func:`same_shape_batch`.
-
-    Returns, per marker, shape key -> _Shape, and the irregular items (half-typed
-    members) as (marker index, owner, family, target) for the general engine.
-    """
-    groups: list[dict[tuple, _Shape]] = [{} for _ in range(n_markers)]
-    irregular: list[tuple[int, int, Family, int]] = []
-    col = 0
-    for fi, fam in enumerate(families):
-        ped = fam.pedigree
-        struct = (tuple(int(x) for x in ped.father), tuple(int(x) for x in ped.mother))
-        targets = [ped.index(mp) for mp in fam.missing] if per_missing else [-1]
-        for t_i, target in enumerate(targets):
-            owner = col + t_i if per_missing else fi
-            for j, e in enumerate(enc[fi]):
-                if e is None:
-                    irregular.append((j, owner, fam, target))
-                    continue
-                typed, pairs = e
-                if target in typed:
-                    keep = [x for x in range(len(typed)) if typed[x] != target]
-                    typed, pairs = tuple(typed[x] for x in keep), tuple(pairs[x] for x in keep)
-                key = (struct, typed, target)
-                shape = groups[j].get(key)
-                if shape is None:
-                    shape = groups[j][key] = _Shape(ped, typed, target)
-                shape.owners.append(owner)
-                shape.alleles.append(list(pairs))
-        col += len(fam.missing)
-    return groups, irregular
-
-
-def _distinct(shape: _Shape) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """The distinct allele arrays of a shape's families, shape (U, typed, 2), and each family's
-    row among them, shape (B,). The engine computes every row on its own, so computing each
-    distinct one once gives every family the same value, bit for bit; at 23 STRs about half the
-    (family, marker) items of a large case repeat another's data."""
-    B, T = len(shape.owners), len(shape.typed)
-    arr = np.array(shape.alleles, dtype=np.intp).reshape(B, 2 * T)
-    if T == 0:
-        return arr[:1].reshape(1, 0, 2), np.zeros(B, dtype=np.intp)
-    uniq, inv = np.unique(arr, axis=0, return_inverse=True)
-    return uniq.reshape(-1, T, 2), inv.reshape(B)
-
-
-@dataclass
 class FamilyBatch:
     """What the matrix needs of a batch of reference families: one column per missing person.
 
@@ -255,15 +170,6 @@ class FamilyBatch:
         return state
 
 
-#: the id of the unrelated person added to a family's pedigree for the theta denominator
-UNRELATED = "<unrelated>"
-
-
-def with_unrelated(ped: Pedigree) -> Pedigree:
-    """``ped`` and one more founder, :data:`UNRELATED`, of unknown sex (last member)."""
-    return ped.add_members([(UNRELATED, None, None, 0)])
-
-
 def _log_rows(cond: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
     """The natural log of each ``cond`` array and a last row of zeros (for untyped samples)."""
     out = []
@@ -275,105 +181,65 @@ def _log_rows(cond: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
     return out
 
 
-def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: _Encoded | None = None,
+def _batch(enc: Encoded, js: Sequence[int], theta: float, progress: Progress | None = None
+           ) -> tuple[FamilyBatch, NDArray[np.float64]]:
+    """The batch's columns at markers ``js`` and the families' null log-likelihoods there, (F, len(js))."""
+    c = conditionals(enc, js, theta=theta, progress=progress)
+    fb = FamilyBatch(c.cond, _log_rows(c.cond), c.support, np.ascontiguousarray(enc.typed[list(js)]), enc.sex,
+                     c.unrelated, None if c.unrelated is None else _log_rows(c.unrelated))
+    return fb, c.null
+
+
+def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: Encoded | None = None,
                  progress: Progress | None = None, theta: float = 0.0) -> FamilyBatch:
     """Conditional genotype distributions of the missing persons of ``families`` (a batch).
 
-    The families are grouped by shape (pedigree structure, typed members, target) and
-    each group is one :func:`~dogtag.genetics.likelihood.same_shape_batch` call, whose
-    rows are computed independently of each other, so any split of the families into
-    batches gives the same columns, bit for bit. The support without mutation is the
-    exact lumped computation of the same function (``mutation=False``).
+    See :mod:`dogtag.identify.families`: the (missing person, marker) items are grouped by
+    shape (pedigree structure, typed members, target), each group's distinct allele rows are
+    one engine call whose rows are computed independently of each other, so any split of the
+    families into batches gives the same columns, bit for bit. The support without mutation
+    is the exact lumped computation of the same engine.
 
     Parameters
     ----------
     families : the batch.
     markers : the case's markers.
-    enc : the families' encoded genotypes (:func:`_encode_families`), when already made.
+    enc : the families read into arrays (:func:`~dogtag.identify.families.encode_families`), when already made.
     progress : callback (done, total, "families").
     theta : the joint subpopulation correction; > 0 adds the unrelated person's
         distributions (the LR's denominator).
     """
+    return family_batch_logliks(families, markers, enc=enc, progress=progress, theta=theta)[0]
+
+
+def family_batch_logliks(families: Sequence[Family], markers: list[Marker], *, enc: Encoded | None = None,
+                         progress: Progress | None = None, theta: float = 0.0
+                         ) -> tuple[FamilyBatch, dict[str, float]]:
+    """:func:`family_batch` and the null log-likelihood of each family (:func:`family_logliks`),
+    from the same engine runs."""
     if enc is None:
-        enc = _encode_families(families, markers)
-    n_m = sum(len(f.missing) for f in families)
-    cond = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
-    unrel = [np.zeros_like(c) for c in cond] if theta > 0 else None
-    support = [np.zeros((c.shape[0] + 1, n_m), dtype=bool) for c in cond]
-    for s in support:
-        s[-1] = True                       # untyped samples: never an exclusion
-    groups, irregular = _shapes(families, enc, len(markers), per_missing=True)
-    total = sum(len(s.owners) for g in groups for s in g.values()) + len(irregular)
-    done = 0
-    for j, g in enumerate(groups):
-        m = markers[j]
-        for shape in g.values():
-            arr, inv = _distinct(shape)
-            res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, theta=theta,
-                                   max_floats=_BATCH_FLOATS)
-            cond[j][:, shape.owners] = res[inv].T
-            if unrel is not None:
-                aug = with_unrelated(shape.ped)
-                unrel[j][:, shape.owners] = same_shape_batch(aug, m, shape.typed, arr, target=len(shape.ped),
-                                                             theta=theta, max_floats=_BATCH_FLOATS)[inv].T
-            if m.has_mutation or theta > 0:
-                res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, mutation=False,
-                                       max_floats=_BATCH_FLOATS)
-            support[j][:-1, shape.owners] = res[inv].T > 0
-            done += len(shape.owners)
-            if progress:
-                progress(done, total, "families")
-    for j, owner, fam, target in irregular:
-        d = encode(fam.pedigree, markers[j], fam.genotypes)
-        typed = {p: g for p, g in d.typed.items() if p != target}
-        for mut, th in ((True, theta), (False, 0.0)):
-            dist = loglik_batch([fam.pedigree], [MarkerData(markers[j], typed)], target=[target], mutation=mut,
-                                theta=th)
-            assert isinstance(dist, list)
-            if mut:
-                cond[j][:, owner] = dist[0]
-            else:
-                support[j][:-1, owner] = dist[0] > 0
-        if unrel is not None:
-            aug = with_unrelated(fam.pedigree)
-            dist = loglik_batch([aug], [MarkerData(markers[j], typed)], target=[len(fam.pedigree)], theta=theta)
-            assert isinstance(dist, list)
-            unrel[j][:, owner] = dist[0]
-    logp = _log_rows(cond)
-    cols = [(fam, mp) for fam in families for mp in fam.missing]
-    typed_at = np.zeros((len(markers), len(cols)), dtype=np.int64)
-    c0 = 0
-    for fam in families:
-        for j, m in enumerate(markers):
-            typed_at[j, c0:c0 + len(fam.missing)] = any(m.name in row for row in fam.genotypes.values())
-        c0 += len(fam.missing)
-    sex = np.array([fam.pedigree.sex[fam.pedigree.index(mp)] for fam, mp in cols], dtype=np.int8)
-    return FamilyBatch(cond, logp, support, typed_at, sex, unrel, None if unrel is None else _log_rows(unrel))
+        enc = encode_families(families, markers)
+    fb, null = _batch(enc, range(len(markers)), theta, progress)
+    return fb, _named(families, null)
+
+
+def _named(families: Sequence[Family], null: NDArray[np.float64]) -> dict[str, float]:
+    return {f.name: float(v) for f, v in zip(families, family_totals(null), strict=True)}
 
 
 def _family_logliks(families: Sequence[Family], markers: list[Marker],
-                    enc: _Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
-    """Null log-likelihood of each of ``families``; each family's sum does not depend on the others."""
-    total = np.zeros(len(families))
-    if enc is None:
-        enc = _encode_families(families, markers)
-    groups, irregular = _shapes(families, enc, len(markers), per_missing=False)
-    for j, g in enumerate(groups):
-        for shape in g.values():
-            arr, inv = _distinct(shape)
-            total[shape.owners] += same_shape_batch(shape.ped, markers[j], shape.typed, arr, theta=theta,
-                                                    max_floats=_BATCH_FLOATS)[inv]
-    for j, owner, fam, _target in irregular:
-        ll = loglik_batch([fam.pedigree], [encode(fam.pedigree, markers[j], fam.genotypes)], theta=theta)
-        assert isinstance(ll, np.ndarray)
-        total[owner] += float(ll[0])
-    return {f.name: float(v) for f, v in zip(families, total, strict=True)}
+                    enc: Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
+    """Null log-likelihood of each of ``families``; each family's sum does not depend on the others.
+
+    Computed as in :func:`family_batch_logliks` (the normaliser of the first missing
+    person's distribution where that is the likelihood), so the two agree bit for bit.
+    """
+    return family_batch_logliks(families, markers, enc=enc, theta=theta)[1]
 
 
-def family_logliks(case: DVICase, enc: _Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
+def family_logliks(case: DVICase, enc: Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
     """Null log-likelihood of each family (its reference data alone), natural log."""
     return _family_logliks(case.am, case.markers, enc, theta)
-
 
 # ---------------------------------------------------------------------------
 # Samples: observation vectors
@@ -1104,31 +970,30 @@ def blind_search(
 
 def _family_work(case: DVICase, theta: float, workers: int, progress: Progress | None
                  ) -> tuple[FamilyBatch, dict[str, float]]:
-    """The families' conditionals and null log-likelihoods; with ``workers`` > 1 in threads, the
-    markers dealt out among them (a marker's columns do not depend on the others, so the batch
-    is the same, bit for bit) beside the null log-likelihoods."""
+    """The families' conditionals and null log-likelihoods (from the same engine runs); with
+    ``workers`` > 1 in threads, the markers dealt out among them (a marker's columns do not
+    depend on the others, so the batch is the same, bit for bit)."""
     markers = case.markers
+    enc = encode_families(case.am, markers)
     if workers <= 1 or len(markers) < 2:
-        enc = _encode_families(case.am, markers)
-        return family_batch(case.am, markers, enc=enc, progress=progress, theta=theta), \
-            family_logliks(case, enc, theta)
+        fb, null = _batch(enc, range(len(markers)), theta, progress)
+        return fb, _named(case.am, null)
     groups = [list(range(k, len(markers), workers)) for k in range(min(workers, len(markers)))]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        ll = pool.submit(family_logliks, case, None, theta)
-        parts = list(pool.map(lambda g: family_batch(case.am, [markers[j] for j in g], theta=theta,
-                                                     progress=progress if g[0] == 0 else None), groups))
-    at = {j: (p, i) for p, g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
+        parts = list(pool.map(lambda g: _batch(enc, g, theta, progress if g[0] == 0 else None), groups))
+    at = {j: (p, i) for (p, _), g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
     order = [at[j] for j in range(len(markers))]
 
     def stitch(name: str) -> list:
         return [getattr(p, name)[i] for p, i in order]
 
-    first = parts[0]
-    fams = FamilyBatch(stitch("cond"), stitch("logp"), stitch("support"),
-                       np.stack([p.typed[i] for p, i in order]), first.sex,
+    first = parts[0][0]
+    fams = FamilyBatch(stitch("cond"), stitch("logp"), stitch("support"), enc.typed, first.sex,
                        None if first.cond_unrelated is None else stitch("cond_unrelated"),
                        None if first.logp_unrelated is None else stitch("logp_unrelated"))
-    return fams, ll.result()
+    nulls = {j: null[:, i] for (_, null), g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
+    null = np.stack([nulls[j] for j in range(len(markers))], axis=1)
+    return fams, _named(case.am, null)
 
 
 def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, float],
