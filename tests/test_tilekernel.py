@@ -134,3 +134,18 @@ def test_sabotaged_kernel_is_caught(monkeypatch):
     stack[np.isfinite(stack) & (stack != 0)] *= 1 + 2 ** -52
     got = tile_top(rows, fb, row0=0, col0=0, top=2, min_log=math.inf, compiled=True)
     assert not np.array_equal(got.log_lr, want.log_lr)
+
+
+def test_a_stacked_batch_pickles_once_and_restacks_where_it_lands():
+    import pickle
+
+    case = _hard_case()
+    fb = family_batch(case.am[:40], case.markers)
+    plain = len(pickle.dumps(fb, protocol=5))
+    search._stacked(fb)
+    again = pickle.loads(pickle.dumps(fb, protocol=5))
+    assert len(pickle.dumps(fb, protocol=5)) < 1.1 * plain       # the stack does not travel
+    assert not hasattr(again, "_stack")
+    rows = sample_batch(case.pm[:50], case.markers)
+    _same(tile_top(rows, again, row0=0, col0=0, top=3, min_log=5.0),
+          tile_top(rows, fb, row0=0, col0=0, top=3, min_log=5.0, compiled=False))

@@ -162,6 +162,13 @@ class FamilyBatch:
     def n_missing(self) -> int:
         return int(self.sex.shape[0])
 
+    def __getstate__(self) -> dict:
+        # without the kernel's stacked tables (:func:`_stacked`), which pickle would send beside
+        # the per-marker views of them: a batch travels (Dask) once, and is stacked where it lands
+        state = dict(self.__dict__)
+        state.pop("_stack", None)
+        return state
+
 
 def _log_rows(cond: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
     """The natural log of each ``cond`` array and a last row of zeros (for untyped samples)."""
@@ -307,7 +314,11 @@ def _sample_view(samples: Sequence[Sample], markers: list[Marker], theta: float 
         name, index = m.name, m._index
         a1s = np.full(S, -1, dtype=np.intp)
         a2s = np.full(S, -1, dtype=np.intp)
+        # a degraded or half-typed observation's vector and log-likelihood, per (call, drop-out,
+        # drop-in): samples typed alike share them (made once, read only)
+        seen: dict[tuple, tuple[NDArray[np.float64] | tuple[int, int] | None, float]] = {}
         for s, sample in enumerate(samples):
+            key: tuple | None = None
             if not sample.replicates:
                 g = sample.genotypes.get(name)
                 if g is None:
@@ -316,7 +327,15 @@ def _sample_view(samples: Sequence[Sample], markers: list[Marker], theta: float 
                 if clean_call and g[0] in index and g[1] in index:
                     a1s[s], a2s[s] = index[g[0]], index[g[1]]
                     continue
-            o = sample_observation(sample, m)  # degraded, half-typed, replicated or an unknown allele (raises)
+                key = (g, sample.dropout, sample.dropin)
+            got = seen.get(key) if key is not None else None
+            if got is None:
+                o = sample_observation(sample, m)  # degraded, half-typed, replicated or an unknown allele (raises)
+                val = float(o @ hw) if isinstance(o, np.ndarray) else 1.0
+                got = (o, math.log(val) if val > 0 else -math.inf)
+                if key is not None:
+                    seen[key] = got
+            o = got[0]
             if o is None:
                 continue
             typed[s] = True
@@ -325,8 +344,7 @@ def _sample_view(samples: Sequence[Sample], markers: list[Marker], theta: float 
                 continue
             soft_rows.append(s)
             soft_vecs.append(o)
-            val = float(o @ hw)
-            log_hw[s] = math.log(val) if val > 0 else -math.inf
+            log_hw[s] = got[1]
         ok = a1s >= 0
         lo_a, hi_a = np.minimum(a1s[ok], a2s[ok]), np.maximum(a1s[ok], a2s[ok])
         gi = lo_a * n - lo_a * (lo_a - 1) // 2 + (hi_a - lo_a)    # genotype_index, vectorised
@@ -601,6 +619,16 @@ COMPILED = True
 _SOFT_FLOATS = 1 << 22
 
 
+def _distinct_rows(o: sp.csr_matrix) -> tuple[sp.csr_matrix, NDArray[np.int64]]:
+    """The distinct rows of ``o`` (by their stored entries) and each row's index among them."""
+    p, idx, val = o.indptr, o.indices, o.data
+    at: dict[tuple[bytes, bytes], int] = {}
+    row_of = np.array([at.setdefault((idx[p[r]:p[r + 1]].tobytes(), val[p[r]:p[r + 1]].tobytes()), len(at))
+                       for r in range(o.shape[0])], dtype=np.int64)
+    firsts = np.unique(row_of, return_index=True)[1]
+    return o[firsts], row_of
+
+
 def _compact(o: sp.csr_matrix | None) -> tuple[sp.csr_matrix, NDArray[np.intp]]:
     """``o`` restricted to the genotypes (columns) where it has entries, and those genotypes:
     ``o @ x`` equals ``restricted @ x[genotypes]`` bit for bit (the same products in the same
@@ -661,12 +689,18 @@ def _kernel_top(samples: SampleBatch, blocks: Sequence[tuple[int, FamilyBatch]],
     n_ext = np.zeros(s, dtype=np.int64)
     si = np.full((s, J), -1, dtype=np.int64)
     soft = [j for j, v in enumerate(samples.views) if v.soft is not None]
-    first = np.cumsum([0] + [samples.views[j].soft_rows.size for j in soft])
-    for k, j in enumerate(soft):
-        si[samples.views[j].soft_rows, j] = np.arange(first[k], first[k + 1])
+    # each marker's distinct soft observations (samples typed alike share their log terms), over
+    # just the genotypes they allow (the same sums in the same order)
+    obs, sizes = [], [0]
+    for j in soft:
+        v = samples.views[j]
+        assert v.soft is not None
+        distinct, row_of = _distinct_rows(v.soft)
+        si[v.soft_rows, j] = sum(sizes) + row_of
+        obs.append(_compact(distinct))
+        sizes.append(distinct.shape[0])
+    first = np.cumsum(sizes)
     log_hw = np.stack([v.log_hw for v in samples.views], axis=1) if J else np.zeros((s, 0))
-    # each marker's soft observations over just the genotypes they allow (same sums, same order)
-    obs = [_compact(samples.views[j].soft) for j in soft]
     ssex = np.ascontiguousarray(samples.sex, dtype=np.int8)
     for c, fb in blocks:
         logp, den, offsets = _stacked(fb)
