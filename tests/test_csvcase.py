@@ -170,3 +170,43 @@ def test_columnar_reader_without_any_genotype(tmp_path, monkeypatch, genos):
     fast = read_case_folder(folder)
     monkeypatch.setattr(csvcase, "_genotypes_fast", lambda *a: None)
     assert _genotype_lists(fast) == _genotype_lists(read_case_folder(folder))
+
+
+@pytest.mark.parametrize("text", [
+    "family,id,marker,allele1,allele2\nF1,FA,M,1,1\nV1,V1,M,1,2\n",
+    "family,id,marker,allele1,allele2\nF1,FA,M,1,1\nV1,V1,M,1,2",                       # no last newline
+    "family,id,marker,allele1,allele2\n" + "".join(                                    # 7-17 byte fields
+        f"Family-{k % 13:0{k % 11}d},member_{k % 7}{'x' * (k % 9)},D{k % 5}S1338,{k % 4}.{k % 3},\n"
+        for k in range(300)),
+    "family,id,marker,allele1,allele2\nF1,ABCDEFGH,M,1,1\nF1,ABCDEFGHI,M,1,1\nF1,ABCDEFG,M,,\n",
+])
+def test_coded_columns_equal_the_string_columns(tmp_path, text):
+    """The byte-level column reader gives each column's distinct values in order of first
+    appearance and each row's code, as the string reader and :func:`_codes` do."""
+    from dogtag.io.csvcase import _coded_columns, _codes, _columns
+
+    path = tmp_path / "genotypes.csv"
+    path.write_text(text)
+    cols = ["family", "id", "marker", "allele1", "allele2"]
+    got = _coded_columns(path, cols)
+    want = _columns(path, cols)
+    assert got is not None and want is not None
+    for c in cols:
+        values, codes = got[c]
+        assert values == _codes(want[c])[0]
+        np.testing.assert_array_equal(codes, _codes(want[c])[1])
+        assert [values[k] for k in codes] == want[c]
+
+
+@pytest.mark.parametrize("text", [
+    "family,id,marker,allele1,allele2\nF1,FA,M,1,1,\nV1,V1,M,1\n",       # fields per line differ (same total)
+    "family,id,marker,allele1,allele2\nF1,FA,M,1,1\n\nV1,V1,M,1,2\n",      # a blank line
+    "family,id,marker,allele1,allele2\nF1,FA,M,1,1\n,,,,\n",               # a row of empty fields
+    "family,id,marker,allele1\nF1,FA,M,1\n",                              # a column missing
+])
+def test_coded_columns_leave_irregular_files_to_the_row_reader(tmp_path, text):
+    from dogtag.io.csvcase import _coded_columns
+
+    path = tmp_path / "genotypes.csv"
+    path.write_text(text)
+    assert _coded_columns(path, ["family", "id", "marker", "allele1", "allele2"]) is None

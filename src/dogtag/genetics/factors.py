@@ -290,11 +290,14 @@ def execute(program: tuple[tuple, ...], arrays: dict[int, NDArray[np.float64]],
     return logscale, res
 
 
-def distributions(res: NDArray[np.float64], ll: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+def distributions(res: NDArray[np.float64], ll: NDArray[np.float64], k: int,
+                  out_ll: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
     """Normalised unordered-genotype distributions from ordered ones, (B, n, n) -> (B, G_k).
 
     ``ll`` (B,) is the log scale of each item: -inf where the data are impossible
     (possibly in a part of the pedigree unconnected to the target), giving zeros.
+    ``out_ll`` (B,), when given, receives the log of the normaliser, ``ll + log(sum_g res)``:
+    the log-likelihood of the data with the target summed out (``-inf`` where impossible).
     """
     B, n, _ = res.shape
     i, j = np.triu_indices(k)
@@ -302,4 +305,7 @@ def distributions(res: NDArray[np.float64], ll: NDArray[np.float64], k: int) -> 
     g = flat[:, i * n + j] + np.where(i == j, 0.0, flat[:, j * n + i])
     tot = g.sum(axis=1, keepdims=True)
     ok = (tot > 0) & (ll[:, None] > -np.inf)
+    if out_ll is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out_ll[...] = np.where(ok[:, 0], ll + np.log(tot[:, 0]), -np.inf)
     return np.divide(g, tot, out=np.zeros_like(g), where=ok)

@@ -39,6 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,6 +67,9 @@ __all__ = [
     "loglik",
     "loglik_batch",
     "same_shape_batch",
+    "same_shape_conditionals",
+    "same_shape_support",
+    "target_adds_founder_alleles",
     "unordered_index",
 ]
 
@@ -602,6 +607,34 @@ def same_shape_batch(
     ndarray, float64: shape (B,) natural-log likelihoods, or (B, n(n+1)/2) conditional
     genotype distributions (``np.triu_indices`` order; zeros where the data are impossible).
     """
+    dist, ll = same_shape_conditionals(ped, marker, typed, alleles, target=target, mutation=mutation,
+                                       theta=theta, max_floats=max_floats)
+    return ll if dist is None else dist
+
+
+def same_shape_conditionals(
+    ped: Pedigree,
+    marker: Marker,
+    typed: Sequence[int],
+    alleles: NDArray[np.intp],
+    *,
+    target: int = -1,
+    mutation: bool = True,
+    theta: float = 0.0,
+    max_floats: int = 24_000_000,
+) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
+    """:func:`same_shape_batch` with a target, and the log-likelihood of the data from the same run.
+
+    Returns (distributions (B, n(n+1)/2), or None without a target; log-likelihoods (B,)).
+    With a target the log-likelihood is the log of the normaliser of the target's
+    distribution, ``log sum_g P(data, G_target = g)``: the likelihood of the family's data
+    with the target's genotype summed out. That equals the likelihood of the data alone
+    (``target=-1``) when the target adds no founder alleles to the relevant part of the
+    pedigree (:func:`target_adds_founder_alleles`): what it adds are transmissions, whose rows
+    sum to 1, so the two agree to rounding (a few units in the last place), with or without
+    theta. Founder alleles would add sums of frequencies, which a database may round away from 1
+    (pedprobr leaves them out of the likelihood).
+    """
     B = alleles.shape[0]
     theta = check_theta(theta)
     if B == 1:
@@ -609,8 +642,9 @@ def same_shape_batch(
         # which round differently in the last bit; a family's result must not depend on
         # the other families of its batch, so it is computed in a batch of two.
         both = np.concatenate([alleles, alleles])
-        return same_shape_batch(ped, marker, typed, both, target=target, mutation=mutation, theta=theta,
-                                max_floats=max_floats)[:1]
+        d2, l2 = same_shape_conditionals(ped, marker, typed, both, target=target, mutation=mutation, theta=theta,
+                                         max_floats=max_floats)
+        return None if d2 is None else d2[:1], l2[:1]
     k = marker.n_alleles
     mut = bool(mutation and marker.has_mutation)
     if not mut and B and theta == 0:
@@ -620,7 +654,8 @@ def same_shape_batch(
     plan = None if theta > 0 else el.compile_plan(st.father, st.mother, tset, frozenset(), frozenset(), target, k)
     base = marker_tables(marker, k, mut)
     A = _allele_matrix(len(ped), typed, alleles)
-    out = np.empty((B, k * (k + 1) // 2)) if target >= 0 else np.empty(B)
+    out = np.empty((B, k * (k + 1) // 2)) if target >= 0 else None
+    out_ll = np.empty(B)
     width = theta_width(st.father, st.mother, tset, target, k, theta) if plan is None else _plan_width(plan)
     step = max(1, max_floats // (2 * width))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -632,12 +667,29 @@ def same_shape_batch(
                                     theta)
             else:
                 lg, res = run(plan, tab, Ac)
-            if target < 0:
-                out[lo:hi] = lg
+            if out is None:
+                out_ll[lo:hi] = lg
             else:
                 assert res is not None
-                out[lo:hi] = distributions(res, lg, k)
-    return out
+                out[lo:hi] = distributions(res, lg, k, out_ll[lo:hi])
+    return out, out_ll
+
+
+def target_adds_founder_alleles(ped: Pedigree, typed: Sequence[int], target: int) -> bool:
+    """Whether making ``target`` relevant adds founder alleles to the computation on ``ped``
+    (fully typed members ``typed``): a founder that was irrelevant, or collapsed (one relevant
+    child: only the allele it passes on counts). Then the normaliser of the target's
+    distribution is not the likelihood of the data alone (see :func:`same_shape_conditionals`)."""
+    st = _structure(ped)
+    return _founder_alleles(st.father, st.mother, frozenset(typed), target) \
+        != _founder_alleles(st.father, st.mother, frozenset(typed), -1)
+
+
+@lru_cache(maxsize=4096)
+def _founder_alleles(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], target: int) -> int:
+    """Founder alleles summed over (or typed) in the likelihood with ``target`` kept (-1: none)."""
+    _, relevant, collapsed = el.relevance(father, mother, typed, target)
+    return sum(1 if k in collapsed else 2 for k in range(len(father)) if relevant[k] and father[k] < 0)
 
 
 def _spans(n: int, step: int) -> list[tuple[int, int]]:
@@ -650,15 +702,27 @@ def _spans(n: int, step: int) -> list[tuple[int, int]]:
     return out
 
 
+def same_shape_support(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: NDArray[np.intp], *,
+                       target: int, max_floats: int = 24_000_000) -> NDArray[np.bool_]:
+    """Genotypes of ``target`` possible without mutation, shape (B, n(n+1)/2): where
+    ``same_shape_batch(..., target=target, mutation=False) > 0``, from the same lumped
+    elimination (:func:`_lumped_batch`) without sharing the probabilities out."""
+    if alleles.shape[0] == 1:
+        return same_shape_support(ped, marker, typed, np.concatenate([alleles, alleles]), target=target,
+                                  max_floats=max_floats)[:1]
+    return _lumped_batch(ped, marker, typed, alleles, target, max_floats, support=True)[0]
+
+
 def _lumped_batch(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: NDArray[np.intp],
-                  target: int, max_floats: int) -> NDArray[np.float64]:
-    """:func:`same_shape_batch` without mutation, on each family's own alleles.
+                  target: int, max_floats: int, support: bool = False) -> tuple[Any, NDArray[np.float64]]:
+    """:func:`same_shape_conditionals` without mutation, on each family's own alleles.
 
     Without mutation the alleles nobody in a family carries are exchangeable, so
     they are lumped into one allele of frequency ``1 - sum(observed)`` (pedprobr's
     rule) and the elimination runs on at most 2T + 1 alleles instead of all of the
     marker's. A lumped genotype's probability is shared out again in proportion to
-    the frequencies of the alleles it stands for, which is exact.
+    the frequencies of the alleles it stands for, which is exact. ``support``: the
+    first result is only where that is > 0 (bool), which needs no sharing out.
     """
     B, T = alleles.shape[0], alleles.shape[1]
     k = marker.n_alleles
@@ -683,16 +747,22 @@ def _lumped_batch(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: 
     eye = np.broadcast_to(np.eye(n), (1, n, n))
     A = _allele_matrix(len(ped), typed, local.reshape(B, T, 2))
     i, j = np.triu_indices(k)
-    out = np.empty((B, len(i))) if target >= 0 else np.empty(B)
+    out: Any = None
+    if target >= 0:
+        out = np.empty((B, len(i)), dtype=bool if support else np.float64)
+    out_ll = np.empty(B)
     step = max(1, min(max_floats // (2 * _plan_width(plan)), max_floats // (3 * k * k + 1)))
     with np.errstate(divide="ignore", invalid="ignore"):
         for lo, hi in _spans(B, step):
             b = hi - lo
             lg, res = run(plan, Tables(q[lo:hi], eye, eye), A[lo:hi])
             if target < 0:
-                out[lo:hi] = lg
+                out_ll[lo:hi] = lg
                 continue
             assert res is not None
+            tot = res.reshape(b, -1).sum(axis=1)
+            ok = np.isfinite(lg) & (tot > 0)
+            out_ll[lo:hi] = np.where(ok, lg + np.log(tot), -np.inf)
             # local -> marker alleles: L[b, a] local index of allele a, w its share of the lump
             L = np.full((b, k), lump)
             np.put_along_axis(L, srt[lo:hi], rank[lo:hi], axis=1)
@@ -700,9 +770,15 @@ def _lumped_batch(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: 
             w = np.nan_to_num(w, nan=0.0, posinf=0.0)
             bb = np.arange(b)[:, None]
             li, lj = L[:, i], L[:, j]
+            if support:
+                pos = res > 0
+                pos |= pos.transpose(0, 2, 1)
+                wp = w > 0
+                out[lo:hi] = pos[bb, li, lj] & wp[:, i] & wp[:, j] & np.isfinite(lg)[:, None]
+                continue
             ww = w[:, i] * w[:, j]
             g = res[bb, li, lj] * ww + np.where(i == j, 0.0, res[bb, lj, li] * ww)
             g[~np.isfinite(lg)] = 0.0
             tot = g.sum(axis=1, keepdims=True)
             out[lo:hi] = np.divide(g, tot, out=np.zeros_like(g), where=tot > 0)
-    return out
+    return out, out_ll

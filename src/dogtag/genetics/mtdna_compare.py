@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy import stats
 
 from dogtag.genetics import mtdna as mt
 from dogtag.genetics.mtdna import BASE_MASK, MtHaplotype, MtRange
@@ -408,6 +407,8 @@ def clopper_pearson_upper(x: NDArray[np.int64] | int, n: NDArray[np.int64] | int
     """One-sided Clopper-Pearson upper bound of a binomial proportion x/n (1 where x = n or n = 0)."""
     x_, n_ = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
+        from scipy import stats  # scipy.stats takes a second to import: only where used
+
         ub = stats.beta.ppf(confidence, x_ + 1, np.maximum(n_ - x_, 1e-300))
     return np.where((x_ >= n_) | (n_ <= 0), 1.0, ub)
 

@@ -522,7 +522,9 @@ class DVIResult:
             method["same_source"] = ("identity LR between samples (drop-out aware), single-linkage "
                                      f"groups at LR >= {self.settings['threshold']:g}")
         out["method"] = method
-        return json_safe(out)
+        # the per-sample tables are made of _num values already; the walk costs a second at 10,000
+        verbatim = ("candidates", "sample_loglik", "family_loglik")
+        return {k: v if k in verbatim else json_safe(v) for k, v in out.items()}
 
 
 def _num(x: float) -> float | None:

@@ -43,6 +43,7 @@ gives the same result, bit for bit.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -54,23 +55,27 @@ from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
 from dogtag.genetics.dropout import hardy_weinberg, observation_vector
-from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch, same_shape_batch
+from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
 from dogtag.genetics.markers import Marker
-from dogtag.genetics.pedigree import Pedigree
 from dogtag.genetics.theta import check_theta
 from dogtag.identify.case import DVICase, Family, Sample
+from dogtag.identify.families import (
+    UNRELATED,
+    Encoded,
+    conditionals,
+    encode_families,
+    family_totals,
+    with_unrelated,
+)
 from dogtag.identify.lineage_search import AUTOSOMAL, LineageEvidence
 
 __all__ = [
-    "Candidates", "FamilyBatch", "Lineage", "SampleBatch", "SearchResult", "Tile", "blind_search", "check_case",
+    "UNRELATED", "Candidates", "FamilyBatch", "Lineage", "SampleBatch", "SearchResult", "Tile", "blind_search", "check_case",
     "family_batch", "family_logliks", "finish", "merge", "pair_exclusions", "pair_used",
     "sample_batch", "sample_logliks", "sample_observation", "select", "tile", "tile_top",
 ]
 
 Progress = Callable[[int, int, str], None]
-
-#: floats of the largest elimination intermediate allowed per batch of families
-_BATCH_FLOATS = 24_000_000
 
 
 @dataclass
@@ -126,95 +131,6 @@ class SearchResult:
 # ---------------------------------------------------------------------------
 
 @dataclass
-class _Shape:
-    """Families (or missing persons) of one shape at one marker: one engine batch."""
-
-    ped: Pedigree
-    typed: tuple[int, ...]
-    target: int
-    owners: list[int] = field(default_factory=list)      # column (MP) or family index
-    alleles: list[list[tuple[int, int]]] = field(default_factory=list)
-
-
-#: per family, per marker: (typed members, their allele-index pairs), or None if some member is half-typed
-_Encoded = list[list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None]]
-
-
-def _encode_families(families: Sequence[Family], markers: list[Marker]) -> _Encoded:
-    out: _Encoded = []
-    for fam in families:
-        ped = fam.pedigree
-        rows = sorted((ped.index(member), row) for member, row in fam.genotypes.items())
-        per_marker: list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]] | None] = []
-        for m in markers:
-            name, index = m.name, m._index
-            typed: list[int] = []
-            pairs: list[tuple[int, int]] = []
-            for k, row in rows:
-                g = row.get(name)
-                if g is None:
-                    continue
-                if g[0] is None or g[1] is None:
-                    typed = []
-                    break
-                typed.append(k)
-                pairs.append((index[g[0]], index[g[1]]))
-            else:
-                per_marker.append((tuple(typed), tuple(pairs)))
-                continue
-            per_marker.append(None)
-        out.append(per_marker)
-    return out
-
-
-def _shapes(families: Sequence[Family], enc: _Encoded, n_markers: int, *, per_missing: bool) -> tuple[
-        list[dict[tuple, _Shape]], list[tuple[int, int, Family, int]]]:
-    """Group (missing person or family, marker) items by shape for :func:`same_shape_batch`.
-
-    Returns, per marker, shape key -> _Shape, and the irregular items (half-typed
-    members) as (marker index, owner, family, target) for the general engine.
-    """
-    groups: list[dict[tuple, _Shape]] = [{} for _ in range(n_markers)]
-    irregular: list[tuple[int, int, Family, int]] = []
-    col = 0
-    for fi, fam in enumerate(families):
-        ped = fam.pedigree
-        struct = (tuple(int(x) for x in ped.father), tuple(int(x) for x in ped.mother))
-        targets = [ped.index(mp) for mp in fam.missing] if per_missing else [-1]
-        for t_i, target in enumerate(targets):
-            owner = col + t_i if per_missing else fi
-            for j, e in enumerate(enc[fi]):
-                if e is None:
-                    irregular.append((j, owner, fam, target))
-                    continue
-                typed, pairs = e
-                if target in typed:
-                    keep = [x for x in range(len(typed)) if typed[x] != target]
-                    typed, pairs = tuple(typed[x] for x in keep), tuple(pairs[x] for x in keep)
-                key = (struct, typed, target)
-                shape = groups[j].get(key)
-                if shape is None:
-                    shape = groups[j][key] = _Shape(ped, typed, target)
-                shape.owners.append(owner)
-                shape.alleles.append(list(pairs))
-        col += len(fam.missing)
-    return groups, irregular
-
-
-def _distinct(shape: _Shape) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """The distinct allele arrays of a shape's families, shape (U, typed, 2), and each family's
-    row among them, shape (B,). The engine computes every row on its own, so computing each
-    distinct one once gives every family the same value, bit for bit; at 23 STRs about half the
-    (family, marker) items of a large case repeat another's data."""
-    B, T = len(shape.owners), len(shape.typed)
-    arr = np.array(shape.alleles, dtype=np.intp).reshape(B, 2 * T)
-    if T == 0:
-        return arr[:1].reshape(1, 0, 2), np.zeros(B, dtype=np.intp)
-    uniq, inv = np.unique(arr, axis=0, return_inverse=True)
-    return uniq.reshape(-1, T, 2), inv.reshape(B)
-
-
-@dataclass
 class FamilyBatch:
     """What the matrix needs of a batch of reference families: one column per missing person.
 
@@ -246,14 +162,12 @@ class FamilyBatch:
     def n_missing(self) -> int:
         return int(self.sex.shape[0])
 
-
-#: the id of the unrelated person added to a family's pedigree for the theta denominator
-UNRELATED = "<unrelated>"
-
-
-def with_unrelated(ped: Pedigree) -> Pedigree:
-    """``ped`` and one more founder, :data:`UNRELATED`, of unknown sex (last member)."""
-    return ped.add_members([(UNRELATED, None, None, 0)])
+    def __getstate__(self) -> dict:
+        # without the kernel's stacked tables (:func:`_stacked`), which pickle would send beside
+        # the per-marker views of them: a batch travels (Dask) once, and is stacked where it lands
+        state = dict(self.__dict__)
+        state.pop("_stack", None)
+        return state
 
 
 def _log_rows(cond: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
@@ -267,105 +181,65 @@ def _log_rows(cond: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
     return out
 
 
-def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: _Encoded | None = None,
+def _batch(enc: Encoded, js: Sequence[int], theta: float, progress: Progress | None = None
+           ) -> tuple[FamilyBatch, NDArray[np.float64]]:
+    """The batch's columns at markers ``js`` and the families' null log-likelihoods there, (F, len(js))."""
+    c = conditionals(enc, js, theta=theta, progress=progress)
+    fb = FamilyBatch(c.cond, _log_rows(c.cond), c.support, np.ascontiguousarray(enc.typed[list(js)]), enc.sex,
+                     c.unrelated, None if c.unrelated is None else _log_rows(c.unrelated))
+    return fb, c.null
+
+
+def family_batch(families: Sequence[Family], markers: list[Marker], *, enc: Encoded | None = None,
                  progress: Progress | None = None, theta: float = 0.0) -> FamilyBatch:
     """Conditional genotype distributions of the missing persons of ``families`` (a batch).
 
-    The families are grouped by shape (pedigree structure, typed members, target) and
-    each group is one :func:`~dogtag.genetics.likelihood.same_shape_batch` call, whose
-    rows are computed independently of each other, so any split of the families into
-    batches gives the same columns, bit for bit. The support without mutation is the
-    exact lumped computation of the same function (``mutation=False``).
+    See :mod:`dogtag.identify.families`: the (missing person, marker) items are grouped by
+    shape (pedigree structure, typed members, target), each group's distinct allele rows are
+    one engine call whose rows are computed independently of each other, so any split of the
+    families into batches gives the same columns, bit for bit. The support without mutation
+    is the exact lumped computation of the same engine.
 
     Parameters
     ----------
     families : the batch.
     markers : the case's markers.
-    enc : the families' encoded genotypes (:func:`_encode_families`), when already made.
+    enc : the families read into arrays (:func:`~dogtag.identify.families.encode_families`), when already made.
     progress : callback (done, total, "families").
     theta : the joint subpopulation correction; > 0 adds the unrelated person's
         distributions (the LR's denominator).
     """
+    return family_batch_logliks(families, markers, enc=enc, progress=progress, theta=theta)[0]
+
+
+def family_batch_logliks(families: Sequence[Family], markers: list[Marker], *, enc: Encoded | None = None,
+                         progress: Progress | None = None, theta: float = 0.0
+                         ) -> tuple[FamilyBatch, dict[str, float]]:
+    """:func:`family_batch` and the null log-likelihood of each family (:func:`family_logliks`),
+    from the same engine runs."""
     if enc is None:
-        enc = _encode_families(families, markers)
-    n_m = sum(len(f.missing) for f in families)
-    cond = [np.zeros((m.n_alleles * (m.n_alleles + 1) // 2, n_m)) for m in markers]
-    unrel = [np.zeros_like(c) for c in cond] if theta > 0 else None
-    support = [np.zeros((c.shape[0] + 1, n_m), dtype=bool) for c in cond]
-    for s in support:
-        s[-1] = True                       # untyped samples: never an exclusion
-    groups, irregular = _shapes(families, enc, len(markers), per_missing=True)
-    total = sum(len(s.owners) for g in groups for s in g.values()) + len(irregular)
-    done = 0
-    for j, g in enumerate(groups):
-        m = markers[j]
-        for shape in g.values():
-            arr, inv = _distinct(shape)
-            res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, theta=theta,
-                                   max_floats=_BATCH_FLOATS)
-            cond[j][:, shape.owners] = res[inv].T
-            if unrel is not None:
-                aug = with_unrelated(shape.ped)
-                unrel[j][:, shape.owners] = same_shape_batch(aug, m, shape.typed, arr, target=len(shape.ped),
-                                                             theta=theta, max_floats=_BATCH_FLOATS)[inv].T
-            if m.has_mutation or theta > 0:
-                res = same_shape_batch(shape.ped, m, shape.typed, arr, target=shape.target, mutation=False,
-                                       max_floats=_BATCH_FLOATS)
-            support[j][:-1, shape.owners] = res[inv].T > 0
-            done += len(shape.owners)
-            if progress:
-                progress(done, total, "families")
-    for j, owner, fam, target in irregular:
-        d = encode(fam.pedigree, markers[j], fam.genotypes)
-        typed = {p: g for p, g in d.typed.items() if p != target}
-        for mut, th in ((True, theta), (False, 0.0)):
-            dist = loglik_batch([fam.pedigree], [MarkerData(markers[j], typed)], target=[target], mutation=mut,
-                                theta=th)
-            assert isinstance(dist, list)
-            if mut:
-                cond[j][:, owner] = dist[0]
-            else:
-                support[j][:-1, owner] = dist[0] > 0
-        if unrel is not None:
-            aug = with_unrelated(fam.pedigree)
-            dist = loglik_batch([aug], [MarkerData(markers[j], typed)], target=[len(fam.pedigree)], theta=theta)
-            assert isinstance(dist, list)
-            unrel[j][:, owner] = dist[0]
-    logp = _log_rows(cond)
-    cols = [(fam, mp) for fam in families for mp in fam.missing]
-    typed_at = np.zeros((len(markers), len(cols)), dtype=np.int64)
-    c0 = 0
-    for fam in families:
-        for j, m in enumerate(markers):
-            typed_at[j, c0:c0 + len(fam.missing)] = any(m.name in row for row in fam.genotypes.values())
-        c0 += len(fam.missing)
-    sex = np.array([fam.pedigree.sex[fam.pedigree.index(mp)] for fam, mp in cols], dtype=np.int8)
-    return FamilyBatch(cond, logp, support, typed_at, sex, unrel, None if unrel is None else _log_rows(unrel))
+        enc = encode_families(families, markers)
+    fb, null = _batch(enc, range(len(markers)), theta, progress)
+    return fb, _named(families, null)
+
+
+def _named(families: Sequence[Family], null: NDArray[np.float64]) -> dict[str, float]:
+    return {f.name: float(v) for f, v in zip(families, family_totals(null), strict=True)}
 
 
 def _family_logliks(families: Sequence[Family], markers: list[Marker],
-                    enc: _Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
-    """Null log-likelihood of each of ``families``; each family's sum does not depend on the others."""
-    total = np.zeros(len(families))
-    if enc is None:
-        enc = _encode_families(families, markers)
-    groups, irregular = _shapes(families, enc, len(markers), per_missing=False)
-    for j, g in enumerate(groups):
-        for shape in g.values():
-            arr, inv = _distinct(shape)
-            total[shape.owners] += same_shape_batch(shape.ped, markers[j], shape.typed, arr, theta=theta,
-                                                    max_floats=_BATCH_FLOATS)[inv]
-    for j, owner, fam, _target in irregular:
-        ll = loglik_batch([fam.pedigree], [encode(fam.pedigree, markers[j], fam.genotypes)], theta=theta)
-        assert isinstance(ll, np.ndarray)
-        total[owner] += float(ll[0])
-    return {f.name: float(v) for f, v in zip(families, total, strict=True)}
+                    enc: Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
+    """Null log-likelihood of each of ``families``; each family's sum does not depend on the others.
+
+    Computed as in :func:`family_batch_logliks` (the normaliser of the first missing
+    person's distribution where that is the likelihood), so the two agree bit for bit.
+    """
+    return family_batch_logliks(families, markers, enc=enc, theta=theta)[1]
 
 
-def family_logliks(case: DVICase, enc: _Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
+def family_logliks(case: DVICase, enc: Encoded | None = None, theta: float = 0.0) -> dict[str, float]:
     """Null log-likelihood of each family (its reference data alone), natural log."""
     return _family_logliks(case.am, case.markers, enc, theta)
-
 
 # ---------------------------------------------------------------------------
 # Samples: observation vectors
@@ -440,7 +314,11 @@ def _sample_view(samples: Sequence[Sample], markers: list[Marker], theta: float 
         name, index = m.name, m._index
         a1s = np.full(S, -1, dtype=np.intp)
         a2s = np.full(S, -1, dtype=np.intp)
+        # a degraded or half-typed observation's vector and log-likelihood, per (call, drop-out,
+        # drop-in): samples typed alike share them (made once, read only)
+        seen: dict[tuple, tuple[NDArray[np.float64] | tuple[int, int] | None, float]] = {}
         for s, sample in enumerate(samples):
+            key: tuple | None = None
             if not sample.replicates:
                 g = sample.genotypes.get(name)
                 if g is None:
@@ -449,7 +327,15 @@ def _sample_view(samples: Sequence[Sample], markers: list[Marker], theta: float 
                 if clean_call and g[0] in index and g[1] in index:
                     a1s[s], a2s[s] = index[g[0]], index[g[1]]
                     continue
-            o = sample_observation(sample, m)  # degraded, half-typed, replicated or an unknown allele (raises)
+                key = (g, sample.dropout, sample.dropin)
+            got = seen.get(key) if key is not None else None
+            if got is None:
+                o = sample_observation(sample, m)  # degraded, half-typed, replicated or an unknown allele (raises)
+                val = float(o @ hw) if isinstance(o, np.ndarray) else 1.0
+                got = (o, math.log(val) if val > 0 else -math.inf)
+                if key is not None:
+                    seen[key] = got
+            o = got[0]
             if o is None:
                 continue
             typed[s] = True
@@ -458,8 +344,7 @@ def _sample_view(samples: Sequence[Sample], markers: list[Marker], theta: float 
                 continue
             soft_rows.append(s)
             soft_vecs.append(o)
-            val = float(o @ hw)
-            log_hw[s] = math.log(val) if val > 0 else -math.inf
+            log_hw[s] = got[1]
         ok = a1s >= 0
         lo_a, hi_a = np.minimum(a1s[ok], a2s[ok]), np.maximum(a1s[ok], a2s[ok])
         gi = lo_a * n - lo_a * (lo_a - 1) // 2 + (hi_a - lo_a)    # genotype_index, vectorised
@@ -665,10 +550,11 @@ def pair_exclusions(samples: SampleBatch, families: FamilyBatch, rows: NDArray[n
             pos[v.soft_rows] = np.arange(v.soft_rows.size)
             q = pos[rows]
             t = np.nonzero(q >= 0)[0]
-            if t.size:
+            if t.size:   # excluded: no genotype the observation allows is possible without mutation
                 o = v.soft[q[t]]
-                hit = np.asarray(o.multiply(sup[:-1, cols[t]].T.astype(np.float64)).sum(axis=1)).ravel()
-                out[t] += hit == 0
+                nnz = np.diff(o.indptr)
+                hit = sup[o.indices, np.repeat(cols[t], nnz)] & (o.data != 0)
+                out[t] += np.bincount(np.repeat(np.arange(t.size), nnz), weights=hit, minlength=t.size) == 0
     return out
 
 
@@ -729,18 +615,158 @@ def select(acc: NDArray[np.float64], exc: NDArray[np.int64] | None, *, row0: int
                             np.zeros(r.size, dtype=np.int8)), top, min_log)
 
 
+#: the compiled kernel (:mod:`dogtag.identify.tilekernel`) for :func:`tile_top`; False: the
+#: NumPy path everywhere (the reference the tests compare the kernel with)
+COMPILED = True
+
+#: floats of the degraded samples' log terms made at once for the kernel (bounds memory)
+_SOFT_FLOATS = 1 << 22
+
+
+def _distinct_rows(o: sp.csr_matrix) -> tuple[sp.csr_matrix, NDArray[np.int64]]:
+    """The distinct rows of ``o`` (by their stored entries) and each row's index among them."""
+    p, idx, val = o.indptr, o.indices, o.data
+    at: dict[tuple[bytes, bytes], int] = {}
+    row_of = np.array([at.setdefault((idx[p[r]:p[r + 1]].tobytes(), val[p[r]:p[r + 1]].tobytes()), len(at))
+                       for r in range(o.shape[0])], dtype=np.int64)
+    firsts = np.unique(row_of, return_index=True)[1]
+    return o[firsts], row_of
+
+
+def _compact(o: sp.csr_matrix | None) -> tuple[sp.csr_matrix, NDArray[np.intp]]:
+    """``o`` restricted to the genotypes (columns) where it has entries, and those genotypes:
+    ``o @ x`` equals ``restricted @ x[genotypes]`` bit for bit (the same products in the same
+    order), with only those rows of ``x`` read."""
+    assert o is not None
+    used, idx = np.unique(o.indices, return_inverse=True)
+    return sp.csr_matrix((o.data, idx.astype(o.indices.dtype), o.indptr), shape=(o.shape[0], used.size)), used
+
+
+@functools.cache
+def _have_numba() -> bool:
+    """Whether numba (a dependency) imports; without it (an install that skipped it) the
+    NumPy path gives the same results, slower."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _stacked(fb: FamilyBatch) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """The batch's log tables stacked marker on marker, shape (sum_j (G_j + 1), m), the
+    unrelated person's with theta (else shape (0, m)), and each marker's first row.
+
+    Made once per batch and kept on it; ``logp`` (and ``logp_unrelated``) become views of the
+    stack, so the batch holds one copy of its tables."""
+    got = getattr(fb, "_stack", None)
+    if got is not None:
+        return got
+    m = fb.n_missing
+    offsets = np.cumsum([0] + [t.shape[0] for t in fb.logp]).astype(np.int64)
+    stacks = []
+    for tables in (fb.logp, fb.logp_unrelated):
+        if tables is None:
+            stacks.append(np.zeros((0, m)))
+            continue
+        st = np.empty((int(offsets[-1]), m))
+        for j, t in enumerate(tables):
+            st[offsets[j]:offsets[j + 1]] = t
+            tables[j] = st[offsets[j]:offsets[j + 1]]
+        stacks.append(st)
+    got = (stacks[0], stacks[1], offsets)
+    fb._stack = got  # type: ignore[attr-defined]
+    return got
+
+
+def _kernel_top(samples: SampleBatch, blocks: Sequence[tuple[int, FamilyBatch]], *, row0: int, col0: int,
+                top: int, min_log: float, lineage: Lineage | None) -> Candidates | None:
+    """:func:`tile_top`'s kept pairs by the compiled kernel; None where a row has more pairs
+    >= ``min_log`` than the kernel keeps (the caller then takes the NumPy path)."""
+    from dogtag.identify.tilekernel import EXTRA, top_pairs
+
+    s, J = samples.n_samples, len(samples.views)
+    K = max(top, 0)
+    best_val, best_col = np.zeros((s, K)), np.zeros((s, K), dtype=np.int64)
+    n_best = np.zeros(s, dtype=np.int64)
+    ext_val, ext_col = np.zeros((s, EXTRA)), np.zeros((s, EXTRA), dtype=np.int64)
+    n_ext = np.zeros(s, dtype=np.int64)
+    si = np.full((s, J), -1, dtype=np.int64)
+    soft = [j for j, v in enumerate(samples.views) if v.soft is not None]
+    # each marker's distinct soft observations (samples typed alike share their log terms), over
+    # just the genotypes they allow (the same sums in the same order)
+    obs, sizes = [], [0]
+    for j in soft:
+        v = samples.views[j]
+        assert v.soft is not None
+        distinct, row_of = _distinct_rows(v.soft)
+        si[v.soft_rows, j] = sum(sizes) + row_of
+        obs.append(_compact(distinct))
+        sizes.append(distinct.shape[0])
+    first = np.cumsum(sizes)
+    log_hw = np.stack([v.log_hw for v in samples.views], axis=1) if J else np.zeros((s, 0))
+    ssex = np.ascontiguousarray(samples.sex, dtype=np.int8)
+    for c, fb in blocks:
+        logp, den, offsets = _stacked(fb)
+        theta = fb.logp_unrelated is not None
+        gi = np.full((s, J), -1, dtype=np.int64)
+        for j, v in enumerate(samples.views):
+            ok = v.clean_g >= 0
+            gi[ok, j] = offsets[j] + v.clean_g[ok]
+        lin = np.zeros((0, 0)) if lineage is None else \
+            np.ascontiguousarray(lineage[0][:, c:c + fb.n_missing], dtype=np.float64)
+        msex = np.ascontiguousarray(fb.sex, dtype=np.int8)
+        m = fb.n_missing
+        step = max(256, _SOFT_FLOATS // max(int(first[-1]), 1)) if soft else max(m, 1)
+        for lo in range(0, m, step):
+            hi = min(m, lo + step)
+            num = np.empty((int(first[-1]), hi - lo))
+            dnum = np.empty((int(first[-1]) if theta else 0, hi - lo))
+            with np.errstate(divide="ignore"):
+                for k, (o, used) in enumerate(obs):
+                    j = soft[k]
+                    np.log(o @ fb.cond[j][used, lo:hi], out=num[first[k]:first[k + 1]])
+                    if theta:
+                        assert fb.cond_unrelated is not None
+                        np.log(o @ fb.cond_unrelated[j][used, lo:hi], out=dnum[first[k]:first[k + 1]])
+            top_pairs(gi, si, log_hw, logp, den, num, dnum, lin, ssex, msex, lo, hi, col0 + c, K, min_log,
+                      best_val, best_col, n_best, ext_val, ext_col, n_ext)
+    if (n_ext > EXTRA).any():
+        return None
+    ne = n_ext
+    rows = np.concatenate([np.repeat(np.arange(s), n_best), np.repeat(np.arange(s), ne)])
+    take_b = np.arange(K)[None, :] < n_best[:, None]
+    take_e = np.arange(EXTRA)[None, :] < ne[:, None]
+    cols = np.concatenate([best_col[take_b], ext_col[take_e]])
+    vals = np.concatenate([best_val[take_b], ext_val[take_e]])
+    _, at = np.unique(rows * (int(cols.max(initial=0)) + 1) + cols, return_index=True)
+    n = at.size
+    return _keep(Candidates(rows[at].astype(np.int64) + row0, cols[at], vals[at], np.zeros(n, dtype=np.int64),
+                            np.zeros(n, dtype=np.int8)), top, min_log)
+
+
 def tile_top(samples: SampleBatch, families: FamilyBatch | Sequence[tuple[int, FamilyBatch]], *, row0: int,
-             col0: int, top: int, min_log: float, lineage: Lineage | None = None) -> Candidates:
+             col0: int, top: int, min_log: float, lineage: Lineage | None = None,
+             compiled: bool | None = None) -> Candidates:
     """A tile reduced to its kept pairs (:func:`select`); exclusions and evidence are
     worked out for those pairs only (:func:`pair_exclusions`, :func:`pair_used`).
 
     ``families``: a batch, or a batch cut into :func:`column_blocks` (then ``col0`` is the
-    batch's first column), which is faster on wide tiles and gives the same pairs.
+    batch's first column); the same pairs either way.
+
+    ``compiled`` (default :data:`COMPILED`): the kept pairs by the compiled kernel
+    (:mod:`dogtag.identify.tilekernel`), which never makes the tile's matrix; else by the
+    NumPy path (:func:`select` of :func:`_tile_log_lr`). Both give the same pairs and log
+    LRs, bit for bit.
     """
     blocks = [(0, families)] if isinstance(families, FamilyBatch) else list(families)
-    parts = [select(_tile_log_lr(samples, fb, None, _lineage_columns(lineage, c, c + fb.n_missing)), None,
-                    row0=row0, col0=col0 + c, top=top, min_log=min_log) for c, fb in blocks]
-    kept = parts[0] if len(parts) == 1 else merge(parts, top=top, min_log=min_log)
+    kept = None
+    if (COMPILED if compiled is None else compiled) and min_log > -math.inf and _have_numba():
+        kept = _kernel_top(samples, blocks, row0=row0, col0=col0, top=top, min_log=min_log, lineage=lineage)
+    if kept is None:
+        parts = [select(_tile_log_lr(samples, fb, None, _lineage_columns(lineage, c, c + fb.n_missing)), None,
+                        row0=row0, col0=col0 + c, top=top, min_log=min_log) for c, fb in blocks]
+        kept = parts[0] if len(parts) == 1 else merge(parts, top=top, min_log=min_log)
     r, c = kept.row - row0, kept.col - col0
     for lo, fb in blocks:
         at = np.flatnonzero((c >= lo) & (c < lo + fb.n_missing))
@@ -906,7 +932,11 @@ def blind_search(
         lin_full = (np.zeros((S, M)), np.zeros((S, M), dtype=np.int64), np.zeros((S, M), dtype=np.int8))
 
     msex = fams.sex
-    cols = column_blocks(fams, consume=True)
+    if keep_full or not COMPILED:
+        cols = column_blocks(fams, consume=True)
+    else:  # the kernel works through the columns in cache blocks itself
+        _stacked(fams)
+        cols = [(0, fams)]
     del fams  # the blocks hold copies of its columns
 
     def run(b: tuple[int, int]) -> tuple[int, int, SampleBatch, Tile | Candidates, Lineage | None]:
@@ -944,31 +974,30 @@ def blind_search(
 
 def _family_work(case: DVICase, theta: float, workers: int, progress: Progress | None
                  ) -> tuple[FamilyBatch, dict[str, float]]:
-    """The families' conditionals and null log-likelihoods; with ``workers`` > 1 in threads, the
-    markers dealt out among them (a marker's columns do not depend on the others, so the batch
-    is the same, bit for bit) beside the null log-likelihoods."""
+    """The families' conditionals and null log-likelihoods (from the same engine runs); with
+    ``workers`` > 1 in threads, the markers dealt out among them (a marker's columns do not
+    depend on the others, so the batch is the same, bit for bit)."""
     markers = case.markers
+    enc = encode_families(case.am, markers)
     if workers <= 1 or len(markers) < 2:
-        enc = _encode_families(case.am, markers)
-        return family_batch(case.am, markers, enc=enc, progress=progress, theta=theta), \
-            family_logliks(case, enc, theta)
+        fb, null = _batch(enc, range(len(markers)), theta, progress)
+        return fb, _named(case.am, null)
     groups = [list(range(k, len(markers), workers)) for k in range(min(workers, len(markers)))]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        ll = pool.submit(family_logliks, case, None, theta)
-        parts = list(pool.map(lambda g: family_batch(case.am, [markers[j] for j in g], theta=theta,
-                                                     progress=progress if g[0] == 0 else None), groups))
-    at = {j: (p, i) for p, g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
+        parts = list(pool.map(lambda g: _batch(enc, g, theta, progress if g[0] == 0 else None), groups))
+    at = {j: (p, i) for (p, _), g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
     order = [at[j] for j in range(len(markers))]
 
     def stitch(name: str) -> list:
         return [getattr(p, name)[i] for p, i in order]
 
-    first = parts[0]
-    fams = FamilyBatch(stitch("cond"), stitch("logp"), stitch("support"),
-                       np.stack([p.typed[i] for p, i in order]), first.sex,
+    first = parts[0][0]
+    fams = FamilyBatch(stitch("cond"), stitch("logp"), stitch("support"), enc.typed, first.sex,
                        None if first.cond_unrelated is None else stitch("cond_unrelated"),
                        None if first.logp_unrelated is None else stitch("logp_unrelated"))
-    return fams, ll.result()
+    nulls = {j: null[:, i] for (_, null), g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
+    null = np.stack([nulls[j] for j in range(len(markers))], axis=1)
+    return fams, _named(case.am, null)
 
 
 def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, float],

@@ -49,7 +49,7 @@ from dogtag.genetics.markers import Marker, check_allele
 from dogtag.genetics.mutation import MutationModel, from_params
 from dogtag.genetics.pedigree import Pedigree, parse_sex
 from dogtag.identify.case import DVICase, Family, Sample
-from dogtag.textfile import check_header, csv_records, read_text
+from dogtag.textfile import check_header, csv_records, read_bytes, read_text
 
 __all__ = ["read_case_folder"]
 
@@ -119,13 +119,15 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
     ped_path = f("pedigrees.csv")
     pm_rows: list[tuple[int, dict[str, str]]] = []
     fam_rows: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    sexes: dict[str, int] = {}         # each distinct sex text parsed once
     for line, row in _rows(ped_path, ["role", "family", "id", "father", "mother", "sex", "missing"],
                            {"missing_person": "missing"}):
         role = row["role"].lower()
         if not row["id"]:
             raise DataFormatError("empty `id`", path=ped_path, line=line)
         try:
-            parse_sex(row["sex"])
+            if row["sex"] not in sexes:
+                sexes[row["sex"]] = parse_sex(row["sex"])
         except ValueError:
             raise DataFormatError(f"column 'sex': expected male/female/unknown, got {row['sex']!r}",
                                   path=ped_path, line=line) from None
@@ -210,7 +212,7 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
     mito = _read_mito(f("mito.csv"), owners, pm_ids)
     ys = _read_ystr(f("ystr.csv"), owners, pm_ids)
     pm = [
-        Sample(row["id"], parse_sex(row["sex"]), genos.get(("", row["id"]), {}), *rates.get(row["id"], (0.0, 0.0)),
+        Sample(row["id"], sexes[row["sex"]], genos.get(("", row["id"]), {}), *rates.get(row["id"], (0.0, 0.0)),
                mtdna=mito.get(("", row["id"])), ystr=ys.get(("", row["id"])))
         for _, row in pm_rows
     ]
@@ -224,15 +226,20 @@ def read_case_folder(folder: str | Path, *, prefix: str = "") -> DVICase:
     for (fam, i), yh in ys.items():
         y_by_family.setdefault(fam, {})[i] = yh
     am = []
+    # families drawn alike (the same ids, parents and sexes) share one validated pedigree
+    peds: dict[tuple[tuple[str, str, str, int], ...], Pedigree] = {}
     for name, rows in fam_rows.items():
-        try:
-            ped = Pedigree.from_table(
-                [r["id"] for _, r in rows], [r["father"] or None for _, r in rows],
-                [r["mother"] or None for _, r in rows], [r["sex"] for _, r in rows])
-        except ValueError as exc:
-            named = getattr(exc, "members", ())
-            line = next((ln for ln, r in rows if r["id"] in named), rows[0][0])
-            raise DataFormatError(f"family {name}: {exc}", path=ped_path, line=line) from None
+        table = tuple((r["id"], r["father"], r["mother"], sexes[r["sex"]]) for _, r in rows)
+        ped = peds.get(table)
+        if ped is None:
+            try:
+                ped = peds[table] = Pedigree.from_table(
+                    [r[0] for r in table], [r[1] or None for r in table], [r[2] or None for r in table],
+                    [r[3] for r in table])
+            except ValueError as exc:
+                named = getattr(exc, "members", ())
+                line = next((ln for ln, r in rows if r["id"] in named), rows[0][0])
+                raise DataFormatError(f"family {name}: {exc}", path=ped_path, line=line) from None
         missing = tuple(r["id"] for line, r in rows if _bool(r["missing"], ped_path, line, "missing"))
         am.append(Family(name, ped, missing, by_family.get(name, {}), mt_by_family.get(name, {}),
                          y_by_family.get(name, {})))
@@ -322,21 +329,84 @@ def _codes(values: list[str]) -> tuple[list[str], NDArray[np.int64]]:
     return list(distinct), np.fromiter(map(distinct.__getitem__, values), np.int64, len(values))
 
 
+#: bytes that send a file to the string reader: NUL, tab, CR, VT, FF, 0x1f, space, quote, non-ASCII
+_IRREGULAR = np.zeros(256, dtype=bool)
+_IRREGULAR[[0, 9, 11, 12, 13, 31, 32, 34]] = True
+_IRREGULAR[128:] = True
+
+#: a column as its distinct values (in order of first appearance) and each row's index among them
+_Coded = tuple[list[str], NDArray[np.int64]]
+
+
+def _coded_columns(path: Path, required: list[str]) -> dict[str, _Coded] | None:
+    """The columns of a plain CSV file, coded; what :func:`_columns` and :func:`_codes` give,
+    without a Python string per field: the fields are cut by the positions of the commas and
+    newlines in the file's bytes and told apart by their bytes (NumPy). Files with anything
+    else (quotes, spaces, CR, non-ASCII, a BOM) go through :func:`_columns`; None as there."""
+    if not path.exists():
+        return None
+    raw = read_bytes(path)
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    if not buf.size or _IRREGULAR[buf].any():
+        cols = _columns(path, required)
+        return None if cols is None else {c: _codes(v) for c, v in cols.items()}
+    newline = np.flatnonzero(buf == 10)
+    ends = newline if raw.endswith(b"\n") else np.append(newline, buf.size)
+    starts = np.concatenate([[0], newline + 1])[:ends.size]
+    header = [c.lower() for c in raw[:ends[0]].decode().split(",")]
+    if len(set(header)) != len(header) or any(c not in header for c in required):
+        return None
+    ncol, bs, be = len(header), starts[1:], ends[1:]
+    n = bs.size
+    commas = np.flatnonzero(buf == 44)
+    commas = commas[commas > ends[0]]
+    # every line with the header's number of fields (line i's commas are the i-th ncol - 1, all
+    # between its start and end), none blank (the general reader skips a blank row)
+    if commas.size != n * (ncol - 1) or (be - bs <= ncol - 1).any():
+        return None
+    cut = commas.reshape(n, ncol - 1)
+    if ncol > 1 and ((cut[:, 0] < bs) | (cut[:, -1] > be)).any():
+        return None
+    fs, fe = np.column_stack([bs, cut + 1]), np.column_stack([cut, be])
+    return {c: _distinct_fields(raw, buf, fs[:, k], fe[:, k]) for k, c in enumerate(header)}
+
+
+def _distinct_fields(raw: bytes, buf: NDArray[np.uint8], start: NDArray[np.int64], end: NDArray[np.int64]) -> _Coded:
+    """The fields raw[start:end] coded: each padded with zero bytes to a whole number of 8-byte
+    words (no field holds a zero byte) and compared as those words."""
+    n = start.size
+    length = end - start
+    words = max(1, -(-int(length.max(initial=0)) // 8))
+    # 8 bytes from each field's start (the file padded with zeros so that every window exists),
+    # the bytes past the field's end masked off
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([buf, np.zeros(8 * words, np.uint8)]), 8)
+    keep = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+    padded = np.empty((n, words), dtype=np.uint64)
+    for w in range(words):
+        padded[:, w] = windows[start + 8 * w].view("<u8")[:, 0] & keep[np.clip(length - 8 * w, 0, 8)]
+    keys = padded[:, 0] if words == 1 else padded.view(np.dtype((np.void, 8 * words)))[:, 0]
+    _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    values = [raw[start[i]:end[i]].decode() for i in first[order].tolist()]
+    return values, rank[inv.reshape(n)]
+
+
 def _genotypes_fast(path: Path, members: set[tuple[str, str]], pm_ids: dict[str, int]
                     ) -> tuple[_Genos, dict[str, set[str]], list[str]] | None:
     """:func:`_genotypes` column by column for a plain, valid file (the common case, read in a
     fraction of the time); None where the file needs the general reader, which also names the
     line of any error. The result is the same, insertion order of every dict included."""
-    cols = _columns(path, ["family", "id", "marker", "allele1", "allele2"])
+    cols = _coded_columns(path, ["family", "id", "marker", "allele1", "allele2"])
     if cols is None:
         return None
-    fams, ids, markers, a1s, a2s = (cols[c] for c in ("family", "id", "marker", "allele1", "allele2"))
-    n = len(ids)
-    if "" in markers:
+    (f_names, f_code), (i_names, i_code), (names, row_marker), (a1_names, a1_code), (a2_names, a2_code) = (
+        cols[c] for c in ("family", "id", "marker", "allele1", "allele2"))
+    n = i_code.size
+    if "" in names:
         return None
     # each row's person: codes of (family, id), resolved once per distinct pair
-    f_names, f_code = _codes(fams)
-    i_names, i_code = _codes(ids)
     keys, first_key, key_of_row = np.unique(f_code * len(i_names) + i_code, return_index=True,
                                             return_inverse=True)
     owners: dict[tuple[str, str], int] = {}
@@ -350,9 +420,9 @@ def _genotypes_fast(path: Path, members: set[tuple[str, str]], pm_ids: dict[str,
         else:
             return None
         key_owner[k] = owners.setdefault(owner, len(owners))
-    row_owner = key_owner[key_of_row]
+    row_owner = key_owner[key_of_row.reshape(n)]
     allele: dict[str, str | None] = {}
-    for a in set(a1s).union(a2s):
+    for a in dict.fromkeys([*a1_names, *a2_names]):
         if a.lower() in _FAILED:
             allele[a] = None
             continue
@@ -360,14 +430,12 @@ def _genotypes_fast(path: Path, members: set[tuple[str, str]], pm_ids: dict[str,
             allele[a] = check_allele(a)
         except ValueError:
             return None
-    names, _ = _codes(markers)
-    code = {m: k for k, m in enumerate(names)}
     labels = list(allele)
     acode = {a: k for k, a in enumerate(labels)}
-    row_marker = np.fromiter(map(code.__getitem__, markers), np.int64, n)
     if n and np.bincount(row_owner * len(names) + row_marker).max() > 1:
         return None                                    # a second genotype of someone at a marker
-    c1, c2 = (np.fromiter(map(acode.__getitem__, col), np.int64, n) for col in (a1s, a2s))
+    c1, c2 = (np.array([acode[a] for a in vals], dtype=np.int64)[code]
+              for vals, code in ((a1_names, a1_code), (a2_names, a2_code)))
     failed = np.array([allele[a] is None for a in labels], dtype=bool)
     valid = np.flatnonzero(~(failed[c1] & failed[c2]))
     # rows of each owner together, owners in the order of their first genotype, rows in file order
@@ -375,13 +443,14 @@ def _genotypes_fast(path: Path, members: set[tuple[str, str]], pm_ids: dict[str,
     rank = np.empty(len(owners), dtype=np.int64)
     rank[first_owner[np.argsort(first_row)]] = np.arange(first_owner.size)
     key = rank[row_owner[valid]]
-    order = valid[np.argsort(key, kind="stable")]
-    cuts = [0, *(np.flatnonzero(np.diff(key[np.argsort(key, kind="stable")])) + 1).tolist(), order.size]
-    get = allele.__getitem__
-    geno = list(zip(map(get, a1s), map(get, a2s)))  # noqa: B905 (columns of one table)
-    pick = order.tolist()
-    m_sorted = [markers[i] for i in pick]
-    g_sorted = [geno[i] for i in pick]
+    grouped = bool(np.all(key[1:] >= key[:-1]))    # the usual file: each owner's rows together
+    order = valid if grouped else valid[np.argsort(key, kind="stable")]
+    cuts = [0, *(np.flatnonzero(np.diff(rank[row_owner[order]])) + 1).tolist(), order.size]
+    # one string object per marker name and per allele label, shared by every genotype
+    m_sorted = list(map(names.__getitem__, row_marker[order].tolist()))
+    first_allele = [allele[a] for a in labels]
+    g_sorted = list(zip(map(first_allele.__getitem__, c1[order].tolist()),  # noqa: B905 (same rows)
+                        map(first_allele.__getitem__, c2[order].tolist())))
     owner_ids = list(owners)
     o_sorted = row_owner[order]
     genos: _Genos = {}

@@ -3,8 +3,8 @@
 The work is the single-process engine's, cut differently:
 
 - the families are cut into batches of about ``family_batch`` missing persons; each
-  batch's conditional genotype distributions (:func:`~dogtag.identify.search.family_batch`)
-  and null log-likelihoods are computed on a worker;
+  batch's conditional genotype distributions and its families' null log-likelihoods
+  (:func:`~dogtag.identify.search.family_batch_logliks`, one engine run) are computed on a worker;
 - the samples are cut into chunks of ``chunk``; each chunk's observation vectors
   (:func:`~dogtag.identify.search.sample_batch`) are computed on a worker;
 - the LR matrix is computed in tiles, one per (sample chunk, family batch)
@@ -45,10 +45,9 @@ from dogtag.identify.search import (
     SampleBatch,
     SearchResult,
     Tile,
-    _family_logliks,
     _min_log,
     check_case,
-    family_batch,
+    family_batch_logliks,
     finish,
     merge,
     sample_batch,
@@ -84,12 +83,12 @@ def _loads(blob: bytes) -> Any:
     return pickle.loads(blob)
 
 
-def _family_task(blob: bytes, markers: list[Marker], theta: float) -> FamilyBatch:
-    return family_batch(pickle.loads(blob), markers, theta=theta)
+def _family_task(blob: bytes, markers: list[Marker], theta: float) -> tuple[FamilyBatch, dict[str, float]]:
+    return family_batch_logliks(pickle.loads(blob), markers, theta=theta)
 
 
-def _family_ll_task(blob: bytes, markers: list[Marker], theta: float) -> dict[str, float]:
-    return _family_logliks(pickle.loads(blob), markers, theta=theta)
+def _part(pair: tuple[Any, Any], i: int) -> Any:
+    return pair[i]
 
 
 def _sample_task(blob: bytes, markers: list[Marker], theta: float) -> SampleBatch:
@@ -175,12 +174,15 @@ def blind_search(
     batches = family_batches(case.am, family_batch_size)
     n_fam = len(batches)
     fam_blobs = [pickle.dumps(case.am[a:b], protocol=5) for a, b, _ in batches]
-    fam_futs = [client.submit(_family_task, blob, markers_fut, theta, key=f"dogtag-family-{run}-{j}",
-                              priority=n_fam - j)
-                for j, blob in enumerate(fam_blobs)]
-    famll_futs = [client.submit(_family_ll_task, blob, markers_fut, theta,
-                                key=f"dogtag-familyll-{run}-{j}", priority=-n_fam)
-                  for j, blob in enumerate(fam_blobs)]
+    # a family batch's columns and its families' null log-likelihoods come from the same engine runs
+    both_futs = [client.submit(_family_task, blob, markers_fut, theta, key=f"dogtag-familyrun-{run}-{j}",
+                               priority=n_fam - j)
+                 for j, blob in enumerate(fam_blobs)]
+    fam_futs = [client.submit(_part, f, 0, key=f"dogtag-family-{run}-{j}", priority=n_fam - j)
+                for j, f in enumerate(both_futs)]
+    famll_futs = [client.submit(_part, f, 1, key=f"dogtag-familyll-{run}-{j}", priority=n_fam - j)
+                  for j, f in enumerate(both_futs)]
+    del both_futs
     del fam_blobs
     sex_futs = [client.submit(_sex, f, key=f"dogtag-sex-{run}-{j}") for j, f in enumerate(fam_futs)]
     chunks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]

@@ -1,0 +1,127 @@
+"""The compiled tile kernel of the blind search: the top candidates of a block of samples
+against a batch of missing persons, without the (samples x missing) matrix.
+
+Per pair it does what :func:`dogtag.identify.search._tile_log_lr` does, in the same
+order of floating-point operations, so the log LRs are equal bit for bit: for each
+marker j in turn, ``acc = acc + T_j[g] - h`` where ``T_j`` is the family's table of
+natural-log conditional probabilities, ``g`` the sample's genotype and ``h`` its
+Hardy-Weinberg log-likelihood at j (with theta: the family's unrelated-person table
+gathered at ``g``); for a degraded or half-typed observation the term is the log of
+``o @ P(. | family)``, computed outside the kernel with the same sparse product as the
+NumPy path (per block of columns, so memory stays bounded); untyped markers add nothing.
+Then lineage log LRs are added, pairs of opposite sexes become nan (never kept) and
+other nan (impossible family data) -inf.
+
+Each row keeps its ``top`` best pairs (log LR descending, then column) and, beside them,
+up to :data:`EXTRA` pairs with log LR >= ``min_log``; a row with more such pairs is
+reported, and :func:`dogtag.identify.search.tile_top` falls back to the NumPy path for
+the tile. The kernel holds no Python objects and releases the GIL, so the driver's
+threads run tiles in parallel (a ``prange`` inside would fight those threads, and
+Dask's worker threads, for the same cores).
+
+Compiled on first use with ``cache=True``: the first search after a fresh install
+compiles it (a few seconds, once; the cache lives beside this module).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["EXTRA", "WIDTH", "top_pairs"]
+
+#: pairs per row kept beside the top ones for ``min_log`` before a tile falls back to NumPy
+EXTRA = 16
+
+#: columns per cache block: a block of the tables (about 2,500 genotype rows at 23 STRs)
+#: x WIDTH float64 stays in the processor's cache while a tile's rows go through it
+WIDTH = 256
+
+
+@njit(nogil=True, cache=True)
+def _better(v: float, c: int, w: float, wc: int) -> bool:
+    return v > w or (v == w and c < wc)
+
+
+@njit(nogil=True, cache=True)
+def top_pairs(gi, si, log_hw, logp, den, soft_num, soft_den, lin, ssex, msex, c_lo, c_hi, col0, top, min_log,
+              best_val, best_col, n_best, ext_val, ext_col, n_ext):
+    """Fold columns ``c_lo:c_hi`` of a tile into each row's kept pairs (in place).
+
+    Parameters
+    ----------
+    gi : int64, (s, J): row of the stacked tables of each sample's clean genotype at marker j,
+        -1 where it is not a clean call.
+    si : int64, (s, J): row of ``soft_num`` of a degraded or half-typed observation, else -1.
+    log_hw : float64, (s, J): Hardy-Weinberg log-likelihood of the observation (0 untyped).
+    logp : float64, (R, M): the markers' log tables stacked (rows of marker j at its offset).
+    den : float64, (R, M) with theta (the unrelated person's log tables), else (0, M).
+    soft_num, soft_den : float64, (E, c_hi - c_lo): log(o @ cond) of the soft observations for
+        these columns (``soft_den`` with theta, else (0, 0)).
+    lin : float64, (s, M) lineage log LRs, or (0, 0).
+    ssex : int8 (s,), msex : int8 (M,): 0 unknown.
+    c_lo, c_hi : the columns folded in; col0 : added to a column's index in what is kept.
+    top : pairs kept per row; min_log : every pair with log LR >= min_log is kept too.
+    best_val, best_col : (s, top), n_best (s,): each row's best pairs so far, sorted.
+    ext_val, ext_col : (s, EXTRA), n_ext (s,): pairs >= min_log (n_ext may exceed EXTRA:
+        the row overflowed).
+    """
+    s, J = gi.shape
+    theta = den.shape[0] > 0
+    has_lin = lin.shape[0] > 0
+    cap = ext_val.shape[1]
+    acc = np.empty(WIDTH)
+    for b0 in range(c_lo, c_hi, WIDTH):
+        w = min(WIDTH, c_hi - b0)
+        for i in range(s):
+            acc[:w] = 0.0
+            for j in range(J):
+                g, e = gi[i, j], si[i, j]
+                if g >= 0:                        # a clean call: its genotype's row
+                    row = logp[g, b0:b0 + w]
+                    d = den[g, b0:b0 + w] if theta else row
+                elif e >= 0:                      # degraded or half-typed: its log(o @ cond)
+                    row = soft_num[e, b0 - c_lo:b0 - c_lo + w]
+                    d = soft_den[e, b0 - c_lo:b0 - c_lo + w] if theta else row
+                else:                             # untyped: adds nothing
+                    continue
+                if theta:
+                    for c in range(w):
+                        acc[c] = acc[c] + row[c] - d[c]
+                else:
+                    h = log_hw[i, j]
+                    for c in range(w):
+                        acc[c] = acc[c] + row[c] - h
+            if has_lin:
+                for c in range(w):
+                    acc[c] += lin[i, b0 + c]
+            sx = ssex[i]
+            nb = n_best[i]
+            for c in range(w):
+                if sx != 0 and msex[b0 + c] != 0 and sx != msex[b0 + c]:
+                    continue                      # not a candidate (nan): never kept
+                v = acc[c]
+                col = col0 + b0 + c
+                if np.isnan(v):
+                    v = -np.inf                   # impossible family data: LR 0
+                if v >= min_log:
+                    k = n_ext[i]
+                    if k < cap:
+                        ext_val[i, k] = v
+                        ext_col[i, k] = col
+                    n_ext[i] = k + 1
+                if nb < top:
+                    at = nb
+                    nb += 1
+                elif top > 0 and _better(v, col, best_val[i, top - 1], best_col[i, top - 1]):
+                    at = top - 1
+                else:
+                    continue
+                while at > 0 and _better(v, col, best_val[i, at - 1], best_col[i, at - 1]):
+                    best_val[i, at] = best_val[i, at - 1]
+                    best_col[i, at] = best_col[i, at - 1]
+                    at -= 1
+                best_val[i, at] = v
+                best_col[i, at] = col
+            n_best[i] = nb
+
