@@ -332,8 +332,6 @@ def main() -> None:
                         "true_mp_ranked_first": hits, "true_pairs": n_true})
         print(f"dogtag dvi --no-joint --top 5 --threads {args.workers}: {wall:.1f} s wall, {cpu:.1f} s CPU, "
               f"peak {peak:.2f} GiB; true MP ranked first for {hits}/{n_true} samples")
-        if hits != n_true:
-            raise SystemExit(f"only {hits} of {n_true} true missing persons ranked first")
         p = parts(folder, 30)
         figures["parts"] = p
         k = p["numpy_kernel"]
@@ -343,6 +341,9 @@ def main() -> None:
               f"({p['tile_pairs_per_cpu_second'] / 1e6:.1f} M pairs per CPU s; plain NumPy kernel "
               f"{k['pairs_per_cpu_second'] / 1e6:.1f} M); {p['checked_pairs']} kept pairs equal direct likelihoods")
     print(json.dumps(figures))
+    if figures["true_mp_ranked_first"] != figures["true_pairs"]:   # after the figures, which stay on record
+        raise SystemExit(f"only {figures['true_mp_ranked_first']} of {figures['true_pairs']} true missing "
+                         "persons ranked first")
 
 
 if __name__ == "__main__":
