@@ -200,13 +200,14 @@ def kernel_compile() -> dict[str, float]:
     compiled or loaded, one tiny call): cold (no cache, as in a fresh clone: numba compiles it)
     and warm (loaded from the cache that the cold run left)."""
     code = ("import time; import numpy as np; "
-            "from dogtag.identify.search import _kernel_top, sample_batch, family_batch; "
+            "from dogtag.identify.search import sample_batch, family_batch; "
             "from dogtag.genetics.markers import Marker; from dogtag.identify.case import Sample, Family; "
             "from dogtag.genetics.pedigree import Pedigree; "
             "m = Marker('M', ('1', '2'), np.array([0.4, 0.6])); "
             "p = Pedigree.from_table(['F', 'M', 'C'], [None, None, 'F'], [None, None, 'M'], [1, 2, 1]); "
             "fb = family_batch([Family('f', p, ('C',), {'F': {'M': ('1', '2')}})], [m]); t = time.perf_counter(); "
-            "_kernel_top(sample_batch([Sample('s', 0, {'M': ('1', '1')})], [m]), [(0, fb)], row0=0, col0=0, "
+            "from dogtag.identify.tilekernel import kernel_top; "
+            "kernel_top(sample_batch([Sample('s', 0, {'M': ('1', '1')})], [m]), [(0, fb)], row0=0, col0=0, "
             "top=1, min_log=0.0, lineage=None); print(time.perf_counter() - t)")
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as cache:
