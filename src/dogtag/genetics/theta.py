@@ -142,6 +142,10 @@ def partition_orbits(d: int, swaps: tuple[int, ...]) -> tuple[tuple[tuple[int, .
 #   _TU  typed parent -> untyped child slot                    (TU, parent, slot)
 #   _W   a typed member's phase weight [1, a != b]             (W, member, 0)
 _TF, _TG, _C, _HALF, _SOFT, _R, _UT, _CT, _TT, _TU, _W = range(11)
+#: factors whose arrays are the marker's, one for the whole batch
+_SHARED = frozenset({_TF, _TG, _C})
+#: the allele count the elimination order is chosen for (orders are cached without n)
+_ORDER_N = 16
 
 
 @dataclass(frozen=True)
@@ -274,10 +278,11 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
         logw = (D - nb) * math.log(theta) if nb < D else 0.0
         logw += sum(math.lgamma(len(b)) for b in blocks.values()) - log_den + math.log(count)
         shape = [sizes[v] for v in used]
+        shared = tuple(f[0] in _SHARED for f in factors)
         if unrelated:
             for kept, moment in _moment_terms([(new[b[0]], len(b)) for b in blocks.values()]):
-                program = el.eliminate([el.Factor(0, v) for v in fvars], shape, kept)
-                terms.append(_Term(tuple(factors), program, (n,) * len(kept), False, logw, moment))
+                terms.append(_Term(tuple(factors), _program(fvars, shared, shape, kept), (n,) * len(kept), False,
+                                   logw, moment))
             continue
         keep: tuple[int, ...] = ()
         tied = False
@@ -285,12 +290,20 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
             p, m = (new[rep[v]] for v in slots[target])
             tied = p == m
             keep = (p,) if tied else (p, m)
-        program = el.eliminate([el.Factor(0, v) for v in fvars], shape, keep)
+        program = _program(fvars, shared, shape, keep)
         terms.append(_Term(tuple(factors), program, (n,) * len(keep), tied, logw))
     cols = tuple(c for k in typed_founders for c in (2 * k, 2 * k + 1))
     # input factors are at most n x n x 2; the kept result and the moments n x n (+ n + 1)
     width = max(el.program_width(t.program, 2 * n * n + n + 1) for t in terms)
     return _Net(cols, tuple(plist), tuple(slist), D, tuple(terms), width, unrelated)
+
+
+def _program(fvars: list[tuple[int, ...]], shared: tuple[bool, ...], shape: list[int], keep: tuple[int, ...]
+             ) -> tuple[tuple, ...]:
+    """A term's elimination, in the order of least per-item work (:func:`~dogtag.genetics.elimination.best_order`),
+    chosen once per structure for any allele count (sizes above 2 taken as :data:`_ORDER_N`)."""
+    order = el.best_order(tuple(fvars), shared, tuple(2 if x == 2 else _ORDER_N for x in shape), keep)
+    return el.eliminate([el.Factor(0, v) for v in fvars], shape, keep, order)
 
 
 def theta_width(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], target: int, n: int,

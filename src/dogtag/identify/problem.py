@@ -10,6 +10,7 @@ import this module; :mod:`dogtag.identify.joint` drives them (see its docstring 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +105,16 @@ class JointProblem:
         return cls(tuple(samples), tuple(missing), tuple(family), llr, dict(loglik0_family),
                    np.asarray(sample_loglik, dtype=np.float64), family_loglik)
 
+    @functools.cached_property
+    def sample_index(self) -> dict[str, int]:
+        """Row of each sample id."""
+        return {x: i for i, x in enumerate(self.samples)}
+
+    @functools.cached_property
+    def missing_index(self) -> dict[str, int]:
+        """Column of each missing-person label."""
+        return {x: j for j, x in enumerate(self.missing)}
+
     @property
     def loglik0(self) -> float:
         """Null log-likelihood: all families and all samples alone."""
@@ -128,6 +139,49 @@ class JointProblem:
         for p, ll in zip(todo, lls, strict=True):
             term = float(ll) - self.loglik0_family[fam] - float(sum(self.sample_loglik[s] for _, s in p))
             self._cache[(fam, tuple(p))] = -math.inf if math.isnan(term) else term
+
+    def upper_log_lr(self, cols: Sequence[int]) -> NDArray[np.float64] | None:
+        """Proven upper bounds of the log LR of each sample on each missing person ``cols``,
+        shape (S, len(cols)), given ANY placement of the other missing persons of its family:
+        the pairwise log LR for a missing person alone in its family; for one of several,
+        ``family_loglik.upper_term(family, missing, samples)`` (at least the pairwise log LR; see
+        :meth:`dogtag.identify.dvi.FamilyLoglik.upper_term`). A joint family term is at most the
+        sum of these over its placements (the chain rule). None when ``family_loglik`` offers no
+        such bound (e.g. with theta). ``nan`` and ``-inf`` entries of :attr:`log_lr` are kept.
+        """
+        size: dict[str, int] = {}
+        for f in self.family:
+            size[f] = size.get(f, 0) + 1
+        out = self.log_lr[:, list(cols)].copy()
+        upper = getattr(self.family_loglik, "upper_term", None)
+        multi = [(k, m) for k, m in enumerate(cols) if size[self.family[m]] > 1]
+        if not multi:
+            return out
+        if upper is None:
+            return None
+        for k, m in multi:
+            vec = upper(self.family[m], self.missing[m], self.samples)
+            if vec is None:
+                return None
+            col = out[:, k]
+            ok = np.isfinite(col)
+            # at least the pairwise log LR (mathematically so; guards the last bit)
+            col[ok] = np.maximum(np.asarray(vec, dtype=np.float64)[ok], col[ok])
+        return out
+
+    def partner_log_sums(self, target: int, partner: int, rows: Sequence[int],
+                         log_c: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """For each sample ``s`` of ``rows`` placed on missing person ``target``: ``log sum_{r != s}
+        c_r LR(r on partner | s on target)`` over all samples ``r`` (log weights ``log_c``, shape (S,),
+        ``-inf`` = left out), ``partner`` of the same family; ``LR(s, target)`` times the conditional
+        LR is the family's joint LR of the two placements. From ``family_loglik.partner_sums``
+        (:meth:`dogtag.identify.dvi.FamilyLoglik.partner_sums`); None when it offers none."""
+        fn = getattr(self.family_loglik, "partner_sums", None)
+        if fn is None:
+            return None
+        out = fn(self.family[target], self.missing[target], self.missing[partner],
+                 [self.samples[s] for s in rows], self.samples, log_c)
+        return None if out is None else np.asarray(out, dtype=np.float64)
 
     #: samples whose conditional LR vectors are computed in one batch (:meth:`family_term`)
     CONDITIONAL_BATCH = 16
@@ -194,7 +248,8 @@ class Prior:
     """Prior over assignments: a product of per-sample weights.
 
     ``weights[s, m]`` for pairing sample s with missing m and ``weights[s, M]``
-    (the last column) for ``"*"``. ``None`` = flat (all 1, dvir's default).
+    (the last column) for ``"*"``. ``None`` = flat (all 1, dvir's default). The weights may be a
+    read-only broadcast view (:meth:`open`: one row for all samples); so are the log weights then.
     """
 
     weights: NDArray[np.float64] | None = None
@@ -221,9 +276,10 @@ class Prior:
         """
         if not 0.0 < p_listed < 1.0:
             raise ValueError(f"`p_listed` must be in (0, 1), got {p_listed!r}")
-        w = np.full((n_samples, n_missing + 1), p_listed / max(n_missing, 1))
-        w[:, -1] = 1.0 - p_listed
-        return cls(w, f"open(p_listed={p_listed})")
+        row = np.full(n_missing + 1, p_listed / max(n_missing, 1))
+        row[-1] = 1.0 - p_listed
+        # one row for every sample: a read-only view, no (S, M + 1) array
+        return cls(np.broadcast_to(row, (n_samples, n_missing + 1)), f"open(p_listed={p_listed})")
 
     @classmethod
     def pairs(cls, weights: NDArray[np.float64], star: float | NDArray[np.float64] = 1.0,
@@ -243,4 +299,6 @@ class Prior:
             raise ValueError(f"prior weights have shape {w.shape}, expected "
                              f"({n_samples}, {n_missing + 1})")
         with np.errstate(divide="ignore"):
+            if w.ndim == 2 and w.shape[0] > 1 and w.strides[0] == 0:
+                return np.broadcast_to(np.log(w[0]), w.shape)   # the same row for every sample
             return np.log(w)
