@@ -32,11 +32,36 @@ it is never stronger than the data); ``U`` goes with it. Everything is vectorise
 chunks (two passes over the weights), so a 10,000 x 10,000 component costs seconds.
 
 Families with several missing persons in the component: their joint family terms couple the
-placements (a placed brother changes the other's LR). Their pairings get ``L = 0`` (never
-claimed from the bounds), and the other pairings' ``R_so`` counts a sample's placement in such a
-family by its pairwise weight: proven when a placed member never raises another's LR
-(conditionally independent members, e.g. both parents typed), not otherwise; the component
-says so in its diagnostics.
+placements (a placed brother changes the other's LR, up or down). Write ``u[s, k]`` for a proven
+upper bound of what sample ``s`` on missing person ``k`` can weigh in the arguments above; for a
+missing person alone in its family ``u = w``. Both arguments hold with ``u`` in place of ``w``
+for the other members ``k``: ``R_so`` sums ``u[s, k]`` and ``U_sk <= (u[s, k] / w[s, *]) U_s*``.
+Placing ``s`` on ``o`` needs a *lower* bound of its weight there, which only a missing person
+alone in its family has: pairings with a member of a family with several missing persons get
+``L = 0`` (never claimed from the bounds); ``A_o`` is needed only where ``L`` is computed. Three
+bounds ``u``, each proven, the least of them used (:func:`multi_upper`):
+
+(i) **Any placement of the others.** By the chain rule a family term is the term of the other
+    placements times the conditional LR of ``s`` given them, at most ``Ubar(s, k)``, the largest
+    over the others' genotypes (:meth:`dogtag.identify.problem.JointProblem.upper_log_lr`). So
+    moving ``s`` off ``k`` (the others staying) changes a weight by at most
+    ``u = prior(s, k) Ubar(s, k)``. Tight when the references make the members independent
+    (both parents typed); weak otherwise (a sister alone: ``Ubar`` ~ 10^20 for anyone).
+(ii), (iii) **Moving the partner too** (families with two missing persons ``A``, ``B`` here). An
+    assignment with ``s`` on ``B`` and ``r`` on ``A`` maps to the one with ``s`` on ``o`` and ``r``
+    (and ``o``'s holder) on ``"*"``, one preimage per ``r``, of relative weight
+    ``prior(s, B) prior(r, A) LR_f(A: r, B: s) / (w[s, o] w[r, *])``; with ``A`` free the weight is
+    pairwise. As ``LR_f(A: r, B: s) = LR(s, B) LR(r on A | s on B)``, ::
+
+        u[s, B] = w[s, B] (1 + sum_{r != s} c_r LR(r on A | s on B)),   c_r = prior(r, A) / w[r, *],
+
+    (iii) computed exactly from ``A``'s genotype distribution given ``s`` on ``B``
+    (:meth:`dogtag.identify.problem.JointProblem.partner_log_sums`: one pedigree computation per
+    ``s``, one LR per ``r``), for the samples that could be claimed elsewhere, within a time
+    budget; (ii) for the others, with ``Ubar(r, A)`` in place of the conditional LR.
+
+Without ``u`` (no bound available, e.g. with theta) the pairwise weights are used and the
+component says so in its diagnostics (``bound_note``).
 """
 
 from __future__ import annotations
@@ -71,8 +96,8 @@ def _minus(total: NDArray[np.float64], part: NDArray[np.float64]) -> NDArray[np.
 
 
 def posterior_bounds(w: NDArray[np.float64], wstar: NDArray[np.float64],
-                     multi: NDArray[np.bool_] | None = None, *, chunk: int = CHUNK
-                     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+                     multi: NDArray[np.bool_] | None = None, upper: NDArray[np.float64] | None = None, *,
+                     chunk: int = CHUNK) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Lower and upper bounds of every pairing probability (module docstring).
 
     Parameters
@@ -82,6 +107,8 @@ def posterior_bounds(w: NDArray[np.float64], wstar: NDArray[np.float64],
     wstar : ndarray, float64, shape (S,); log weight of ``"*"``, finite for every sample.
     multi : ndarray, bool, shape (k,); missing persons whose family has several missing persons
         in the component (their pairings get lower bound 0).
+    upper : ndarray, float64, shape (S, multi.sum()); the log upper weights ``u`` of the ``multi``
+        columns (module docstring), ``>= w`` there; required when ``multi`` has any.
 
     Returns
     -------
@@ -91,6 +118,11 @@ def posterior_bounds(w: NDArray[np.float64], wstar: NDArray[np.float64],
     if not np.all(np.isfinite(wstar)):
         raise ValueError("posterior bounds need every sample to be allowed '*' (an open component)")
     multi = np.zeros(k, dtype=bool) if multi is None else np.asarray(multi, dtype=bool)
+    mcols = np.nonzero(multi)[0]
+    uw = upper
+    if mcols.size and (uw is None or uw.shape != (ns, mcols.size)):
+        raise ValueError(f"`upper` must give the upper weights of the {mcols.size} multi columns, "
+                         f"shape ({ns}, {mcols.size})")
     # pass 1: per missing person, the largest a_to (and its sample) and log sum_t a_to
     colmax = np.full(k, -np.inf)
     colarg = np.full(k, -1, dtype=np.int64)
@@ -118,11 +150,17 @@ def posterior_bounds(w: NDArray[np.float64], wstar: NDArray[np.float64],
         ws = np.column_stack([w[lo:lo + chunk], wstar[lo:lo + chunk]])  # (c, k + 1)
         c = ws.shape[0]
         rows = np.arange(c)
-        tot = _lse(ws, axis=1)
-        best = np.argmax(ws, axis=1)
-        masked = ws.copy()
+        # the options' weights as alternatives: upper weights for members of multi families
+        wu = ws
+        if mcols.size:
+            assert uw is not None
+            wu = ws.copy()
+            wu[:, mcols] = np.maximum(uw[lo:lo + chunk], ws[:, mcols])
+        tot = _lse(wu, axis=1)
+        best = np.argmax(wu, axis=1)
+        masked = wu.copy()
         masked[rows, best] = -np.inf
-        others = _minus(tot[:, None], ws)  # exact for options below the best
+        others = _minus(tot[:, None], wu)  # exact for options below the best
         others[rows, best] = _lse(masked, axis=1)
         with np.errstate(invalid="ignore"):
             log_r = others - ws
@@ -145,8 +183,11 @@ def posterior_bounds(w: NDArray[np.float64], wstar: NDArray[np.float64],
         rl = row_l[lo:lo + chunk, None]
         u_star = np.clip(1.0 - rl[:, 0] + low[:, k], 0.0, 1.0)
         la = w[lo:lo + chunk] - wstar[lo:lo + chunk, None]
+        if mcols.size:
+            assert uw is not None
+            la[:, mcols] = np.maximum(uw[lo:lo + chunk], w[lo:lo + chunk][:, mcols]) - wstar[lo:lo + chunk, None]
         with np.errstate(over="ignore"):
-            by_star = np.where(multi[None, :], np.inf, np.exp(np.minimum(la, 700.0)) * u_star[:, None])
+            by_star = np.exp(np.minimum(la, 700.0)) * u_star[:, None]
         u = np.minimum.reduce([by_star, 1.0 - rl + low[:, :k], 1.0 - col_l[None, :] + low[:, :k]])
         u = np.where(np.isfinite(w[lo:lo + chunk]), u, 0.0)
         upper[lo:lo + chunk, :k] = np.clip(np.maximum(u, low[:, :k]), 0.0, 1.0)
@@ -165,22 +206,102 @@ def widest(lower: NDArray[np.float64], upper: NDArray[np.float64]) -> tuple[floa
     return gap, at_best
 
 
+#: a family's bound (i) or (ii) above a sample's pairwise weight there is refined by the exact
+#: partner sums (iii) when it exceeds this fraction of the sample's best other option
+REFINE_FRACTION = 1e-9
+#: seconds one component may spend on exact partner sums (the rest keep bounds (i) and (ii))
+PARTNER_SECONDS = 120.0
+
+
+def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w: NDArray[np.float64],
+                wstar: NDArray[np.float64], mcols: NDArray[np.int64], *, seconds: float = PARTNER_SECONDS
+                ) -> tuple[NDArray[np.float64] | None, dict[str, int]]:
+    """The log upper weights ``u`` (module docstring) of a component's ``mcols`` (local columns of
+    members of families with several missing persons there), shape (S, len(mcols)), ``-inf`` where
+    ``w`` is, and counts of how they were found; None when the problem offers no upper bound.
+
+    Each entry is the least of the proven bounds (i)-(iii) of the module docstring; (iii) for the
+    samples whose best other option holds at least half of their pairwise weight and whose bound
+    (i)/(ii) there exceeds :data:`REFINE_FRACTION` of it, within ``seconds``.
+    """
+    import time
+
+    stop = time.monotonic() + seconds
+    n = len(samples)
+    stats = {"refined_pairs": 0, "unrefined_pairs": 0}
+    u = np.zeros((n, mcols.size))
+    if not mcols.size:
+        return u, stats
+    rows = np.asarray(samples, dtype=np.int64)
+    # (iii) is worth its cost for samples whose best option, a missing person alone in its
+    # family, holds at least half of their pairwise weight
+    rest = w.copy()
+    rest[:, mcols] = -np.inf
+    best = rest.max(axis=1, initial=-np.inf)
+    likely = (best > wstar) & (best >= np.logaddexp(_lse(w, axis=1), wstar) - math.log(2.0))
+    best = np.maximum(best, wstar)
+    by_fam: dict[str, list[int]] = {}
+    for t, j in enumerate(mcols.tolist()):
+        by_fam.setdefault(problem.family[missing[j]], []).append(t)
+    n_s = len(problem.samples)
+    for ts in by_fam.values():
+        cols = [missing[int(mcols[t])] for t in ts]
+        up = problem.upper_log_lr(cols)
+        if up is None:
+            return None, stats
+        wm = w[:, mcols[ts]]
+        ok = np.isfinite(wm)
+        with np.errstate(invalid="ignore"):
+            prior = np.where(ok, wm - problem.log_lr[np.ix_(rows, np.asarray(cols, dtype=np.int64))], -np.inf)
+            ui = np.where(ok, np.maximum(np.nan_to_num(prior + up[rows], nan=-np.inf), wm), -np.inf)   # (i)
+        uf = ui.copy()
+        if len(ts) == 2:
+            for b, a in ((0, 1), (1, 0)):
+                # (ii): w[s, B] (1 + sum_r exp(ui[r, A] - w[r, *]))
+                lse = _lse(ui[:, a] - wstar, axis=0)
+                with np.errstate(invalid="ignore"):
+                    uf[:, b] = np.where(ok[:, b], np.minimum(uf[:, b], wm[:, b] + np.logaddexp(0.0, lse)), -np.inf)
+                # (iii) where it matters
+                need = np.nonzero(likely & ok[:, b] & (uf[:, b] > wm[:, b])
+                                  & (uf[:, b] - best > math.log(REFINE_FRACTION)))[0]
+                if not need.size:
+                    continue
+                sums = None
+                if time.monotonic() < stop:
+                    log_c = np.full(n_s, -np.inf)
+                    log_c[rows] = prior[:, a] - wstar
+                    sums = problem.partner_log_sums(missing[int(mcols[ts[b]])], missing[int(mcols[ts[a]])],
+                                                    rows[need].tolist(), log_c)
+                if sums is None:
+                    stats["unrefined_pairs"] += int(need.size)
+                    continue
+                uf[need, b] = np.minimum(uf[need, b], wm[need, b] + np.logaddexp(0.0, sums))
+                stats["refined_pairs"] += int(need.size)
+        u[:, ts] = uf
+    return u, stats
+
+
 def bounded_component(problem: JointProblem, samples: list[int], missing: list[int],
-                      w: NDArray[np.float64], wstar: NDArray[np.float64]) -> Component:
+                      w: NDArray[np.float64], wstar: NDArray[np.float64], *, seconds: float = PARTNER_SECONDS
+                      ) -> Component:
     """An open component reported by its proven bounds (method "bounds").
 
     ``w`` (S, k) and ``wstar`` (S,) are the log weights of its pairs (``-inf``: not allowed) and
     of ``"*"``, indexed like ``samples`` / ``missing``. The marginals are the lower bounds,
     :attr:`Component.upper` the upper bounds; the one reported assignment is the most probable
     one under the pairwise weights (exact when every family has one missing person in the
-    component), with unknown posterior; GLRs are not computed.
+    component), with unknown posterior; GLRs are not computed. ``seconds``: the time the exact
+    partner sums (bound (iii)) may take.
     """
     fams = [problem.family[m] for m in missing]
     count: dict[str, int] = {}
     for f in fams:
         count[f] = count.get(f, 0) + 1
     multi = np.array([count[f] > 1 for f in fams], dtype=bool)
-    lower, upper = posterior_bounds(w, wstar, multi)
+    mcols = np.nonzero(multi)[0]
+    upper_w, refine = multi_upper(problem, samples, missing, w, wstar, mcols, seconds=seconds)
+    proven = upper_w is not None
+    lower, upper = posterior_bounds(w, wstar, multi, w[:, mcols] if upper_w is None else upper_w)
     best = most_probable(w, wstar)[None, :]
     loglr = score_rows(problem, samples, missing, best)
     gap_all, gap_best = widest(lower, upper)
@@ -192,10 +313,20 @@ def bounded_component(problem: JointProblem, samples: list[int], missing: list[i
         "glr": "not computed",
     }
     if multi.any():
+        diagnostics["multi_missing"] = (
+            f"{int(multi.sum())} missing persons of families with several missing persons: their pairings "
+            "have lower bound 0; a placement in such a family is counted by a proven upper bound of its "
+            f"LR given any placement of the family's others (exact partner sums for {refine['refined_pairs']} "
+            f"pairs, cruder bounds for {refine['unrefined_pairs']} left when time ran out)" if proven else
+            f"{int(multi.sum())} missing persons of families with several missing persons: their pairings "
+            "have lower bound 0")
+    if multi.any() and proven:
+        diagnostics.update(refine)
+    if not proven:
         diagnostics["bound_note"] = (
-            f"{int(multi.sum())} missing persons of families with several missing persons: their "
-            "pairings have lower bound 0; the other bounds count a placement in such a family by its "
-            "pairwise LR (proven only when a placed member never raises another's LR)")
+            "not proven: no upper bound of the joint family terms is available (theta > 0, or no "
+            "pedigree engine); a placement in a family with several missing persons is counted by its "
+            "pairwise LR, proven only when a placed member never raises another's LR")
     return Component(np.array(samples, dtype=np.int64), np.array(missing, dtype=np.int64), "bounds", None,
                      best, loglr, np.array([math.nan]), lower, np.full((len(samples), len(missing)), np.nan),
                      diagnostics, upper)

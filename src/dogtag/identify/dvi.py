@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from dogtag.genetics.dropout import unordered_index
 from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
 from dogtag.genetics.pedigree import Pedigree
 from dogtag.identify.case import DVICase, Family
@@ -102,6 +104,10 @@ class FamilyLoglik:
         self._batch: SampleBatch | None = None
         # (sample id, marker index) -> its observation there (sample_observation), computed once
         self._obs: dict[tuple[str, int], tuple[int, int] | NDArray[np.float64] | None] = {}
+        self._upper: dict[tuple[str, str], NDArray[np.float64]] = {}   # (family, target) -> upper_term
+        self._soft_pos: list[NDArray[np.int64]] | None = None
+        self._table_cache: dict[tuple[str, str], tuple[list[NDArray[np.float64] | None],
+                                                        list[NDArray[np.float64]]]] = {}
 
     def conditioned(self, fixed: Mapping[str, Mapping[str, str]]) -> FamilyLoglik:
         """The function given more fixed pairings, ``{family: {missing label: sample}}``.
@@ -222,6 +228,171 @@ class FamilyLoglik:
                 vec = vec + self.lineage[:, self._col[target]]
             self._cond[key] = vec
 
+    def partner_sums(self, family: str, target: str, partner: str, samples: Sequence[str],
+                     partners: Sequence[str], log_c: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """For each of ``samples`` placed on ``target``: ``log sum_{r != s} c_r LR(r on partner | s on
+        target)`` over the samples ``partners`` (log weights ``log_c``, ``-inf`` = left out), the
+        conditional LRs from the partner's genotype distribution given the family and ``s`` (lineage
+        LR included). ``LR(s on target) * LR(r on partner | s)`` is the family's joint LR of the two
+        placements, so this sums the joint terms of every partner ``r`` of ``s``
+        (:mod:`dogtag.identify.bounds`). The distribution given ``s`` is read off the table of
+        :meth:`upper_term` (``P(G_partner | family, G_target = x)`` for every genotype ``x``): a clean
+        call picks its row, a drop-out observation ``o`` mixes the rows by ``o(x) P(x | family)``;
+        where the table was too big, 1 (an upper bound). None with theta, or unless the family has
+        exactly these two missing persons and nothing fixed."""
+        fam = self.fams[family]
+        if self.case.theta > 0 or len(fam.missing) != 2 or self.fixed.get(family):
+            return None
+        tab, pw_partner = self._tables(family, partner)
+        _, pw_target = self._tables(family, target)
+        batch = self._sample_batch()
+        p_idx = fam.pedigree.index(self.member.get((family, partner), partner))
+        log_c = np.asarray(log_c, dtype=np.float64)
+        ok = np.isfinite(log_c)
+        keep = np.array([self._row[r] for r in partners], dtype=np.int64)[ok]
+        log_c = log_c[ok]
+        rows = np.array([self._row[x] for x in samples], dtype=np.int64)
+        soft_pos = self._soft_positions()
+        out = np.empty(len(samples))
+        step = 256
+        for lo in range(0, len(samples), step):
+            mine = rows[lo:lo + step]
+            cond = []
+            for j, v in enumerate(batch.views):
+                t, pw_p, pw_t = tab[j], pw_partner[j], pw_target[j]
+                if t is None:
+                    cond.append(np.ones((pw_p.shape[0], mine.size)))
+                    continue
+                if t.shape[0] == 1:
+                    cond.append(np.repeat(t[0][:, None], mine.size, axis=1))
+                    continue
+                d = np.repeat(pw_p[:, None], mine.size, axis=1)          # untyped: the pairwise one
+                g = v.clean_g[mine]
+                clean = g >= 0
+                d[:, clean] = t[g[clean]].T
+                if v.soft is not None:
+                    k = soft_pos[j][mine]
+                    c = np.nonzero(k >= 0)[0]
+                    if c.size:
+                        wts = np.asarray(v.soft[k[c]].multiply(pw_t[None, :]).todense())   # (c, G_target)
+                        tot = wts.sum(axis=1)
+                        with np.errstate(invalid="ignore", divide="ignore"):
+                            d[:, c] = np.nan_to_num((wts @ t).T / tot[None, :], nan=0.0, posinf=0.0)
+                cond.append(d)
+            lr = log_lr_given(batch, cond, int(fam.pedigree.sex[p_idx]))[keep]   # (partners, chunk)
+            if self.lineage is not None:
+                lr = lr + self.lineage[keep, self._col[partner]][:, None]
+            x = np.where(np.isnan(lr), -np.inf, lr) + log_c[:, None]
+            x[keep[:, None] == mine[None, :]] = -np.inf   # r != s
+            mx = x.max(axis=0, initial=-np.inf)
+            safe = np.where(np.isfinite(mx), mx, 0.0)
+            with np.errstate(divide="ignore"):
+                out[lo:lo + mine.size] = np.log(np.exp(x - safe).sum(axis=0)) + safe
+        return out
+
+    #: most joint genotypes of a family's other missing persons maximised over at one marker
+    #: (:meth:`upper_term`); beyond it the marker's factor is bounded by P(G = g | ...) <= 1
+    MAX_UPPER_ITEMS = 20_000
+    #: (family, missing person) tables of :meth:`_tables` kept (each a few MB)
+    MAX_TABLES = 4
+
+    def _sample_batch(self) -> SampleBatch:
+        if self._batch is None:
+            self._batch = sample_batch(self.case.pm, self.case.markers)
+        return self._batch
+
+    def _soft_positions(self) -> list[NDArray[np.int64]]:
+        """Per marker, each sample's row in the batch's drop-out observations (-1: none)."""
+        if self._soft_pos is None:
+            out = []
+            for v in self._sample_batch().views:
+                pos = np.full(len(self.case.pm), -1, dtype=np.int64)
+                pos[v.soft_rows] = np.arange(len(v.soft_rows))
+                out.append(pos)
+            self._soft_pos = out
+        return self._soft_pos
+
+    def upper_term(self, family: str, target: str, samples: Sequence[str]) -> NDArray[np.float64] | None:
+        """A proven upper bound of the log LR of each of ``samples`` on missing person ``target``
+        of ``family`` given ANY placement of the family's other missing persons (natural log; the
+        pair's lineage LR included), or None with theta.
+
+        Whatever samples sit on the others (their observations ``o_X``, fixed pairings included),
+        ``P(G_target = g | family, o_X) = sum_x P(G_target = g | family, G_X = x) P(x | family, o_X)``
+        is a mixture over the others' genotypes ``x``, so at every marker it is at most
+        ``M(g) = max_x P(G_target = g | family, G_X = x)``; a sample's conditional LR
+        ``sum_g o(g) P(g | ...) / sum_g o(g) P_HW(g)`` (its own drop-out model ``o``) is then at most
+        ``sum_g o(g) M(g) / sum_g o(g) P_HW(g)``, per marker, and so over the markers. With nobody
+        placed the mixture is the pairwise distribution, so the bound is also at least the pairwise
+        LR. ``M`` is the column maximum of the table of :meth:`_tables` (1 where it is too big).
+        """
+        if self.case.theta > 0:
+            return None
+        key = (family, target)
+        if key not in self._upper:
+            tab, pw = self._tables(family, target)
+            fam = self.fams[family]
+            t_idx = fam.pedigree.index(self.member.get((family, target), target))
+            ms = [np.ones_like(p) if t is None else t.max(axis=0) for t, p in zip(tab, pw, strict=True)]
+            vec = log_lr_given(self._sample_batch(), ms, int(fam.pedigree.sex[t_idx]))
+            if self.lineage is not None:
+                vec = vec + self.lineage[:, self._col[target]]
+            self._upper[key] = vec
+        vec = self._upper[key]
+        return np.array([vec[self._row[s]] for s in samples], dtype=np.float64)
+
+    def _tables(self, family: str, target: str) -> tuple[list[NDArray[np.float64] | None], list[NDArray[np.float64]]]:
+        """Per marker: the table ``P(G_target = g | family references, G_X = x)``, shape (X, G), over
+        the joint genotypes ``x`` of the family's other missing persons (one row where the typed
+        references separate the target from them, :func:`separated`; None where more than
+        :data:`MAX_UPPER_ITEMS` rows), and the pairwise distribution ``P(G_target | references)``
+        (fixed pairings ignored). Cached for the last :data:`MAX_TABLES` (family, target) pairs."""
+        key = (family, target)
+        fam = self.fams[family]
+        if len(fam.missing) == 2 and _exchangeable(fam.pedigree, *fam.missing):
+            key = (family, "")   # either missing person given the other: one table
+        hit = self._table_cache.get(key)
+        if hit is not None:
+            return hit
+        if family not in self._base:
+            self._base[family] = [encode(fam.pedigree, m, fam.genotypes) for m in self.case.markers]
+        t_idx = fam.pedigree.index(self.member.get((family, target), target))
+        others = [fam.pedigree.index(m) for m in fam.missing if fam.pedigree.index(m) != t_idx]
+        items: list[MarkerData] = []
+        spans: list[tuple[int, int]] = []   # per marker: first item, table rows (0: none, -1: separated)
+        for d in self._base[family]:
+            k = d.marker.n_alleles
+            n_g = k * (k + 1) // 2
+            first = len(items)
+            items.append(d)                  # the pairwise distribution
+            fully = [x for x, (a, b) in d.typed.items() if a >= 0 and b >= 0]
+            if not d.soft and separated(fam.pedigree, t_idx, others, fully):
+                spans.append((first, -1))    # the others do not change the target's distribution
+                continue
+            if n_g ** len(others) > self.MAX_UPPER_ITEMS:
+                spans.append((first, 0))
+                continue
+            i, j = unordered_index(k)
+            for combo in itertools.product(range(n_g), repeat=len(others)):
+                typed = dict(d.typed)
+                for idx, g in zip(others, combo, strict=True):
+                    typed[idx] = (int(i[g]), int(j[g]))
+                items.append(MarkerData(d.marker, typed, d.soft))
+            spans.append((first, len(items) - first - 1))
+        dists = loglik_batch([fam.pedigree] * len(items), items, target=[t_idx] * len(items))
+        assert isinstance(dists, list)
+        tabs: list[NDArray[np.float64] | None] = []
+        pws: list[NDArray[np.float64]] = []
+        for first, n_rows in spans:
+            pws.append(dists[first])
+            tabs.append(None if n_rows == 0 else dists[first][None, :] if n_rows < 0
+                        else np.stack(dists[first + 1:first + 1 + n_rows]))
+        out = (tabs, pws)
+        if len(self._table_cache) >= self.MAX_TABLES:
+            self._table_cache.pop(next(iter(self._table_cache)))
+        self._table_cache[key] = out
+        return out
+
     def conditional_term(self, family: str, placed: Mapping[str, str], target: str, sample: str) -> float | None:
         """log LR of ``sample`` on missing person ``target`` of ``family`` given the family's
         references, its fixed pairings (:meth:`conditioned`) and the samples ``placed`` on its
@@ -243,6 +414,54 @@ class FamilyLoglik:
         vec = self._cond[key]
         x = float(vec[self._row[sample]])
         return -math.inf if math.isnan(x) else x
+
+
+def _exchangeable(ped: Pedigree, a: str, b: str) -> bool:
+    """Whether swapping members ``a`` and ``b`` maps the pedigree onto itself (same parents, same
+    sex, no children): for untyped ``a`` and ``b``, their joint genotype distribution given the
+    others is then symmetric."""
+    i, j = ped.index(a), ped.index(b)
+    fa, mo = [int(x) for x in ped.father], [int(x) for x in ped.mother]
+    return (fa[i] == fa[j] and mo[i] == mo[j] and int(ped.sex[i]) == int(ped.sex[j])
+            and i not in fa and i not in mo and j not in fa and j not in mo)
+
+
+def separated(ped: Pedigree, target: int, others: Sequence[int], typed: Sequence[int]) -> bool:
+    """Whether the genotypes of members ``target`` and ``others`` of ``ped`` are independent given
+    the genotypes of ``typed`` (d-separation in the pedigree's Bayesian network, by the moral graph
+    of the ancestral set: Lauritzen, S. L. et al. (1990) *Networks* 20:491-505)."""
+    father = [int(x) for x in ped.father]
+    mother = [int(x) for x in ped.mother]
+    keep: set[int] = set()
+    stack = [target, *others, *typed]
+    while stack:
+        x = stack.pop()
+        if x in keep:
+            continue
+        keep.add(x)
+        stack += [p for p in (father[x], mother[x]) if p >= 0]
+    adj: dict[int, set[int]] = {x: set() for x in keep}
+    for x in keep:
+        ps = [p for p in (father[x], mother[x]) if p >= 0]
+        for p in ps:
+            adj[x].add(p)
+            adj[p].add(x)
+        if len(ps) == 2:
+            adj[ps[0]].add(ps[1])
+            adj[ps[1]].add(ps[0])
+    blocked = set(typed)
+    goal = set(others)
+    seen = {target}
+    stack = [target]
+    while stack:
+        x = stack.pop()
+        for y in adj[x]:
+            if y in goal:
+                return False
+            if y not in seen and y not in blocked:
+                seen.add(y)
+                stack.append(y)
+    return True
 
 
 @dataclass

@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.errors import InconsistentCaseError
-from dogtag.identify.bounds import bounded_component
+from dogtag.identify.bounds import PARTNER_SECONDS, bounded_component
 from dogtag.identify.components import (
     Component,
     component_provenance,
@@ -282,7 +282,7 @@ def solve_component(
         # a huge open component: no exact method reaches it, and its options are not even listed
         sub = allowed[np.ix_(samples, missing)]
         if int(sub.sum()) > DENSE_OPEN_PAIRS:
-            return _bounded(problem, samples, missing, sub, logprior[np.ix_(samples, [*missing, n_m])])
+            return _bounded(problem, samples, missing, sub, logprior[np.ix_(samples, [*missing, n_m])], deadline)
     local = {m: j for j, m in enumerate(missing)}
     options = []
     for s in samples:
@@ -300,7 +300,7 @@ def solve_component(
     # an open component (every sample may be "*") is bounded rather than sampled
     open_ = bool(star_ok[samples].all()) and extra is None and dp != "none"
     if open_ and dp == "bounds":
-        return _bounded(problem, samples, missing, options, lp)
+        return _bounded(problem, samples, missing, options, lp, deadline)
     # with dp="auto" an open component is bounded where a part would have to be sampled
     open_ = open_ and dp == "auto"
     if dp != "none":
@@ -327,9 +327,9 @@ def solve_component(
         try:
             comp = solve_pruned(problem, samples, missing, options, lp, top=top, solve_part=part, pruned=extra)
         except _Unaffordable:
-            return _bounded(problem, samples, missing, options, lp)
+            return _bounded(problem, samples, missing, options, lp, deadline)
         if open_ and not component_resolved(comp):
-            return _bounded(problem, samples, missing, options, lp)
+            return _bounded(problem, samples, missing, options, lp, deadline)
         d = comp.diagnostics
         return comp, (
             f"component with {len(samples)} samples and {len(missing)} missing persons: most probable "
@@ -363,8 +363,8 @@ class _Unaffordable(Exception):
 
 
 def _bounded(problem: JointProblem, samples: list[int], missing: list[int],
-             options: list[NDArray[np.int64]] | NDArray[np.bool_], lp: NDArray[np.float64]
-             ) -> tuple[Component, str]:
+             options: list[NDArray[np.int64]] | NDArray[np.bool_], lp: NDArray[np.float64],
+             deadline: float | None = None) -> tuple[Component, str]:
     """An open component reported by proven bounds on its posteriors (:mod:`dogtag.identify.bounds`);
     ``options`` per sample, or the allowed pairs as a boolean matrix (S, k)."""
     if isinstance(options, np.ndarray):
@@ -374,7 +374,8 @@ def _bounded(problem: JointProblem, samples: list[int], missing: list[int],
         wstar = lp[:, k].copy()
     else:
         w, wstar = scaled_weights(problem, samples, missing, options, lp)
-    comp = bounded_component(problem, samples, missing, w, wstar)
+    seconds = PARTNER_SECONDS if deadline is None else min(PARTNER_SECONDS, max(0.0, deadline - time.monotonic()))
+    comp = bounded_component(problem, samples, missing, w, wstar, seconds=seconds)
     d = comp.diagnostics
     return comp, (
         f"component with {len(samples)} samples and {len(missing)} missing persons is too big to solve "

@@ -129,6 +129,49 @@ class JointProblem:
             term = float(ll) - self.loglik0_family[fam] - float(sum(self.sample_loglik[s] for _, s in p))
             self._cache[(fam, tuple(p))] = -math.inf if math.isnan(term) else term
 
+    def upper_log_lr(self, cols: Sequence[int]) -> NDArray[np.float64] | None:
+        """Proven upper bounds of the log LR of each sample on each missing person ``cols``,
+        shape (S, len(cols)), given ANY placement of the other missing persons of its family:
+        the pairwise log LR for a missing person alone in its family; for one of several,
+        ``family_loglik.upper_term(family, missing, samples)`` (at least the pairwise log LR; see
+        :meth:`dogtag.identify.dvi.FamilyLoglik.upper_term`). A joint family term is at most the
+        sum of these over its placements (the chain rule). None when ``family_loglik`` offers no
+        such bound (e.g. with theta). ``nan`` and ``-inf`` entries of :attr:`log_lr` are kept.
+        """
+        size: dict[str, int] = {}
+        for f in self.family:
+            size[f] = size.get(f, 0) + 1
+        out = self.log_lr[:, list(cols)].copy()
+        upper = getattr(self.family_loglik, "upper_term", None)
+        multi = [(k, m) for k, m in enumerate(cols) if size[self.family[m]] > 1]
+        if not multi:
+            return out
+        if upper is None:
+            return None
+        for k, m in multi:
+            vec = upper(self.family[m], self.missing[m], self.samples)
+            if vec is None:
+                return None
+            col = out[:, k]
+            ok = np.isfinite(col)
+            # at least the pairwise log LR (mathematically so; guards the last bit)
+            col[ok] = np.maximum(np.asarray(vec, dtype=np.float64)[ok], col[ok])
+        return out
+
+    def partner_log_sums(self, target: int, partner: int, rows: Sequence[int],
+                         log_c: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """For each sample ``s`` of ``rows`` placed on missing person ``target``: ``log sum_{r != s}
+        c_r LR(r on partner | s on target)`` over all samples ``r`` (log weights ``log_c``, shape (S,),
+        ``-inf`` = left out), ``partner`` of the same family; ``LR(s, target)`` times the conditional
+        LR is the family's joint LR of the two placements. From ``family_loglik.partner_sums``
+        (:meth:`dogtag.identify.dvi.FamilyLoglik.partner_sums`); None when it offers none."""
+        fn = getattr(self.family_loglik, "partner_sums", None)
+        if fn is None:
+            return None
+        out = fn(self.family[target], self.missing[target], self.missing[partner],
+                 [self.samples[s] for s in rows], self.samples, log_c)
+        return None if out is None else np.asarray(out, dtype=np.float64)
+
     #: samples whose conditional LR vectors are computed in one batch (:meth:`family_term`)
     CONDITIONAL_BATCH = 16
 

@@ -458,11 +458,15 @@ def log_lr_given(samples: SampleBatch, cond: Sequence[NDArray[np.float64]], sex:
     """Natural-log LR of every sample of ``samples`` as a person whose genotype distribution at
     marker j is ``cond[j]`` (shape (G_j,), e.g. a missing person's given the family and samples
     already placed on it), against unrelated (Hardy-Weinberg): shape (s,); nan where the sexes
-    differ (``sex``: 1 male, 2 female, 0 unknown)."""
-    cols = [np.asarray(c, dtype=np.float64).reshape(-1, 1) for c in cond]
-    fb = FamilyBatch(cols, _log_rows(cols), [], np.zeros((len(cols), 1), dtype=np.int64),
-                     np.array([sex], dtype=np.int8))
-    return _tile_log_lr(samples, fb, None)[:, 0]
+    differ (``sex``: 1 male, 2 female, 0 unknown). With ``cond[j]`` of shape (G_j, n), n such
+    persons at once: shape (s, n)."""
+    one = np.ndim(cond[0]) == 1 if len(cond) else True
+    cols = [np.asarray(c, dtype=np.float64).reshape(np.shape(c)[0], -1) for c in cond]
+    n = cols[0].shape[1] if cols else 1
+    fb = FamilyBatch(cols, _log_rows(cols), [], np.zeros((len(cols), n), dtype=np.int64),
+                     np.full(n, sex, dtype=np.int8))
+    out = _tile_log_lr(samples, fb, None)
+    return out[:, 0] if one else out
 
 
 #: columns of a tile: with a few hundred columns, a block of samples' running sums (and the
