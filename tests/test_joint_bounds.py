@@ -339,3 +339,28 @@ def test_simulated_brothers_exact_posteriors_within_the_bounds(seed):
     assert all("bound_note" not in (c.diagnostics or {}) for c in res.components)
     np.testing.assert_array_less(res.posterior, exact.posterior + 1e-9)
     np.testing.assert_array_less(exact.posterior, res.posterior_upper + 1e-9)
+
+
+def test_conditioning_many_samples_by_the_chain_rule(monkeypatch):
+    """condition_on with many samples takes a conditioned family's LRs from the conditional
+    genotype distribution (one pedigree computation per missing person): the same LRs as one
+    pedigree likelihood per sample."""
+    import dogtag.identify.undisputed as und
+    from dogtag.scenario.incident import simulate_incident
+
+    inc = simulate_incident(24, 6, brothers=1.0, degraded=0.3, unrelated=0.3, seed=8)
+    prob = _incident_problem(inc)
+    # brothers of families without both parents typed (a placed brother changes the other's LR)
+    weak = [k for k, f in enumerate(inc.case.am) if set(f.genotypes) != {"FA", "MO"}][:2]
+    assert len(weak) == 2
+    fixed = {prob.samples[0]: prob.missing[2 * weak[0]], prob.samples[3]: prob.missing[2 * weak[1]]}
+    monkeypatch.setattr(und, "VECTOR_SAMPLES", 10**9)
+    slow = und.condition_on(prob, fixed)
+    monkeypatch.setattr(und, "VECTOR_SAMPLES", 0)
+    fast = und.condition_on(prob, fixed)
+    assert fast.samples == slow.samples and fast.missing == slow.missing
+    # the brothers of the fixed ones have new LRs
+    j = fast.missing.index(prob.missing[2 * weak[0] + 1])
+    rows = [prob.samples.index(x) for x in fast.samples]
+    assert np.abs(fast.log_lr[:, j] - prob.log_lr[rows, 2 * weak[0] + 1]).max() > 1e-3
+    np.testing.assert_allclose(fast.log_lr, slow.log_lr, rtol=1e-9, atol=1e-9)

@@ -282,7 +282,7 @@ def solve_component(
         # a huge open component: no exact method reaches it, and its options are not even listed
         sub = allowed[np.ix_(samples, missing)]
         if int(sub.sum()) > DENSE_OPEN_PAIRS:
-            return _bounded(problem, samples, missing, sub, logprior[np.ix_(samples, [*missing, n_m])], deadline)
+            return _bounded(problem, samples, missing, sub, logprior, deadline)
     local = {m: j for j, m in enumerate(missing)}
     options = []
     for s in samples:
@@ -366,12 +366,23 @@ def _bounded(problem: JointProblem, samples: list[int], missing: list[int],
              options: list[NDArray[np.int64]] | NDArray[np.bool_], lp: NDArray[np.float64],
              deadline: float | None = None) -> tuple[Component, str]:
     """An open component reported by proven bounds on its posteriors (:mod:`dogtag.identify.bounds`);
-    ``options`` per sample, or the allowed pairs as a boolean matrix (S, k)."""
+    ``options`` per sample with ``lp`` its (S, k + 1) log prior, or the allowed pairs as a boolean
+    matrix (S, k) with ``lp`` the whole problem's (S_all, M + 1) log prior."""
     if isinstance(options, np.ndarray):
-        k = len(missing)
-        with np.errstate(invalid="ignore"):
-            w = np.where(options, problem.log_lr[np.ix_(samples, missing)] + lp[:, :k], -np.inf)
-        wstar = lp[:, k].copy()
+        # ``lp`` is the whole problem's (S, M + 1) log prior here: the weights are built in row
+        # chunks, with no (S, k) temporaries beside them
+        k, n_m = len(missing), problem.log_lr.shape[1]
+        rows, cols = np.asarray(samples, dtype=np.int64), np.asarray(missing, dtype=np.int64)
+        every = cols.size == n_m and bool(np.all(cols == np.arange(n_m)))
+        w = np.empty((rows.size, k))
+        for lo in range(0, rows.size, 1024):
+            r = rows[lo:lo + 1024]
+            llr, pri = problem.log_lr[r], lp[r, :n_m]
+            if not every:
+                llr, pri = llr[:, cols], pri[:, cols]
+            with np.errstate(invalid="ignore"):
+                w[lo:lo + r.size] = np.where(options[lo:lo + r.size], llr + pri, -np.inf)
+        wstar = np.array(lp[rows, n_m], dtype=np.float64)
     else:
         w, wstar = scaled_weights(problem, samples, missing, options, lp)
     seconds = PARTNER_SECONDS if deadline is None else min(PARTNER_SECONDS, max(0.0, deadline - time.monotonic()))
@@ -511,22 +522,29 @@ def assemble_joint(problem: JointProblem, plan: JointPlan,
     top = plan.top
     n_s, n_m = problem.log_lr.shape
 
-    posterior = np.zeros((n_s, n_m + 1))
-    glr = np.full((n_s, n_m), np.nan)
+    whole = (len(comps) == 1 and comps[0].method == "bounds" and np.array_equal(comps[0].samples, np.arange(n_s))
+             and np.array_equal(comps[0].missing, np.arange(n_m)))
+    # one bounded component in the problem's order (a huge open incident): its arrays are the result's
+    posterior = comps[0].marginals if whole else np.zeros((n_s, n_m + 1))
+    glr = comps[0].glr if whole else np.full((n_s, n_m), np.nan)
     unresolved: list[str] = []
     for c in comps:
         cols = np.append(c.missing, n_m)
-        posterior[np.ix_(c.samples, cols)] = c.marginals
-        glr[np.ix_(c.samples, c.missing)] = c.glr
+        if not whole:
+            posterior[np.ix_(c.samples, cols)] = c.marginals
+            glr[np.ix_(c.samples, c.missing)] = c.glr
         if not component_resolved(c):
             # no conclusion from a sampler that did not converge: no posterior at all
             posterior[c.samples, :] = np.nan
             glr[c.samples, :] = np.nan
             unresolved += [problem.samples[i] for i in c.samples]
-    with np.errstate(over="ignore"):
-        glr = np.exp(glr)
+    if not whole:   # (a bounded component's GLRs are all nan)
+        with np.errstate(over="ignore"):
+            glr = np.exp(glr)
     upper = None
-    if any(c.upper is not None for c in comps):
+    if whole and comps[0].upper is not None:
+        upper = comps[0].upper
+    elif any(c.upper is not None for c in comps):
         upper = posterior.copy()
         for c in comps:
             if c.upper is not None:

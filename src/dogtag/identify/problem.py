@@ -10,6 +10,7 @@ import this module; :mod:`dogtag.identify.joint` drives them (see its docstring 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,16 @@ class JointProblem:
             llr = np.log(arr)
         return cls(tuple(samples), tuple(missing), tuple(family), llr, dict(loglik0_family),
                    np.asarray(sample_loglik, dtype=np.float64), family_loglik)
+
+    @functools.cached_property
+    def sample_index(self) -> dict[str, int]:
+        """Row of each sample id."""
+        return {x: i for i, x in enumerate(self.samples)}
+
+    @functools.cached_property
+    def missing_index(self) -> dict[str, int]:
+        """Column of each missing-person label."""
+        return {x: j for j, x in enumerate(self.missing)}
 
     @property
     def loglik0(self) -> float:
@@ -237,7 +248,8 @@ class Prior:
     """Prior over assignments: a product of per-sample weights.
 
     ``weights[s, m]`` for pairing sample s with missing m and ``weights[s, M]``
-    (the last column) for ``"*"``. ``None`` = flat (all 1, dvir's default).
+    (the last column) for ``"*"``. ``None`` = flat (all 1, dvir's default). The weights may be a
+    read-only broadcast view (:meth:`open`: one row for all samples); so are the log weights then.
     """
 
     weights: NDArray[np.float64] | None = None
@@ -264,9 +276,10 @@ class Prior:
         """
         if not 0.0 < p_listed < 1.0:
             raise ValueError(f"`p_listed` must be in (0, 1), got {p_listed!r}")
-        w = np.full((n_samples, n_missing + 1), p_listed / max(n_missing, 1))
-        w[:, -1] = 1.0 - p_listed
-        return cls(w, f"open(p_listed={p_listed})")
+        row = np.full(n_missing + 1, p_listed / max(n_missing, 1))
+        row[-1] = 1.0 - p_listed
+        # one row for every sample: a read-only view, no (S, M + 1) array
+        return cls(np.broadcast_to(row, (n_samples, n_missing + 1)), f"open(p_listed={p_listed})")
 
     @classmethod
     def pairs(cls, weights: NDArray[np.float64], star: float | NDArray[np.float64] = 1.0,
@@ -286,4 +299,6 @@ class Prior:
             raise ValueError(f"prior weights have shape {w.shape}, expected "
                              f"({n_samples}, {n_missing + 1})")
         with np.errstate(divide="ignore"):
+            if w.ndim == 2 and w.shape[0] > 1 and w.strides[0] == 0:
+                return np.broadcast_to(np.log(w[0]), w.shape)   # the same row for every sample
             return np.log(w)

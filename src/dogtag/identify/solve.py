@@ -153,9 +153,13 @@ def dvi_solve(
     n_s, n_m = len(samples), len(missing)
     if exclusions is None:
         excl = np.zeros((n_s, n_m))
+    elif isinstance(exclusions, np.ndarray):
+        excl = np.array(exclusions, dtype=np.float64).reshape(n_s, n_m)
     else:
         excl = np.array([[np.nan if x is None else float(x) for x in row] for row in exclusions],
                         dtype=np.float64).reshape(n_s, n_m)
+    s_pos = {x: i for i, x in enumerate(samples)}
+    m_pos = {x: j for j, x in enumerate(missing)}
     pairing = ~np.isnan(problem.log_lr)  # candidates (sex-consistent), LR 0 included
     sib = {frozenset(p) for p in full_siblings}
     am: dict[str, SolveRow] = {}
@@ -166,33 +170,26 @@ def dvi_solve(
     fixed: dict[str, str] = {}
     undisputed_all = []
 
-    def lr_of(i: int, j: int) -> float:
-        k_s = current.samples.index(samples[i])
-        k_m = current.missing.index(missing[j])
-        return float(np.exp(current.log_lr[k_s, k_m]))
-
     while True:
         if fixed and exclusions_given is not None:
             excl = np.asarray(exclusions_given(dict(fixed)), dtype=np.float64).reshape(n_s, n_m)
         # 1. exclusions: rows and columns judged on the same table, then removed
-        gone_s, gone_m = [], []
-        for i in rem_s:
-            counts = [excl[i, j] for j in rem_m if pairing[i, j]]
-            low = min(counts) if counts else math.inf
+        low_s, low_m = _lowest_counts(excl, pairing, rem_s, rem_m)
+        gone_s, gone_m = set(), set()
+        for i, low in zip(rem_s, low_s.tolist(), strict=True):
             if low > max_incomp:
                 pm[samples[i]] = SolveRow(None, None, samples[i], None, None, "Excluded",
                                           _excl_comment(low))
-                gone_s.append(i)
-        for j in rem_m:
-            counts = [excl[i, j] for i in rem_s if pairing[i, j]]
-            low = min(counts) if counts else math.inf
+                gone_s.add(i)
+        for j, low in zip(rem_m, low_m.tolist(), strict=True):
             if low > max_incomp:
                 am[missing[j]] = SolveRow(fam_of[missing[j]], missing[j], None, None, None,
                                           "Excluded", _excl_comment(low))
-                gone_m.append(j)
+                gone_m.add(j)
         rem_s = [i for i in rem_s if i not in gone_s]
         rem_m = [j for j in rem_m if j not in gone_m]
-        pairing &= ~(excl > max_incomp)
+        with np.errstate(invalid="ignore"):
+            pairing &= ~(excl > max_incomp)
         if not rem_s or not rem_m:
             break
         current = _subproblem(problem, fixed, rem_s, rem_m)
@@ -208,8 +205,10 @@ def dvi_solve(
             pm[u.sample] = SolveRow(u.family, u.missing, u.sample, u.lr, None, "Undisputed",
                                     f"Step {u.step}")
             fixed[u.sample] = u.missing
-            rem_s.remove(samples.index(u.sample))
-            rem_m.remove(missing.index(u.missing))
+        done_s = {s_pos[u.sample] for u in found}
+        done_m = {m_pos[u.missing] for u in found}
+        rem_s = [i for i in rem_s if i not in done_s]
+        rem_m = [j for j in rem_m if j not in done_m]
         if not rem_s or not rem_m:
             break
     current = _subproblem(problem, fixed, rem_s, rem_m)
@@ -220,12 +219,17 @@ def dvi_solve(
         by_fam.setdefault(fam_of[missing[j]], []).append(j)
     resolved_s: set[int] = set()
     resolved_m: set[int] = set()
+    rem_arr = np.array(rem_s, dtype=np.int64)
+    cur_row = np.full(n_s, -1, dtype=np.int64)
+    cur_row[rem_arr] = [current.sample_index[samples[i]] for i in rem_s]
     for fam, js in by_fam.items():
         if len(js) == 1:
             j = js[0]
-            col = [(lr_of(i, j), i) for i in rem_s if pairing[i, j]]
-            if not col:
+            cand = rem_arr[pairing[rem_arr, j]]
+            if not cand.size:
                 continue
+            vals = np.exp(current.log_lr[cur_row[cand], current.missing_index[missing[j]]])
+            col = list(zip(vals.tolist(), cand.tolist(), strict=True))
             best_lr = max(x for x, _ in col)
             best = next(i for x, i in col if x == best_lr)
             top = [(x, i) for x, i in col if x > thr2]
@@ -259,10 +263,14 @@ def dvi_solve(
 
     # 5. PM-driven, remaining samples
     left_m = [j for j in rem_m if j not in resolved_m]
+    left_arr = np.array(left_m, dtype=np.int64)
+    left_col = np.array([current.missing_index[missing[j]] for j in left_m], dtype=np.int64)
     for i in rem_s:
         if i in resolved_s or samples[i] in pm:
             continue
-        cands = [(lr_of(i, j), j) for j in left_m if pairing[i, j]]
+        ok = pairing[i, left_arr] if left_arr.size else np.zeros(0, dtype=bool)
+        vals = np.exp(current.log_lr[cur_row[i], left_col[ok]])
+        cands = list(zip(vals.tolist(), left_arr[ok].tolist(), strict=True))
         if not cands:
             pm[samples[i]] = SolveRow(None, None, samples[i], None, None, "Excluded",
                                       "No compatible pairings")
@@ -294,11 +302,26 @@ def dvi_solve(
         if missing[j] not in am:
             am[missing[j]] = SolveRow(fam_of[missing[j]], missing[j], None, None, None,
                                       "Inconclusive", None)
-    fam_order = list(dict.fromkeys(problem.family))
-    am_rows = sorted(am.values(), key=lambda r: (fam_order.index(r.family or ""),
-                                                 missing.index(r.missing or "")))
+    fam_order = {f: k for k, f in enumerate(dict.fromkeys(problem.family))}
+    am_rows = sorted(am.values(), key=lambda r: (fam_order.get(r.family or "", -1),
+                                                 m_pos.get(r.missing or "", -1)))
     pm_rows = [pm[s] for s in samples if s in pm]
     return SolveResult(am_rows, pm_rows, undisputed_all)
+
+
+def _lowest_counts(excl: NDArray[np.float64], pairing: NDArray[np.bool_], rem_s: list[int],
+                   rem_m: list[int]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The fewest incompatible markers of each remaining sample over its remaining candidate
+    pairings, and of each remaining missing person (inf: no candidate), in row chunks."""
+    rs, cm = np.array(rem_s, dtype=np.int64), np.array(rem_m, dtype=np.int64)
+    low_s = np.full(rs.size, np.inf)
+    low_m = np.full(cm.size, np.inf)
+    for lo in range(0, rs.size, 1024):
+        r = rs[lo:lo + 1024]
+        sub = np.where(pairing[np.ix_(r, cm)], excl[np.ix_(r, cm)], np.inf)
+        low_s[lo:lo + r.size] = sub.min(axis=1, initial=np.inf)
+        low_m = np.minimum(low_m, sub.min(axis=0, initial=np.inf))
+    return low_s, low_m
 
 
 def _excl_comment(low: float) -> str:
@@ -309,8 +332,8 @@ def _subproblem(problem: JointProblem, fixed: Mapping[str, str], rem_s: list[int
                 rem_m: list[int]) -> JointProblem:
     """The problem conditional on ``fixed``, restricted to the remaining samples and missing."""
     cond = condition_on(problem, fixed)
-    keep_s = [cond.samples.index(problem.samples[i]) for i in rem_s]
-    keep_m = [cond.missing.index(problem.missing[j]) for j in rem_m]
+    keep_s = [cond.sample_index[problem.samples[i]] for i in rem_s]
+    keep_m = [cond.missing_index[problem.missing[j]] for j in rem_m]
     return JointProblem(
         tuple(cond.samples[i] for i in keep_s), tuple(cond.missing[j] for j in keep_m),
         tuple(cond.family[j] for j in keep_m), cond.log_lr[np.ix_(keep_s, keep_m)],
@@ -339,10 +362,13 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
         # too many assignments for a joint analysis of the family against every sample: the
         # samples with the largest pairwise LRs to its missing persons, as many as fit
         rem_s, cut_note = _family_candidates(current, js, rem_s, pairing, samples, missing, max_assign)
-    cs = [current.samples.index(samples[i]) for i in rem_s]
-    positive = [any(pairing[i, j] and np.exp(current.log_lr[current.samples.index(samples[i]),
-                                                             current.missing.index(missing[j])]) > 0
-                    for i in rem_s) for j in js]
+    cs = [current.sample_index[samples[i]] for i in rem_s]
+    with np.errstate(invalid="ignore"):
+        lr_sub = np.exp(current.log_lr[np.ix_(np.array(cs, dtype=np.int64),
+                                              np.array([current.missing_index[missing[j]] for j in js],
+                                                       dtype=np.int64))])
+        any_pos = np.asarray((pairing[np.ix_(rem_s, js)] & (lr_sub > 0)).any(axis=0), dtype=bool)
+        positive = [bool(x) for x in any_pos]
     for j, has in zip(js, positive, strict=True):
         if not has:
             am[missing[j]] = SolveRow(fam, missing[j], None, None, None, "Excluded", "No compatible pairings")
@@ -350,7 +376,7 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
     js = [j for j, has in zip(js, positive, strict=True) if has]
     if not js:
         return
-    cm = [current.missing.index(missing[j]) for j in js]
+    cm = [current.missing_index[missing[j]] for j in js]
     llr = current.log_lr[np.ix_(cs, cm)].copy()
     sub_pairing = pairing[np.ix_(rem_s, js)]
     llr[~sub_pairing] = np.nan
@@ -436,8 +462,8 @@ def _table_size(current: JointProblem, fam: str, js: list[int], rem_s: list[int]
     options = []
     for i in rem_s:
         opts = [b for b, j in enumerate(js) if pairing[i, j]
-                and np.isfinite(current.log_lr[current.samples.index(samples[i]),
-                                                current.missing.index(missing[j])])] + [-1]
+                and np.isfinite(current.log_lr[current.sample_index[samples[i]],
+                                                current.missing_index[missing[j]]])] + [-1]
         options.append(np.array(opts, dtype=np.int64))
     # every assignment placing two or more samples needs its own joint family term: stop
     # enumerating as soon as there are more of those than allowed
@@ -445,7 +471,7 @@ def _table_size(current: JointProblem, fam: str, js: list[int], rem_s: list[int]
     rows = enumerate_component(options, len(js), min(max_assign, MAX_FAMILY_TERMS + 1 + n_single))
     if rows is None:
         return None
-    sub_m = [current.missing.index(missing[j]) for j in js]
+    sub_m = [current.missing_index[missing[j]] for j in js]
     if joint_terms_needed(current, sub_m, rows) > MAX_FAMILY_TERMS:
         return None
     return int(rows.shape[0])
@@ -455,11 +481,14 @@ def _family_candidates(current: JointProblem, js: list[int], rem_s: list[int], p
                        samples: Sequence[str], missing: Sequence[str], max_assign: int) -> tuple[list[int], str]:
     """The samples with the largest pairwise LRs to the family's missing persons, at most
     :data:`MAX_FAMILY_CANDIDATES` and as many as keep the analysis within ``max_assign``."""
+    rows = np.array([current.sample_index[samples[i]] for i in rem_s], dtype=np.int64)
+    cols = np.array([current.missing_index[missing[j]] for j in js], dtype=np.int64)
+    sub = np.where(pairing[np.ix_(rem_s, js)], current.log_lr[np.ix_(rows, cols)], np.nan)
+    sub = np.where(np.isnan(sub), -np.inf, sub)
+    best_of = dict(zip(rem_s, sub.max(axis=1, initial=-np.inf).tolist(), strict=True))
+
     def best(i: int) -> float:
-        vals = [float(current.log_lr[current.samples.index(samples[i]), current.missing.index(missing[j])])
-                for j in js if pairing[i, j]]
-        vals = [v for v in vals if not math.isnan(v)]
-        return max(vals) if vals else -math.inf
+        return best_of[i]
 
     ranked = sorted(rem_s, key=lambda i: (-best(i), i))
     n = min(len(ranked), MAX_FAMILY_CANDIDATES)

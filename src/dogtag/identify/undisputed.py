@@ -37,6 +37,11 @@ class UndisputedMatch:
                 "lr": self.lr, "step": self.step}
 
 
+#: above this many samples a conditioned family's pairwise LRs come from its conditional genotype
+#: distribution (chain rule) when ``family_loglik`` offers ``conditional_term`` (no theta)
+VECTOR_SAMPLES = 200
+
+
 def condition_on(problem: JointProblem, fixed: Mapping[str, str]) -> JointProblem:
     """The problem left after fixing pairings ``sample -> missing``.
 
@@ -48,7 +53,9 @@ def condition_on(problem: JointProblem, fixed: Mapping[str, str]) -> JointProble
     no pedigree computation. A ``family_loglik`` with a ``conditioned(fixed)`` method
     (:class:`dogtag.identify.dvi.FamilyLoglik`) supplies the conditional function
     itself: with theta the fixed samples stay placed in the LR's denominator, which
-    makes the conditional LR exact.
+    makes the conditional LR exact. With more than :data:`VECTOR_SAMPLES` samples and a
+    ``conditional_term`` (no theta) the same LRs come from the chain rule, one conditional genotype
+    distribution per missing person instead of one pedigree likelihood per sample.
     """
     if not fixed:
         return problem
@@ -89,8 +96,17 @@ def condition_on(problem: JointProblem, fixed: Mapping[str, str]) -> JointProble
             )
         ll_fixed = float(base(fam, fx))
         loglik0[fam] = ll_fixed
+        conditional = getattr(cond, "conditional_term", None)
         for k in cols:
             m = problem.missing[keep_m[k]]
+            finite = np.isfinite(problem.log_lr[keep_s, keep_m[k]])
+            if conditional is not None and len(keep_s) > VECTOR_SAMPLES:
+                # the chain rule: the log LR of each sample given the fixed ones, from the
+                # conditional genotype distribution (one pedigree computation, not one per sample)
+                vals = [conditional(fam, {}, m, problem.samples[i]) for i in np.array(keep_s)[finite].tolist()]
+                if all(v is not None for v in vals):
+                    llr[np.nonzero(finite)[0], k] = np.array(vals, dtype=np.float64)
+                    continue
             for r, i in enumerate(keep_s):
                 if not np.isfinite(problem.log_lr[i, keep_m[k]]):
                     continue  # non-candidates and exclusions stay as they are
@@ -102,6 +118,24 @@ def condition_on(problem: JointProblem, fixed: Mapping[str, str]) -> JointProble
         tuple(problem.family[j] for j in keep_m), llr, loglik0, problem.sample_loglik[keep_s],
         cond,
     )
+
+
+def _top2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the largest value, its column, and the largest of the others (-inf if none)."""
+    if x.shape[1] == 0:
+        z = np.full(x.shape[0], -np.inf)
+        return z, np.zeros(x.shape[0], dtype=np.int64), z
+    n = x.shape[0]
+    top, arg, nxt = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n)
+    for lo in range(0, n, 1024):
+        rest = np.array(x[lo:lo + 1024])
+        rows = np.arange(rest.shape[0])
+        a = np.argmax(rest, axis=1)
+        arg[lo:lo + rows.size] = a
+        top[lo:lo + rows.size] = rest[rows, a]
+        rest[rows, a] = -np.inf
+        nxt[lo:lo + rows.size] = rest.max(axis=1, initial=-np.inf)
+    return top, arg, nxt
 
 
 def find_undisputed(
@@ -129,25 +163,26 @@ def find_undisputed(
         raise ValueError(f"`threshold` must be >= 0, got {threshold}")
     found: list[UndisputedMatch] = []
     current = problem
-    mask = None if allowed is None else {
-        (problem.samples[i], problem.missing[j])
-        for i, j in zip(*np.nonzero(np.asarray(allowed, dtype=bool)), strict=True)
-    }
+    mask = None if allowed is None else np.asarray(allowed, dtype=bool)
     step = 0
     while current.samples and current.missing:
         step += 1
         lr = np.nan_to_num(np.exp(current.log_lr), nan=0.0)
         if mask is not None:
-            for i, s in enumerate(current.samples):
-                for j, m in enumerate(current.missing):
-                    if (s, m) not in mask:
-                        lr[i, j] = 0.0
+            rows = np.array([problem.sample_index[x] for x in current.samples], dtype=np.int64)
+            cols = np.array([problem.missing_index[x] for x in current.missing], dtype=np.int64)
+            lr[~mask[np.ix_(rows, cols)]] = 0.0
         hi_c, hi_r = np.nonzero(threshold < lr.T)  # column-major order, as R's which()
+        # the largest other LR in each hit's row and column: the largest, or the second largest
+        # where the hit itself is the largest
+        row_top, row_arg, row_next = _top2(lr)
+        col_top, col_arg, col_next = _top2(lr.T)
         new: dict[str, str] = {}
         for i, j in zip(hi_r.tolist(), hi_c.tolist(), strict=True):
-            others = np.concatenate([np.delete(lr[i], j), np.delete(lr[:, j], i)])
+            other = max(row_next[i] if row_arg[i] == j else row_top[i],
+                        col_next[j] if col_arg[j] == i else col_top[j])
             limit = 1.0 if strict else lr[i, j] / threshold
-            if np.all(others <= limit):
+            if other <= limit:
                 s, m = current.samples[i], current.missing[j]
                 new[s] = m
                 found.append(UndisputedMatch(s, m, current.family[j], float(lr[i, j]), step))
