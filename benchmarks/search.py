@@ -23,7 +23,8 @@ same kinds (``--theta-samples`` x ``--theta-families``) without theta and with t
 wall and CPU time and their ratio (the goal is at most 3), cold (the first search of each
 kind in the process) and warm (the second). It checks what it timed: the
 theta LRs of 30 random pairs equal direct pedigree likelihoods of the pair hypotheses
-(the sample as MP against the sample unrelated, jointly corrected), to 1e-9.
+(the sample as MP against the sample unrelated, jointly corrected), to 1e-9. Beside them, the
+families' part alone with and without theta (warm, the least of two runs).
 
 Usage: python benchmarks/search.py [--samples 10000] [--families 10000] [--workers 2]
        python benchmarks/search.py --theta-only [--theta-samples 100] [--theta-families 30]
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import subprocess
@@ -270,6 +272,16 @@ def theta_cost(n_samples: int, n_families: int) -> dict[str, object]:
             out[f"{run}_theta_{th:g}_cpu_seconds"] = round(time.process_time() - c0, 3)
         out[f"{run}_cpu_ratio"] = round(float(out[f"{run}_theta_0.01_cpu_seconds"])
                                         / max(float(out[f"{run}_theta_0_cpu_seconds"]), 1e-9), 2)
+    # the families' part (conditionals, unrelated person's distributions, supports, null
+    # log-likelihoods), warm, the least of two runs: where the cost of theta lies
+    from dogtag.identify.search import _family_work
+    for th in (0.01, 0.0):
+        best = math.inf
+        for _ in range(2):
+            c0 = time.process_time()
+            _family_work(case, th, 1, None)
+            best = min(best, time.process_time() - c0)
+        out[f"families_theta_{th:g}_cpu_seconds"] = round(best, 3)
     res = results[0.01]
     out["checked_pairs"] = check_pairs(case, res.candidates, res.samples, theta=0.01)
     out["equal_to_direct"] = True
@@ -292,6 +304,8 @@ def main() -> None:
         print(f"theta 0.01 vs none ({args.theta_samples} x {args.theta_families}, top 5, {run}): "
               f"{th[f'{run}_theta_0.01_cpu_seconds']} s vs {th[f'{run}_theta_0_cpu_seconds']} s CPU "
               f"({th[f'{run}_cpu_ratio']}x; goal 3x)")
+    print(f"of which the families (warm): {th['families_theta_0.01_cpu_seconds']} s vs "
+          f"{th['families_theta_0_cpu_seconds']} s CPU")
     print(f"{th['checked_pairs']} pairs equal direct likelihoods")
     if args.theta_only:
         print(json.dumps({"theta": th}))

@@ -206,9 +206,9 @@ def widest(lower: NDArray[np.float64], upper: NDArray[np.float64]) -> tuple[floa
     return gap, at_best
 
 
-#: a family's bound (i) or (ii) above a sample's pairwise weight there is refined by the exact
-#: partner sums (iii) when it exceeds this fraction of the sample's best other option
-REFINE_FRACTION = 1e-9
+#: what bounds (i)/(ii) may add, unrefined by the exact partner sums (iii), to a likely sample's
+#: ``R``, as a fraction of its best option (:func:`multi_upper`)
+REFINE_FRACTION = 1e-4
 #: seconds one component may spend on exact partner sums (the rest keep bounds (i) and (ii))
 PARTNER_SECONDS = 120.0
 
@@ -220,9 +220,11 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
     members of families with several missing persons there), shape (S, len(mcols)), ``-inf`` where
     ``w`` is, and counts of how they were found; None when the problem offers no upper bound.
 
-    Each entry is the least of the proven bounds (i)-(iii) of the module docstring; (iii) for the
-    samples whose best other option holds at least half of their pairwise weight and whose bound
-    (i)/(ii) there exceeds :data:`REFINE_FRACTION` of it, within ``seconds``.
+    Each entry is the least of the proven bounds (i)-(iii) of the module docstring. (iii) is
+    computed for the samples whose best option, a missing person alone in its family, holds at
+    least half of their pairwise weight, at the columns where bounds (i)/(ii) exceed the pairwise
+    weight by more than an equal share of :data:`REFINE_FRACTION` of that option (so what is left
+    unrefined adds at most that fraction to the sample's ``R``), within ``seconds``.
     """
     import time
 
@@ -233,51 +235,62 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
     if not mcols.size:
         return u, stats
     rows = np.asarray(samples, dtype=np.int64)
-    # (iii) is worth its cost for samples whose best option, a missing person alone in its
-    # family, holds at least half of their pairwise weight
-    rest = w.copy()
-    rest[:, mcols] = -np.inf
-    best = rest.max(axis=1, initial=-np.inf)
-    likely = (best > wstar) & (best >= np.logaddexp(_lse(w, axis=1), wstar) - math.log(2.0))
-    best = np.maximum(best, wstar)
+    best = np.empty(n)
+    total = np.empty(n)
+    for lo in range(0, n, CHUNK):
+        rest = w[lo:lo + CHUNK].copy()
+        total[lo:lo + CHUNK] = _lse(rest, axis=1)
+        rest[:, mcols] = -np.inf
+        best[lo:lo + CHUNK] = rest.max(axis=1, initial=-np.inf)
+    likely = (best > wstar) & (best >= np.logaddexp(total, wstar) - math.log(2.0))
     by_fam: dict[str, list[int]] = {}
     for t, j in enumerate(mcols.tolist()):
         by_fam.setdefault(problem.family[missing[j]], []).append(t)
     n_s = len(problem.samples)
+    share = REFINE_FRACTION / max(1, sum(len(ts) for ts in by_fam.values() if len(ts) == 2))
+    wm = w[:, mcols]
+    ok = np.isfinite(wm)
+    prior = np.full((n, mcols.size), -np.inf)
+    # family by family: bounds (i), (ii), then (iii) where it matters
     for ts in by_fam.values():
         cols = [missing[int(mcols[t])] for t in ts]
         up = problem.upper_log_lr(cols)
         if up is None:
             return None, stats
-        wm = w[:, mcols[ts]]
-        ok = np.isfinite(wm)
         with np.errstate(invalid="ignore"):
-            prior = np.where(ok, wm - problem.log_lr[np.ix_(rows, np.asarray(cols, dtype=np.int64))], -np.inf)
-            ui = np.where(ok, np.maximum(np.nan_to_num(prior + up[rows], nan=-np.inf), wm), -np.inf)   # (i)
-        uf = ui.copy()
+            pr = np.where(ok[:, ts], wm[:, ts] - problem.log_lr[np.ix_(rows, np.asarray(cols, dtype=np.int64))],
+                          -np.inf)
+            ui = np.where(ok[:, ts], np.maximum(np.nan_to_num(pr + up[rows], nan=-np.inf), wm[:, ts]), -np.inf)
+        prior[:, ts] = pr
         if len(ts) == 2:
+            # (ii) needs bound (i) itself: the others' refined u bound R-terms, not conditional LRs
+            u1 = ui.copy()
             for b, a in ((0, 1), (1, 0)):
-                # (ii): w[s, B] (1 + sum_r exp(ui[r, A] - w[r, *]))
-                lse = _lse(ui[:, a] - wstar, axis=0)
+                lse = _lse(u1[:, a] - wstar, axis=0)   # (ii): w[s, B] (1 + sum_r exp(u1[r, A] - w[r, *]))
                 with np.errstate(invalid="ignore"):
-                    uf[:, b] = np.where(ok[:, b], np.minimum(uf[:, b], wm[:, b] + np.logaddexp(0.0, lse)), -np.inf)
-                # (iii) where it matters
-                need = np.nonzero(likely & ok[:, b] & (uf[:, b] > wm[:, b])
-                                  & (uf[:, b] - best > math.log(REFINE_FRACTION)))[0]
-                if not need.size:
+                    ui[:, b] = np.where(ok[:, ts[b]], np.minimum(ui[:, b], wm[:, ts[b]] + np.logaddexp(0.0, lse)),
+                                        -np.inf)
+            # (iii) for the likely samples at the columns where (i)/(ii) could add more than an
+            # equal share of REFINE_FRACTION of their best option to their R
+            for b, a in ((0, 1), (1, 0)):
+                tb, ta = ts[b], ts[a]
+                with np.errstate(invalid="ignore", over="ignore"):
+                    excess = np.exp(np.minimum(ui[:, b] - best, 700.0)) - np.exp(np.minimum(wm[:, tb] - best, 700.0))
+                rows_b = np.nonzero(likely & ok[:, tb] & (np.nan_to_num(excess, nan=0.0) > share))[0]
+                if not rows_b.size:
                     continue
                 sums = None
                 if time.monotonic() < stop:
                     log_c = np.full(n_s, -np.inf)
-                    log_c[rows] = prior[:, a] - wstar
-                    sums = problem.partner_log_sums(missing[int(mcols[ts[b]])], missing[int(mcols[ts[a]])],
-                                                    rows[need].tolist(), log_c)
+                    log_c[rows] = prior[:, ta] - wstar
+                    sums = problem.partner_log_sums(missing[int(mcols[tb])], missing[int(mcols[ta])],
+                                                    rows[rows_b].tolist(), log_c)
                 if sums is None:
-                    stats["unrefined_pairs"] += int(need.size)
+                    stats["unrefined_pairs"] += int(rows_b.size)
                     continue
-                uf[need, b] = np.minimum(uf[need, b], wm[need, b] + np.logaddexp(0.0, sums))
-                stats["refined_pairs"] += int(need.size)
-        u[:, ts] = uf
+                ui[rows_b, b] = np.minimum(ui[rows_b, b], wm[rows_b, tb] + np.logaddexp(0.0, sums))
+                stats["refined_pairs"] += int(rows_b.size)
+        u[:, ts] = ui
     return u, stats
 
 

@@ -71,7 +71,7 @@ from dogtag.identify.lineage_search import AUTOSOMAL, LineageEvidence
 
 __all__ = [
     "UNRELATED", "Candidates", "FamilyBatch", "Lineage", "SampleBatch", "SearchResult", "Tile", "blind_search", "check_case",
-    "family_batch", "family_logliks", "finish", "merge", "pair_exclusions", "pair_used",
+    "family_batch", "family_batch_logliks", "family_logliks", "finish", "merge", "pair_exclusions", "pair_used",
     "sample_batch", "sample_logliks", "sample_observation", "select", "tile", "tile_top",
 ]
 
