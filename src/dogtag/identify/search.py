@@ -71,7 +71,7 @@ from dogtag.identify.lineage_search import AUTOSOMAL, LineageEvidence
 
 __all__ = [
     "UNRELATED", "Candidates", "FamilyBatch", "Lineage", "SampleBatch", "SearchResult", "Tile", "blind_search", "check_case",
-    "family_batch", "family_logliks", "finish", "merge", "pair_exclusions", "pair_used",
+    "family_batch", "family_batch_logliks", "family_logliks", "finish", "merge", "pair_exclusions", "pair_used",
     "sample_batch", "sample_logliks", "sample_observation", "select", "tile", "tile_top",
 ]
 
@@ -619,29 +619,6 @@ def select(acc: NDArray[np.float64], exc: NDArray[np.int64] | None, *, row0: int
 #: NumPy path everywhere (the reference the tests compare the kernel with)
 COMPILED = True
 
-#: floats of the degraded samples' log terms made at once for the kernel (bounds memory)
-_SOFT_FLOATS = 1 << 22
-
-
-def _distinct_rows(o: sp.csr_matrix) -> tuple[sp.csr_matrix, NDArray[np.int64]]:
-    """The distinct rows of ``o`` (by their stored entries) and each row's index among them."""
-    p, idx, val = o.indptr, o.indices, o.data
-    at: dict[tuple[bytes, bytes], int] = {}
-    row_of = np.array([at.setdefault((idx[p[r]:p[r + 1]].tobytes(), val[p[r]:p[r + 1]].tobytes()), len(at))
-                       for r in range(o.shape[0])], dtype=np.int64)
-    firsts = np.unique(row_of, return_index=True)[1]
-    return o[firsts], row_of
-
-
-def _compact(o: sp.csr_matrix | None) -> tuple[sp.csr_matrix, NDArray[np.intp]]:
-    """``o`` restricted to the genotypes (columns) where it has entries, and those genotypes:
-    ``o @ x`` equals ``restricted @ x[genotypes]`` bit for bit (the same products in the same
-    order), with only those rows of ``x`` read."""
-    assert o is not None
-    used, idx = np.unique(o.indices, return_inverse=True)
-    return sp.csr_matrix((o.data, idx.astype(o.indices.dtype), o.indptr), shape=(o.shape[0], used.size)), used
-
-
 @functools.cache
 def _have_numba() -> bool:
     """Whether numba (a dependency) imports; without it (an install that skipped it) the
@@ -679,72 +656,6 @@ def _stacked(fb: FamilyBatch) -> tuple[NDArray[np.float64], NDArray[np.float64],
     return got
 
 
-def _kernel_top(samples: SampleBatch, blocks: Sequence[tuple[int, FamilyBatch]], *, row0: int, col0: int,
-                top: int, min_log: float, lineage: Lineage | None) -> Candidates | None:
-    """:func:`tile_top`'s kept pairs by the compiled kernel; None where a row has more pairs
-    >= ``min_log`` than the kernel keeps (the caller then takes the NumPy path)."""
-    from dogtag.identify.tilekernel import EXTRA, top_pairs
-
-    s, J = samples.n_samples, len(samples.views)
-    K = max(top, 0)
-    best_val, best_col = np.zeros((s, K)), np.zeros((s, K), dtype=np.int64)
-    n_best = np.zeros(s, dtype=np.int64)
-    ext_val, ext_col = np.zeros((s, EXTRA)), np.zeros((s, EXTRA), dtype=np.int64)
-    n_ext = np.zeros(s, dtype=np.int64)
-    si = np.full((s, J), -1, dtype=np.int64)
-    soft = [j for j, v in enumerate(samples.views) if v.soft is not None]
-    # each marker's distinct soft observations (samples typed alike share their log terms), over
-    # just the genotypes they allow (the same sums in the same order)
-    obs, sizes = [], [0]
-    for j in soft:
-        v = samples.views[j]
-        assert v.soft is not None
-        distinct, row_of = _distinct_rows(v.soft)
-        si[v.soft_rows, j] = sum(sizes) + row_of
-        obs.append(_compact(distinct))
-        sizes.append(distinct.shape[0])
-    first = np.cumsum(sizes)
-    log_hw = np.stack([v.log_hw for v in samples.views], axis=1) if J else np.zeros((s, 0))
-    ssex = np.ascontiguousarray(samples.sex, dtype=np.int8)
-    for c, fb in blocks:
-        logp, den, offsets = _stacked(fb)
-        theta = fb.logp_unrelated is not None
-        gi = np.full((s, J), -1, dtype=np.int64)
-        for j, v in enumerate(samples.views):
-            ok = v.clean_g >= 0
-            gi[ok, j] = offsets[j] + v.clean_g[ok]
-        lin = np.zeros((0, 0)) if lineage is None else \
-            np.ascontiguousarray(lineage[0][:, c:c + fb.n_missing], dtype=np.float64)
-        msex = np.ascontiguousarray(fb.sex, dtype=np.int8)
-        m = fb.n_missing
-        step = max(256, _SOFT_FLOATS // max(int(first[-1]), 1)) if soft else max(m, 1)
-        for lo in range(0, m, step):
-            hi = min(m, lo + step)
-            num = np.empty((int(first[-1]), hi - lo))
-            dnum = np.empty((int(first[-1]) if theta else 0, hi - lo))
-            with np.errstate(divide="ignore"):
-                for k, (o, used) in enumerate(obs):
-                    j = soft[k]
-                    np.log(o @ fb.cond[j][used, lo:hi], out=num[first[k]:first[k + 1]])
-                    if theta:
-                        assert fb.cond_unrelated is not None
-                        np.log(o @ fb.cond_unrelated[j][used, lo:hi], out=dnum[first[k]:first[k + 1]])
-            top_pairs(gi, si, log_hw, logp, den, num, dnum, lin, ssex, msex, lo, hi, col0 + c, K, min_log,
-                      best_val, best_col, n_best, ext_val, ext_col, n_ext)
-    if (n_ext > EXTRA).any():
-        return None
-    ne = n_ext
-    rows = np.concatenate([np.repeat(np.arange(s), n_best), np.repeat(np.arange(s), ne)])
-    take_b = np.arange(K)[None, :] < n_best[:, None]
-    take_e = np.arange(EXTRA)[None, :] < ne[:, None]
-    cols = np.concatenate([best_col[take_b], ext_col[take_e]])
-    vals = np.concatenate([best_val[take_b], ext_val[take_e]])
-    _, at = np.unique(rows * (int(cols.max(initial=0)) + 1) + cols, return_index=True)
-    n = at.size
-    return _keep(Candidates(rows[at].astype(np.int64) + row0, cols[at], vals[at], np.zeros(n, dtype=np.int64),
-                            np.zeros(n, dtype=np.int8)), top, min_log)
-
-
 def tile_top(samples: SampleBatch, families: FamilyBatch | Sequence[tuple[int, FamilyBatch]], *, row0: int,
              col0: int, top: int, min_log: float, lineage: Lineage | None = None,
              compiled: bool | None = None) -> Candidates:
@@ -762,7 +673,9 @@ def tile_top(samples: SampleBatch, families: FamilyBatch | Sequence[tuple[int, F
     blocks = [(0, families)] if isinstance(families, FamilyBatch) else list(families)
     kept = None
     if (COMPILED if compiled is None else compiled) and min_log > -math.inf and _have_numba():
-        kept = _kernel_top(samples, blocks, row0=row0, col0=col0, top=top, min_log=min_log, lineage=lineage)
+        from dogtag.identify.tilekernel import kernel_top
+
+        kept = kernel_top(samples, blocks, row0=row0, col0=col0, top=top, min_log=min_log, lineage=lineage)
     if kept is None:
         parts = [select(_tile_log_lr(samples, fb, None, _lineage_columns(lineage, c, c + fb.n_missing)), None,
                         row0=row0, col0=col0 + c, top=top, min_log=min_log) for c, fb in blocks]

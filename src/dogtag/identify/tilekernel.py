@@ -19,16 +19,26 @@ the tile. The kernel holds no Python objects and releases the GIL, so the driver
 threads run tiles in parallel (a ``prange`` inside would fight those threads, and
 Dask's worker threads, for the same cores).
 
+:func:`kernel_top` drives it for :func:`dogtag.identify.search.tile_top`: the samples' views as
+index arrays, the families' tables stacked (:func:`dogtag.identify.search._stacked`), the
+degraded samples' log terms per block of columns (each distinct observation once).
+
 Compiled on first use with ``cache=True``: the first search after a fresh install
 compiles it (a few seconds, once; the cache lives beside this module).
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit
+from collections.abc import Sequence
 
-__all__ = ["EXTRA", "WIDTH", "top_pairs"]
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+from numpy.typing import NDArray
+
+from dogtag.identify.search import Candidates, FamilyBatch, Lineage, SampleBatch, _keep, _stacked
+
+__all__ = ["EXTRA", "WIDTH", "kernel_top", "top_pairs"]
 
 #: pairs per row kept beside the top ones for ``min_log`` before a tile falls back to NumPy
 EXTRA = 16
@@ -125,3 +135,89 @@ def top_pairs(gi, si, log_hw, logp, den, soft_num, soft_den, lin, ssex, msex, c_
                 best_col[i, at] = col
             n_best[i] = nb
 
+
+#: floats of the degraded samples' log terms made at once for the kernel (bounds memory)
+_SOFT_FLOATS = 1 << 22
+
+
+def _distinct_rows(o: sp.csr_matrix) -> tuple[sp.csr_matrix, NDArray[np.int64]]:
+    """The distinct rows of ``o`` (by their stored entries) and each row's index among them."""
+    p, idx, val = o.indptr, o.indices, o.data
+    at: dict[tuple[bytes, bytes], int] = {}
+    row_of = np.array([at.setdefault((idx[p[r]:p[r + 1]].tobytes(), val[p[r]:p[r + 1]].tobytes()), len(at))
+                       for r in range(o.shape[0])], dtype=np.int64)
+    firsts = np.unique(row_of, return_index=True)[1]
+    return o[firsts], row_of
+
+
+def _compact(o: sp.csr_matrix | None) -> tuple[sp.csr_matrix, NDArray[np.intp]]:
+    """``o`` restricted to the genotypes (columns) where it has entries, and those genotypes:
+    ``o @ x`` equals ``restricted @ x[genotypes]`` bit for bit (the same products in the same
+    order), with only those rows of ``x`` read."""
+    assert o is not None
+    used, idx = np.unique(o.indices, return_inverse=True)
+    return sp.csr_matrix((o.data, idx.astype(o.indices.dtype), o.indptr), shape=(o.shape[0], used.size)), used
+
+
+def kernel_top(samples: SampleBatch, blocks: Sequence[tuple[int, FamilyBatch]], *, row0: int, col0: int,
+                top: int, min_log: float, lineage: Lineage | None) -> Candidates | None:
+    """:func:`~dogtag.identify.search.tile_top`'s kept pairs by :func:`top_pairs`; None where a
+    row has more pairs >= ``min_log`` than the kernel keeps (the caller then takes the NumPy path)."""
+    s, J = samples.n_samples, len(samples.views)
+    K = max(top, 0)
+    best_val, best_col = np.zeros((s, K)), np.zeros((s, K), dtype=np.int64)
+    n_best = np.zeros(s, dtype=np.int64)
+    ext_val, ext_col = np.zeros((s, EXTRA)), np.zeros((s, EXTRA), dtype=np.int64)
+    n_ext = np.zeros(s, dtype=np.int64)
+    si = np.full((s, J), -1, dtype=np.int64)
+    soft = [j for j, v in enumerate(samples.views) if v.soft is not None]
+    # each marker's distinct soft observations (samples typed alike share their log terms), over
+    # just the genotypes they allow (the same sums in the same order)
+    obs, sizes = [], [0]
+    for j in soft:
+        v = samples.views[j]
+        assert v.soft is not None
+        distinct, row_of = _distinct_rows(v.soft)
+        si[v.soft_rows, j] = sum(sizes) + row_of
+        obs.append(_compact(distinct))
+        sizes.append(distinct.shape[0])
+    first = np.cumsum(sizes)
+    log_hw = np.stack([v.log_hw for v in samples.views], axis=1) if J else np.zeros((s, 0))
+    ssex = np.ascontiguousarray(samples.sex, dtype=np.int8)
+    for c, fb in blocks:
+        logp, den, offsets = _stacked(fb)
+        theta = fb.logp_unrelated is not None
+        gi = np.full((s, J), -1, dtype=np.int64)
+        for j, v in enumerate(samples.views):
+            ok = v.clean_g >= 0
+            gi[ok, j] = offsets[j] + v.clean_g[ok]
+        lin = np.zeros((0, 0)) if lineage is None else \
+            np.ascontiguousarray(lineage[0][:, c:c + fb.n_missing], dtype=np.float64)
+        msex = np.ascontiguousarray(fb.sex, dtype=np.int8)
+        m = fb.n_missing
+        step = max(256, _SOFT_FLOATS // max(int(first[-1]), 1)) if soft else max(m, 1)
+        for lo in range(0, m, step):
+            hi = min(m, lo + step)
+            num = np.empty((int(first[-1]), hi - lo))
+            dnum = np.empty((int(first[-1]) if theta else 0, hi - lo))
+            with np.errstate(divide="ignore"):
+                for k, (o, used) in enumerate(obs):
+                    j = soft[k]
+                    np.log(o @ fb.cond[j][used, lo:hi], out=num[first[k]:first[k + 1]])
+                    if theta:
+                        assert fb.cond_unrelated is not None
+                        np.log(o @ fb.cond_unrelated[j][used, lo:hi], out=dnum[first[k]:first[k + 1]])
+            top_pairs(gi, si, log_hw, logp, den, num, dnum, lin, ssex, msex, lo, hi, col0 + c, K, min_log,
+                      best_val, best_col, n_best, ext_val, ext_col, n_ext)
+    if (n_ext > EXTRA).any():
+        return None
+    ne = n_ext
+    rows = np.concatenate([np.repeat(np.arange(s), n_best), np.repeat(np.arange(s), ne)])
+    take_b = np.arange(K)[None, :] < n_best[:, None]
+    take_e = np.arange(EXTRA)[None, :] < ne[:, None]
+    cols = np.concatenate([best_col[take_b], ext_col[take_e]])
+    vals = np.concatenate([best_val[take_b], ext_val[take_e]])
+    _, at = np.unique(rows * (int(cols.max(initial=0)) + 1) + cols, return_index=True)
+    n = at.size
+    return _keep(Candidates(rows[at].astype(np.int64) + row0, cols[at], vals[at], np.zeros(n, dtype=np.int64),
+                            np.zeros(n, dtype=np.int8)), top, min_log)
