@@ -210,7 +210,8 @@ def kernel_compile() -> dict[str, float]:
             "p = Pedigree.from_table(['F', 'M', 'C'], [None, None, 'F'], [None, None, 'M'], [1, 2, 1]); "
             "fb = family_batch([Family('f', p, ('C',), {'F': {'M': ('1', '2')}})], [m]); t = time.perf_counter(); "
             "from dogtag.identify.tilekernel import kernel_top; "
-            "kernel_top(sample_batch([Sample('s', 0, {'M': ('1', '1')})], [m]), [(0, fb)], row0=0, col0=0, "
+            "from dogtag.identify.search import _stacked; "
+            "kernel_top(sample_batch([Sample('s', 0, {'M': ('1', '1')})], [m]), [(0, fb, _stacked(fb))], col0=0, "
             "top=1, min_log=0.0, lineage=None); print(time.perf_counter() - t)")
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as cache:

@@ -675,7 +675,13 @@ def tile_top(samples: SampleBatch, families: FamilyBatch | Sequence[tuple[int, F
     if (COMPILED if compiled is None else compiled) and min_log > -math.inf and _have_numba():
         from dogtag.identify.tilekernel import kernel_top
 
-        kept = kernel_top(samples, blocks, row0=row0, col0=col0, top=top, min_log=min_log, lineage=lineage)
+        pairs = kernel_top(samples, [(c, fb, _stacked(fb)) for c, fb in blocks], col0=col0, top=top,
+                           min_log=min_log, lineage=lineage)
+        if pairs is not None:
+            r, c, v = pairs
+            n = r.size
+            kept = _keep(Candidates(r + row0, c, v, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int8)),
+                         top, min_log)
     if kept is None:
         parts = [select(_tile_log_lr(samples, fb, None, _lineage_columns(lineage, c, c + fb.n_missing)), None,
                         row0=row0, col0=col0 + c, top=top, min_log=min_log) for c, fb in blocks]

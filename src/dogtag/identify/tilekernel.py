@@ -20,8 +20,9 @@ threads run tiles in parallel (a ``prange`` inside would fight those threads, an
 Dask's worker threads, for the same cores).
 
 :func:`kernel_top` drives it for :func:`dogtag.identify.search.tile_top`: the samples' views as
-index arrays, the families' tables stacked (:func:`dogtag.identify.search._stacked`), the
-degraded samples' log terms per block of columns (each distinct observation once).
+index arrays, the families' tables as stacked by the caller, the degraded samples' log terms per
+block of columns (each distinct observation once). It returns plain arrays, so this module needs
+nothing of :mod:`dogtag.identify.search` but its types (no import circle).
 
 Compiled on first use with ``cache=True``: the first search after a fresh install
 compiles it (a few seconds, once; the cache lives beside this module).
@@ -30,13 +31,19 @@ compiles it (a few seconds, once; the cache lives beside this module).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
 from numpy.typing import NDArray
 
-from dogtag.identify.search import Candidates, FamilyBatch, Lineage, SampleBatch, _keep, _stacked
+if TYPE_CHECKING:
+    from dogtag.identify.search import FamilyBatch, Lineage, SampleBatch
+
+#: a block of columns: its first column, its batch, and the batch's stacked log tables
+#: (:func:`dogtag.identify.search._stacked`: numerators, denominators, offset of each marker)
+Block = tuple[int, "FamilyBatch", tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]]
 
 __all__ = ["EXTRA", "WIDTH", "kernel_top", "top_pairs"]
 
@@ -159,10 +166,11 @@ def _compact(o: sp.csr_matrix | None) -> tuple[sp.csr_matrix, NDArray[np.intp]]:
     return sp.csr_matrix((o.data, idx.astype(o.indices.dtype), o.indptr), shape=(o.shape[0], used.size)), used
 
 
-def kernel_top(samples: SampleBatch, blocks: Sequence[tuple[int, FamilyBatch]], *, row0: int, col0: int,
-                top: int, min_log: float, lineage: Lineage | None) -> Candidates | None:
-    """:func:`~dogtag.identify.search.tile_top`'s kept pairs by :func:`top_pairs`; None where a
-    row has more pairs >= ``min_log`` than the kernel keeps (the caller then takes the NumPy path)."""
+def kernel_top(samples: SampleBatch, blocks: Sequence[Block], *, col0: int, top: int, min_log: float,
+               lineage: Lineage | None) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]] | None:
+    """:func:`~dogtag.identify.search.tile_top`'s kept pairs by :func:`top_pairs`, as (row within the
+    tile, column + ``col0``, log LR), each pair once; None where a row has more pairs >= ``min_log``
+    than the kernel keeps (the caller then takes the NumPy path)."""
     s, J = samples.n_samples, len(samples.views)
     K = max(top, 0)
     best_val, best_col = np.zeros((s, K)), np.zeros((s, K), dtype=np.int64)
@@ -184,8 +192,7 @@ def kernel_top(samples: SampleBatch, blocks: Sequence[tuple[int, FamilyBatch]], 
     first = np.cumsum(sizes)
     log_hw = np.stack([v.log_hw for v in samples.views], axis=1) if J else np.zeros((s, 0))
     ssex = np.ascontiguousarray(samples.sex, dtype=np.int8)
-    for c, fb in blocks:
-        logp, den, offsets = _stacked(fb)
+    for c, fb, (logp, den, offsets) in blocks:
         theta = fb.logp_unrelated is not None
         gi = np.full((s, J), -1, dtype=np.int64)
         for j, v in enumerate(samples.views):
@@ -218,6 +225,4 @@ def kernel_top(samples: SampleBatch, blocks: Sequence[tuple[int, FamilyBatch]], 
     cols = np.concatenate([best_col[take_b], ext_col[take_e]])
     vals = np.concatenate([best_val[take_b], ext_val[take_e]])
     _, at = np.unique(rows * (int(cols.max(initial=0)) + 1) + cols, return_index=True)
-    n = at.size
-    return _keep(Candidates(rows[at].astype(np.int64) + row0, cols[at], vals[at], np.zeros(n, dtype=np.int64),
-                            np.zeros(n, dtype=np.int8)), top, min_log)
+    return rows[at].astype(np.int64), cols[at], vals[at]
