@@ -18,6 +18,7 @@ from dogtag.genetics.likelihood import (
     loglik,
     loglik_batch,
     same_shape_batch,
+    same_shape_conditionals,
 )
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
@@ -188,6 +189,83 @@ def test_unrelated_person_by_moments_equals_brute_force(seed):
     typed = frozenset(k for k, g in d.typed.items() if min(g) >= 0)
     assert th._net(tuple(map(int, aug.father)), tuple(map(int, aug.mother)), typed, frozenset(d.typed) - typed,
                    frozenset(d.soft or ()), u, d.marker.n_alleles, theta).unrelated
+
+
+@pytest.fixture
+def forced(monkeypatch):
+    """Set the theta engine's program choices (:data:`theta.SPLIT`, :data:`elimination.FUSE_RATIO`),
+    with its compiled networks cleared before and after."""
+    from dogtag.genetics import elimination as el
+    from dogtag.genetics import theta as th
+
+    def force(split: bool | None, fuse_ratio: int) -> None:
+        monkeypatch.setattr(th, "SPLIT", split)
+        monkeypatch.setattr(el, "FUSE_RATIO", fuse_ratio)
+        th._net.cache_clear()
+
+    yield force
+    th._net.cache_clear()
+
+
+@pytest.mark.parametrize("split", [True, False])
+@pytest.mark.parametrize("seed", range(16))
+def test_passed_on_alleles_by_cases_and_fused_sums_equal_brute_force(forced, split, seed):
+    # both ways of summing which allele an untyped parent passes to an untyped child (a
+    # variable, or 2^H cases), and every three-factor sum fused (the ratio 1 fuses wherever
+    # the engine may), on random pedigrees with targets and unrelated persons
+    forced(split, 1)
+    rng = np.random.default_rng(3000 + seed)
+    ped, d, target = random_case(rng, mutation=bool(seed % 2), with_target=seed % 4 != 3)
+    theta = float(rng.choice([0.001, 0.05, 0.3]))
+    if seed % 4 == 3:
+        ped, target = ped.add_members([("U", None, None, 0)]), len(ped)
+    assert_equals_naive(ped, d, theta, target, 1e-9)
+
+
+@pytest.mark.parametrize("split", [True, False])
+@pytest.mark.parametrize("rows,typed,target", [
+    ([*SIBS, ("MP", "FA", "MO", 1)], ["S1", "S2"], "MP"),     # the search's sibling references
+    ([*SIBS, ("MP", "FA", "MO", 1)], ["MO", "S1"], "MP"),
+    (LOOP, ["C"], "A"),                                       # untyped parents and a loop
+    (HALF, ["A"], "B"),
+])
+def test_passed_on_alleles_by_cases_on_named_pedigrees(forced, split, rows, typed, target):
+    forced(split, 1)
+    ped = _ped(rows)
+    rng = np.random.default_rng(len(rows) + len(typed))
+    n = 3 if len(ped) <= 5 else 2
+    for mutation in (False, True):
+        marker = _random_marker(rng, n)
+        if not mutation:
+            marker = Marker("M", marker.alleles, marker.freqs)
+        g = {ped.index(k): tuple(sorted(int(x) for x in rng.integers(0, n, 2))) for k in typed}
+        assert_equals_naive(ped, MarkerData(marker, g), 0.05, ped.index(target), 1e-9)
+        # the normaliser too: the search takes families' likelihoods from it
+        idx = [ped.index(k) for k in typed]
+        _, ll = same_shape_conditionals(ped, marker, idx, np.array([[g[i] for i in idx]]), target=ped.index(target),
+                                        theta=0.05)
+        want = naive(ped, MarkerData(marker, g), 0.05, ped.index(target))[1].sum()
+        assert math.exp(ll[0]) == pytest.approx(want, rel=1e-9)
+
+
+def test_program_choices_agree_at_many_alleles(forced):
+    # full siblings' missing brother and an unrelated person at 30 alleles with mutation, where
+    # the engine's choices matter (cases, fused sums): every forced choice gives the same
+    # distributions and likelihoods, to rounding
+    rng = np.random.default_rng(21)
+    marker = _random_marker(rng, 30)
+    ped = _ped([*SIBS, ("MP", "FA", "MO", 1), ("U", None, None, 1)])
+    typed = [ped.index("S1"), ped.index("S2")]
+    alleles = rng.integers(0, 30, size=(6, 2, 2))
+    alleles[0] = [[3, 3], [3, 4]]
+    got = {}
+    for split, ratio in [(None, 8), (True, 10**9), (False, 10**9), (True, 1), (False, 1)]:
+        forced(split, ratio)
+        got[split, ratio] = [same_shape_batch(ped, marker, typed, alleles, target=t, theta=0.03)
+                             for t in (-1, ped.index("MP"), ped.index("U"))]
+    for other in got.values():
+        for a, b in zip(got[None, 8], other, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-16)
 
 
 def test_unrelated_person_by_moments_equals_the_person_typed():

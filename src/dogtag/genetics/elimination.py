@@ -377,7 +377,7 @@ RESCALE_EVERY = 4
 #   (LOG, src)            add log(src) (a scalar per item) to the log scale
 #   (SCALE, src)          rescale src in place, add log(scale) to the log scale
 #   (FINAL, src, perm, shape)  src holds the kept variables: transpose to ``keep`` order
-SUM, MUL, MULSUM, MATMUL, LOG, SCALE, FINAL = range(7)
+SUM, MUL, MULSUM, MATMUL, LOG, SCALE, FINAL, FUSED = range(8)
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -389,7 +389,7 @@ def program_width(program: tuple[tuple, ...], least: int) -> int:
     """
     width = least
     for ins in program:
-        for part in ins[1:]:
+        for part in ins[1:] if ins[0] != FUSED else ins[4:]:     # (a fused one's ids are no shape)
             if isinstance(part, tuple) and part and all(isinstance(x, int) for x in part) and part[0] == -1:
                 width = max(width, _prod(part[1:]))
     return width
@@ -452,8 +452,55 @@ def _binary(av: tuple[int, ...], bv: tuple[int, ...], elim: int, a: int, b: int,
     return best[1], best[2]
 
 
+#: relative per-element cost of the array operations, for choosing elimination orders: a batched
+#: matrix product per multiply-add (BLAS), a broadcast multiply per element it writes, a fused
+#: multiply-sum (einsum) per element of its scope, three factors' (:data:`FUSED`) likewise
+COST_MATMUL, COST_MUL, COST_MULSUM, COST_FUSED = 0.2, 1.0, 1.0, 1.5
+
+
+@lru_cache(maxsize=65536)
+def step_cost(scopes: tuple[frozenset[int], ...], elim: int, size: tuple[int, ...]) -> float:
+    """Per-item cost of summing ``elim`` out of factors over ``scopes``, by the operations
+    :func:`_bucket` makes for them (weighted by :data:`COST_MATMUL` and the others)."""
+    if len(scopes) == 1:
+        return COST_MULSUM * _prod([size[u] for u in scopes[0]])
+    facs = list(scopes)
+    work = 0.0
+    while len(facs) > 2:
+        pairs = [(a, b) for a in range(len(facs)) for b in range(a + 1, len(facs))]
+        a, b = min(pairs, key=lambda ab: (_prod([size[u] for u in facs[ab[0]] | facs[ab[1]]]), ab))
+        union = facs[a] | facs[b]
+        if len(facs) == 3:
+            everything = facs[0] | facs[1] | facs[2]
+            whole = _prod([size[u] for u in everything])
+            if union == everything and whole >= FUSE_RATIO * _prod([size[u] for u in everything - {elim}]):
+                return work + COST_FUSED * whole
+        work += COST_MUL * _prod([size[u] for u in union])
+        facs = [f for k, f in enumerate(facs) if k not in (a, b)] + [union]
+    x, y = facs
+    whole = _prod([size[u] for u in x | y])
+    return work + (COST_MATMUL if x - y and y - x else COST_MULSUM) * whole
+
+
+def order_cost(fvars: Sequence[tuple[int, ...]], shared: Sequence[bool], size: Sequence[int],
+               order: Sequence[int]) -> float:
+    """Per-item cost of eliminating ``order`` from factors over ``fvars`` (see :func:`best_order`)."""
+    live = [(frozenset(v), sh) for v, sh in zip(fvars, shared, strict=True)]
+    work = 0.0
+    for v in order:
+        touching = [f for f in live if v in f[0]]
+        if not all(sh for _, sh in touching):
+            work += step_cost(tuple(sc for sc, _ in touching), v, tuple(size))
+        scope = frozenset().union(*(sc for sc, _ in touching))
+        live = [f for f in live if v not in f[0]] + [(scope - {v}, all(sh for _, sh in touching))]
+    return work
+
+
 #: most variables for which :func:`best_order` searches every elimination order (by subsets)
 BEST_ORDER_MAX = 12
+#: most variables for which it costs each step by its operations (:func:`step_cost`); beyond, by
+#: the size of its scope (the search would take seconds)
+FINE_ORDER_MAX = 8
 
 
 @lru_cache(maxsize=4096)
@@ -462,8 +509,9 @@ def best_order(fvars: tuple[tuple[int, ...], ...], shared: tuple[bool, ...], siz
     """The elimination order of least work per item, or None beyond :data:`BEST_ORDER_MAX` variables.
 
     ``shared``: per factor, whether its array is one for the whole batch (a marker table).
-    The work of eliminating a variable is the size of its scope (the variables of the factors
-    it is in), and nothing where all those factors are shared (computed once per batch).
+    The work of eliminating a variable is that of the operations :func:`eliminate` makes for it
+    with ``fuse`` (:func:`step_cost`), and nothing where all its factors are shared (computed
+    once per batch).
     The factors after eliminating a set E of variables do not depend on the order: those
     that meet E merge by the connected parts of E. So the least work of each set follows
     from its subsets (dynamic programming over the 2^m sets of m variables). Greedy choices
@@ -476,6 +524,7 @@ def best_order(fvars: tuple[tuple[int, ...], ...], shared: tuple[bool, ...], siz
     if m > BEST_ORDER_MAX:
         return None
     bit = {v: 1 << i for i, v in enumerate(elim)}
+    fine = m <= FINE_ORDER_MAX
 
     def state(E: int) -> list[tuple[frozenset[int], bool]]:
         parent = {v: v for v in elim if bit[v] & E}
@@ -503,7 +552,7 @@ def best_order(fvars: tuple[tuple[int, ...], ...], shared: tuple[bool, ...], siz
         out.extend((frozenset(sc), sh) for sc, sh in merged.values())
         return out
 
-    best: dict[int, tuple[int, tuple[int, ...]]] = {0: (0, ())}
+    best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
     for E in sorted(range(1 << m), key=lambda x: bin(x).count("1")):
         if E not in best:
             continue
@@ -513,17 +562,61 @@ def best_order(fvars: tuple[tuple[int, ...], ...], shared: tuple[bool, ...], siz
             if bit[v] & E:
                 continue
             touching = [(sc, sh) for sc, sh in facs if v in sc]
-            scope = frozenset().union(*(sc for sc, _ in touching))
-            cost = 0 if all(sh for _, sh in touching) else _prod([size[u] for u in scope])
+            if all(sh for _, sh in touching):
+                cost = 0.0
+            elif fine:
+                cost = step_cost(tuple(sc for sc, _ in touching), v, size)
+            else:
+                cost = COST_MULSUM * _prod([size[u] for u in frozenset().union(*(sc for sc, _ in touching))])
             key = E | bit[v]
             if key not in best or done + cost < best[key][0]:
                 best[key] = (done + cost, (*order, v))
     return best[(1 << m) - 1][1]
 
 
+def _bucket(program: list[tuple], facs: list[tuple[int, tuple[int, ...]]], elim: int, dest: int,
+            size: Sequence[int]) -> tuple[int, ...]:
+    """Instructions for summing ``elim`` out of the product of factors ``facs`` (id, vars), at
+    least two, into ``dest``; returns its variables.
+
+    The pair of factors with the smallest product is multiplied first, until two are left for
+    a matrix product (or fused multiply-sum) that sums ``elim``; for example full siblings'
+    transmissions from one untyped parent merge before the parents meet, so that the phases
+    become a batch of matrix products instead of axes of one large product. Where three
+    factors are left and every pair's product would hold all their variables, at least
+    :data:`FUSE_RATIO` times the result, they are one sum of products (einsum) without it.
+    """
+    facs = list(facs)
+    while len(facs) > 2:
+        pairs = [(a, b) for a in range(len(facs)) for b in range(a + 1, len(facs))]
+        a, b = min(pairs, key=lambda ab: (_prod([size[v] for v in set(facs[ab[0]][1]) | set(facs[ab[1]][1])]), ab))
+        if len(facs) == 3:
+            union = tuple(dict.fromkeys(v for _, fv in facs for v in fv))
+            out = tuple(v for v in union if v != elim)
+            if len(set(facs[a][1]) | set(facs[b][1])) == len(union) \
+                    and _prod([size[v] for v in union]) >= FUSE_RATIO * _prod([size[v] for v in out]):
+                letter = {v: _LETTERS[i] for i, v in enumerate(union)}
+                subs = "{}->...{}".format(",".join("..." + "".join(letter[v] for v in fv) for _, fv in facs),
+                                          "".join(letter[v] for v in out))
+                program.append((FUSED, tuple(i for i, _ in facs), subs, dest, (-1, *(size[v] for v in out))))
+                return out
+        tmp = -(len(program) + 1)
+        instr, vs = _binary(facs[a][1], facs[b][1], -1, facs[a][0], facs[b][0], tmp, size)
+        program.append(instr)
+        facs = [f for k, f in enumerate(facs) if k not in (a, b)] + [(tmp, vs)]
+    instr, vs = _binary(facs[0][1], facs[1][1], elim, facs[0][0], facs[1][0], dest, size)
+    program.append(instr)
+    return vs
+
+
+#: least ratio of a product's array to its summed result for which :func:`_bucket` sums without it
+FUSE_RATIO = 8
+
+
 def eliminate(factors: Sequence[Factor], size: Sequence[int], keep: tuple[int, ...],
-              order: Sequence[int] | None = None) -> tuple[tuple, ...]:
-    """Elimination compiled to instructions: in ``order``, or greedily (smallest scope first)."""
+              order: Sequence[int] | None = None, *, fuse: bool = False) -> tuple[tuple, ...]:
+    """Elimination compiled to instructions: in ``order``, or greedily (smallest scope first).
+    ``fuse``: the factors of each elimination are multiplied smallest product first (:func:`_bucket`)."""
     live: dict[int, tuple[int, ...]] = {i: f.vars for i, f in enumerate(factors)}
     next_id = len(factors)
     remaining = set(range(len(size))) - set(keep)
@@ -549,6 +642,8 @@ def eliminate(factors: Sequence[Factor], size: Sequence[int], keep: tuple[int, .
         if len(ins) == 1:
             out_vars = tuple(u for u in acc_vars if u != best)
             program.append((SUM, acc, 1 + acc_vars.index(best), next_id))
+        elif fuse:
+            out_vars = _bucket(program, [(i, live[i]) for i in ins], best, next_id, size)
         else:
             for j, i in enumerate(ins[1:], start=2):
                 last = j == len(ins)

@@ -255,6 +255,8 @@ def execute(program: tuple[tuple, ...], arrays: dict[int, NDArray[np.float64]],
         op = ins[0]
         if op == el.MULSUM:
             arrays[ins[4]] = np.einsum(ins[3], arrays.pop(ins[1]), arrays.pop(ins[2]))
+        elif op == el.FUSED:
+            arrays[ins[3]] = np.einsum(ins[2], *(arrays.pop(i) for i in ins[1]))
         elif op == el.MATMUL or op == el.MUL:
             x = arrays.pop(ins[1])
             y = arrays.pop(ins[2])

@@ -37,7 +37,15 @@ the number of founders; we compute the same number exactly as follows.
   swapping them give equal terms and one of each orbit is computed
   (:func:`partition_orbits`; two untyped parents: 9 terms instead of 15). An untyped
   child's allele from an untyped parent, (M[x, z] + M[y, z]) / 2, is split by which
-  allele passes on into two n x n x 2 factors, so no term holds an n^3 table.
+  allele passes on (h) into two n x n x 2 factors, so no term holds an n^3 table; per
+  partition, h is either a variable of the elimination or summed by cases (each case a
+  plain elimination with M[x, z] / 2 or M[y, z] / 2), whichever program costs less
+  (:func:`_cases`): with both parents' alleles tied (full siblings' untyped parents) the
+  child's two slots meet in an n^4 step with h as variables and n^3 steps by cases. Each
+  program sums its factors in the order of least estimated work
+  (:func:`~dogtag.genetics.elimination.best_order` with
+  :func:`~dogtag.genetics.elimination.step_cost`: matrix products preferred to large
+  intermediate arrays).
   Beyond :data:`MAX_DRAWS` later draws the computation is refused
   (:class:`~dogtag.errors.TooLargeError`), never approximated.
 * An unrelated person U (a target founder with no relatives: the blind search's
@@ -52,7 +60,7 @@ With theta = 0 the engine of :mod:`dogtag.genetics.likelihood` runs instead.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -246,64 +254,139 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
             base.append((_HALF, plist.index(k), 0, slots[k]))
         if k in soft:
             base.append((_SOFT, slist.index(k), 0, slots[k]))
-    n_vars = len(sizes)
     N0 = 2 * len(typed_founders)
     log_den = sum(math.log1p((j - 2) * theta) for j in range(N0 + 1, N0 + D + 1))
-    terms = []
+    splits = tuple(sorted({vs[2] for kind, _, _, vs in base if kind == _TF}))
+    terms: list[_Term] = []
     for part, count in partition_orbits(D, tuple(swaps)):
-        rep = list(range(n_vars))
+        rep = list(range(len(sizes)))
         blocks: dict[int, list[int]] = {}
         for v, b in zip(draw_vars, part, strict=True):
             blocks.setdefault(b, []).append(v)
         for members in blocks.values():
             for v in members:
                 rep[v] = members[0]
-        used = sorted(set(rep))
-        new = {v: i for i, v in enumerate(used)}
-        factors: list[tuple[int, int, int, str | None]] = []
-        fvars: list[tuple[int, ...]] = []
-        for kind, idx, sex, vs in base:
-            mapped = tuple(new[rep[v]] for v in vs)
-            uniq = tuple(dict.fromkeys(mapped))
-            spec = None
-            if len(uniq) < len(mapped):
-                spec = "Z{}->Z{}".format("".join(_LETTERS[uniq.index(v)] for v in mapped),
-                                         "".join(_LETTERS[i] for i in range(len(uniq))))
-            factors.append((kind, idx, sex, spec))
-            fvars.append(uniq)
-        for members in blocks.values():
-            factors.append((_R, 0, 0, None))
-            fvars.append((new[members[0]],))
         nb = len(blocks)
         logw = (D - nb) * math.log(theta) if nb < D else 0.0
         logw += sum(math.lgamma(len(b)) for b in blocks.values()) - log_den + math.log(count)
-        shape = [sizes[v] for v in used]
-        shared = tuple(f[0] in _SHARED for f in factors)
-        if unrelated:
-            for kept, moment in _moment_terms([(new[b[0]], len(b)) for b in blocks.values()]):
-                terms.append(_Term(tuple(factors), _program(fvars, shared, shape, kept), (n,) * len(kept), False,
-                                   logw, moment))
-            continue
-        keep: tuple[int, ...] = ()
-        tied = False
-        if target >= 0:
-            p, m = (new[rep[v]] for v in slots[target])
-            tied = p == m
-            keep = (p,) if tied else (p, m)
-        program = _program(fvars, shared, shape, keep)
-        terms.append(_Term(tuple(factors), program, (n,) * len(keep), tied, logw))
+        mapped = [(kind, idx, sex, tuple(rep[v] for v in vs)) for kind, idx, sex, vs in base]
+        mapped += [(_R, 0, 0, (b[0],)) for b in blocks.values()]
+        kept = tuple(rep[v] for v in slots[target]) if target >= 0 and not unrelated else ()
+        heads = [(b[0], len(b)) for b in blocks.values()]
+        # an untyped child's allele from an untyped parent: which allele passes (h) as a
+        # variable, or fixed by cases (2^H eliminations without h: SPLIT), whichever costs less
+        fixes = [()] if not splits or SPLIT is False or len(splits) > MAX_SPLIT else [splits] if SPLIT is True \
+            else [(), splits]
+        best: list[_Term] = []
+        best_cost = math.inf
+        for fixed in fixes:
+            cand: list[_Term] = []
+            cost = 0.0
+            for case in _cases(mapped, sizes, kept, fixed):
+                ts, w = _case_terms(case, kept, heads, n, unrelated)
+                cand += ts
+                cost += w
+            if cost < best_cost:
+                best, best_cost = cand, cost
+        terms.extend(replace(t, log_weight=t.log_weight + logw) for t in best)
     cols = tuple(c for k in typed_founders for c in (2 * k, 2 * k + 1))
     # input factors are at most n x n x 2; the kept result and the moments n x n (+ n + 1)
     width = max(el.program_width(t.program, 2 * n * n + n + 1) for t in terms)
     return _Net(cols, tuple(plist), tuple(slist), D, tuple(terms), width, unrelated)
 
 
-def _program(fvars: list[tuple[int, ...]], shared: tuple[bool, ...], shape: list[int], keep: tuple[int, ...]
-             ) -> tuple[tuple, ...]:
+#: how an untyped child's allele from an untyped parent is summed: None by least cost, True
+#: always by cases, False always as a variable (both exact; tests force each)
+SPLIT: bool | None = None
+
+#: most such alleles summed by cases (2^MAX_SPLIT eliminations per partition, each compiled)
+MAX_SPLIT = 3
+
+#: per-item work that one array operation is worth (its Python and NumPy call overhead), for
+#: choosing between programs: a few hundred items per batch, about a microsecond per call
+_OP_COST = 200
+
+
+@dataclass(frozen=True)
+class _Case:
+    """A partition's network with the passed-on alleles ``fixed``: its factors over its own variables."""
+
+    factors: tuple[tuple[int, int, int, str | None], ...]
+    fvars: tuple[tuple[int, ...], ...]
+    shared: tuple[bool, ...]
+    shape: tuple[int, ...]
+    new: dict[int, int]          # network variable -> the case's variable
+    log_weight: float
+
+
+def _cases(mapped: list[tuple[int, int, int, tuple[int, ...]]], sizes: list[int], kept: tuple[int, ...],
+           fixed: tuple[int, ...]) -> list[_Case]:
+    """The network ``mapped`` (factors over the network's variables, tied alleles already one
+    variable), with each variable h of ``fixed`` summed by cases.
+
+    ``(M[x, z] + M[y, z]) / 2 = sum_h F(x, z, h) G(y, z, h)``: with h = 0 the factor pair is
+    ``M[x, z] / 2``, with h = 1 ``M[y, z] / 2``. Summing the 2^|fixed| cases of these plain
+    eliminations is the same sum, and each case may cost far less: with both parents'
+    alleles tied to each other (full siblings' untyped parents under the joint correction),
+    the child's two slots meet in an n^4 step with h as variables, n^3 by cases.
+    """
+    out = []
+    for bits in range(1 << len(fixed)):
+        pick = {h: bits >> i & 1 for i, h in enumerate(fixed)}
+        facs = []
+        for kind, idx, sex, vs in mapped:
+            if kind in (_TF, _TG) and vs[2] in pick:
+                if (kind == _TF) == (pick[vs[2]] == 0):
+                    facs.append((_C, 0, sex, vs[:2]))
+                continue
+            facs.append((kind, idx, sex, vs))
+        used = sorted({v for *_, vs in facs for v in vs} | set(kept))
+        new = {v: i for i, v in enumerate(used)}
+        factors: list[tuple[int, int, int, str | None]] = []
+        fvars: list[tuple[int, ...]] = []
+        for kind, idx, sex, vs in facs:
+            local = tuple(new[v] for v in vs)
+            uniq = tuple(dict.fromkeys(local))
+            spec = None
+            if len(uniq) < len(local):
+                spec = "Z{}->Z{}".format("".join(_LETTERS[uniq.index(v)] for v in local),
+                                         "".join(_LETTERS[i] for i in range(len(uniq))))
+            factors.append((kind, idx, sex, spec))
+            fvars.append(uniq)
+        out.append(_Case(tuple(factors), tuple(fvars), tuple(f[0] in _SHARED for f in factors),
+                         tuple(sizes[v] for v in used), new, len(fixed) * math.log(0.5)))
+    return out
+
+
+def _case_terms(case: _Case, kept: tuple[int, ...], heads: list[tuple[int, int]], n: int, unrelated: bool
+                ) -> tuple[list[_Term], float]:
+    """A case's eliminations (weights without the partition's) and their work: keeping the target's
+    alleles, or, for an unrelated target, the moments' pairs of blocks (:func:`_moment_terms`)."""
+    if unrelated:
+        keeps = _moment_terms([(case.new[v], size) for v, size in heads])
+    else:
+        keeps = [(tuple(dict.fromkeys(case.new[v] for v in kept)), ())]
+    terms, work = [], 0.0
+    for keep, moment in keeps:
+        program, w = _program(case.fvars, case.shared, case.shape, keep)
+        work += w
+        terms.append(_Term(case.factors, program, (n,) * len(keep), len(kept) == 2 and len(keep) == 1,
+                           case.log_weight, moment))
+    return terms, work
+
+
+def _program(fvars: tuple[tuple[int, ...], ...], shared: tuple[bool, ...], shape: tuple[int, ...],
+             keep: tuple[int, ...]) -> tuple[tuple[tuple, ...], float]:
     """A term's elimination, in the order of least per-item work (:func:`~dogtag.genetics.elimination.best_order`),
-    chosen once per structure for any allele count (sizes above 2 taken as :data:`_ORDER_N`)."""
-    order = el.best_order(tuple(fvars), shared, tuple(2 if x == 2 else _ORDER_N for x in shape), keep)
-    return el.eliminate([el.Factor(0, v) for v in fvars], shape, keep, order)
+    chosen once per structure for any allele count (sizes above 2 taken as :data:`_ORDER_N`), and its
+    per-item cost at these sizes (:func:`~dogtag.genetics.elimination.order_cost`, and :data:`_OP_COST`
+    per array operation)."""
+    order = el.best_order(fvars, shared, tuple(2 if x == 2 else _ORDER_N for x in shape), keep)
+    program = el.eliminate([el.Factor(0, v) for v in fvars], shape, keep, order, fuse=True)
+    work = _OP_COST * len(program)
+    if order is None:
+        return program, work + sum(math.prod(ins[7][1:]) for ins in program if ins[0] == el.MUL)
+    return program, work + el.order_cost(fvars, shared, shape, order)
 
 
 def theta_width(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], target: int, n: int,
@@ -377,8 +460,14 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
     inputs[(_C, 0, 0)] = Mm
     inputs[(_C, 0, 1)] = Mf
     inputs[(_R, 0, 0)] = r
+    # the terms' sum on one running log scale per item, ``best``: the sum so far is rescaled only
+    # where a term is larger than it (rarely: the first terms hold the most weight)
     best = np.full(B, -np.inf)
-    acc: NDArray[np.float64] | float = 0.0
+    kept = target >= 0 and not net.unrelated
+    acc = np.zeros((B, n, n) if kept else B)
+    diag = np.einsum("bii->bi", acc) if kept else acc
+    # an unrelated target: L, s, the upper part of Q and its diagonal's extra (see _moments)
+    mom = (np.zeros(B), np.zeros((B, n)), np.zeros((B, n, n)), np.zeros((B, n))) if net.unrelated else ()
     tied: dict[tuple[int, int, int, str], NDArray[np.float64]] = {}   # diagonals, shared by terms
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for term in net.terms:
@@ -393,23 +482,24 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
                 arrays[i] = arr
             ls, res = execute(term.program, arrays, 0.0, B, term.keep_shape)
             ls = ls + term.log_weight
+            up = ls > best
+            if up.any():
+                down = np.where(up, np.exp(best - ls), 1.0)
+                for part in (acc, *mom):
+                    part *= down.reshape((B,) + (1,) * (part.ndim - 1))
+                best = np.where(up, ls, best)
+            f = np.where(np.isfinite(ls), np.exp(ls - best), 0.0)
             if net.unrelated:
-                res = _moments(res, term.moment, B, n)
-            elif res is not None and term.tied_target:
-                full = np.zeros((B, n, n))
-                np.einsum("bii->bi", full)[...] = res
-                res = full
-            val: NDArray[np.float64] = np.ones(B) if res is None else np.array(res, dtype=np.float64)
-            top = np.maximum(best, ls)
-            fin = np.isfinite(top)
-            old = np.where(fin, np.exp(best - top), 0.0)
-            add = np.where(fin, np.exp(ls - top), 0.0)
-            shape = (B,) + (1,) * (val.ndim - 1)
-            acc = acc * old.reshape(shape) + val * add.reshape(shape)
-            best = np.where(fin, top, best)
-    acc_arr = np.asarray(acc, dtype=np.float64)
+                _moments(mom, res, term.moment, f)
+            elif res is None:
+                acc += f
+            elif term.tied_target:
+                diag += res * f[:, None]
+            else:
+                acc += res * f[:, None, None]
+    acc_arr = acc
     if net.unrelated:
-        acc_arr = _unrelated(acc_arr, counts, q, len(net.typed_founder_cols) + net.draws, theta)
+        acc_arr = _unrelated(mom, counts, q, len(net.typed_founder_cols) + net.draws, theta)
     if target < 0:
         with np.errstate(divide="ignore"):
             return log_first + best + np.log(acc_arr), None
@@ -446,38 +536,41 @@ def _moment_terms(blocks: list[tuple[int, int]]) -> list[tuple[tuple[int, ...], 
     return out
 
 
-def _moments(res: NDArray[np.float64] | None, moment: tuple[int, ...], B: int, n: int) -> NDArray[np.float64]:
-    """One elimination's part of (L, s, Q), packed (B, 1 + n + n^2).
+def _moments(mom: tuple[NDArray[np.float64], ...], res: NDArray[np.float64] | None, moment: tuple[int, ...],
+             f: NDArray[np.float64]) -> None:
+    """Add one elimination's part, times ``f`` (B,), to ``mom`` = (L, s, R, e) in place.
 
     ``res`` holds P(data, kept block alleles) (B,) + (n,) * kept (None: nothing kept).
     Summed over the partitions with their weights: L = P(data), s_a = E[c_a; data],
-    Q_ab = E[c_a c_b - [a = b] c_a; data], c the count vector of the later draws.
+    Q_ab = E[c_a c_b - [a = b] c_a; data] = R_ab + R_ba + [a = b] e_a, c the count vector of the
+    later draws (:func:`_unrelated` makes Q).
     """
     with_l, w, a0, a1, d0, d1 = moment
-    out = np.zeros((B, 1 + n + n * n))
-    s = out[:, 1:n + 1]
-    Q = out[:, n + 1:].reshape(B, n, n)
-    diag = np.einsum("bii->bi", Q)
+    L, s, R, e = mom
     if res is None:
-        out[:, 0] = with_l
-        return out
+        L += with_l * f
+        return
+    B = f.shape[0]
     if with_l:
-        out[:, 0] = res.reshape(B, -1).sum(axis=1)
+        L += res.reshape(B, -1).sum(axis=1) * f
     if res.ndim == 2:
-        s += a0 * res
-        diag += d0 * res
-        return out
-    Q += w * res
-    Q += w * res.transpose(0, 2, 1)
+        fr = res * f[:, None]
+        if a0:
+            s += a0 * fr
+        if d0:
+            e += d0 * fr
+        return
+    R += res * (w * f)[:, None, None]
     for marg, a, d in ((res.sum(axis=2), a0, d0), (res.sum(axis=1), a1, d1)):
-        if a:
-            s += a * marg
-        if d:
-            diag += d * marg
-    return out
+        if a or d:
+            fm = marg * f[:, None]
+            if a:
+                s += a * fm
+            if d:
+                e += d * fm
 
 
-def _unrelated(acc: NDArray[np.float64], c0: NDArray[np.float64], q: NDArray[np.float64], N: int,
+def _unrelated(mom: tuple[NDArray[np.float64], ...], c0: NDArray[np.float64], q: NDArray[np.float64], N: int,
                theta: float) -> NDArray[np.float64]:
     """P(data, U = (a, b)) (B, n, n), ordered, of a founder U with no relatives, up to the scale.
 
@@ -485,13 +578,13 @@ def _unrelated(acc: NDArray[np.float64], c0: NDArray[np.float64], q: NDArray[np.
     of the family with counts c = c0 + (the later draws): (theta c_a + (1 - theta) p_a) /
     (1 + (N - 1) theta), then (theta (c_b + [a = b]) + (1 - theta) p_b) / (1 + N theta).
     The product is quadratic in c, so its expectation with the data needs only
-    L = P(data), m = E[c; data] and E[c c^T; data], from ``acc`` (:func:`_moments` summed
+    L = P(data), m = E[c; data] and E[c c^T; data], from ``mom`` (:func:`_moments` summed
     over the partitions with their weights).
     """
-    B, n = c0.shape
-    L = acc[:, 0]
-    s = acc[:, 1:n + 1]
-    Q = acc[:, n + 1:].reshape(B, n, n)
+    n = c0.shape[1]
+    L, s, R, e = mom
+    Q = R + R.transpose(0, 2, 1)
+    np.einsum("bii->bi", Q)[...] += e
     p = q
     m = c0 * L[:, None] + s
     M = c0[:, :, None] * c0[:, None, :] * L[:, None, None] + c0[:, :, None] * s[:, None, :] \
