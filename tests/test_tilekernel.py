@@ -205,3 +205,27 @@ def test_sample_rows_equal_a_batch_of_those_samples():
             assert (a.soft is None) == (b.soft is None)
             if a.soft is not None:
                 assert (a.soft != b.soft).nnz == 0 and a.soft.shape == b.soft.shape
+
+
+@pytest.mark.parametrize("theta", [0.0, 0.03])
+def test_families_in_threads_equal_one_thread(theta):
+    # the families cut into parts, one per thread, each written into its columns of the batch
+    # (and of the kernel's stacked tables): the same batch as in one piece, bit for bit
+    case = _hard_case()
+    case = dataclasses.replace(case, am=case.am[:57])
+    want, want_ll = search._family_work(case, theta, 1, None)
+    for workers, stacked in [(2, True), (3, False), (57, True), (80, False)]:
+        got, got_ll = search._family_work(case, theta, workers, None, stacked=stacked)
+        assert got_ll == want_ll
+        for name in ("cond", "logp", "support", "cond_unrelated", "logp_unrelated"):
+            a, b = getattr(got, name), getattr(want, name)
+            assert (a is None) == (b is None) and (a is None) == (name.endswith("unrelated") and theta == 0)
+            for x, y in zip(a or [], b or [], strict=True):
+                np.testing.assert_array_equal(x, y, err_msg=name)
+        np.testing.assert_array_equal(got.typed, want.typed)
+        np.testing.assert_array_equal(got.sex, want.sex)
+        if stacked:
+            st = search._stacked(got)
+            np.testing.assert_array_equal(st[0], np.concatenate(want.logp))
+            if theta:
+                np.testing.assert_array_equal(st[1], np.concatenate(want.logp_unrelated))

@@ -495,12 +495,18 @@ class DVIResult:
                     [evidence_names(s.evidence[i, j]) if cand[i, j] else None for j in range(len(s.missing))]
                     for i in range(len(s.samples))]
         else:
+            names: dict[int, list[str]] = {}   # each evidence code's names, worked out once
+
+            def named(code: int) -> list[str]:
+                if code not in names:
+                    names[code] = evidence_names(code)
+                return list(names[code])
+
             out["candidates"] = {
                 sid: [{"missing": s.missing[j], "lr": _num(math.exp(llr)), "exclusions": exc,
-                       **({"evidence": evidence_names(s.candidate_evidence[sid][k])}
-                          if sid in s.candidate_evidence else {})}
+                       **({"evidence": named(codes[k])} if codes is not None else {})}
                       for k, (j, llr, exc) in enumerate(rows)]
-                for sid, rows in s.candidates.items()
+                for sid, rows in s.candidates.items() for codes in [s.candidate_evidence.get(sid)]
             }
         out["sample_loglik"] = dict(zip(s.samples, map(_num, s.sample_loglik), strict=True))
         out["family_loglik"] = {k: _num(v) for k, v in s.family_loglik.items()}

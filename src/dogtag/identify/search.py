@@ -48,6 +48,7 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -61,6 +62,7 @@ from dogtag.genetics.theta import check_theta
 from dogtag.identify.case import DVICase, Family, Sample
 from dogtag.identify.families import (
     UNRELATED,
+    Conditionals,
     Encoded,
     conditionals,
     encode_families,
@@ -199,15 +201,23 @@ def _views(st: NDArray[np.float64], offsets: NDArray[np.int64], js: Sequence[int
 
 
 def _batch(enc: Encoded, js: Sequence[int], theta: float, progress: Progress | None = None,
-           stack: Stack | None = None) -> tuple[FamilyBatch, NDArray[np.float64]]:
+           stack: Stack | None = None, into: FamilyBatch | None = None, col: int = 0
+           ) -> tuple[FamilyBatch, NDArray[np.float64]]:
     """The batch's columns at markers ``js`` and the families' null log-likelihoods there, (F, len(js)).
 
     ``stack``: the log tables are written into its rows of markers ``js`` (:func:`_stack`), not
-    into arrays of their own."""
-    c = conditionals(enc, js, theta=theta, progress=progress)
+    into arrays of their own. ``into``: the batch's columns are written into columns
+    ``col:col + enc.n_missing`` of its arrays (all markers; ``stack``, when given, is its)."""
+    c = conditionals(enc, js, theta=theta, progress=progress, col=col, into=None if into is None else
+                     Conditionals(into.cond, into.support, into.cond_unrelated, np.zeros((0, 0))))
     num = den = None
     if stack is not None:
         num, den = _views(stack[0], stack[2], js), _views(stack[1], stack[2], js)
+    elif into is not None:
+        num, den = into.logp, into.logp_unrelated
+    if into is not None:
+        num = None if num is None else [t[:, col:col + enc.n_missing] for t in num]
+        den = None if den is None else [t[:, col:col + enc.n_missing] for t in den]
     fb = FamilyBatch(c.cond, _log_rows(c.cond, num), c.support, np.ascontiguousarray(enc.typed[list(js)]), enc.sex,
                      c.unrelated, None if c.unrelated is None else _log_rows(c.unrelated, den))
     return fb, c.null
@@ -943,37 +953,47 @@ def blind_search(
 def _family_work(case: DVICase, theta: float, workers: int, progress: Progress | None, *, stacked: bool = False
                  ) -> tuple[FamilyBatch, dict[str, float]]:
     """The families' conditionals and null log-likelihoods (from the same engine runs); with
-    ``workers`` > 1 in threads, the markers dealt out among them (a marker's columns do not
-    depend on the others, so the batch is the same, bit for bit).
+    ``workers`` > 1 in threads, the families cut into that many parts, each written into its
+    columns of the batch (a family's columns do not depend on the others of its batch, so the
+    batch is the same, bit for bit; cutting by markers left one thread with the costliest).
 
     ``stacked``: the log tables are written straight into the kernel's stacked tables
     (:func:`_stacked` then returns them without a copy)."""
     markers = case.markers
-    enc = encode_families(case.am, markers)
-    stack = _stack(markers, enc.n_missing, theta) if stacked else None
-    if workers <= 1 or len(markers) < 2:
-        fb, null = _batch(enc, range(len(markers)), theta, progress, stack)
+    J, F = len(markers), len(case.am)
+    js = range(J)
+    workers = min(workers, F)
+    if workers <= 1:
+        enc = encode_families(case.am, markers)
+        stack = _stack(markers, enc.n_missing, theta) if stacked else None
+        fb, null = _batch(enc, js, theta, progress, stack)
         if stack is not None:
             fb._stack = stack  # type: ignore[attr-defined]
         return fb, _named(case.am, null)
-    groups = [list(range(k, len(markers), workers)) for k in range(min(workers, len(markers)))]
+    cuts = [F * k // workers for k in range(workers + 1)]
+    firsts = np.cumsum([0] + [sum(len(f.missing) for f in case.am[a:b]) for a, b in pairwise(cuts)])
+    M = int(firsts[-1])
+    sizes = [mk.n_alleles * (mk.n_alleles + 1) // 2 for mk in markers]
+    stack = _stack(markers, M, theta) if stacked else None
+    logp = _views(stack[0], stack[2], js) if stack is not None else [np.empty((g + 1, M)) for g in sizes]
+    into = FamilyBatch([np.empty((g, M)) for g in sizes], logp, [np.empty((g + 1, M), dtype=bool) for g in sizes],
+                       np.zeros((J, M), dtype=np.int64), np.zeros(M, dtype=np.int8))
+    if theta > 0:
+        into.cond_unrelated = [np.empty((g, M)) for g in sizes]
+        into.logp_unrelated = _views(stack[1], stack[2], js) if stack is not None else \
+            [np.empty((g + 1, M)) for g in sizes]
+
+    def part(k: int) -> tuple[FamilyBatch, NDArray[np.float64]]:
+        enc = encode_families(case.am[cuts[k]:cuts[k + 1]], markers)
+        return _batch(enc, js, theta, progress if k == 0 else None, into=into, col=int(firsts[k]))
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(lambda g: _batch(enc, g, theta, progress if g[0] == 0 else None, stack), groups))
-    at = {j: (p, i) for (p, _), g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
-    order = [at[j] for j in range(len(markers))]
-
-    def stitch(name: str) -> list:
-        return [getattr(p, name)[i] for p, i in order]
-
-    first = parts[0][0]
-    fams = FamilyBatch(stitch("cond"), stitch("logp"), stitch("support"), enc.typed, first.sex,
-                       None if first.cond_unrelated is None else stitch("cond_unrelated"),
-                       None if first.logp_unrelated is None else stitch("logp_unrelated"))
+        parts = list(pool.map(part, range(workers)))
+    into.typed = np.concatenate([p.typed for p, _ in parts], axis=1)
+    into.sex = np.concatenate([p.sex for p, _ in parts])
     if stack is not None:
-        fams._stack = stack  # type: ignore[attr-defined]
-    nulls = {j: null[:, i] for (_, null), g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
-    null = np.stack([nulls[j] for j in range(len(markers))], axis=1)
-    return fams, _named(case.am, null)
+        into._stack = stack  # type: ignore[attr-defined]
+    return into, _named(case.am, np.concatenate([null for _, null in parts], axis=0))
 
 
 def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, float],
