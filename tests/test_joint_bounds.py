@@ -114,6 +114,37 @@ def test_chunking_changes_nothing():
     assert np.all(a[0][:, [2, 3]] == 0)
 
 
+def test_could_claim_is_the_lower_bound_with_pairwise_weights():
+    """A sample is refined only where its lower bound at its best single-family option, with every
+    multi column at its pairwise weight (the least any proven bound u can be), reaches CLAIM: the
+    filter equals that lower bound from posterior_bounds itself, on random weights."""
+    from dogtag.identify.bounds import CLAIM, _could_claim
+
+    rng = np.random.default_rng(21)
+    hits = 0
+    for _ in range(400):
+        ns, k = int(rng.integers(1, 9)), int(rng.integers(2, 7))
+        w = rng.normal(-4, 5, size=(ns, k))
+        w[rng.random(w.shape) < 0.3] = -np.inf
+        ws = rng.normal(0, 1, ns)
+        multi = np.zeros(k, dtype=bool)
+        multi[rng.permutation(k)[:2]] = True
+        low, _ = posterior_bounds(w, ws, multi, w[:, multi])
+        single = np.where(multi[None, :], -np.inf, w)
+        arg = np.argmax(single, axis=1)
+        best = single[np.arange(ns), arg]
+        others = w.copy()
+        others[np.arange(ns), arg] = -np.inf
+        log_r = np.logaddexp(np.logaddexp.reduce(others, axis=1), ws) - best
+        got = _could_claim(w, ws, arg, log_r)
+        want = low[np.arange(ns), arg] >= CLAIM
+        near = np.abs(low[np.arange(ns), arg] - CLAIM) < 1e-9
+        ok = np.isfinite(best)
+        assert np.array_equal(got[ok & ~near], want[ok & ~near])
+        hits += int(want[ok].sum())
+    assert hits >= 20
+
+
 class _Raising:
     """Joint terms of two-member families that exceed the product of the pairwise LRs: placing
     ``t`` beside ``s`` multiplies by ``exp(inter[s, t]) >= 1`` (a placed brother raising the other's
@@ -161,11 +192,17 @@ def _raising_case(rng, n_s, n_m):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("block", range(6))
-def test_bounds_hold_when_a_placed_brother_raises_the_other(block):
+def test_bounds_hold_when_a_placed_brother_raises_the_other(block, monkeypatch):
     """300 random open components with two-member families whose joint terms exceed the product
     of the pairwise LRs: every exact pairing probability lies within the bounds, which count a
     placement in such a family by its proven upper bound. The same components bounded with the
-    pairwise LRs instead (no upper bound offered) put some exact posterior outside: the check can fail."""
+    pairwise LRs instead (no upper bound offered) put some exact posterior outside: the check can fail.
+    The exact partner sums run for samples that could reach a lower bound of 0.3 (not 0.99: these
+    components are small) over the 2 partners with the largest bound-(i) terms, bound (i) for the rest."""
+    from dogtag.identify import bounds
+
+    monkeypatch.setattr(bounds, "CLAIM", 0.3)
+    monkeypatch.setattr(bounds, "PARTNERS", 2)
     rng = np.random.default_rng(9700 + block)
     outside_pairwise = refined = 0
     for _ in range(50):
@@ -310,15 +347,17 @@ def test_family_upper_term_bounds_every_conditional_term():
                 np.testing.assert_allclose(up, pw, rtol=1e-9, atol=1e-9)
             # the partner sums read off the tables equal those from each placement's own pedigree
             # computation (clean and degraded samples placed)
-            log_c = rng.normal(-3, 2, len(sids))
-            log_c[rng.random(len(sids)) < 0.2] = -np.inf
-            got = fl.partner_sums(f.name, other, target, sids, sids, log_c)
-            for si, x in enumerate(sids):
-                fl.conditional_term(f.name, {other: x}, target, sids[0])
-                cond = fl._cond[fl._cond_key(f.name, {other: x}, target)]
-                terms = np.array([log_c[r] + cond[r] for r in range(len(sids)) if r != si])
-                terms = terms[~np.isnan(terms)]
-                assert got[si] == pytest.approx(float(np.logaddexp.reduce(terms)), abs=1e-9)
+            # (most partners: the case's batch; a few: a batch of their own)
+            for share in (0.2, 0.85):
+                log_c = rng.normal(-3, 2, len(sids))
+                log_c[rng.random(len(sids)) < share] = -np.inf
+                got = fl.partner_sums(f.name, other, target, sids, sids, log_c)
+                for si, x in enumerate(sids):
+                    fl.conditional_term(f.name, {other: x}, target, sids[0])
+                    cond = fl._cond[fl._cond_key(f.name, {other: x}, target)]
+                    terms = np.array([log_c[r] + cond[r] for r in range(len(sids)) if r != si])
+                    terms = terms[~np.isnan(terms)]
+                    assert got[si] == pytest.approx(float(np.logaddexp.reduce(terms)), abs=1e-9)
         kinds.add(frozenset(f.genotypes))
     assert len(kinds) == 3
 

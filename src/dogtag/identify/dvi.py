@@ -253,6 +253,10 @@ class FamilyLoglik:
         log_c = log_c[ok]
         rows = np.array([self._row[x] for x in samples], dtype=np.int64)
         soft_pos = self._soft_positions()
+        # the partners' observations: a batch of their own when they are few (the LRs of the others
+        # are not computed), else the case's batch
+        few = keep.size * 4 < len(self.case.pm)
+        p_batch = sample_batch([self.case.pm[r] for r in keep.tolist()], self.case.markers) if few else batch
         out = np.empty(len(samples))
         step = 256
         for lo in range(0, len(samples), step):
@@ -279,7 +283,9 @@ class FamilyLoglik:
                         with np.errstate(invalid="ignore", divide="ignore"):
                             d[:, c] = np.nan_to_num((wts @ t).T / tot[None, :], nan=0.0, posinf=0.0)
                 cond.append(d)
-            lr = log_lr_given(batch, cond, int(fam.pedigree.sex[p_idx]))[keep]   # (partners, chunk)
+            lr = log_lr_given(p_batch, cond, int(fam.pedigree.sex[p_idx]))   # (partners or all, chunk)
+            if not few:
+                lr = lr[keep]
             if self.lineage is not None:
                 lr = lr + self.lineage[keep, self._col[partner]][:, None]
             x = np.where(np.isnan(lr), -np.inf, lr) + log_c[:, None]
