@@ -84,14 +84,19 @@ def test_kernel_equals_numpy_tiles(monkeypatch, theta, top, min_lr):
     assert (got.exclusions > 0).any() or theta > 0
 
 
-def test_kernel_blind_search_equals_numpy_with_threads(monkeypatch):
+@pytest.mark.parametrize("theta", [0.0, 0.03])
+def test_kernel_blind_search_equals_numpy_with_threads(monkeypatch, theta):
+    # blind_search's kernel path (identify.topsearch: samples read once, the degraded samples'
+    # log terms made once per distinct observation, the families' tables written stacked)
     case = _hard_case()
     monkeypatch.setattr(search, "COMPILED", False)
-    want = blind_search(case, top=4, min_lr=1e2, chunk=37)
+    want = blind_search(case, top=4, min_lr=1e2, chunk=37, theta=theta)
     monkeypatch.setattr(search, "COMPILED", True)
     _kernel_only(monkeypatch)
-    got = blind_search(case, top=4, min_lr=1e2, chunk=37, workers=2)
+    got = blind_search(case, top=4, min_lr=1e2, chunk=37, workers=2, theta=theta)
     assert got.candidates == want.candidates and got.candidate_evidence == want.candidate_evidence
+    assert got.family_loglik == want.family_loglik
+    np.testing.assert_array_equal(got.sample_loglik, want.sample_loglik)
     # the repeated families tie with their originals: the lower column comes first
     ties = [(sid, c) for sid, c in got.candidates.items()
             if len(c) > 1 and c[0][1] == c[1][1] and np.isfinite(c[0][1])]
@@ -149,3 +154,54 @@ def test_a_stacked_batch_pickles_once_and_restacks_where_it_lands():
     rows = sample_batch(case.pm[:50], case.markers)
     _same(tile_top(rows, again, row0=0, col0=0, top=3, min_log=5.0),
           tile_top(rows, fb, row0=0, col0=0, top=3, min_log=5.0, compiled=False))
+
+
+def test_blind_search_blocks_past_the_kernels_extras_take_the_numpy_path(monkeypatch):
+    case = _hard_case()
+    monkeypatch.setattr(search, "COMPILED", False)
+    want = blind_search(case, top=2, min_lr=1e-22, chunk=50)
+    monkeypatch.setattr(search, "COMPILED", True)
+    calls = []
+    real = search._tile_log_lr
+    monkeypatch.setattr(search, "_tile_log_lr", lambda *a, **k: calls.append(1) or real(*a, **k))
+    got = blind_search(case, top=2, min_lr=1e-22, chunk=50, workers=2)
+    assert calls and got.candidates == want.candidates and got.candidate_evidence == want.candidate_evidence
+    assert max(len(c) for c in got.candidates.values()) > EXTRA
+
+
+def test_sabotaged_soft_terms_are_caught(monkeypatch):
+    # the degraded samples' log terms by one ulp: the blind search no longer equals the NumPy path
+    from dogtag.identify import topsearch
+
+    case = _hard_case()
+    monkeypatch.setattr(search, "COMPILED", False)
+    want = blind_search(case, top=3, min_lr=1e2)
+    monkeypatch.setattr(search, "COMPILED", True)
+    real = topsearch.soft_terms
+
+    def nudged(*a, **k):
+        si, num, den = real(*a, **k)
+        num[np.isfinite(num) & (num != 0)] *= 1 + 2 ** -52
+        return si, num, den
+
+    monkeypatch.setattr(topsearch, "soft_terms", nudged)
+    got = blind_search(case, top=3, min_lr=1e2)
+    degraded = {s.id for s in case.pm if s.dropout > 0}
+    assert any(got.candidates[sid] != want.candidates[sid] for sid in degraded)
+    assert all(got.candidates[s.id] == want.candidates[s.id] for s in case.pm
+               if s.id not in degraded and all(None not in g for g in s.genotypes.values()))
+
+
+def test_sample_rows_equal_a_batch_of_those_samples():
+    case = _hard_case()
+    every = sample_batch(case.pm, case.markers)
+    for lo, hi in [(0, 37), (37, 120), (120, 200), (5, 5)]:
+        got, want = search.sample_rows(every, lo, hi), sample_batch(case.pm[lo:hi], case.markers)
+        np.testing.assert_array_equal(got.sex, want.sex)
+        np.testing.assert_array_equal(got.loglik, want.loglik)
+        for a, b in zip(got.views, want.views, strict=True):
+            for f in ("typed", "clean_g", "soft_rows", "log_hw"):
+                np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+            assert (a.soft is None) == (b.soft is None)
+            if a.soft is not None:
+                assert (a.soft != b.soft).nnz == 0 and a.soft.shape == b.soft.shape
