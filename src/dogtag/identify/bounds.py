@@ -216,6 +216,8 @@ def widest(lower: NDArray[np.float64], upper: NDArray[np.float64]) -> tuple[floa
 REFINE_FRACTION = 1e-4
 #: seconds one component may spend on exact partner sums (the rest keep bounds (i) and (ii))
 PARTNER_SECONDS = 120.0
+#: families whose genotype tables are computed together (each table a few MB)
+TABLE_BLOCK = 16
 #: partners ``r`` of a two-member family whose conditional LRs the exact partner sums (iii) compute
 #: at least (those with the largest bound-(i) terms; the rest are counted by bound (i)) before all of
 #: them are computed (:func:`_partners`)
@@ -275,8 +277,13 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
     wm = w[:, mcols]
     ok = np.isfinite(wm)
     prior = np.full((n, mcols.size), -np.inf)
-    # family by family: bounds (i), (ii), then (iii) where it matters
-    for ts in by_fam.values():
+    # family by family: bounds (i), (ii), then (iii) where it matters; the families' genotype
+    # tables in blocks of TABLE_BLOCK families, each block in one batched computation
+    fams = list(by_fam.values())
+    for f_no, ts in enumerate(fams):
+        if f_no % TABLE_BLOCK == 0:
+            problem.prefetch_tables([missing[int(mcols[t])] for block in fams[f_no:f_no + TABLE_BLOCK]
+                                     for t in block])
         cols = [missing[int(mcols[t])] for t in ts]
         up = problem.upper_log_lr(cols)
         if up is None:
