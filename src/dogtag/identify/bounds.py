@@ -62,7 +62,7 @@ bounds ``u``, each proven, the least of them used (:func:`multi_upper`):
     that could be claimed elsewhere, within a time budget; (ii) for the others, with ``Ubar(r, A)``
     in place of every conditional LR. "Could be claimed": the lower bound at the sample's best
     option reaches :data:`CLAIM` with every ``u`` at its least possible value, the pairwise weight
-    (:func:`_could_claim`); for the other samples no bound ``u`` can give a claim, and (i)/(ii) are
+    (:func:`_claim_margin`); for the other samples no bound ``u`` can give a claim, and (i)/(ii) are
     kept (their lower bounds stay proven, only less tight).
 
 Without ``u`` (no bound available, e.g. with theta) the pairwise weights are used and the
@@ -223,7 +223,7 @@ TABLE_BLOCK = 16
 #: them are computed (:func:`_partners`)
 PARTNERS = 64
 #: the lower bound a claim needs; the exact partner sums are computed only for samples that could
-#: reach it (:func:`_could_claim`)
+#: reach it (:func:`_claim_margin`)
 CLAIM = 0.99
 
 
@@ -268,12 +268,17 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
         with np.errstate(invalid="ignore"):
             log_r[lo:lo + CHUNK] = np.logaddexp(_lse(others, axis=1), wstar[lo:lo + CHUNK]) - best[lo:lo + CHUNK]
     likely = (best > wstar) & (best >= np.logaddexp(total, wstar) - math.log(2.0))
-    likely &= _could_claim(w, wstar, arg, log_r)
+    margin = _claim_margin(w, wstar, arg, log_r)
+    likely &= margin >= 0.0
     by_fam: dict[str, list[int]] = {}
     for t, j in enumerate(mcols.tolist()):
         by_fam.setdefault(problem.family[missing[j]], []).append(t)
     n_s = len(problem.samples)
     share = REFINE_FRACTION / max(1, sum(len(ts) for ts in by_fam.values() if len(ts) == 2))
+    # the time of the partner sums is shared out among the (family, direction) pairs left, most
+    # promising samples first (the largest margin), so the same samples are refined in every family
+    n_dirs = 2 * sum(1 for ts in by_fam.values() if len(ts) == 2)
+    spent, refined_rows, dirs_done = 0.0, 0, 0
     wm = w[:, mcols]
     ok = np.isfinite(wm)
     prior = np.full((n, mcols.size), -np.inf)
@@ -308,10 +313,18 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
                 with np.errstate(invalid="ignore", over="ignore"):
                     excess = np.exp(np.minimum(ui[:, b] - best, 700.0)) - np.exp(np.minimum(wm[:, tb] - best, 700.0))
                 rows_b = np.nonzero(likely & ok[:, tb] & (np.nan_to_num(excess, nan=0.0) > share))[0]
+                rows_b = rows_b[np.argsort(-margin[rows_b], kind="stable")]
+                dirs_done += 1
+                if refined_rows and rows_b.size:
+                    left = max(0.0, stop - time.monotonic()) / max(1, n_dirs - dirs_done + 1)
+                    quota = int(left / (spent / refined_rows))
+                    stats["unrefined_pairs"] += int(rows_b[quota:].size)
+                    rows_b = rows_b[:quota]
                 if not rows_b.size:
                     continue
                 sums = None
                 if time.monotonic() < stop:
+                    t0 = time.monotonic()
                     # exact conditional LRs for the partners with the largest bound-(i) terms
                     # c_r Ubar(r, A), bound (i) for the rest (LR(r | s) <= Ubar(r, A)) where their
                     # sum adds at most half the share to every refined sample's R
@@ -323,6 +336,8 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
                                                     rows[rows_b].tolist(), log_c)
                     if sums is not None and tail.size:
                         sums = np.logaddexp(sums, _lse(terms[tail], axis=0))
+                    spent += time.monotonic() - t0
+                    refined_rows += int(rows_b.size)
                 if sums is None:
                     stats["unrefined_pairs"] += int(rows_b.size)
                     continue
@@ -346,16 +361,17 @@ def _partners(terms: NDArray[np.float64], log_tol: float) -> tuple[NDArray[np.in
     return order[:k], order[k:]
 
 
-def _could_claim(w: NDArray[np.float64], wstar: NDArray[np.float64], arg: NDArray[np.int64],
-                 log_r: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Whether each sample's lower bound at option ``arg`` (a missing person alone in its family)
-    could reach :data:`CLAIM` whatever the bounds ``u`` of the multi columns: with ``u = w`` there
-    (the least any of them can be, as each is at least the pairwise weight), ``R = exp(log_r)`` and
+def _claim_margin(w: NDArray[np.float64], wstar: NDArray[np.float64], arg: NDArray[np.int64],
+                  log_r: NDArray[np.float64]) -> NDArray[np.float64]:
+    """How far each sample's lower bound at option ``arg`` (a missing person alone in its family)
+    could clear :data:`CLAIM` whatever the bounds ``u`` of the multi columns, in log odds (``>= 0``:
+    it could reach it; ``nan`` or ``< 0``: no bound can make it a claim): with ``u = w`` there (the
+    least any of them can be, as each is at least the pairwise weight), ``R = exp(log_r)`` and
     ``A_o`` without the sample, ``L = 1 / (1 + R (1 + A_o))`` is the largest lower bound possible."""
     ns = w.shape[0]
     cols = np.unique(arg)
     if not ns or not cols.size:
-        return np.zeros(ns, dtype=bool)
+        return np.full(ns, -np.inf)
     # log A_o = log sum_t exp(w[t, o] - w[t, *]) over the needed columns, in row chunks
     log_a = np.full(cols.size, -np.inf)
     for lo in range(0, ns, CHUNK):
@@ -367,8 +383,8 @@ def _could_claim(w: NDArray[np.float64], wstar: NDArray[np.float64], arg: NDArra
         rest = log_a[at] + np.log(np.clip(-np.expm1(own - log_a[at]), 0.0, None))   # A_o without s
         log_term = log_r + np.logaddexp(0.0, np.nan_to_num(rest, nan=-np.inf))
     if CLAIM <= 0.0:
-        return np.ones(ns, dtype=bool)
-    return np.asarray(log_term <= math.log(1.0 / CLAIM - 1.0))
+        return np.where(np.isnan(log_term), np.inf, -log_term)
+    return np.asarray(math.log(1.0 / CLAIM - 1.0) - log_term)
 
 
 def bounded_component(problem: JointProblem, samples: list[int], missing: list[int],
