@@ -155,7 +155,7 @@ def dvi_solve(
     if exclusions is None:
         excl = np.zeros((n_s, n_m))
     elif isinstance(exclusions, np.ndarray):
-        excl = np.array(exclusions, dtype=np.float64).reshape(n_s, n_m)
+        excl = np.asarray(exclusions, dtype=np.float64).reshape(n_s, n_m)   # read only: no copy
     else:
         excl = np.array([[np.nan if x is None else float(x) for x in row] for row in exclusions],
                         dtype=np.float64).reshape(n_s, n_m)
@@ -333,6 +333,8 @@ def _subproblem(problem: JointProblem, fixed: Mapping[str, str], rem_s: list[int
     cond = condition_on(problem, fixed)
     keep_s = [cond.sample_index[problem.samples[i]] for i in rem_s]
     keep_m = [cond.missing_index[problem.missing[j]] for j in rem_m]
+    if keep_s == list(range(len(cond.samples))) and keep_m == list(range(len(cond.missing))):
+        return cond   # nothing more to leave out: no copy of the matrix
     return JointProblem(
         tuple(cond.samples[i] for i in keep_s), tuple(cond.missing[j] for j in keep_m),
         tuple(cond.family[j] for j in keep_m), cond.log_lr[np.ix_(keep_s, keep_m)],
@@ -376,6 +378,12 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
     if not js:
         return
     cm = [current.missing_index[missing[j]] for j in js]
+    # samples with no possible placement in the family can only be "*" there: left out (they
+    # change no assignment's likelihood and would each be a component of their own)
+    placeable: list[bool] = np.asarray((pairing[np.ix_(rem_s, js)]
+                                        & np.isfinite(current.log_lr[np.ix_(cs, cm)])).any(axis=1)).tolist()
+    rem_s = [i for i, ok in zip(rem_s, placeable, strict=True) if ok]
+    cs = [c for c, ok in zip(cs, placeable, strict=True) if ok]
     llr = current.log_lr[np.ix_(cs, cm)].copy()
     sub_pairing = pairing[np.ix_(rem_s, js)]
     llr[~sub_pairing] = np.nan
