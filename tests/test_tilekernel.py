@@ -229,3 +229,45 @@ def test_families_in_threads_equal_one_thread(theta):
             np.testing.assert_array_equal(st[0], np.concatenate(want.logp))
             if theta:
                 np.testing.assert_array_equal(st[1], np.concatenate(want.logp_unrelated))
+
+
+@pytest.mark.parametrize("theta", [0.0, 0.03])
+def test_blind_search_in_chunks_of_columns_equals_numpy(monkeypatch, theta):
+    # the degraded observations' log terms bounded: the columns run in chunks (here of 37 and
+    # of 1), each through every block of samples, the rows' pairs kept across them
+    from dogtag.identify import topsearch
+
+    case = _hard_case()
+    monkeypatch.setattr(search, "COMPILED", False)
+    want = blind_search(case, top=3, min_lr=1e2, chunk=64, theta=theta)
+    monkeypatch.setattr(search, "COMPILED", True)
+    _kernel_only(monkeypatch)
+    E = topsearch._observations(sample_batch(case.pm, case.markers, theta))[2]
+    calls = []
+    real = topsearch.soft_terms
+    monkeypatch.setattr(topsearch, "soft_terms", lambda *a: calls.append(a[3:]) or real(*a))
+    for floats, width, chunks in [(37 * E, 37, 6), (E, 1, 202)]:
+        monkeypatch.setattr(topsearch, "SOFT_FLOATS", floats)
+        calls.clear()
+        got = blind_search(case, top=3, min_lr=1e2, chunk=64, workers=2, theta=theta)
+        assert len(calls) == chunks and calls[0] == (0, width)
+        assert got.candidates == want.candidates and got.candidate_evidence == want.candidate_evidence
+
+
+def test_lineage_in_chunks_of_columns_equals_numpy(tmp_path, monkeypatch):
+    from dogtag.identify import topsearch
+
+    case = read_case_folder(mixed_case(tmp_path / "case"))
+    case = dataclasses.replace(case, pm=[dataclasses.replace(s, dropout=0.1) if i % 2 else s
+                                         for i, s in enumerate(case.pm)])
+    monkeypatch.setattr(search, "COMPILED", False)
+    want = blind_search(case, top=2, min_lr=10.0)
+    monkeypatch.setattr(search, "COMPILED", True)
+    _kernel_only(monkeypatch)
+    monkeypatch.setattr(topsearch, "SOFT_FLOATS", 1)
+    calls = []
+    real = topsearch.soft_terms
+    monkeypatch.setattr(topsearch, "soft_terms", lambda *a: calls.append(a[3:]) or real(*a))
+    got = blind_search(case, top=2, min_lr=10.0, chunk=3)
+    assert len(calls) == sum(len(f.missing) for f in case.am) > 1     # a chunk per column
+    assert got.candidates == want.candidates and got.candidate_evidence == want.candidate_evidence
