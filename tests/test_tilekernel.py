@@ -55,6 +55,15 @@ def _kernel_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search, "_tile_log_lr", boom)
 
 
+def _numpy_first(monkeypatch: pytest.MonkeyPatch, case: DVICase, **kw) -> search.SearchResult:
+    """The blind search by the NumPy path; afterwards the compiled path is on, and must not fall back."""
+    monkeypatch.setattr(search, "COMPILED", False)
+    want = blind_search(case, **kw)
+    monkeypatch.setattr(search, "COMPILED", True)
+    _kernel_only(monkeypatch)
+    return want
+
+
 @pytest.mark.parametrize("theta", [0.0, 0.03])
 @pytest.mark.parametrize("top,min_lr", [(1, None), (3, 1e3), (7, 1.0)])
 def test_kernel_equals_numpy_tiles(monkeypatch, theta, top, min_lr):
@@ -89,10 +98,7 @@ def test_kernel_blind_search_equals_numpy_with_threads(monkeypatch, theta):
     # blind_search's kernel path (identify.topsearch: samples read once, the degraded samples'
     # log terms made once per distinct observation, the families' tables written stacked)
     case = _hard_case()
-    monkeypatch.setattr(search, "COMPILED", False)
-    want = blind_search(case, top=4, min_lr=1e2, chunk=37, theta=theta)
-    monkeypatch.setattr(search, "COMPILED", True)
-    _kernel_only(monkeypatch)
+    want = _numpy_first(monkeypatch, case, top=4, min_lr=1e2, chunk=37, theta=theta)
     got = blind_search(case, top=4, min_lr=1e2, chunk=37, workers=2, theta=theta)
     assert got.candidates == want.candidates and got.candidate_evidence == want.candidate_evidence
     assert got.family_loglik == want.family_loglik
@@ -120,10 +126,7 @@ def test_overflowing_rows_fall_back_to_numpy_with_the_same_result(monkeypatch):
 
 def test_kernel_with_lineage_evidence_equals_numpy(tmp_path, monkeypatch):
     case = read_case_folder(mixed_case(tmp_path / "case"))
-    monkeypatch.setattr(search, "COMPILED", False)
-    want = blind_search(case, top=2, min_lr=10.0)
-    monkeypatch.setattr(search, "COMPILED", True)
-    _kernel_only(monkeypatch)
+    want = _numpy_first(monkeypatch, case, top=2, min_lr=10.0)
     got = blind_search(case, top=2, min_lr=10.0)
     assert got.candidates == want.candidates and got.candidate_evidence == want.candidate_evidence
     assert any(e & 6 for ev in got.candidate_evidence.values() for e in ev)   # mtDNA or Y evidence in
@@ -238,10 +241,7 @@ def test_blind_search_in_chunks_of_columns_equals_numpy(monkeypatch, theta):
     from dogtag.identify import topsearch
 
     case = _hard_case()
-    monkeypatch.setattr(search, "COMPILED", False)
-    want = blind_search(case, top=3, min_lr=1e2, chunk=64, theta=theta)
-    monkeypatch.setattr(search, "COMPILED", True)
-    _kernel_only(monkeypatch)
+    want = _numpy_first(monkeypatch, case, top=3, min_lr=1e2, chunk=64, theta=theta)
     E = topsearch._observations(sample_batch(case.pm, case.markers, theta))[2]
     calls = []
     real = topsearch.soft_terms
@@ -260,10 +260,7 @@ def test_lineage_in_chunks_of_columns_equals_numpy(tmp_path, monkeypatch):
     case = read_case_folder(mixed_case(tmp_path / "case"))
     case = dataclasses.replace(case, pm=[dataclasses.replace(s, dropout=0.1) if i % 2 else s
                                          for i, s in enumerate(case.pm)])
-    monkeypatch.setattr(search, "COMPILED", False)
-    want = blind_search(case, top=2, min_lr=10.0)
-    monkeypatch.setattr(search, "COMPILED", True)
-    _kernel_only(monkeypatch)
+    want = _numpy_first(monkeypatch, case, top=2, min_lr=10.0)
     monkeypatch.setattr(topsearch, "SOFT_FLOATS", 1)
     calls = []
     real = topsearch.soft_terms
