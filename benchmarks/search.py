@@ -7,9 +7,10 @@ mother typed), one missing person each; half the samples are the missing persons
 half unrelated; 10% of samples have drop-out (d = 0.1). Mutation: stepwise, female
 0.001, male 0.002, rate2 1e-6, range 0.1 (pedmut's model).
 
-Measures, in a child process, the wall time, CPU time and peak memory of
+Measures, in a child process, twice, the wall time, CPU time (user and system) and peak memory of
 ``dogtag dvi CASE --no-joint --top 5 --json --threads W`` (the single-process engine with W
-threads; reading the CSV folder and writing the JSON included), and checks it: every true
+threads; reading the CSV folder and writing the JSON included; ``dvi_top5_seconds`` is the faster
+run), each with the load average before and after it, and checks it: every true
 missing person ranked first, and 30 random kept pairs equal to direct pedigree likelihoods of
 the pair hypotheses (to 1e-9 in the log LR). In-process, on the same case, the CPU time of each
 part (reading, the families' conditionals and null log-likelihoods, the tiles with top-K),
@@ -44,7 +45,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+# the settings the dogtag command makes for itself (dogtag/cli/__init__.py), for the parts timed
+# in this process too: before NumPy loads (a user's own settings kept, and passed on to the command)
+_OURS = {"NUMPY_MADVISE_HUGEPAGE": "0", "OPENBLAS_NUM_THREADS": "1"}
+_OURS = {k: v for k, v in _OURS.items() if k not in os.environ}
+os.environ.update(_OURS)
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -138,18 +145,23 @@ def synthesise(folder: Path, n_samples: int, n_families: int, seed: int = 1) -> 
     (folder / "mutation_models.csv").write_text("\n".join(mut) + "\n")
 
 
-def run_cli(folder: Path, workers: int) -> tuple[float, float, float, dict]:
+def run_cli(folder: Path, workers: int) -> tuple[float, float, float, float, dict]:
+    """The command in a child process: wall, user and system CPU seconds, the peak of all children
+    so far (GiB) and its JSON. The child's environment is this process's less the settings made
+    above, so that the command makes its own."""
     cmd = [sys.executable, "-m", "dogtag", "dvi", str(folder), "--no-joint", "--top", "5", "--json",
            "--threads", str(workers)]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    for name in _OURS:
+        env.pop(name)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     peak = after.ru_maxrss / 1024 / 1024  # GiB
-    return wall, cpu, peak, json.loads(out.stdout)
+    return (wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime, peak,
+            json.loads(out.stdout))
 
 
 def check_pairs(case, candidates: dict[str, list[tuple[int, float, int]]], samples: list[str],
@@ -336,19 +348,26 @@ def main() -> None:
         t = time.perf_counter()
         synthesise(folder, args.samples, args.families)
         print(f"synthesised {args.samples} x {args.families} in {time.perf_counter() - t:.1f} s")
-        print(f"load average before the run: {os.getloadavg()[0]:.1f}")
-        wall, cpu, peak, out = run_cli(folder, args.workers)
+        runs = []
+        for _ in range(2):      # twice: on a shared machine one run alone says little
+            load = os.getloadavg()[0]
+            wall, user, system, peak, out = run_cli(folder, args.workers)
+            runs.append({"seconds": round(wall, 2), "cpu_seconds": round(user + system, 2),
+                         "user_seconds": round(user, 2), "system_seconds": round(system, 2),
+                         "load_average": [round(load, 1), round(os.getloadavg()[0], 1)]})
+            print(f"dogtag dvi --no-joint --top 5 --threads {args.workers} (load {load:.1f}): {wall:.1f} s wall, "
+                  f"{user + system:.1f} s CPU ({user:.1f} user, {system:.1f} system), peak {peak:.2f} GiB")
         n_true = min(args.samples // 2, args.families)
         hits = sum(1 for s in range(n_true)
                    if out["candidates"].get(f"V{s}") and out["candidates"][f"V{s}"][0]["missing"] == f"F{s}:MP")
         # missing persons are all named MP: labels are family:id
-        figures.update({"dvi_top5_seconds": round(wall, 2), "dvi_top5_cpu_seconds": round(cpu, 2),
-                        "load_average": round(os.getloadavg()[0], 1), "peak_rss_gib": round(peak, 2),
+        best = min(runs, key=lambda r: r["seconds"])
+        figures.update({"dvi_top5_runs": runs, "dvi_top5_seconds": best["seconds"],
+                        "dvi_top5_cpu_seconds": best["cpu_seconds"], "peak_rss_gib": round(peak, 2),
                         "pairs": args.samples * args.families,
-                        "pairs_per_second": round(args.samples * args.families / wall),
+                        "pairs_per_second": round(args.samples * args.families / best["seconds"]),
                         "true_mp_ranked_first": hits, "true_pairs": n_true})
-        print(f"dogtag dvi --no-joint --top 5 --threads {args.workers}: {wall:.1f} s wall, {cpu:.1f} s CPU, "
-              f"peak {peak:.2f} GiB; true MP ranked first for {hits}/{n_true} samples")
+        print(f"true MP ranked first for {hits}/{n_true} samples (the second run's output)")
         p = parts(folder, 30)
         figures["parts"] = p
         k = p["numpy_kernel"]

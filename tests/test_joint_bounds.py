@@ -114,6 +114,37 @@ def test_chunking_changes_nothing():
     assert np.all(a[0][:, [2, 3]] == 0)
 
 
+def test_claim_margin_is_the_lower_bound_with_pairwise_weights():
+    """A sample is refined only where its lower bound at its best single-family option, with every
+    multi column at its pairwise weight (the least any proven bound u can be), reaches CLAIM: the
+    filter equals that lower bound from posterior_bounds itself, on random weights."""
+    from dogtag.identify.bounds import CLAIM, _claim_margin
+
+    rng = np.random.default_rng(21)
+    hits = 0
+    for _ in range(400):
+        ns, k = int(rng.integers(1, 9)), int(rng.integers(2, 7))
+        w = rng.normal(-4, 5, size=(ns, k))
+        w[rng.random(w.shape) < 0.3] = -np.inf
+        ws = rng.normal(0, 1, ns)
+        multi = np.zeros(k, dtype=bool)
+        multi[rng.permutation(k)[:2]] = True
+        low, _ = posterior_bounds(w, ws, multi, w[:, multi])
+        single = np.where(multi[None, :], -np.inf, w)
+        arg = np.argmax(single, axis=1)
+        best = single[np.arange(ns), arg]
+        others = w.copy()
+        others[np.arange(ns), arg] = -np.inf
+        log_r = np.logaddexp(np.logaddexp.reduce(others, axis=1), ws) - best
+        got = _claim_margin(w, ws, arg, log_r) >= 0
+        want = low[np.arange(ns), arg] >= CLAIM
+        near = np.abs(low[np.arange(ns), arg] - CLAIM) < 1e-9
+        ok = np.isfinite(best)
+        assert np.array_equal(got[ok & ~near], want[ok & ~near])
+        hits += int(want[ok].sum())
+    assert hits >= 20
+
+
 class _Raising:
     """Joint terms of two-member families that exceed the product of the pairwise LRs: placing
     ``t`` beside ``s`` multiplies by ``exp(inter[s, t]) >= 1`` (a placed brother raising the other's
@@ -161,11 +192,17 @@ def _raising_case(rng, n_s, n_m):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("block", range(6))
-def test_bounds_hold_when_a_placed_brother_raises_the_other(block):
+def test_bounds_hold_when_a_placed_brother_raises_the_other(block, monkeypatch):
     """300 random open components with two-member families whose joint terms exceed the product
     of the pairwise LRs: every exact pairing probability lies within the bounds, which count a
     placement in such a family by its proven upper bound. The same components bounded with the
-    pairwise LRs instead (no upper bound offered) put some exact posterior outside: the check can fail."""
+    pairwise LRs instead (no upper bound offered) put some exact posterior outside: the check can fail.
+    The exact partner sums run for samples that could reach a lower bound of 0.3 (not 0.99: these
+    components are small) over the 2 partners with the largest bound-(i) terms, bound (i) for the rest."""
+    from dogtag.identify import bounds
+
+    monkeypatch.setattr(bounds, "CLAIM", 0.3)
+    monkeypatch.setattr(bounds, "PARTNERS", 2)
     rng = np.random.default_rng(9700 + block)
     outside_pairwise = refined = 0
     for _ in range(50):
@@ -310,15 +347,17 @@ def test_family_upper_term_bounds_every_conditional_term():
                 np.testing.assert_allclose(up, pw, rtol=1e-9, atol=1e-9)
             # the partner sums read off the tables equal those from each placement's own pedigree
             # computation (clean and degraded samples placed)
-            log_c = rng.normal(-3, 2, len(sids))
-            log_c[rng.random(len(sids)) < 0.2] = -np.inf
-            got = fl.partner_sums(f.name, other, target, sids, sids, log_c)
-            for si, x in enumerate(sids):
-                fl.conditional_term(f.name, {other: x}, target, sids[0])
-                cond = fl._cond[fl._cond_key(f.name, {other: x}, target)]
-                terms = np.array([log_c[r] + cond[r] for r in range(len(sids)) if r != si])
-                terms = terms[~np.isnan(terms)]
-                assert got[si] == pytest.approx(float(np.logaddexp.reduce(terms)), abs=1e-9)
+            # (most partners: the case's batch; a few: a batch of their own)
+            for share in (0.2, 0.85):
+                log_c = rng.normal(-3, 2, len(sids))
+                log_c[rng.random(len(sids)) < share] = -np.inf
+                got = fl.partner_sums(f.name, other, target, sids, sids, log_c)
+                for si, x in enumerate(sids):
+                    fl.conditional_term(f.name, {other: x}, target, sids[0])
+                    cond = fl._cond[fl._cond_key(f.name, {other: x}, target)]
+                    terms = np.array([log_c[r] + cond[r] for r in range(len(sids)) if r != si])
+                    terms = terms[~np.isnan(terms)]
+                    assert got[si] == pytest.approx(float(np.logaddexp.reduce(terms)), abs=1e-9)
         kinds.add(frozenset(f.genotypes))
     assert len(kinds) == 3
 
@@ -364,3 +403,66 @@ def test_conditioning_many_samples_by_the_chain_rule(monkeypatch):
     rows = [prob.samples.index(x) for x in fast.samples]
     assert np.abs(fast.log_lr[:, j] - prob.log_lr[rows, 2 * weak[0] + 1]).max() > 1e-3
     np.testing.assert_allclose(fast.log_lr, slow.log_lr, rtol=1e-9, atol=1e-9)
+
+
+def test_batched_family_tables_equal_one_by_one():
+    """The genotype tables of two-brother families (references: parents, a sister, paternal
+    grandparents) computed for many families at once, by shape, equal those computed family by
+    family through the general engine (every row, to rounding), and the batch is kept whole in
+    the cache."""
+    from dogtag.identify.dvi import FamilyLoglik
+    from dogtag.scenario.incident import simulate_incident
+
+    inc = simulate_incident(20, 9, brothers=1.0, degraded=0.3, unrelated=0.3, seed=11)
+    case = inc.case
+    labels = iter(case.missing_labels())
+    pairs = [(f.name, next(labels)) for f in case.am for _ in f.missing]
+    one, many = FamilyLoglik(case), FamilyLoglik(case)
+    ref = {p: one._tables(*p) for p in pairs}
+    many.prefetch_tables(pairs)
+    assert len(many._table_cache) >= len(case.am)
+    n_tables = 0
+    for p in pairs:
+        got = many._table_cache[many._table_key(*p)]
+        for want_t, got_t in zip(ref[p][0], got[0], strict=True):
+            assert (want_t is None) == (got_t is None)
+            if want_t is not None:
+                n_tables += want_t.shape[0] > 1
+                np.testing.assert_allclose(got_t, want_t, rtol=0, atol=1e-13)
+        for want_p, got_p in zip(ref[p][1], got[1], strict=True):
+            np.testing.assert_allclose(got_p, want_p, rtol=0, atol=1e-13)
+    assert n_tables >= 10
+    assert len({frozenset(f.genotypes) for f in case.am}) == 3   # every kind of reference
+
+
+def test_bounds_hold_when_the_partner_sums_run_out_of_time(monkeypatch):
+    """With a time budget too short for every partner sum, the (family, direction) pairs share what
+    is left, the most promising samples first; what is not refined keeps bounds (i)/(ii), and every
+    exact pairing probability still lies within the bounds."""
+    import time as _time
+
+    from dogtag.identify import bounds, joint
+
+    monkeypatch.setattr(bounds, "CLAIM", 0.0)
+    monkeypatch.setattr(joint, "PARTNER_SECONDS", 0.05)
+    rng = np.random.default_rng(77)
+    refined = unrefined = 0
+    for _ in range(30):
+        prob, _pairwise, prior, weights = _raising_case(rng, int(rng.integers(3, 7)), int(rng.integers(3, 6)))
+        fl = prob.family_loglik
+        slow = fl.partner_sums
+
+        def partner_sums(*args, slow=slow):  # type: ignore[no-untyped-def]
+            _time.sleep(0.06)   # longer than the budget: the first sum spends it
+            return slow(*args)
+
+        fl.partner_sums = partner_sums
+        _, _, _, marg, _ = _naive(prob, weights)
+        res = solve_joint(prob, prior=prior, max_assign=1, dp="bounds")
+        assert res.posterior_upper is not None
+        np.testing.assert_array_less(res.posterior, marg + 1e-12)
+        np.testing.assert_array_less(marg, res.posterior_upper + 1e-12)
+        for c in res.components:
+            refined += int((c.diagnostics or {}).get("refined_pairs", 0))
+            unrefined += int((c.diagnostics or {}).get("unrefined_pairs", 0))
+    assert refined > 0 and unrefined > 0

@@ -130,3 +130,29 @@ def test_exclusions_recomputed_after_undisputed():
     assert seen and seen[0] == {"V6": "M2", "V2": "M3", "V4": "M5"}
     row = next(r for r in out.pm if r.sample == "V1")
     assert (row.conclusion, row.comment) == ("Excluded", "9+ inconsistencies")
+
+
+def _naive_ranked(vals, idx, thr2):
+    """dviSolve's best / above threshold2 / runner-up, one Python element at a time."""
+    col = list(zip(vals.tolist(), idx.tolist(), strict=True))
+    best_lr = max(x for x, _ in col)
+    best = next(i for x, i in col if x == best_lr)
+    top = [(x, i) for x, i in col if x > thr2]
+    others = [(x, i) for x, i in col if i != best]
+    runner = None
+    if others:
+        x2 = max(x for x, _ in others)
+        runner = (x2, next(i for x, i in others if x == x2))
+    return best_lr, best, top, runner
+
+
+def test_ranked_equals_naive():
+    from dogtag.identify.solve import _ranked
+
+    rng = np.random.default_rng(5)
+    for _ in range(500):
+        n = int(rng.integers(1, 8))
+        # ties, zeros (LR 0) and values either side of the threshold
+        vals = rng.choice([0.0, 0.5, 3.0, 1e3, 2e3, 1e5], size=n)
+        idx = rng.permutation(50)[:n].astype(np.int64)
+        assert _ranked(vals, idx, 1e3) == _naive_ranked(vals, idx, 1e3)

@@ -8,6 +8,7 @@ turned into a one-line message and a non-zero exit here, at the edge.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -16,6 +17,18 @@ import click
 from dogtag import __version__
 from dogtag.cli.warn import collected_warnings
 from dogtag.errors import DogtagError
+
+# Set before NumPy loads (nothing above imports it: tests/test_cli_env.py), unless the user
+# chose otherwise:
+# - NumPy advises the kernel to back each array of 4 MiB or more with huge pages; where the
+#   kernel's transparent huge pages "defrag" setting is madvise (a common default) and memory is
+#   fragmented, each such page fault stalls on compaction (numpy/numpy#31590): the search's
+#   short-lived tables then cost more system time than the arithmetic (10,000 x 10,000: 5-8 s
+#   of 15-20 s CPU measured here, 1.4 s without the advice).
+# - The commands run their own threads (--threads); OpenBLAS's threads, waiting busy between
+#   calls, would compete with them for the same cores.
+for _name, _value in (("NUMPY_MADVISE_HUGEPAGE", "0"), ("OPENBLAS_NUM_THREADS", "1")):
+    os.environ.setdefault(_name, _value)
 
 # name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {

@@ -56,9 +56,14 @@ bounds ``u``, each proven, the least of them used (:func:`multi_upper`):
         u[s, B] = w[s, B] (1 + sum_{r != s} c_r LR(r on A | s on B)),   c_r = prior(r, A) / w[r, *],
 
     (iii) computed exactly from ``A``'s genotype distribution given ``s`` on ``B``
-    (:meth:`dogtag.identify.problem.JointProblem.partner_log_sums`: one pedigree computation per
-    ``s``, one LR per ``r``), for the samples that could be claimed elsewhere, within a time
-    budget; (ii) for the others, with ``Ubar(r, A)`` in place of the conditional LR.
+    (:meth:`dogtag.identify.problem.JointProblem.partner_log_sums`: one table row per ``s``, one
+    LR per ``r``) for the partners ``r`` with the largest terms ``c_r Ubar(r, A)``, and with
+    ``Ubar(r, A)`` for the rest where their sum is negligible (:func:`_partners`); for the samples
+    that could be claimed elsewhere, within a time budget; (ii) for the others, with ``Ubar(r, A)``
+    in place of every conditional LR. "Could be claimed": the lower bound at the sample's best
+    option reaches :data:`CLAIM` with every ``u`` at its least possible value, the pairwise weight
+    (:func:`_claim_margin`); for the other samples no bound ``u`` can give a claim, and (i)/(ii) are
+    kept (their lower bounds stay proven, only less tight).
 
 Without ``u`` (no bound available, e.g. with theta) the pairwise weights are used and the
 component says so in its diagnostics (``bound_note``).
@@ -211,6 +216,15 @@ def widest(lower: NDArray[np.float64], upper: NDArray[np.float64]) -> tuple[floa
 REFINE_FRACTION = 1e-4
 #: seconds one component may spend on exact partner sums (the rest keep bounds (i) and (ii))
 PARTNER_SECONDS = 120.0
+#: families whose genotype tables are computed together (each table a few MB)
+TABLE_BLOCK = 16
+#: partners ``r`` of a two-member family whose conditional LRs the exact partner sums (iii) compute
+#: at least (those with the largest bound-(i) terms; the rest are counted by bound (i)) before all of
+#: them are computed (:func:`_partners`)
+PARTNERS = 64
+#: the lower bound a claim needs; the exact partner sums are computed only for samples that could
+#: reach it (:func:`_claim_margin`)
+CLAIM = 0.99
 
 
 def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w: NDArray[np.float64],
@@ -222,9 +236,11 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
 
     Each entry is the least of the proven bounds (i)-(iii) of the module docstring. (iii) is
     computed for the samples whose best option, a missing person alone in its family, holds at
-    least half of their pairwise weight, at the columns where bounds (i)/(ii) exceed the pairwise
-    weight by more than an equal share of :data:`REFINE_FRACTION` of that option (so what is left
-    unrefined adds at most that fraction to the sample's ``R``), within ``seconds``.
+    least half of their pairwise weight and could reach a lower bound of :data:`CLAIM`, at the
+    columns where bounds (i)/(ii) exceed the pairwise weight by more than an equal share of
+    :data:`REFINE_FRACTION` of that option (so what is left unrefined adds at most that fraction to
+    the sample's ``R``; the partners counted by bound (i) in (iii) at most half of it), within
+    ``seconds``.
     """
     import time
 
@@ -237,22 +253,42 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
     rows = np.asarray(samples, dtype=np.int64)
     best = np.empty(n)
     total = np.empty(n)
+    log_r = np.empty(n)    # log R at the best option with every multi column at its pairwise weight
+    arg = np.zeros(n, dtype=np.int64)
     for lo in range(0, n, CHUNK):
         rest = w[lo:lo + CHUNK].copy()
         total[lo:lo + CHUNK] = _lse(rest, axis=1)
         rest[:, mcols] = -np.inf
         best[lo:lo + CHUNK] = rest.max(axis=1, initial=-np.inf)
+        if rest.shape[1]:
+            arg[lo:lo + CHUNK] = np.argmax(rest, axis=1)
+        others = w[lo:lo + CHUNK].copy()
+        c = np.arange(others.shape[0])
+        others[c, arg[lo:lo + CHUNK]] = -np.inf
+        with np.errstate(invalid="ignore"):
+            log_r[lo:lo + CHUNK] = np.logaddexp(_lse(others, axis=1), wstar[lo:lo + CHUNK]) - best[lo:lo + CHUNK]
     likely = (best > wstar) & (best >= np.logaddexp(total, wstar) - math.log(2.0))
+    margin = _claim_margin(w, wstar, arg, log_r)
+    likely &= margin >= 0.0
     by_fam: dict[str, list[int]] = {}
     for t, j in enumerate(mcols.tolist()):
         by_fam.setdefault(problem.family[missing[j]], []).append(t)
     n_s = len(problem.samples)
     share = REFINE_FRACTION / max(1, sum(len(ts) for ts in by_fam.values() if len(ts) == 2))
+    # the time of the partner sums is shared out among the (family, direction) pairs left, most
+    # promising samples first (the largest margin), so the same samples are refined in every family
+    n_dirs = 2 * sum(1 for ts in by_fam.values() if len(ts) == 2)
+    spent, refined_rows, dirs_done = 0.0, 0, 0
     wm = w[:, mcols]
     ok = np.isfinite(wm)
     prior = np.full((n, mcols.size), -np.inf)
-    # family by family: bounds (i), (ii), then (iii) where it matters
-    for ts in by_fam.values():
+    # family by family: bounds (i), (ii), then (iii) where it matters; the families' genotype
+    # tables in blocks of TABLE_BLOCK families, each block in one batched computation
+    fams = list(by_fam.values())
+    for f_no, ts in enumerate(fams):
+        if f_no % TABLE_BLOCK == 0:
+            problem.prefetch_tables([missing[int(mcols[t])] for block in fams[f_no:f_no + TABLE_BLOCK]
+                                     for t in block])
         cols = [missing[int(mcols[t])] for t in ts]
         up = problem.upper_log_lr(cols)
         if up is None:
@@ -277,14 +313,31 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
                 with np.errstate(invalid="ignore", over="ignore"):
                     excess = np.exp(np.minimum(ui[:, b] - best, 700.0)) - np.exp(np.minimum(wm[:, tb] - best, 700.0))
                 rows_b = np.nonzero(likely & ok[:, tb] & (np.nan_to_num(excess, nan=0.0) > share))[0]
+                rows_b = rows_b[np.argsort(-margin[rows_b], kind="stable")]
+                dirs_done += 1
+                if refined_rows and rows_b.size:
+                    left = max(0.0, stop - time.monotonic()) / max(1, n_dirs - dirs_done + 1)
+                    quota = int(left / (spent / refined_rows))
+                    stats["unrefined_pairs"] += int(rows_b[quota:].size)
+                    rows_b = rows_b[:quota]
                 if not rows_b.size:
                     continue
                 sums = None
                 if time.monotonic() < stop:
+                    t0 = time.monotonic()
+                    # exact conditional LRs for the partners with the largest bound-(i) terms
+                    # c_r Ubar(r, A), bound (i) for the rest (LR(r | s) <= Ubar(r, A)) where their
+                    # sum adds at most half the share to every refined sample's R
+                    terms = u1[:, a] - wstar
+                    top, tail = _partners(terms, float(np.min(best[rows_b] - wm[rows_b, tb])) + math.log(share / 2))
                     log_c = np.full(n_s, -np.inf)
-                    log_c[rows] = prior[:, ta] - wstar
+                    log_c[rows[top]] = prior[top, ta] - wstar[top]
                     sums = problem.partner_log_sums(missing[int(mcols[tb])], missing[int(mcols[ta])],
                                                     rows[rows_b].tolist(), log_c)
+                    if sums is not None and tail.size:
+                        sums = np.logaddexp(sums, _lse(terms[tail], axis=0))
+                    spent += time.monotonic() - t0
+                    refined_rows += int(rows_b.size)
                 if sums is None:
                     stats["unrefined_pairs"] += int(rows_b.size)
                     continue
@@ -292,6 +345,46 @@ def multi_upper(problem: JointProblem, samples: list[int], missing: list[int], w
                 stats["refined_pairs"] += int(rows_b.size)
         u[:, ts] = ui
     return u, stats
+
+
+def _partners(terms: NDArray[np.float64], log_tol: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The fewest partners (indices into ``terms``, the log bound-(i) terms) whose conditional LRs
+    must be computed so that the others' terms sum to at most ``exp(log_tol)``, and the others;
+    every partner with a finite term when more than a quarter of them would be needed."""
+    finite = np.nonzero(np.isfinite(terms))[0]
+    order = finite[np.argsort(-terms[finite], kind="stable")]
+    # tail[k] = log sum of the terms after the first k
+    tail = np.append(np.logaddexp.accumulate(terms[order][::-1])[::-1], -np.inf)
+    k = int(np.argmax(tail <= log_tol)) if np.any(tail <= log_tol) else order.size
+    if k > max(PARTNERS, order.size // 4):
+        k = order.size
+    return order[:k], order[k:]
+
+
+def _claim_margin(w: NDArray[np.float64], wstar: NDArray[np.float64], arg: NDArray[np.int64],
+                  log_r: NDArray[np.float64]) -> NDArray[np.float64]:
+    """How far each sample's lower bound at option ``arg`` (a missing person alone in its family)
+    could clear :data:`CLAIM` whatever the bounds ``u`` of the multi columns, in log odds (``>= 0``:
+    it could reach it; ``nan`` or ``< 0``: no bound can make it a claim): with ``u = w`` there (the
+    least any of them can be, as each is at least the pairwise weight), ``R = exp(log_r)`` and
+    ``A_o`` without the sample, ``L = 1 / (1 + R (1 + A_o))`` is the largest lower bound possible."""
+    ns = w.shape[0]
+    cols = np.unique(arg)
+    if not ns or not cols.size:
+        return np.full(ns, -np.inf)
+    # log A_o = log sum_t exp(w[t, o] - w[t, *]) over the needed columns, in row chunks
+    log_a = np.full(cols.size, -np.inf)
+    for lo in range(0, ns, CHUNK):
+        la = w[lo:lo + CHUNK][:, cols] - wstar[lo:lo + CHUNK, None]
+        log_a = np.logaddexp(log_a, _lse(la, axis=0))
+    at = np.searchsorted(cols, arg)
+    own = w[np.arange(ns), arg] - wstar
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rest = log_a[at] + np.log(np.clip(-np.expm1(own - log_a[at]), 0.0, None))   # A_o without s
+        log_term = log_r + np.logaddexp(0.0, np.nan_to_num(rest, nan=-np.inf))
+    if CLAIM <= 0.0:
+        return np.where(np.isnan(log_term), np.inf, -log_term)
+    return np.asarray(math.log(1.0 / CLAIM - 1.0) - log_term)
 
 
 def bounded_component(problem: JointProblem, samples: list[int], missing: list[int],

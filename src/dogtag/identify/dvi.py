@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dogtag.genetics.dropout import unordered_index
-from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch
+from dogtag.genetics.likelihood import MarkerData, encode, loglik_batch, same_shape_batch
 from dogtag.genetics.pedigree import Pedigree
 from dogtag.identify.case import DVICase, Family
 from dogtag.identify.joint import JointProblem, JointResult, Prior, solve_joint
@@ -253,6 +253,10 @@ class FamilyLoglik:
         log_c = log_c[ok]
         rows = np.array([self._row[x] for x in samples], dtype=np.int64)
         soft_pos = self._soft_positions()
+        # the partners' observations: a batch of their own when they are few (the LRs of the others
+        # are not computed), else the case's batch
+        few = keep.size * 4 < len(self.case.pm)
+        p_batch = sample_batch([self.case.pm[r] for r in keep.tolist()], self.case.markers) if few else batch
         out = np.empty(len(samples))
         step = 256
         for lo in range(0, len(samples), step):
@@ -279,7 +283,9 @@ class FamilyLoglik:
                         with np.errstate(invalid="ignore", divide="ignore"):
                             d[:, c] = np.nan_to_num((wts @ t).T / tot[None, :], nan=0.0, posinf=0.0)
                 cond.append(d)
-            lr = log_lr_given(batch, cond, int(fam.pedigree.sex[p_idx]))[keep]   # (partners, chunk)
+            lr = log_lr_given(p_batch, cond, int(fam.pedigree.sex[p_idx]))   # (partners or all, chunk)
+            if not few:
+                lr = lr[keep]
             if self.lineage is not None:
                 lr = lr + self.lineage[keep, self._col[partner]][:, None]
             x = np.where(np.isnan(lr), -np.inf, lr) + log_c[:, None]
@@ -347,10 +353,8 @@ class FamilyLoglik:
         references separate the target from them, :func:`separated`; None where more than
         :data:`MAX_UPPER_ITEMS` rows), and the pairwise distribution ``P(G_target | references)``
         (fixed pairings ignored). Cached for the last :data:`MAX_TABLES` (family, target) pairs."""
-        key = (family, target)
+        key = self._table_key(family, target)
         fam = self.fams[family]
-        if len(fam.missing) == 2 and _exchangeable(fam.pedigree, *fam.missing):
-            key = (family, "")   # either missing person given the other: one table
         hit = self._table_cache.get(key)
         if hit is not None:
             return hit
@@ -388,10 +392,84 @@ class FamilyLoglik:
             tabs.append(None if n_rows == 0 else dists[first][None, :] if n_rows < 0
                         else np.stack(dists[first + 1:first + 1 + n_rows]))
         out = (tabs, pws)
-        if len(self._table_cache) >= self.MAX_TABLES:
+        self._keep_table(key, out)
+        return out
+
+    def _table_key(self, family: str, target: str) -> tuple[str, str]:
+        fam = self.fams[family]
+        if len(fam.missing) == 2 and _exchangeable(fam.pedigree, *fam.missing):
+            return (family, "")   # either missing person given the other: one table
+        return (family, target)
+
+    def _keep_table(self, key: tuple[str, str], out: tuple[list[NDArray[np.float64] | None],
+                                                         list[NDArray[np.float64]]], room: int = 0) -> None:
+        """Cache a table, dropping the oldest beyond :data:`MAX_TABLES` (+ ``room``)."""
+        while self._table_cache and len(self._table_cache) >= self.MAX_TABLES + room:
             self._table_cache.pop(next(iter(self._table_cache)))
         self._table_cache[key] = out
-        return out
+
+    def prefetch_tables(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """The tables of :meth:`_tables` for many (family, missing person) pairs at once, kept
+        together in the cache: per marker, the families of one shape (pedigree, fully typed
+        references, target and other missing person) are one
+        :func:`~dogtag.genetics.likelihood.same_shape_batch` call over every genotype of the other
+        missing person, built from allele arrays (no per-genotype Python objects). Families with two
+        missing persons and no half-typed reference at any marker; the others (and theta) are left
+        to :meth:`_tables`. Equal to :meth:`_tables` up to rounding (test)."""
+        if self.case.theta > 0:
+            return
+        todo: dict[tuple[str, str], tuple[str, int, int]] = {}
+        for family, target in pairs:
+            key = self._table_key(family, target)
+            fam = self.fams[family]
+            if key in self._table_cache or key in todo or len(fam.missing) != 2:
+                continue
+            if family not in self._base:
+                self._base[family] = [encode(fam.pedigree, m, fam.genotypes) for m in self.case.markers]
+            if any(d.soft or any((a < 0) != (b < 0) or a < 0 for a, b in d.typed.values())
+                   for d in self._base[family]):
+                continue   # half-typed or soft reference data: the general engine (_tables)
+            ped = fam.pedigree
+            t_idx = ped.index(self.member.get((family, target), target))
+            o_idx = next(ped.index(m) for m in fam.missing if ped.index(m) != t_idx)
+            todo[key] = (family, t_idx, o_idx)
+        if not todo:
+            return
+        n_mark = len(self.case.markers)
+        tabs: dict[tuple[str, str], list[NDArray[np.float64] | None]] = {k: [None] * n_mark for k in todo}
+        pws: dict[tuple[str, str], list[NDArray[np.float64]]] = {k: [np.empty(0)] * n_mark for k in todo}
+        for jm, marker in enumerate(self.case.markers):
+            groups: dict[tuple, list[tuple[tuple[str, str], NDArray[np.intp]]]] = {}
+            peds: dict[tuple, Pedigree] = {}
+            for key, (family, t_idx, o_idx) in todo.items():
+                ped = self.fams[family].pedigree
+                d = self._base[family][jm]
+                fully = sorted(d.typed)
+                sep = separated(ped, t_idx, [o_idx], fully)
+                shape = (tuple(int(x) for x in ped.father), tuple(int(x) for x in ped.mother),
+                         tuple(int(x) for x in ped.sex), t_idx, o_idx, tuple(fully), sep)
+                peds.setdefault(shape, ped)
+                groups.setdefault(shape, []).append(
+                    (key, np.array([d.typed[x] for x in fully], dtype=np.intp).reshape(len(fully), 2)))
+            k = marker.n_alleles
+            n_g = k * (k + 1) // 2
+            gi, gj = unordered_index(k)
+            for shape, members in groups.items():
+                ped, t_idx, o_idx, fully, sep = peds[shape], shape[3], shape[4], list(shape[5]), shape[6]
+                refs = np.stack([a for _, a in members])                          # (F, typed, 2)
+                pw = same_shape_batch(ped, marker, fully, refs, target=t_idx)     # (F, G)
+                tab = None
+                if not sep and n_g <= self.MAX_UPPER_ITEMS:
+                    other = np.stack([gi, gj], axis=1).astype(np.intp)            # (G, 2)
+                    f = refs.shape[0]
+                    both = np.concatenate([np.repeat(refs, n_g, axis=0),
+                                           np.tile(other, (f, 1))[:, None, :]], axis=1)
+                    tab = same_shape_batch(ped, marker, [*fully, o_idx], both, target=t_idx).reshape(f, n_g, n_g)
+                for r, (key, _) in enumerate(members):
+                    pws[key][jm] = pw[r]
+                    tabs[key][jm] = pw[r][None, :] if sep else None if tab is None else tab[r]
+        for key in todo:
+            self._keep_table(key, (tabs[key], pws[key]), room=len(todo))
 
     def conditional_term(self, family: str, placed: Mapping[str, str], target: str, sample: str) -> float | None:
         """log LR of ``sample`` on missing person ``target`` of ``family`` given the family's
@@ -495,12 +573,18 @@ class DVIResult:
                     [evidence_names(s.evidence[i, j]) if cand[i, j] else None for j in range(len(s.missing))]
                     for i in range(len(s.samples))]
         else:
+            names: dict[int, list[str]] = {}   # each evidence code's names, worked out once
+
+            def named(code: int) -> list[str]:
+                if code not in names:
+                    names[code] = evidence_names(code)
+                return list(names[code])
+
             out["candidates"] = {
                 sid: [{"missing": s.missing[j], "lr": _num(math.exp(llr)), "exclusions": exc,
-                       **({"evidence": evidence_names(s.candidate_evidence[sid][k])}
-                          if sid in s.candidate_evidence else {})}
+                       **({"evidence": named(codes[k])} if codes is not None else {})}
                       for k, (j, llr, exc) in enumerate(rows)]
-                for sid, rows in s.candidates.items()
+                for sid, rows in s.candidates.items() for codes in [s.candidate_evidence.get(sid)]
             }
         out["sample_loglik"] = dict(zip(s.samples, map(_num, s.sample_loglik), strict=True))
         out["family_loglik"] = {k: _num(v) for k, v in s.family_loglik.items()}

@@ -46,7 +46,7 @@ from dogtag.identify.case import Family
 __all__ = ["UNRELATED", "Conditionals", "Encoded", "conditionals", "encode_families", "with_unrelated"]
 
 #: floats of the largest elimination intermediate allowed per engine call
-BATCH_FLOATS = 24_000_000
+BATCH_FLOATS = 2_000_000
 
 #: allele code of a half-typed call's unknown allele (-1: the member is untyped at the marker)
 _HALF = -2
@@ -220,8 +220,12 @@ class Conditionals:
 
 
 def conditionals(enc: Encoded, js: Sequence[int], *, theta: float = 0.0,
-                 progress: Progress | None = None) -> Conditionals:
-    """The missing persons' distributions, supports and the families' null log-likelihoods at markers ``js``."""
+                 progress: Progress | None = None, into: Conditionals | None = None, col: int = 0) -> Conditionals:
+    """The missing persons' distributions, supports and the families' null log-likelihoods at markers ``js``.
+
+    ``into``: the distributions and supports (per marker of ``js``) are written into columns
+    ``col:col + enc.n_missing`` of its arrays (a batch of which ``enc`` is a part), and those
+    columns are returned (views), not arrays of their own; its ``null`` is not used."""
     m_all = enc.markers
     F, n_m = len(enc.families), enc.n_missing
     cond: list[NDArray[np.float64]] = []
@@ -309,11 +313,22 @@ def conditionals(enc: Encoded, js: Sequence[int], *, theta: float = 0.0,
                         assert isinstance(dist_l, list)
                         u[col] = dist_l[0]
                     done += 1
-        cond.append(np.ascontiguousarray(c.T))
-        supp.append(np.ascontiguousarray(s.T))
+        if into is None:
+            cond.append(np.ascontiguousarray(c.T))
+            supp.append(np.ascontiguousarray(s.T))
+        else:
+            cond.append(into.cond[jj][:, col:col + n_m])
+            cond[-1][...] = c.T
+            supp.append(into.support[jj][:, col:col + n_m])
+            supp[-1][...] = s.T
         if unrel is not None:
             assert u is not None
-            unrel.append(np.ascontiguousarray(u.T))
+            if into is None:
+                unrel.append(np.ascontiguousarray(u.T))
+            else:
+                assert into.unrelated is not None
+                unrel.append(into.unrelated[jj][:, col:col + n_m])
+                unrel[-1][...] = u.T
     return Conditionals(cond, supp, unrel, null)
 
 

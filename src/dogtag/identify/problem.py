@@ -169,6 +169,14 @@ class JointProblem:
             col[ok] = np.maximum(np.asarray(vec, dtype=np.float64)[ok], col[ok])
         return out
 
+    def prefetch_tables(self, cols: Sequence[int]) -> None:
+        """Let ``family_loglik`` compute the genotype tables behind :meth:`upper_log_lr` and
+        :meth:`partner_log_sums` for the missing persons ``cols`` in one batch, when it offers
+        ``prefetch_tables`` (:meth:`dogtag.identify.dvi.FamilyLoglik.prefetch_tables`)."""
+        fn = getattr(self.family_loglik, "prefetch_tables", None)
+        if fn is not None:
+            fn([(self.family[m], self.missing[m]) for m in cols])
+
     def partner_log_sums(self, target: int, partner: int, rows: Sequence[int],
                          log_c: NDArray[np.float64]) -> NDArray[np.float64] | None:
         """For each sample ``s`` of ``rows`` placed on missing person ``target``: ``log sum_{r != s}

@@ -48,6 +48,7 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -61,6 +62,7 @@ from dogtag.genetics.theta import check_theta
 from dogtag.identify.case import DVICase, Family, Sample
 from dogtag.identify.families import (
     UNRELATED,
+    Conditionals,
     Encoded,
     conditionals,
     encode_families,
@@ -170,23 +172,54 @@ class FamilyBatch:
         return state
 
 
-def _log_rows(cond: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
-    """The natural log of each ``cond`` array and a last row of zeros (for untyped samples)."""
-    out = []
-    for c in cond:
-        lp = np.zeros((c.shape[0] + 1, c.shape[1]))
+def _log_rows(cond: list[NDArray[np.float64]], out: list[NDArray[np.float64]] | None = None
+              ) -> list[NDArray[np.float64]]:
+    """The natural log of each ``cond`` array and a last row of zeros (for untyped samples),
+    written into ``out`` (arrays of shape (G_j + 1, m), e.g. views of a :func:`_stack`) when given."""
+    if out is None:
+        out = [np.empty((c.shape[0] + 1, c.shape[1])) for c in cond]
+    for c, lp in zip(cond, out, strict=True):
+        lp[-1] = 0.0
         with np.errstate(divide="ignore"):
             np.log(c, out=lp[:-1])
-        out.append(lp)
     return out
 
 
-def _batch(enc: Encoded, js: Sequence[int], theta: float, progress: Progress | None = None
+#: the kernel's tables of a batch: numerators and denominators (theta; else shape (0, m)) stacked
+#: marker on marker, shape (sum_j (G_j + 1), m), and each marker's first row, shape (J + 1,)
+Stack = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]
+
+
+def _stack(markers: Sequence[Marker], m: int, theta: float) -> Stack:
+    """Empty stacked tables for ``m`` missing persons (see :func:`_stacked`)."""
+    offsets = np.cumsum([0] + [mk.n_alleles * (mk.n_alleles + 1) // 2 + 1 for mk in markers]).astype(np.int64)
+    return np.empty((int(offsets[-1]), m)), np.empty((int(offsets[-1]) if theta > 0 else 0, m)), offsets
+
+
+def _views(st: NDArray[np.float64], offsets: NDArray[np.int64], js: Sequence[int]) -> list[NDArray[np.float64]]:
+    return [st[offsets[j]:offsets[j + 1]] for j in js]
+
+
+def _batch(enc: Encoded, js: Sequence[int], theta: float, progress: Progress | None = None,
+           stack: Stack | None = None, into: FamilyBatch | None = None, col: int = 0
            ) -> tuple[FamilyBatch, NDArray[np.float64]]:
-    """The batch's columns at markers ``js`` and the families' null log-likelihoods there, (F, len(js))."""
-    c = conditionals(enc, js, theta=theta, progress=progress)
-    fb = FamilyBatch(c.cond, _log_rows(c.cond), c.support, np.ascontiguousarray(enc.typed[list(js)]), enc.sex,
-                     c.unrelated, None if c.unrelated is None else _log_rows(c.unrelated))
+    """The batch's columns at markers ``js`` and the families' null log-likelihoods there, (F, len(js)).
+
+    ``stack``: the log tables are written into its rows of markers ``js`` (:func:`_stack`), not
+    into arrays of their own. ``into``: the batch's columns are written into columns
+    ``col:col + enc.n_missing`` of its arrays (all markers; ``stack``, when given, is its)."""
+    c = conditionals(enc, js, theta=theta, progress=progress, col=col, into=None if into is None else
+                     Conditionals(into.cond, into.support, into.cond_unrelated, np.zeros((0, 0))))
+    num = den = None
+    if stack is not None:
+        num, den = _views(stack[0], stack[2], js), _views(stack[1], stack[2], js)
+    elif into is not None:
+        num, den = into.logp, into.logp_unrelated
+    if into is not None:
+        num = None if num is None else [t[:, col:col + enc.n_missing] for t in num]
+        den = None if den is None else [t[:, col:col + enc.n_missing] for t in den]
+    fb = FamilyBatch(c.cond, _log_rows(c.cond, num), c.support, np.ascontiguousarray(enc.typed[list(js)]), enc.sex,
+                     c.unrelated, None if c.unrelated is None else _log_rows(c.unrelated, den))
     return fb, c.null
 
 
@@ -389,6 +422,16 @@ def sample_batch(samples: Sequence[Sample], markers: list[Marker], theta: float 
     views = _sample_view(samples, markers, theta)
     ll = np.sum([v.log_hw for v in views], axis=0) if views else np.zeros(len(samples))
     return SampleBatch(views, np.array([s.sex for s in samples], dtype=np.int8), ll)
+
+
+def sample_rows(samples: SampleBatch, lo: int, hi: int) -> SampleBatch:
+    """Rows ``lo:hi`` of a batch: what :func:`sample_batch` gives for those samples alone."""
+    views = []
+    for v in samples.views:
+        at = np.flatnonzero((v.soft_rows >= lo) & (v.soft_rows < hi))
+        soft = v.soft[at] if v.soft is not None and at.size else None
+        views.append(_SampleMarker(v.typed[lo:hi], v.clean_g[lo:hi], v.soft_rows[at] - lo, soft, v.log_hw[lo:hi]))
+    return SampleBatch(views, samples.sex[lo:hi], samples.loglik[lo:hi])
 
 
 def sample_logliks(case: DVICase) -> NDArray[np.float64]:
@@ -630,12 +673,13 @@ def _have_numba() -> bool:
     return True
 
 
-def _stacked(fb: FamilyBatch) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+def _stacked(fb: FamilyBatch) -> Stack:
     """The batch's log tables stacked marker on marker, shape (sum_j (G_j + 1), m), the
     unrelated person's with theta (else shape (0, m)), and each marker's first row.
 
-    Made once per batch and kept on it; ``logp`` (and ``logp_unrelated``) become views of the
-    stack, so the batch holds one copy of its tables."""
+    Made once per batch and kept on it (or written there by the families in the first place:
+    :func:`_family_work`); ``logp`` (and ``logp_unrelated``) become views of the stack, so the
+    batch holds one copy of its tables."""
     got = getattr(fb, "_stack", None)
     if got is not None:
         return got
@@ -686,6 +730,12 @@ def tile_top(samples: SampleBatch, families: FamilyBatch | Sequence[tuple[int, F
         parts = [select(_tile_log_lr(samples, fb, None, _lineage_columns(lineage, c, c + fb.n_missing)), None,
                         row0=row0, col0=col0 + c, top=top, min_log=min_log) for c, fb in blocks]
         kept = parts[0] if len(parts) == 1 else merge(parts, top=top, min_log=min_log)
+    return _pair_details(kept, samples, blocks, row0=row0, col0=col0, lineage=lineage)
+
+
+def _pair_details(kept: Candidates, samples: SampleBatch, blocks: Sequence[tuple[int, FamilyBatch]], *, row0: int,
+                  col0: int, lineage: Lineage | None) -> Candidates:
+    """``kept`` (pairs of a tile) with their exclusion counts and evidence bits (in place)."""
     r, c = kept.row - row0, kept.col - col0
     for lo, fb in blocks:
         at = np.flatnonzero((c >= lo) & (c < lo + fb.n_missing))
@@ -832,20 +882,29 @@ def blind_search(
     theta = check_theta(case.theta if theta is None else theta)
     markers = case.markers
     S = len(case.pm)
+    keep_full = top is None
+    k = int(top or 0)
+    min_log = _min_log(min_lr)
+    lin = LineageEvidence(case) if case.has_lineage else None
+    if lin is not None and not lin.active:
+        lin = None
+    if not keep_full and COMPILED and min_log > -math.inf and _have_numba():
+        from dogtag.identify.topsearch import search_top
+
+        rows = sample_batch(case.pm, markers, theta)
+        fams, fam_ll = _family_work(case, theta, workers, progress, stacked=True)
+        kept_all = search_top(rows, fams, top=k, min_log=min_log, lineage=lin, workers=workers, chunk=chunk,
+                              progress=progress)
+        return finish(case, msex=fams.sex, sample_ll=rows.loglik, fam_ll=fam_ll, full=None, kept=kept_all,
+                      refine=refine, lineage=lin is not None, theta=theta)
     fams, fam_ll = _family_work(case, theta, workers, progress)
     M = fams.n_missing
     blocks = [(lo, min(lo + chunk, S)) for lo in range(0, S, chunk)]
-    keep_full = top is None
-    k = int(top or 0)
     log_lr = np.empty((S, M)) if keep_full else None
     exclusions = np.empty((S, M), dtype=np.int64) if keep_full else None
     used_all = np.empty((S, M), dtype=np.int64) if keep_full else None
     sample_ll = np.empty(S)
     kept: list[Candidates] = []
-    min_log = _min_log(min_lr)
-    lin = LineageEvidence(case) if case.has_lineage else None
-    if lin is not None and not lin.active:
-        lin = None
     lin_full: Lineage | None = None
     if keep_full and lin is not None:
         lin_full = (np.zeros((S, M)), np.zeros((S, M), dtype=np.int64), np.zeros((S, M), dtype=np.int8))
@@ -891,32 +950,50 @@ def blind_search(
                   lineage=lin is not None, lineage_full=lin_full, theta=theta)
 
 
-def _family_work(case: DVICase, theta: float, workers: int, progress: Progress | None
+def _family_work(case: DVICase, theta: float, workers: int, progress: Progress | None, *, stacked: bool = False
                  ) -> tuple[FamilyBatch, dict[str, float]]:
     """The families' conditionals and null log-likelihoods (from the same engine runs); with
-    ``workers`` > 1 in threads, the markers dealt out among them (a marker's columns do not
-    depend on the others, so the batch is the same, bit for bit)."""
+    ``workers`` > 1 in threads, the families cut into that many parts, each written into its
+    columns of the batch (a family's columns do not depend on the others of its batch, so the
+    batch is the same, bit for bit; cutting by markers left one thread with the costliest).
+
+    ``stacked``: the log tables are written straight into the kernel's stacked tables
+    (:func:`_stacked` then returns them without a copy)."""
     markers = case.markers
-    enc = encode_families(case.am, markers)
-    if workers <= 1 or len(markers) < 2:
-        fb, null = _batch(enc, range(len(markers)), theta, progress)
+    J, F = len(markers), len(case.am)
+    js = range(J)
+    workers = min(workers, F)
+    if workers <= 1:
+        enc = encode_families(case.am, markers)
+        stack = _stack(markers, enc.n_missing, theta) if stacked else None
+        fb, null = _batch(enc, js, theta, progress, stack)
+        if stack is not None:
+            fb._stack = stack  # type: ignore[attr-defined]
         return fb, _named(case.am, null)
-    groups = [list(range(k, len(markers), workers)) for k in range(min(workers, len(markers)))]
+    cuts = [F * k // workers for k in range(workers + 1)]
+    firsts = np.cumsum([0] + [sum(len(f.missing) for f in case.am[a:b]) for a, b in pairwise(cuts)])
+    M = int(firsts[-1])
+    sizes = [mk.n_alleles * (mk.n_alleles + 1) // 2 for mk in markers]
+    stack = _stack(markers, M, theta) if stacked else None
+    logp = _views(stack[0], stack[2], js) if stack is not None else [np.empty((g + 1, M)) for g in sizes]
+    into = FamilyBatch([np.empty((g, M)) for g in sizes], logp, [np.empty((g + 1, M), dtype=bool) for g in sizes],
+                       np.zeros((J, M), dtype=np.int64), np.zeros(M, dtype=np.int8))
+    if theta > 0:
+        into.cond_unrelated = [np.empty((g, M)) for g in sizes]
+        into.logp_unrelated = _views(stack[1], stack[2], js) if stack is not None else \
+            [np.empty((g + 1, M)) for g in sizes]
+
+    def part(k: int) -> tuple[FamilyBatch, NDArray[np.float64]]:
+        enc = encode_families(case.am[cuts[k]:cuts[k + 1]], markers)
+        return _batch(enc, js, theta, progress if k == 0 else None, into=into, col=int(firsts[k]))
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(lambda g: _batch(enc, g, theta, progress if g[0] == 0 else None), groups))
-    at = {j: (p, i) for (p, _), g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
-    order = [at[j] for j in range(len(markers))]
-
-    def stitch(name: str) -> list:
-        return [getattr(p, name)[i] for p, i in order]
-
-    first = parts[0][0]
-    fams = FamilyBatch(stitch("cond"), stitch("logp"), stitch("support"), enc.typed, first.sex,
-                       None if first.cond_unrelated is None else stitch("cond_unrelated"),
-                       None if first.logp_unrelated is None else stitch("logp_unrelated"))
-    nulls = {j: null[:, i] for (_, null), g in zip(parts, groups, strict=True) for i, j in enumerate(g)}
-    null = np.stack([nulls[j] for j in range(len(markers))], axis=1)
-    return fams, _named(case.am, null)
+        parts = list(pool.map(part, range(workers)))
+    into.typed = np.concatenate([p.typed for p, _ in parts], axis=1)
+    into.sex = np.concatenate([p.sex for p, _ in parts])
+    if stack is not None:
+        into._stack = stack  # type: ignore[attr-defined]
+    return into, _named(case.am, np.concatenate([null for _, null in parts], axis=0))
 
 
 def _direct_pairs(case: DVICase, pairs: NDArray[np.intp], fam_ll: dict[str, float],

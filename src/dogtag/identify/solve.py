@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 
 from dogtag.identify.case import DVICase
 from dogtag.identify.joint import JointProblem, solve_joint
+from dogtag.identify.problem import FamilyLoglik
 from dogtag.identify.undisputed import UndisputedMatch, condition_on, find_undisputed
 
 
@@ -154,7 +155,7 @@ def dvi_solve(
     if exclusions is None:
         excl = np.zeros((n_s, n_m))
     elif isinstance(exclusions, np.ndarray):
-        excl = np.array(exclusions, dtype=np.float64).reshape(n_s, n_m)
+        excl = np.asarray(exclusions, dtype=np.float64).reshape(n_s, n_m)   # read only: no copy
     else:
         excl = np.array([[np.nan if x is None else float(x) for x in row] for row in exclusions],
                         dtype=np.float64).reshape(n_s, n_m)
@@ -229,22 +230,13 @@ def dvi_solve(
             if not cand.size:
                 continue
             vals = np.exp(current.log_lr[cur_row[cand], current.missing_index[missing[j]]])
-            col = list(zip(vals.tolist(), cand.tolist(), strict=True))
-            best_lr = max(x for x, _ in col)
-            best = next(i for x, i in col if x == best_lr)
-            top = [(x, i) for x, i in col if x > thr2]
+            best_lr, best, top, runner = _ranked(vals, cand, thr2)
             if len(top) > 1:
                 also = ", ".join(f"{samples[i]} (LR={_fmt(x)})" for x, i in top if i != best)
                 am[missing[j]] = SolveRow(fam, missing[j], samples[best], best_lr, None,
                                           "Disputed", f"Also: {also}")
             elif len(top) == 1:
-                others = [(x, i) for x, i in col if i != best]
-                if others:
-                    x2 = max(x for x, _ in others)
-                    i2 = next(i for x, i in others if x == x2)
-                    cmt = f"Runner-up: {samples[i2]} (LR={_fmt(x2)})"
-                else:
-                    cmt = "Runner-up: -"
+                cmt = "Runner-up: -" if runner is None else f"Runner-up: {samples[runner[1]]} (LR={_fmt(runner[0])})"
                 am[missing[j]] = SolveRow(fam, missing[j], samples[best], best_lr, None,
                                           "Probable", cmt)
                 pm[samples[best]] = SolveRow(fam, missing[j], samples[best], best_lr, None,
@@ -269,27 +261,18 @@ def dvi_solve(
         if i in resolved_s or samples[i] in pm:
             continue
         ok = pairing[i, left_arr] if left_arr.size else np.zeros(0, dtype=bool)
-        vals = np.exp(current.log_lr[cur_row[i], left_col[ok]])
-        cands = list(zip(vals.tolist(), left_arr[ok].tolist(), strict=True))
-        if not cands:
+        if not ok.any():
             pm[samples[i]] = SolveRow(None, None, samples[i], None, None, "Excluded",
                                       "No compatible pairings")
             continue
-        best_lr = max(x for x, _ in cands)
-        best = next(j for x, j in cands if x == best_lr)
-        top = [(x, j) for x, j in cands if x > thr2]
+        vals = np.exp(current.log_lr[cur_row[i], left_col[ok]])
+        best_lr, best, top, runner = _ranked(vals, left_arr[ok], thr2)
         if len(top) > 1:
             also = ", ".join(f"{missing[j]} (LR={_fmt(x)})" for x, j in top if j != best)
             pm[samples[i]] = SolveRow(fam_of[missing[best]], missing[best], samples[i], best_lr,
                                       None, "Disputed", f"Also: {also}")
         elif len(top) == 1:
-            others = [(x, j) for x, j in cands if j != best]
-            if others:
-                x2 = max(x for x, _ in others)
-                j2 = next(j for x, j in others if x == x2)
-                cmt = f"Runner-up: {missing[j2]} (LR={_fmt(x2)})"
-            else:
-                cmt = "Runner-up: -"
+            cmt = "Runner-up: -" if runner is None else f"Runner-up: {missing[runner[1]]} (LR={_fmt(runner[0])})"
             pm[samples[i]] = SolveRow(fam_of[missing[best]], missing[best], samples[i], best_lr,
                                       None, "Probable", cmt)
         elif best_lr >= 1:
@@ -307,6 +290,22 @@ def dvi_solve(
                                                  m_pos.get(r.missing or "", -1)))
     pm_rows = [pm[s] for s in samples if s in pm]
     return SolveResult(am_rows, pm_rows, undisputed_all)
+
+
+def _ranked(vals: NDArray[np.float64], idx: NDArray[np.int64], thr2: float
+            ) -> tuple[float, int, list[tuple[float, int]], tuple[float, int] | None]:
+    """The best of candidates ``idx`` by LR ``vals`` (the first of equals), those above ``thr2``
+    (in candidate order) and the runner-up (the best of the others; None if there are none)."""
+    k = int(np.argmax(vals))
+    above = np.nonzero(vals > thr2)[0]
+    top = list(zip(vals[above].tolist(), idx[above].tolist(), strict=True))
+    runner = None
+    if vals.size > 1:
+        rest = vals.copy()
+        rest[k] = -1.0   # LRs are >= 0
+        r = int(np.argmax(rest))
+        runner = (float(vals[r]), int(idx[r]))
+    return float(vals[k]), int(idx[k]), top, runner
 
 
 def _lowest_counts(excl: NDArray[np.float64], pairing: NDArray[np.bool_], rem_s: list[int],
@@ -334,6 +333,8 @@ def _subproblem(problem: JointProblem, fixed: Mapping[str, str], rem_s: list[int
     cond = condition_on(problem, fixed)
     keep_s = [cond.sample_index[problem.samples[i]] for i in rem_s]
     keep_m = [cond.missing_index[problem.missing[j]] for j in rem_m]
+    if keep_s == list(range(len(cond.samples))) and keep_m == list(range(len(cond.missing))):
+        return cond   # nothing more to leave out: no copy of the matrix
     return JointProblem(
         tuple(cond.samples[i] for i in keep_s), tuple(cond.missing[j] for j in keep_m),
         tuple(cond.family[j] for j in keep_m), cond.log_lr[np.ix_(keep_s, keep_m)],
@@ -377,12 +378,18 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
     if not js:
         return
     cm = [current.missing_index[missing[j]] for j in js]
+    # samples with no possible placement in the family can only be "*" there: left out (they
+    # change no assignment's likelihood and would each be a component of their own)
+    placeable: list[bool] = np.asarray((pairing[np.ix_(rem_s, js)]
+                                        & np.isfinite(current.log_lr[np.ix_(cs, cm)])).any(axis=1)).tolist()
+    rem_s = [i for i, ok in zip(rem_s, placeable, strict=True) if ok]
+    cs = [c for c, ok in zip(cs, placeable, strict=True) if ok]
     llr = current.log_lr[np.ix_(cs, cm)].copy()
     sub_pairing = pairing[np.ix_(rem_s, js)]
     llr[~sub_pairing] = np.nan
     sub = JointProblem(tuple(samples[i] for i in rem_s), tuple(missing[j] for j in js),
                        (fam,) * len(js), llr, current.loglik0_family,
-                       current.sample_loglik[cs], current.family_loglik)
+                       current.sample_loglik[cs], _chained(current.family_loglik))
     res = solve_joint(sub, max_assign=max_assign, top=1, time_limit=time_limit)
     table = _full_table(sub, res, max_assign)
     glr = res.glr
@@ -446,6 +453,29 @@ def _complex_family(current: JointProblem, fam: str, js: list[int], rem_s: list[
     resolved_m.update(done_m)
 
 
+class _Chain:
+    """A family likelihood whose joint terms come from the chain rule only (its batched ``many``
+    hidden): a two-member family's terms for k candidate samples then cost k conditional genotype
+    distributions (:meth:`dogtag.identify.dvi.FamilyLoglik.prefetch_conditional`), not k (k - 1)
+    pedigree likelihoods. The two are equal up to rounding."""
+
+    def __init__(self, base: FamilyLoglik) -> None:
+        self.base = base
+        self.conditional_term = base.conditional_term  # type: ignore[attr-defined]
+        self.prefetch_conditional = getattr(base, "prefetch_conditional", None)
+
+    def __call__(self, family: str, placed: Mapping[str, str]) -> float:
+        return float(self.base(family, placed))
+
+
+def _chained(f: FamilyLoglik | None) -> FamilyLoglik | None:
+    """``f`` with joint terms by the chain rule where it offers conditional terms (no theta)."""
+    theta = getattr(getattr(f, "case", None), "theta", 0.0)
+    if f is None or getattr(f, "conditional_term", None) is None or theta > 0:
+        return f
+    return _Chain(f)
+
+
 #: most samples in the joint analysis of one family when not all of them fit
 MAX_FAMILY_CANDIDATES = 8
 #: most joint family terms (pedigree likelihoods) one family's analysis may need
@@ -459,20 +489,24 @@ def _table_size(current: JointProblem, fam: str, js: list[int], rem_s: list[int]
     """Number of assignments of the family's joint analysis over ``rem_s`` (None: more than ``max_assign``)."""
     from dogtag.identify.components import enumerate_component, joint_terms_needed
 
-    options = []
-    for i in rem_s:
-        opts = [b for b, j in enumerate(js) if pairing[i, j]
-                and np.isfinite(current.log_lr[current.sample_index[samples[i]],
-                                                current.missing_index[missing[j]]])] + [-1]
-        options.append(np.array(opts, dtype=np.int64))
+    rows_i = np.array([current.sample_index[samples[i]] for i in rem_s], dtype=np.int64)
+    cols = np.array([current.missing_index[missing[j]] for j in js], dtype=np.int64)
+    ok = pairing[np.ix_(rem_s, js)] & np.isfinite(current.log_lr[np.ix_(rows_i, cols)])
+    n_single = int(ok.sum())
     # every assignment placing two or more samples needs its own joint family term: stop
     # enumerating as soon as there are more of those than allowed
-    n_single = sum(int((o >= 0).sum()) for o in options)
-    rows = enumerate_component(options, len(js), min(max_assign, MAX_FAMILY_TERMS + 1 + n_single))
+    cap = min(max_assign, MAX_FAMILY_TERMS + 1 + n_single)
+    if len(js) == 2:
+        # counted, not enumerated: nobody, one sample on either, or two different samples
+        n_a, n_b = (int(x) for x in ok.sum(axis=0))
+        pairs = n_a * n_b - int((ok[:, 0] & ok[:, 1]).sum())
+        total = 1 + n_single + pairs
+        return None if total > cap or pairs > MAX_FAMILY_TERMS else total
+    options = [np.append(np.nonzero(r)[0], -1).astype(np.int64) for r in ok]
+    rows = enumerate_component(options, len(js), cap)
     if rows is None:
         return None
-    sub_m = [current.missing_index[missing[j]] for j in js]
-    if joint_terms_needed(current, sub_m, rows) > MAX_FAMILY_TERMS:
+    if joint_terms_needed(current, cols.tolist(), rows) > MAX_FAMILY_TERMS:
         return None
     return int(rows.shape[0])
 

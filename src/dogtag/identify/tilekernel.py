@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 #: (:func:`dogtag.identify.search._stacked`: numerators, denominators, offset of each marker)
 Block = tuple[int, "FamilyBatch", tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]]
 
-__all__ = ["EXTRA", "WIDTH", "kernel_top", "top_pairs"]
+__all__ = ["EXTRA", "WIDTH", "kept_pairs", "kept_state", "kernel_top", "top_pairs"]
 
 #: pairs per row kept beside the top ones for ``min_log`` before a tile falls back to NumPy
 EXTRA = 16
@@ -173,10 +173,7 @@ def kernel_top(samples: SampleBatch, blocks: Sequence[Block], *, col0: int, top:
     than the kernel keeps (the caller then takes the NumPy path)."""
     s, J = samples.n_samples, len(samples.views)
     K = max(top, 0)
-    best_val, best_col = np.zeros((s, K)), np.zeros((s, K), dtype=np.int64)
-    n_best = np.zeros(s, dtype=np.int64)
-    ext_val, ext_col = np.zeros((s, EXTRA)), np.zeros((s, EXTRA), dtype=np.int64)
-    n_ext = np.zeros(s, dtype=np.int64)
+    state = kept_state(s, K)
     si = np.full((s, J), -1, dtype=np.int64)
     soft = [j for j, v in enumerate(samples.views) if v.soft is not None]
     # each marker's distinct soft observations (samples typed alike share their log terms), over
@@ -214,14 +211,31 @@ def kernel_top(samples: SampleBatch, blocks: Sequence[Block], *, col0: int, top:
                     if theta:
                         assert fb.cond_unrelated is not None
                         np.log(o @ fb.cond_unrelated[j][used, lo:hi], out=dnum[first[k]:first[k + 1]])
-            top_pairs(gi, si, log_hw, logp, den, num, dnum, lin, ssex, msex, lo, hi, col0 + c, K, min_log,
-                      best_val, best_col, n_best, ext_val, ext_col, n_ext)
+            top_pairs(gi, si, log_hw, logp, den, num, dnum, lin, ssex, msex, lo, hi, col0 + c, K, min_log, *state)
+    return kept_pairs(state)
+
+
+#: what :func:`top_pairs` keeps of each row: best_val, best_col, n_best, ext_val, ext_col, n_ext
+State = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64],
+              NDArray[np.int64]]
+
+
+def kept_state(s: int, top: int) -> State:
+    """Empty kept pairs of ``s`` rows for :func:`top_pairs` (its last six arguments)."""
+    return (np.zeros((s, top)), np.zeros((s, top), dtype=np.int64), np.zeros(s, dtype=np.int64),
+            np.zeros((s, EXTRA)), np.zeros((s, EXTRA), dtype=np.int64), np.zeros(s, dtype=np.int64))
+
+
+def kept_pairs(state: State) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]] | None:
+    """The pairs of a :func:`kept_state` after :func:`top_pairs` as (row, column, log LR), each pair
+    once; None where a row has more pairs >= ``min_log`` than :data:`EXTRA`."""
+    best_val, best_col, n_best, ext_val, ext_col, n_ext = state
     if (n_ext > EXTRA).any():
         return None
-    ne = n_ext
-    rows = np.concatenate([np.repeat(np.arange(s), n_best), np.repeat(np.arange(s), ne)])
+    s, K = best_val.shape
+    rows = np.concatenate([np.repeat(np.arange(s), n_best), np.repeat(np.arange(s), n_ext)])
     take_b = np.arange(K)[None, :] < n_best[:, None]
-    take_e = np.arange(EXTRA)[None, :] < ne[:, None]
+    take_e = np.arange(EXTRA)[None, :] < n_ext[:, None]
     cols = np.concatenate([best_col[take_b], ext_col[take_e]])
     vals = np.concatenate([best_val[take_b], ext_val[take_e]])
     _, at = np.unique(rows * (int(cols.max(initial=0)) + 1) + cols, return_index=True)

@@ -63,6 +63,14 @@ def _rows(path: Path, required: list[str], aliases: dict[str, str] | None = None
     aliases = aliases or {}
     if not path.exists():
         raise DataFormatError("file not found (a case folder needs it)", path=path)
+    plain = _columns(path, [])
+    if plain is not None:   # a plain file (every line a row): its columns, without the csv module
+        names = [aliases.get(c, c) for c in plain]
+        if len(set(names)) == len(names) and all(c in names for c in required):
+            check_header(names, path)
+            for k, values in enumerate(zip(*plain.values(), strict=True)):
+                yield k + 2, dict(zip(names, values, strict=True))
+            return
     records = csv_records(read_text(path).splitlines(), path)
     header = next((rec for _, rec in records), None)
     if header is None:
