@@ -11,7 +11,9 @@ Measures, in a child process, twice, the wall time, CPU time (user and system) a
 ``dogtag dvi CASE --no-joint --top 5 --json --threads W`` (the single-process engine with W
 threads; reading the CSV folder and writing the JSON included; ``dvi_top5_seconds`` is the faster
 run), each with the load average before and after it, and checks it: every true
-missing person ranked first, and 30 random kept pairs equal to direct pedigree likelihoods of
+missing person ranked first, or else (among many families an unrelated one may have a higher
+LR) a higher direct LR, from pedigree likelihoods, for the family ranked first than for the
+true one (listed as a miss by the model), and 30 random kept pairs equal to direct pedigree likelihoods of
 the pair hypotheses (to 1e-9 in the log LR). In-process, on the same case, the CPU time of each
 part (reading, the families' conditionals and null log-likelihoods, the tiles with top-K),
 which the cost model in docs/capacity.md is built from, and beside it a plain NumPy kernel over
@@ -21,8 +23,10 @@ degraded samples, no exclusions). Also the blind search of the golden scale200 c
 
 The subpopulation correction: the in-process blind search (top 5) of a smaller case of the
 same kinds (``--theta-samples`` x ``--theta-families``) without theta and with theta = 0.01,
-wall and CPU time and their ratio (the goal is at most 3), cold (the first search of each
-kind in the process) and warm (the second). It checks what it timed: the
+wall and CPU time and their ratio (the goal is at most 3), cold (the search in a fresh
+process, after reading the case and loading the compiled kernel: every plan, network and
+table made in it; each kind in its own process, the lesser of two) and warm (the second
+search of each kind in one process, the least of three). It checks what it timed: the
 theta LRs of 30 random pairs equal direct pedigree likelihoods of the pair hypotheses
 (the sample as MP against the sample unrelated, jointly corrected), to 1e-9. Beside them, the
 families' part alone with and without theta (warm, the least of two runs).
@@ -164,30 +168,51 @@ def run_cli(folder: Path, workers: int) -> tuple[float, float, float, float, dic
             json.loads(out.stdout))
 
 
-def check_pairs(case, candidates: dict[str, list[tuple[int, float, int]]], samples: list[str],
-                theta: float = 0.0, n: int = 30) -> int:
-    """Compare ``n`` random kept pairs with direct likelihoods of the pair hypotheses (on a case of
-    just their samples and families); raises SystemExit on a difference over 1e-9."""
+def direct_loglr(case, pairs: list[tuple[int, int]], theta: float = 0.0) -> np.ndarray:
+    """log LR of (sample row, missing column) pairs from direct pedigree likelihoods of the pair
+    hypotheses, on a case of just their samples and families."""
     import dataclasses
 
     from dogtag.identify.search import _direct_pairs, family_logliks, sample_logliks
 
+    fam_of = [fi for fi, f in enumerate(case.am) for _ in f.missing]
+    col_in = [k for f in case.am for k in range(len(f.missing))]
+    fams = sorted({fam_of[c] for _, c in pairs})
+    sub = dataclasses.replace(case, pm=[case.pm[r] for r, _ in pairs], am=[case.am[f] for f in fams])
+    first = np.cumsum([0] + [len(case.am[f].missing) for f in fams])
+    arr = np.array([(k, first[fams.index(fam_of[c])] + col_in[c]) for k, (_, c) in enumerate(pairs)],
+                   dtype=np.intp)
+    return _direct_pairs(sub, arr, family_logliks(sub, theta=theta), sample_logliks(sub), theta)
+
+
+def check_pairs(case, candidates: dict[str, list[tuple[int, float, int]]], samples: list[str],
+                theta: float = 0.0, n: int = 30) -> int:
+    """Compare ``n`` random kept pairs with direct likelihoods of the pair hypotheses (on a case of
+    just their samples and families); raises SystemExit on a difference over 1e-9."""
     rng = np.random.default_rng(0)
     at = {sid: k for k, sid in enumerate(samples)}     # (samples.index per pair: quadratic at 100,000)
     pairs = [(at[sid], c, v) for sid, rows in candidates.items() for c, v, _ in rows]
     pick = [pairs[i] for i in rng.choice(len(pairs), size=min(n, len(pairs)), replace=False)]
-    fam_of = [fi for fi, f in enumerate(case.am) for _ in f.missing]
-    col_in = [k for f in case.am for k in range(len(f.missing))]
-    fams = sorted({fam_of[c] for _, c, _ in pick})
-    sub = dataclasses.replace(case, pm=[case.pm[r] for r, _, _ in pick], am=[case.am[f] for f in fams])
-    first = np.cumsum([0] + [len(case.am[f].missing) for f in fams])
-    arr = np.array([(k, first[fams.index(fam_of[c])] + col_in[c]) for k, (_, c, _) in enumerate(pick)],
-                   dtype=np.intp)
-    direct = _direct_pairs(sub, arr, family_logliks(sub, theta=theta), sample_logliks(sub), theta)
+    direct = direct_loglr(case, [(r, c) for r, c, _ in pick], theta)
     got = np.array([v for _, _, v in pick])
     if not np.allclose(got, direct, rtol=1e-9, atol=1e-9):
         raise SystemExit(f"kept pairs differ from direct likelihoods: {np.max(np.abs(got - direct))}")
     return len(pick)
+
+
+def explain_misses(case, out: dict, misses: list[int]) -> list[dict[str, object]]:
+    """For each true missing person not ranked first (sample V{s} of family F{s}), the direct log10 LR
+    of its true pair and of the pair ranked first: a miss is the model's (an unrelated family with a
+    higher LR, which the search must rank first) when the first is at least the true one."""
+    at = {p.id: k for k, p in enumerate(case.pm)}
+    col = {f"{f.name}:{mp}": c for c, (f, mp) in enumerate((f, mp) for f in case.am for mp in f.missing)}
+    rows = []
+    for s in misses:
+        first = out["candidates"][f"V{s}"][0]["missing"]
+        true_lr, first_lr = direct_loglr(case, [(at[f"V{s}"], col[f"F{s}:MP"]), (at[f"V{s}"], col[first])])
+        rows.append({"sample": f"V{s}", "ranked_first": first, "log10_lr_true": round(true_lr / math.log(10), 3),
+                     "log10_lr_first": round(first_lr / math.log(10), 3), "by_the_model": bool(first_lr >= true_lr)})
+    return rows
 
 
 def numpy_kernel(case, n_rows: int) -> dict[str, float]:
@@ -234,8 +259,9 @@ def kernel_compile() -> dict[str, float]:
     return out
 
 
-def parts(folder: Path, n_check: int) -> dict[str, object]:
-    """CPU seconds of each part of the search, in process, one thread; checks kept pairs."""
+def parts(folder: Path, n_check: int) -> tuple[dict[str, object], object]:
+    """CPU seconds of each part of the search, in process, one thread; checks kept pairs. Returns the
+    figures and the case read."""
     from dogtag.identify.search import _family_work, blind_search
     from dogtag.io.csvcase import read_case_folder
 
@@ -255,7 +281,29 @@ def parts(folder: Path, n_check: int) -> dict[str, object]:
         "cpu_ms_per_family": round(1000 * fam / F, 3), "tile_pairs_per_cpu_second": round(S * F / (total - fam)),
         "checked_pairs": check_pairs(case, res.candidates, res.samples, n=n_check)}
     out["numpy_kernel"] = numpy_kernel(case, min(S, 2048))
-    return out
+    return out, case
+
+
+def _warm_kernel() -> None:
+    """The compiled tile kernel loaded (numba's start is measured apart, :func:`kernel_compile`)."""
+    from dogtag.identify.tilekernel import EXTRA, top_pairs
+    z, f, i8 = np.zeros((1, 1), dtype=np.int64), np.zeros((0, 0)), np.zeros(1, dtype=np.int8)
+    top_pairs(z, z - 1, np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((0, 1)), f, f, f, i8, i8, 0, 1, 0, 1, 0.0,
+              np.zeros((1, 1)), z.copy(), np.zeros(1, dtype=np.int64), np.zeros((1, EXTRA)),
+              np.zeros((1, EXTRA), dtype=np.int64), np.zeros(1, dtype=np.int64))
+
+
+def cold_search(folder: Path, theta: float) -> dict[str, float]:
+    """One blind search (top 5) in this fresh process, after reading the case and loading the
+    compiled kernel: every plan, network and table the search makes is made in it."""
+    from dogtag.identify.search import blind_search
+    from dogtag.io.csvcase import read_case_folder
+
+    case = read_case_folder(folder)
+    _warm_kernel()
+    c0, t0 = time.process_time(), time.perf_counter()
+    blind_search(case, top=5, theta=theta)
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
 
 
 def theta_cost(n_samples: int, n_families: int) -> dict[str, object]:
@@ -263,26 +311,35 @@ def theta_cost(n_samples: int, n_families: int) -> dict[str, object]:
     from dogtag.identify.search import blind_search
     from dogtag.io.csvcase import read_case_folder
 
+    out: dict[str, object] = {"samples": n_samples, "families": n_families, "theta": 0.01}
     with tempfile.TemporaryDirectory() as tmp:
         synthesise(Path(tmp), n_samples, n_families)
         case = read_case_folder(Path(tmp))
-    out: dict[str, object] = {"samples": n_samples, "families": n_families, "theta": 0.01}
+        # cold: the search in a fresh process (cold_search), each kind on its own, the lesser of two
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        for th in (0.01, 0.0):
+            runs = [json.loads(subprocess.run(
+                [sys.executable, __file__, "--cold-search", tmp, "--theta", str(th)], capture_output=True,
+                text=True, env=env, check=True).stdout.splitlines()[-1]) for _ in range(2)]
+            best = min(runs, key=lambda r: r["cpu_seconds"])
+            out[f"cold_theta_{th:g}_seconds"] = round(best["seconds"], 3)
+            out[f"cold_theta_{th:g}_cpu_seconds"] = round(best["cpu_seconds"], 3)
+    _warm_kernel()
     results = {}
-    # the compiled tile kernel loaded first: "cold" is about the families' plans and networks,
-    # not numba's start (measured apart, kernel_compile)
-    from dogtag.identify.tilekernel import EXTRA, top_pairs
-    z, f, i8 = np.zeros((1, 1), dtype=np.int64), np.zeros((0, 0)), np.zeros(1, dtype=np.int8)
-    top_pairs(z, z - 1, np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((0, 1)), f, f, f, i8, i8, 0, 1, 0, 1, 0.0,
-              np.zeros((1, 1)), z.copy(), np.zeros(1, dtype=np.int64), np.zeros((1, EXTRA)),
-              np.zeros((1, EXTRA), dtype=np.int64), np.zeros(1, dtype=np.int64))
-    # cold: the first search of each kind in the process (plans and theta networks compiled),
-    # theta first so that the search without it gets the shared warm-up; warm: the second.
-    for run in ("cold", "warm"):
+    # warm: after a first search of each kind in this process (its plans and networks made)
+    for th in (0.01, 0.0):
+        blind_search(case, top=5, theta=th)
+    warm: dict[float, list[tuple[float, float]]] = {0.01: [], 0.0: []}
+    for _ in range(3):      # the least of three, the kinds alternating
         for th in (0.01, 0.0):
             c0, t0 = time.process_time(), time.perf_counter()
             results[th] = blind_search(case, top=5, theta=th)
-            out[f"{run}_theta_{th:g}_seconds"] = round(time.perf_counter() - t0, 3)
-            out[f"{run}_theta_{th:g}_cpu_seconds"] = round(time.process_time() - c0, 3)
+            warm[th].append((time.process_time() - c0, time.perf_counter() - t0))
+    for th, runs in warm.items():
+        cpu, wall = min(runs)
+        out[f"warm_theta_{th:g}_seconds"] = round(wall, 3)
+        out[f"warm_theta_{th:g}_cpu_seconds"] = round(cpu, 3)
+    for run in ("cold", "warm"):
         out[f"{run}_cpu_ratio"] = round(float(out[f"{run}_theta_0.01_cpu_seconds"])
                                         / max(float(out[f"{run}_theta_0_cpu_seconds"]), 1e-9), 2)
     # the families' part (conditionals, unrelated person's distributions, supports, null
@@ -309,7 +366,12 @@ def main() -> None:
     ap.add_argument("--theta-samples", type=int, default=100)
     ap.add_argument("--theta-families", type=int, default=30)
     ap.add_argument("--theta-only", action="store_true", help="measure only the theta cost")
+    ap.add_argument("--cold-search", type=Path, help=argparse.SUPPRESS)    # a child of theta_cost
+    ap.add_argument("--theta", type=float, default=0.0, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.cold_search:
+        print(json.dumps(cold_search(args.cold_search, args.theta)))
+        return
     load = round(os.getloadavg()[0], 1)
     th = theta_cost(args.theta_samples, args.theta_families)
     th["load_average"] = [load, round(os.getloadavg()[0], 1)]
@@ -358,8 +420,9 @@ def main() -> None:
             print(f"dogtag dvi --no-joint --top 5 --threads {args.workers} (load {load:.1f}): {wall:.1f} s wall, "
                   f"{user + system:.1f} s CPU ({user:.1f} user, {system:.1f} system), peak {peak:.2f} GiB")
         n_true = min(args.samples // 2, args.families)
-        hits = sum(1 for s in range(n_true)
-                   if out["candidates"].get(f"V{s}") and out["candidates"][f"V{s}"][0]["missing"] == f"F{s}:MP")
+        misses = [s for s in range(n_true)
+                  if not (out["candidates"].get(f"V{s}") and out["candidates"][f"V{s}"][0]["missing"] == f"F{s}:MP")]
+        hits = n_true - len(misses)
         # missing persons are all named MP: labels are family:id
         best = min(runs, key=lambda r: r["seconds"])
         figures.update({"dvi_top5_runs": runs, "dvi_top5_seconds": best["seconds"],
@@ -368,8 +431,13 @@ def main() -> None:
                         "pairs_per_second": round(args.samples * args.families / best["seconds"]),
                         "true_mp_ranked_first": hits, "true_pairs": n_true})
         print(f"true MP ranked first for {hits}/{n_true} samples (the second run's output)")
-        p = parts(folder, 30)
+        p, case = parts(folder, 30)
         figures["parts"] = p
+        # a true missing person not ranked first: by the model (a higher direct LR elsewhere) or not
+        figures["misses"] = explain_misses(case, out, misses)
+        for m in figures["misses"]:
+            print(f"not ranked first: {m['sample']} (true log10 LR {m['log10_lr_true']}, ranked first "
+                  f"{m['ranked_first']} at {m['log10_lr_first']}; {'by' if m['by_the_model'] else 'NOT by'} the model)")
         k = p["numpy_kernel"]
         assert isinstance(k, dict)
         print(f"in process, one thread: reading {p['read_cpu_seconds']} s, families {p['families_cpu_seconds']} s "
@@ -377,9 +445,9 @@ def main() -> None:
               f"({p['tile_pairs_per_cpu_second'] / 1e6:.1f} M pairs per CPU s; plain NumPy kernel "
               f"{k['pairs_per_cpu_second'] / 1e6:.1f} M); {p['checked_pairs']} kept pairs equal direct likelihoods")
     print(json.dumps(figures))
-    if figures["true_mp_ranked_first"] != figures["true_pairs"]:   # after the figures, which stay on record
-        raise SystemExit(f"only {figures['true_mp_ranked_first']} of {figures['true_pairs']} true missing "
-                         "persons ranked first")
+    wrong = [m["sample"] for m in figures["misses"] if not m["by_the_model"]]   # type: ignore[union-attr]
+    if wrong:   # after the figures, which stay on record
+        raise SystemExit(f"true missing persons not ranked first though their direct LR is the highest: {wrong}")
 
 
 if __name__ == "__main__":

@@ -202,9 +202,11 @@ def forced(monkeypatch):
         monkeypatch.setattr(th, "SPLIT", split)
         monkeypatch.setattr(el, "FUSE_RATIO", fuse_ratio)
         th._net.cache_clear()
+        th._template.cache_clear()
 
     yield force
     th._net.cache_clear()
+    th._template.cache_clear()
 
 
 @pytest.mark.parametrize("split", [True, False])

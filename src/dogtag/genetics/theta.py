@@ -62,6 +62,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -179,9 +180,90 @@ class _Net:
     unrelated: bool = False                 # the target is an unrelated founder: by moments
 
 
+class _Size:
+    """A size ``c n^a`` in the marker's allele count n, not yet chosen: the sizes of a network's
+    program before they are set for a marker (:func:`_instantiate`). Compared, when the
+    program's choices are made, by its value at :data:`_ORDER_N`, so that one program (the
+    same operations in the same order) serves every allele count."""
+
+    __slots__ = ("a", "c")
+
+    def __init__(self, c: int, a: int) -> None:
+        self.c, self.a = c, a
+
+    def at(self, n: int) -> int:
+        return self.c * n ** self.a
+
+    def _v(self, other: object) -> int:
+        return other.at(_ORDER_N) if isinstance(other, _Size) else other  # type: ignore[return-value]
+
+    def __mul__(self, other: object) -> _Size:
+        if isinstance(other, _Size):
+            return _Size(self.c * other.c, self.a + other.a)
+        if isinstance(other, int):
+            return _Size(self.c * other, self.a)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __eq__(self, other: object) -> bool:
+        return self.at(_ORDER_N) == self._v(other)
+
+    def __hash__(self) -> int:
+        return hash(self.at(_ORDER_N))
+
+    def __lt__(self, other: object) -> bool:
+        return self.at(_ORDER_N) < self._v(other)
+
+    def __le__(self, other: object) -> bool:
+        return self.at(_ORDER_N) <= self._v(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self.at(_ORDER_N) > self._v(other)
+
+    def __ge__(self, other: object) -> bool:
+        return self.at(_ORDER_N) >= self._v(other)
+
+    def __repr__(self) -> str:
+        return f"{self.c}n^{self.a}"
+
+
+#: the allele count of a network's programs before a marker sets it
+_N = _Size(1, 1)
+
+
+def _at(x: object, n: int) -> object:
+    if isinstance(x, _Size):
+        return x.at(n)
+    if isinstance(x, tuple):
+        return tuple(_at(y, n) for y in x)
+    return x
+
+
+def _instantiate(program: tuple[tuple, ...], n: int) -> tuple[tuple, ...]:
+    """A program of :func:`_template`'s with its sizes set for allele count ``n``."""
+    return tuple(tuple(_at(part, n) for part in ins) for ins in program)
+
+
 @lru_cache(maxsize=512)
 def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], partial: frozenset[int],
          soft: frozenset[int], target: int, n: int, theta: float) -> _Net:
+    """The network of a structure and typing pattern for a marker of ``n`` alleles:
+    :func:`_template`'s, its programs' sizes set (compiled once for every allele count)."""
+    tpl = _template(father, mother, typed, partial, soft, target, theta)
+    terms = tuple(replace(t, program=_instantiate(t.program, n), keep_shape=(n,) * len(t.keep_shape))
+                  for t in tpl.terms)
+    # input factors are at most n x n x 2; the kept result and the moments n x n (+ n + 1)
+    width = max(el.program_width(t.program, 2 * n * n + n + 1) for t in terms)
+    return replace(tpl, terms=terms, width=width)
+
+
+@lru_cache(maxsize=128)
+def _template(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], partial: frozenset[int],
+              soft: frozenset[int], target: int, theta: float) -> _Net:
+    """The network with its programs' sizes in terms of the allele count (:class:`_Size`);
+    every choice (elimination orders, cases, products) made at :data:`_ORDER_N` alleles."""
+    n = _N
     observed = typed | partial | soft
     unrelated = target >= 0 and father[target] < 0 and target not in observed \
         and target not in father and target not in mother
@@ -191,7 +273,7 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
     # variables: two allele slots per relevant untyped member, one per collapsed founder,
     # a phase per typed member
     slots: dict[int, tuple[int, int]] = {}
-    sizes: list[int] = []
+    sizes: list = []                # 2 (phases, passed-on alleles) or n (alleles)
     draw_vars: list[int] = []
     swaps: list[int] = []       # draws i, i + 1: the two alleles of an untyped founder (not the target)
     typed_founders: list[int] = []
@@ -283,16 +365,14 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
             cand: list[_Term] = []
             cost = 0.0
             for case in _cases(mapped, sizes, kept, fixed):
-                ts, w = _case_terms(case, kept, heads, n, unrelated)
+                ts, w = _case_terms(case, kept, heads, unrelated)
                 cand += ts
                 cost += w
             if cost < best_cost:
                 best, best_cost = cand, cost
         terms.extend(replace(t, log_weight=t.log_weight + logw) for t in best)
     cols = tuple(c for k in typed_founders for c in (2 * k, 2 * k + 1))
-    # input factors are at most n x n x 2; the kept result and the moments n x n (+ n + 1)
-    width = max(el.program_width(t.program, 2 * n * n + n + 1) for t in terms)
-    return _Net(cols, tuple(plist), tuple(slist), D, tuple(terms), width, unrelated)
+    return _Net(cols, tuple(plist), tuple(slist), D, tuple(terms), 0, unrelated)
 
 
 #: how an untyped child's allele from an untyped parent is summed: None by least cost, True
@@ -358,7 +438,7 @@ def _cases(mapped: list[tuple[int, int, int, tuple[int, ...]]], sizes: list[int]
     return out
 
 
-def _case_terms(case: _Case, kept: tuple[int, ...], heads: list[tuple[int, int]], n: int, unrelated: bool
+def _case_terms(case: _Case, kept: tuple[int, ...], heads: list[tuple[int, int]], unrelated: bool
                 ) -> tuple[list[_Term], float]:
     """A case's eliminations (weights without the partition's) and their work: keeping the target's
     alleles, or, for an unrelated target, the moments' pairs of blocks (:func:`_moment_terms`)."""
@@ -370,23 +450,25 @@ def _case_terms(case: _Case, kept: tuple[int, ...], heads: list[tuple[int, int]]
     for keep, moment in keeps:
         program, w = _program(case.fvars, case.shared, case.shape, keep)
         work += w
-        terms.append(_Term(case.factors, program, (n,) * len(keep), len(kept) == 2 and len(keep) == 1,
-                           case.log_weight, moment))
+        shape = cast(tuple[int, ...], (_N,) * len(keep))        # set per marker by _net
+        terms.append(_Term(case.factors, program, shape, len(kept) == 2 and len(keep) == 1, case.log_weight, moment))
     return terms, work
 
 
 def _program(fvars: tuple[tuple[int, ...], ...], shared: tuple[bool, ...], shape: tuple[int, ...],
              keep: tuple[int, ...]) -> tuple[tuple[tuple, ...], float]:
     """A term's elimination, in the order of least per-item work (:func:`~dogtag.genetics.elimination.best_order`),
-    chosen once per structure for any allele count (sizes above 2 taken as :data:`_ORDER_N`), and its
-    per-item cost at these sizes (:func:`~dogtag.genetics.elimination.order_cost`, and :data:`_OP_COST`
+    chosen once per structure for any allele count (``shape`` holds :class:`_Size` values, taken as
+    :data:`_ORDER_N` for every choice), and its per-item cost at that size (:func:`~dogtag.genetics.elimination.order_cost`, and :data:`_OP_COST`
     per array operation)."""
-    order = el.best_order(fvars, shared, tuple(2 if x == 2 else _ORDER_N for x in shape), keep)
+    nominal = cast(tuple[int, ...], _at(shape, _ORDER_N))
+    order = el.best_order(fvars, shared, nominal, keep)
     program = el.eliminate([el.Factor(0, v) for v in fvars], shape, keep, order, fuse=True)
     work = _OP_COST * len(program)
     if order is None:
-        return program, work + sum(math.prod(ins[7][1:]) for ins in program if ins[0] == el.MUL)
-    return program, work + el.order_cost(fvars, shared, shape, order)
+        return program, work + sum(math.prod(ins[7][1:]) for ins in _instantiate(program, _ORDER_N)
+                                   if ins[0] == el.MUL)
+    return program, work + el.order_cost(fvars, shared, nominal, order)
 
 
 def theta_width(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], target: int, n: int,
