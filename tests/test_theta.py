@@ -361,3 +361,129 @@ def test_cli_lr_theta_is_used_and_recorded():
     assert want.hypotheses[0].lr != pytest.approx(plain.hypotheses[0].lr, rel=1e-6)
     bad = runner.invoke(lr_command, ["--example", "paternity", "--theta", "1.5"])
     assert bad.exit_code == 2 and "theta" in bad.output and "Traceback" not in bad.output
+
+
+def _sibship_case(rng: np.random.Generator, n: int, extra: str) -> tuple[Pedigree, list[int], int, int]:
+    """Untyped parents F, M; typed children; an untyped child MP (the target); one ``extra``
+    (a third typed child, a typed founder in the family, a typed grandchild through an untyped
+    partner, a typed half-sibling of MP through F); the unrelated person U last.
+    Returns (pedigree, typed members, MP, U)."""
+    rows: list[tuple[str, str | None, str | None, int]] = [
+        ("F", None, None, 1), ("M", None, None, 2),
+        ("S1", "F", "M", int(rng.integers(1, 3))), ("S2", "F", "M", 1), ("MP", "F", "M", int(rng.integers(1, 3)))]
+    typed = ["S1", "S2"]
+    if extra == "third child":
+        rows.append(("S3", "F", "M", 2))
+        typed.append("S3")
+    elif extra == "typed founder":
+        rows.append(("X", None, None, 2))
+        typed.append("X")
+    elif extra == "grandchild":
+        rows += [("P", None, None, 2), ("GC", "S2", "P", 1)]
+        typed.append("GC")
+    elif extra == "half-sibling":
+        rows += [("Y", None, None, 2), ("H", "F", "Y", 1)]
+        typed += ["H", "Y"]
+    rows.append(("U", None, None, 0))
+    ped = _ped(rows)
+    return ped, sorted(ped.index(x) for x in typed), ped.index("MP"), ped.index("U")
+
+
+def _sibship_run(rng: np.random.Generator, n: int, extra: str, batch: int, thetas: list[float]):
+    """A random :func:`_sibship_case` with a marker of ``n`` alleles, a theta of ``thetas`` and
+    ``batch`` random data rows, and :func:`child_and_unrelated` on it."""
+    from dogtag.genetics.likelihood import child_and_unrelated
+
+    ped, typed, mp, u = _sibship_case(rng, n, extra)
+    marker = _random_marker(rng, n)
+    theta = float(rng.choice(thetas))
+    alleles = rng.integers(0, n, size=(batch, len(typed), 2))
+    got = child_and_unrelated(ped, marker, typed, alleles, child=mp, unrelated=u, theta=theta)
+    assert got is not None
+    return ped, typed, mp, u, marker, theta, alleles, got
+
+
+EXTRAS = ["none", "third child", "typed founder", "grandchild", "half-sibling"]
+
+
+@pytest.mark.parametrize("extra", EXTRAS)
+@pytest.mark.parametrize("seed", range(6))
+def test_child_and_unrelated_from_one_network_equal_brute_force(extra, seed):
+    # the missing child of untyped parents and the unrelated person from the moments of one
+    # network (full siblings' references in the blind search), against every genotype of everyone
+    n = 2                        # the brute force runs over 2^(2 x members) allele vectors
+    ped, typed, mp, u, marker, theta, alleles, (dist, ll, du) = _sibship_run(
+        np.random.default_rng(seed), n, extra, 2, [0.001, 0.02, 0.2, 0.6])
+    G = n * (n + 1) // 2
+    for b in range(2):
+        d = MarkerData(marker, {k: (int(x), int(y)) for k, (x, y) in zip(typed, alleles[b], strict=True)})
+        want, want_mp = naive(ped, d, theta, mp)
+        _, want_u = naive(ped, d, theta, u)
+        assert math.exp(ll[b]) == pytest.approx(want, rel=1e-10)
+        np.testing.assert_allclose(dist[b], want_mp / want_mp.sum(), rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(du[b], want_u / want_u.sum(), rtol=1e-10, atol=1e-15)
+        assert dist[b].shape == du[b].shape == (G,)
+
+
+@pytest.mark.parametrize("extra", EXTRAS)
+def test_child_and_unrelated_equal_the_two_networks_at_many_alleles(extra):
+    # the same numbers as the child's and the unrelated person's networks apart, on batches
+    # (rows of the same data give the same values bit for bit, whatever the batch)
+    from dogtag.genetics.likelihood import child_and_unrelated
+
+    rng = np.random.default_rng(len(extra))
+    for _ in range(4):
+        ped, typed, mp, u, marker, theta, alleles, got = _sibship_run(
+            rng, int(rng.integers(2, 14)), extra, 9, [0.001, 0.01, 0.05, 0.3])
+        dist, ll, du = got
+        # (U is irrelevant to the child's own network)
+        want, want_ll = same_shape_conditionals(ped, marker, typed, alleles, target=mp, theta=theta)
+        want_u, _ = same_shape_conditionals(ped, marker, typed, alleles, target=u, theta=theta)
+        assert want is not None and want_u is not None
+        np.testing.assert_allclose(dist, want, rtol=1e-11, atol=1e-300)
+        np.testing.assert_allclose(ll, want_ll, rtol=1e-12)
+        np.testing.assert_allclose(du, want_u, rtol=1e-11, atol=1e-300)
+        one = child_and_unrelated(ped, marker, typed, alleles[3:4], child=mp, unrelated=u, theta=theta)
+        assert one is not None
+        for a, b in zip(one, (dist, ll, du), strict=True):
+            assert np.array_equal(a[0], b[3])
+
+
+def test_child_and_unrelated_applies_only_where_the_moments_hold():
+    from dogtag.genetics.likelihood import child_and_unrelated
+
+    rng = np.random.default_rng(3)
+    marker = _random_marker(rng, 4)
+    ped = _ped([("F", None, None, 1), ("M", None, None, 2), ("S1", "F", "M", 1), ("S2", "F", "M", 2),
+                ("MP", "F", "M", 1), ("K", "MP", "M", 1), ("U", None, None, 0)])
+    al = rng.integers(0, 4, size=(3, 2, 2))
+    # one typed child: each parent passes on one relevant allele (collapsed), not two draws
+    assert child_and_unrelated(ped, marker, [2], al[:, :1], child=4, unrelated=6, theta=0.01) is None
+    # a typed parent; a missing person with a child of its own; a child of a non-founder; without theta
+    assert child_and_unrelated(ped, marker, [0, 2], al, child=4, unrelated=6, theta=0.01) is None
+    assert child_and_unrelated(ped, marker, [2, 3], al, child=4, unrelated=6, theta=0.01) is None
+    assert child_and_unrelated(ped, marker, [2, 3], al, child=5, unrelated=6, theta=0.01) is None
+    assert child_and_unrelated(ped, marker, [2, 3], al, child=2, unrelated=6, theta=0.0) is None
+
+
+@pytest.mark.parametrize("extra", EXTRAS)
+def test_moments_by_the_partitions_symmetries_equal_every_pair(monkeypatch, extra):
+    # one elimination per orbit of pairs of blocks under the swaps of founders' alleles (weighted
+    # by its size) gives what every pair gives; on the sibships and on random pedigrees' U
+    from dogtag.genetics import theta as th
+    from dogtag.genetics.likelihood import child_and_unrelated
+
+    rng = np.random.default_rng(7 + len(extra))
+    cases = [_sibship_run(rng, int(rng.integers(2, 9)), extra, 5, [0.01, 0.3])[:7] for _ in range(3)]
+    runs = []
+    for sym in (False, True):
+        monkeypatch.setattr(th, "SYMMETRIES", sym)
+        th._net.cache_clear()
+        th._template.cache_clear()
+        runs.append([child_and_unrelated(ped, mk, typed, al, child=mp, unrelated=u, theta=t)
+                     for ped, typed, mp, u, mk, t, al in cases])
+    th._net.cache_clear()
+    th._template.cache_clear()
+    for with_sym, every in zip(*runs, strict=True):
+        for a, b in zip(with_sym, every, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)

@@ -58,10 +58,17 @@ from dogtag.genetics.factors import (
 )
 from dogtag.genetics.markers import Marker
 from dogtag.genetics.pedigree import Pedigree
-from dogtag.genetics.theta import check_theta, run_theta, theta_width
+from dogtag.genetics.theta import (
+    check_theta,
+    child_with_unrelated,
+    run_theta,
+    run_theta_child,
+    theta_width,
+)
 
 __all__ = [
     "MarkerData",
+    "child_and_unrelated",
     "conditional_genotypes",
     "encode",
     "loglik",
@@ -673,6 +680,45 @@ def same_shape_conditionals(
                 assert res is not None
                 out[lo:hi] = distributions(res, lg, k, out_ll[lo:hi])
     return out, out_ll
+
+
+def child_and_unrelated(ped: Pedigree, marker: Marker, typed: Sequence[int], alleles: NDArray[np.intp], *,
+                        child: int, unrelated: int, theta: float, max_floats: int = 24_000_000
+                        ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None:
+    """With theta > 0, :func:`same_shape_conditionals` of ``child`` (its distributions and the
+    log-likelihoods) and the distributions of ``unrelated`` (a founder with no relatives), from
+    one run of the unrelated person's network (:func:`~dogtag.genetics.theta.run_theta_child`);
+    None where that does not apply (:func:`~dogtag.genetics.theta.child_with_unrelated`:
+    ``child`` an untyped leaf whose parents are untyped founders each with two relevant alleles,
+    as full siblings' parents). The same numbers as the two calls, to rounding.
+    """
+    theta = check_theta(theta)
+    st = _structure(ped)
+    tset = frozenset(typed)
+    if theta == 0 or not child_with_unrelated(st.father, st.mother, tset, child):
+        return None
+    B = alleles.shape[0]
+    if B == 1:      # as same_shape_conditionals: a batch of one computed in a batch of two
+        got = child_and_unrelated(ped, marker, typed, np.concatenate([alleles, alleles]), child=child,
+                                  unrelated=unrelated, theta=theta, max_floats=max_floats)
+        assert got is not None
+        return got[0][:1], got[1][:1], got[2][:1]
+    k = marker.n_alleles
+    mut = marker.has_mutation
+    base = marker_tables(marker, k, mut)
+    A = _allele_matrix(len(ped), typed, alleles)
+    G = k * (k + 1) // 2
+    dist, ll, du = np.empty((B, G)), np.empty(B), np.empty((B, G))
+    width = theta_width(st.father, st.mother, tset, unrelated, k, theta, child)
+    step = max(1, max_floats // (2 * width))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for lo, hi in _spans(B, step):
+            Ac = A[lo:hi]
+            tab = lumped_tables(base, np.arange(Ac.shape[0]), Ac) if lumps(marker, mut) else base
+            lc, rc, ru = run_theta_child(st.father, st.mother, tset, unrelated, child, tab, Ac, theta)
+            dist[lo:hi] = distributions(rc, lc, k, ll[lo:hi])
+            du[lo:hi] = distributions(ru, np.zeros(hi - lo), k)
+    return dist, ll, du
 
 
 def target_adds_founder_alleles(ped: Pedigree, typed: Sequence[int], target: int) -> bool:

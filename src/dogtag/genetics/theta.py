@@ -53,6 +53,12 @@ the number of founders; we compute the same number exactly as follows.
   founder alleles with counts c is quadratic in c, so P(data, G_U) needs only P(data)
   and the first two moments of c with the data: per partition, the joint of each pair
   of blocks (:func:`_moment_terms`), not the Bell(D + 2) terms of U's draws tied in.
+* The blind search needs, per family, both the missing person's distribution and U's. Where
+  the missing person is an untyped child of two untyped founders whose alleles are all
+  relevant draws (full siblings' references), its distribution is a linear image of the
+  joints of its parents' alleles, which U's moments already hold: P(data, child = (z1, z2))
+  = (M_f^T S M_m)[z1, z2] / 4, S the sum of the four joints (father's allele i, mother's j)
+  (:func:`run_theta_child`). One network then gives both, instead of two.
 
 With theta = 0 the engine of :mod:`dogtag.genetics.likelihood` runs instead.
 """
@@ -71,7 +77,8 @@ from dogtag.errors import TooLargeError
 from dogtag.genetics import elimination as el
 from dogtag.genetics.factors import Tables, execute
 
-__all__ = ["MAX_DRAWS", "check_theta", "partition_orbits", "run_theta", "set_partitions", "theta_width"]
+__all__ = ["MAX_DRAWS", "check_theta", "child_with_unrelated", "partition_orbits", "run_theta", "run_theta_child",
+           "set_partitions", "theta_width"]
 
 #: most founder alleles outside the typed founders (Bell(8) = 4140 eliminations)
 MAX_DRAWS = 8
@@ -167,6 +174,7 @@ class _Term:
     tied_target: bool
     log_weight: float
     moment: tuple[int, ...] = ()           # unrelated target: what the term adds (see _moment_terms)
+    child: tuple[int, ...] = ()            # and the child's parents' alleles (see _child_weights)
 
 
 @dataclass(frozen=True)
@@ -178,6 +186,7 @@ class _Net:
     terms: tuple[_Term, ...]
     width: int                              # largest array of a term, per item (for chunking)
     unrelated: bool = False                 # the target is an unrelated founder: by moments
+    child: bool = False                     # with the distribution of a child of two untyped founders
 
 
 class _Size:
@@ -247,10 +256,10 @@ def _instantiate(program: tuple[tuple, ...], n: int) -> tuple[tuple, ...]:
 
 @lru_cache(maxsize=512)
 def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], partial: frozenset[int],
-         soft: frozenset[int], target: int, n: int, theta: float) -> _Net:
+         soft: frozenset[int], target: int, n: int, theta: float, child: int = -1) -> _Net:
     """The network of a structure and typing pattern for a marker of ``n`` alleles:
     :func:`_template`'s, its programs' sizes set (compiled once for every allele count)."""
-    tpl = _template(father, mother, typed, partial, soft, target, theta)
+    tpl = _template(father, mother, typed, partial, soft, target, theta, child)
     terms = tuple(replace(t, program=_instantiate(t.program, n), keep_shape=(n,) * len(t.keep_shape))
                   for t in tpl.terms)
     # input factors are at most n x n x 2; the kept result and the moments n x n (+ n + 1)
@@ -260,13 +269,17 @@ def _net(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
 
 @lru_cache(maxsize=128)
 def _template(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], partial: frozenset[int],
-              soft: frozenset[int], target: int, theta: float) -> _Net:
+              soft: frozenset[int], target: int, theta: float, child: int = -1) -> _Net:
     """The network with its programs' sizes in terms of the allele count (:class:`_Size`);
-    every choice (elimination orders, cases, products) made at :data:`_ORDER_N` alleles."""
+    every choice (elimination orders, cases, products) made at :data:`_ORDER_N` alleles.
+    ``child``: with an unrelated target, also the distribution of this member (see
+    :func:`child_with_unrelated`), or -1."""
     n = _N
     observed = typed | partial | soft
     unrelated = target >= 0 and father[target] < 0 and target not in observed \
         and target not in father and target not in mother
+    if child >= 0 and not (unrelated and child_with_unrelated(father, mother, typed | partial | soft, child)):
+        raise ValueError(f"member {child} is not a child of two untyped founders with relatives typed")
     # a target founder with no relatives (the search's unrelated person): its two alleles are
     # the last two draws, a quadratic function of the family's founder-allele counts (_unrelated)
     order, relevant, collapsed = el.relevance(father, mother, observed, -1 if unrelated else target)
@@ -277,6 +290,7 @@ def _template(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
     draw_vars: list[int] = []
     swaps: list[int] = []       # draws i, i + 1: the two alleles of an untyped founder (not the target)
     typed_founders: list[int] = []
+    founder_draws: dict[int, tuple[int, int]] = {}    # an untyped founder's two draws
     for k in order:
         if not relevant[k]:
             continue
@@ -297,6 +311,7 @@ def _template(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
         if father[k] < 0:
             if k != target:
                 swaps.append(len(draw_vars))
+            founder_draws[k] = (len(draw_vars), len(draw_vars) + 1)
             draw_vars.extend((v, v + 1))
     D = len(draw_vars)
     if D > MAX_DRAWS:
@@ -355,6 +370,10 @@ def _template(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
         mapped += [(_R, 0, 0, (b[0],)) for b in blocks.values()]
         kept = tuple(rep[v] for v in slots[target]) if target >= 0 and not unrelated else ()
         heads = [(b[0], len(b)) for b in blocks.values()]
+        perms = _block_symmetries(part, tuple(swaps)) if unrelated and SYMMETRIES else ()
+        # the blocks of the child's father's and mother's alleles
+        fm = (tuple(part[d] for d in founder_draws[father[child]]),
+              tuple(part[d] for d in founder_draws[mother[child]])) if child >= 0 else None
         # an untyped child's allele from an untyped parent: which allele passes (h) as a
         # variable, or fixed by cases (2^H eliminations without h: SPLIT), whichever costs less
         fixes = [()] if not splits or SPLIT is False or len(splits) > MAX_SPLIT else [splits] if SPLIT is True \
@@ -365,19 +384,24 @@ def _template(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
             cand: list[_Term] = []
             cost = 0.0
             for case in _cases(mapped, sizes, kept, fixed):
-                ts, w = _case_terms(case, kept, heads, unrelated)
+                # a case with passed-on alleles fixed is not symmetric under the swaps; the whole sum is
+                ts, w = _case_terms(case, kept, heads, unrelated, fm, () if fixed else perms)
                 cand += ts
                 cost += w
             if cost < best_cost:
                 best, best_cost = cand, cost
         terms.extend(replace(t, log_weight=t.log_weight + logw) for t in best)
     cols = tuple(c for k in typed_founders for c in (2 * k, 2 * k + 1))
-    return _Net(cols, tuple(plist), tuple(slist), D, tuple(terms), 0, unrelated)
+    return _Net(cols, tuple(plist), tuple(slist), D, tuple(terms), 0, unrelated, child >= 0)
 
 
 #: how an untyped child's allele from an untyped parent is summed: None by least cost, True
 #: always by cases, False always as a variable (both exact; tests force each)
 SPLIT: bool | None = None
+
+#: whether an unrelated person's moments use the partitions' symmetries (:func:`_moment_terms`;
+#: exact either way, tests compare both)
+SYMMETRIES = True
 
 #: most such alleles summed by cases (2^MAX_SPLIT eliminations per partition, each compiled)
 MAX_SPLIT = 3
@@ -438,20 +462,24 @@ def _cases(mapped: list[tuple[int, int, int, tuple[int, ...]]], sizes: list[int]
     return out
 
 
-def _case_terms(case: _Case, kept: tuple[int, ...], heads: list[tuple[int, int]], unrelated: bool
+def _case_terms(case: _Case, kept: tuple[int, ...], heads: list[tuple[int, int]], unrelated: bool,
+                fm: tuple[tuple[int, ...], tuple[int, ...]] | None = None, perms: tuple[tuple[int, ...], ...] = ()
                 ) -> tuple[list[_Term], float]:
     """A case's eliminations (weights without the partition's) and their work: keeping the target's
     alleles, or, for an unrelated target, the moments' pairs of blocks (:func:`_moment_terms`)."""
+    keeps: list[_Moment]
     if unrelated:
-        keeps = _moment_terms([(case.new[v], size) for v, size in heads])
+        keeps = _moment_terms([(case.new[v], size) for v, size in heads], perms)
     else:
-        keeps = [(tuple(dict.fromkeys(case.new[v] for v in kept)), ())]
+        keeps = [(tuple(dict.fromkeys(case.new[v] for v in kept)), (), (), 1, (0, 0))]
     terms, work = [], 0.0
-    for keep, moment in keeps:
+    for keep, moment, pair, mult, margins in keeps:
         program, w = _program(case.fvars, case.shared, case.shape, keep)
         work += w
         shape = cast(tuple[int, ...], (_N,) * len(keep))        # set per marker by _net
-        terms.append(_Term(case.factors, program, shape, len(kept) == 2 and len(keep) == 1, case.log_weight, moment))
+        weights = _child_weights(pair, mult, margins, fm) if fm is not None else ()
+        terms.append(_Term(case.factors, program, shape, len(kept) == 2 and len(keep) == 1, case.log_weight, moment,
+                           weights))
     return terms, work
 
 
@@ -472,9 +500,10 @@ def _program(fvars: tuple[tuple[int, ...], ...], shared: tuple[bool, ...], shape
 
 
 def theta_width(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], target: int, n: int,
-                theta: float) -> int:
-    """Largest array of :func:`run_theta` on fully typed members ``typed``, per item (for chunking)."""
-    return _net(father, mother, typed, frozenset(), frozenset(), target, n, float(theta)).width
+                theta: float, child: int = -1) -> int:
+    """Largest array of :func:`run_theta` (with ``child``, :func:`run_theta_child`) on fully typed
+    members ``typed``, per item (for chunking)."""
+    return _net(father, mother, typed, frozenset(), frozenset(), target, n, float(theta), child).width
 
 
 # ---------------------------------------------------------------------------
@@ -493,9 +522,44 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
     allele of half-typed members, ``soft_arr`` (B, n_soft, n, n) soft evidence.
     The second result is normalised so that it sums to 1 per item where possible.
     """
+    return _run(father, mother, typed, partial, soft, target, tab, A, part, soft_arr, theta, -1)[:2]
+
+
+def run_theta_child(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int], target: int,
+                    child: int, tab: Tables, A: NDArray[np.intp], theta: float
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The child's log-likelihood (B,) and distribution (B, n, n), and the unrelated person's
+    distribution (B, n, n), from one run of the unrelated person's network (fully typed members
+    ``typed``; ``target`` the unrelated person, ``child`` as :func:`child_with_unrelated` requires).
+
+    The child's paternal allele is its father's first or second allele (1/2 each), then
+    transmitted (mutation matrix); so is its maternal one. With S = sum over the father's
+    alleles i and the mother's j of P(data, x_i, x_j), which the moments' joints of pairs of
+    blocks hold (:func:`_child_weights`), P(data, child = (z1, z2)) = (M_f^T S M_m)[z1, z2] / 4.
+    The child adds no founder alleles, so the normaliser is the likelihood of the data.
+    """
+    ll, dist, S = _run(father, mother, typed, frozenset(), frozenset(), target, tab, A, None, None, theta, child)
+    assert dist is not None and S is not None
+    Mm, Mf = tab._M
+    P = 0.25 * np.matmul(np.matmul(np.swapaxes(Mm, -1, -2), S), Mf)
+    B = A.shape[0]
+    tot = P.reshape(B, -1).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll_child = ll + np.log(tot)
+        dist_child = np.divide(P, tot[:, None, None], out=np.zeros_like(P), where=(tot > 0)[:, None, None])
+    return ll_child, dist_child, dist
+
+
+def _run(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int],
+         partial: frozenset[int], soft: frozenset[int], target: int, tab: Tables,
+         A: NDArray[np.intp], part: NDArray[np.intp] | None, soft_arr: NDArray[np.float64] | None,
+         theta: float, child: int) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
+                                            NDArray[np.float64] | None]:
+    """:func:`run_theta`'s work; with ``child``, also S of :func:`run_theta_child` (on the scale
+    of the log-likelihood's part before the unrelated person: ``log_first + best``), else None."""
     n = tab.n
     B = A.shape[0]
-    net = _net(father, mother, typed, partial, soft, target, n, float(theta))
+    net = _net(father, mother, typed, partial, soft, target, n, float(theta), child)
     q = np.broadcast_to(tab.q, (B, n))
     # the typed founders' alleles, drawn first
     counts = np.zeros((B, n))
@@ -550,6 +614,8 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
     diag = np.einsum("bii->bi", acc) if kept else acc
     # an unrelated target: L, s, the upper part of Q and its diagonal's extra (see _moments)
     mom = (np.zeros(B), np.zeros((B, n)), np.zeros((B, n, n)), np.zeros((B, n))) if net.unrelated else ()
+    S = np.zeros((B, n, n)) if net.child else None
+    S_diag = np.einsum("bii->bi", S) if S is not None else None
     tied: dict[tuple[int, int, int, str], NDArray[np.float64]] = {}   # diagonals, shared by terms
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for term in net.terms:
@@ -567,12 +633,14 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
             up = ls > best
             if up.any():
                 down = np.where(up, np.exp(best - ls), 1.0)
-                for part in (acc, *mom):
+                for part in (acc, *mom, *(() if S is None else (S,))):
                     part *= down.reshape((B,) + (1,) * (part.ndim - 1))
                 best = np.where(up, ls, best)
             f = np.where(np.isfinite(ls), np.exp(ls - best), 0.0)
             if net.unrelated:
                 _moments(mom, res, term.moment, f)
+                if S is not None:
+                    _child_sum(S, S_diag, res, term.child, f)
             elif res is None:
                 acc += f
             elif term.tied_target:
@@ -584,16 +652,23 @@ def run_theta(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset
         acc_arr = _unrelated(mom, counts, q, len(net.typed_founder_cols) + net.draws, theta)
     if target < 0:
         with np.errstate(divide="ignore"):
-            return log_first + best + np.log(acc_arr), None
+            return log_first + best + np.log(acc_arr), None, None
     tot = acc_arr.reshape(B, -1).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ll = log_first + best + np.log(tot)
         dist = np.divide(acc_arr, tot[:, None, None], out=np.zeros_like(acc_arr),
                          where=(tot > 0)[:, None, None])
-    return ll, dist
+        if S is not None:
+            ll = log_first + best
+    return ll, dist, S
 
 
-def _moment_terms(blocks: list[tuple[int, int]]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+#: a moment elimination: kept block variables, what it adds (see _moments), kept blocks' indices,
+#: how many pairs of blocks it stands for, and for how many blocks each kept block's margin counts
+_Moment = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], int, tuple[int, int]]
+
+
+def _moment_terms(blocks: list[tuple[int, int]], perms: tuple[tuple[int, ...], ...] = ()) -> list[_Moment]:
     """The eliminations of one partition for the moments of its draws' allele counts.
 
     ``blocks``: (variable, size) of each block. The count vector of the draws is
@@ -601,21 +676,115 @@ def _moment_terms(blocks: list[tuple[int, int]]) -> list[tuple[tuple[int, ...], 
     of blocks (and the margin of each block once). Each elimination keeps one pair (or
     the only block, or nothing) and says what it adds, as
     (L?, pair weight, margin weights (2), diagonal weights (2)); see :func:`_moments`.
+
+    ``perms``: the partition's symmetries (:func:`_block_symmetries`), as permutations of its
+    blocks. A symmetry leaves the likelihood and the partition as they are, so the joint of
+    blocks (i, j) equals that of their images, and a block's margin its image's: one
+    elimination per orbit of pairs, weighted by the orbit's size, and each orbit of blocks'
+    margins from one of them (a full siblings' parents with four distinct alleles: 3
+    eliminations instead of 6).
     """
     k = len(blocks)
     if k == 0:
-        return [((), (1, 0, 0, 0, 0, 0))]
+        return [((), (1, 0, 0, 0, 0, 0), (), 1, (0, 0))]
     if k == 1:
         v, b = blocks[0]
-        return [((v,), (1, 0, b, 0, b * (b - 1), 0))]
-    out: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        return [((v,), (1, 0, b, 0, b * (b - 1), 0), (0,), 1, (1, 0))]
+    group = ((*range(k),), *perms)
+    orbit_of_pair: dict[tuple[int, int], int] = {}      # representative pair -> orbit size
     for i in range(k):
         for j in range(i + 1, k):
-            (vi, bi), (vj, bj) = blocks[i], blocks[j]
-            first = i == 0 and j == 1                 # block 0's margin and L come from (0, 1)
-            out.append(((vi, vj), (int(first), bi * bj, bi if first else 0, bj if i == 0 else 0,
-                                   bi * (bi - 1) if first else 0, bj * (bj - 1) if i == 0 else 0)))
+            images = {(min(g[i], g[j]), max(g[i], g[j])) for g in group}
+            if min(images) == (i, j):
+                orbit_of_pair[(i, j)] = len(images)
+    pairs = list(orbit_of_pair)            # (0, 1) first: L from it
+    margin: dict[tuple[int, int], list[int]] = {pq: [0, 0] for pq in pairs}
+    done: set[int] = set()
+    for b in range(k):
+        if b in done:
+            continue
+        orbit = {g[b] for g in group}
+        done |= orbit
+        # the first kept pair holding a block of this orbit gives its margin, times the orbit's size
+        pq = next(pq for pq in pairs if pq[0] in orbit or pq[1] in orbit)
+        margin[pq][0 if pq[0] in orbit else 1] = len(orbit)
+    out: list[_Moment] = []
+    for (i, j), m in orbit_of_pair.items():
+        (vi, bi), (vj, bj) = blocks[i], blocks[j]
+        o0, o1 = margin[(i, j)]
+        out.append(((vi, vj), (int((i, j) == (0, 1)), m * bi * bj, o0 * bi, o1 * bj, o0 * bi * (bi - 1),
+                               o1 * bj * (bj - 1)), (i, j), m, (o0, o1)))
     return out
+
+
+def _block_symmetries(part: tuple[int, ...], swaps: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """The swaps of untyped founders' two alleles (draws i, i + 1 for i in ``swaps``) that map the
+    partition ``part`` to itself, each as the permutation of its blocks it makes (identity left out)."""
+    k = max(part, default=-1) + 1
+    out = set()
+    for mask in range(1, 1 << len(swaps)):
+        perm = list(range(len(part)))
+        for bit, i in enumerate(swaps):
+            if mask >> bit & 1:
+                perm[i], perm[i + 1] = i + 1, i
+        # draw d goes where perm[d] was: block part[d] -> block part[perm[d]], if that is a bijection
+        pi: dict[int, int] = {}
+        if all(pi.setdefault(part[d], part[perm[d]]) == part[perm[d]] for d in range(len(part))) \
+                and len(set(pi.values())) == k:
+            g = tuple(pi[b] for b in range(k))
+            if g != tuple(range(k)):
+                out.add(g)
+    return tuple(sorted(out))
+
+
+def _child_weights(pair: tuple[int, ...], mult: int, margins: tuple[int, int],
+                   fm: tuple[tuple[int, ...], tuple[int, ...]]) -> tuple[int, ...]:
+    """What one moment elimination (kept blocks ``pair``, standing for ``mult`` pairs, its blocks'
+    margins for ``margins`` blocks each; :func:`_moment_terms`) adds to S = the sum over the
+    child's father's draws i and mother's draws j of P(data, x_i, x_j) (``fm``: their blocks), as
+    (weight of the kept joint, of its transpose, of the diagonal of pair[0]'s margin, of pair[1]'s)."""
+    F, M = fm
+    if len(pair) == 1:                   # one block: every draw in it
+        return (0, 0, len(F) * len(M), 0)
+    i, j = pair
+    both = [(a, b) for a in F for b in M]
+    return (mult * both.count((i, j)), mult * both.count((j, i)), margins[0] * both.count((i, i)),
+            margins[1] * both.count((j, j)))
+
+
+def _child_sum(S: NDArray[np.float64], S_diag: NDArray[np.float64] | None, res: NDArray[np.float64] | None,
+               weights: tuple[int, ...], f: NDArray[np.float64]) -> None:
+    """Add one moment elimination's part of S (:func:`run_theta_child`), times ``f`` (B,), in place."""
+    if res is None or not any(weights):
+        return
+    assert S_diag is not None
+    cxy, cyx, d0, d1 = weights
+    if res.ndim == 2:                    # one block: S's diagonal
+        S_diag += d0 * res * f[:, None]
+        return
+    fr = res * f[:, None, None]
+    if cxy:
+        S += cxy * fr
+    if cyx:
+        S += cyx * fr.transpose(0, 2, 1)
+    if d0:
+        S_diag += d0 * fr.sum(axis=2)
+    if d1:
+        S_diag += d1 * fr.sum(axis=1)
+
+
+def child_with_unrelated(father: tuple[int, ...], mother: tuple[int, ...], observed: frozenset[int],
+                         child: int) -> bool:
+    """Whether ``child``'s distribution follows from the unrelated person's moments: an untyped
+    member with no children whose parents are untyped founders, each with two relevant
+    (non-collapsed) alleles in the family without the child (a typed descendant through two
+    children, as full siblings' parents). Its parents' two pairs of alleles are then draws whose
+    joints the moments hold."""
+    if child in observed or father[child] < 0 or child in father or child in mother:
+        return False
+    _, relevant, collapsed = el.relevance(father, mother, observed, -1)
+    return all(father[p] < 0 and p not in observed and relevant[p] and p not in collapsed
+               for p in (father[child], mother[child]))
 
 
 def _moments(mom: tuple[NDArray[np.float64], ...], res: NDArray[np.float64] | None, moment: tuple[int, ...],

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from dogtag.errors import InconsistentCaseError
 from dogtag.genetics.likelihood import (
     MarkerData,
+    child_and_unrelated,
     encode,
     loglik_batch,
     same_shape_conditionals,
@@ -255,15 +256,24 @@ def conditionals(enc: Encoded, js: Sequence[int], *, theta: float = 0.0,
                 typed = np.flatnonzero(mask[sel[0]]).tolist()
                 target = int(g.target[it[0]])
                 arr, inv = _distinct(Aj[g.row[it]][:, typed, :], m.n_alleles, _twins(g.ped, typed))
-                dist, ll = same_shape_conditionals(g.ped, m, typed, arr, target=target, theta=theta,
-                                                   max_floats=BATCH_FLOATS)
+                # with theta, a child of untyped parents (full siblings' references) and the unrelated
+                # person from one network where that applies, else each on its own
+                both = None if u is None else child_and_unrelated(
+                    with_unrelated(g.ped), m, typed, arr, child=target, unrelated=len(g.ped), theta=theta,
+                    max_floats=BATCH_FLOATS)
+                du: NDArray[np.float64] | None = None
+                if both is None:
+                    dist, ll = same_shape_conditionals(g.ped, m, typed, arr, target=target, theta=theta,
+                                                       max_floats=BATCH_FLOATS)
+                    if u is not None:
+                        du, _ = same_shape_conditionals(with_unrelated(g.ped), m, typed, arr, target=len(g.ped),
+                                                        theta=theta, max_floats=BATCH_FLOATS)
+                else:
+                    dist, ll, du = both
                 assert dist is not None
                 cols = g.col[it]
                 c[cols] = dist[inv]
                 if u is not None:
-                    aug = with_unrelated(g.ped)
-                    du, _ = same_shape_conditionals(aug, m, typed, arr, target=len(g.ped), theta=theta,
-                                                    max_floats=BATCH_FLOATS)
                     assert du is not None
                     u[cols] = du[inv]
                 if m.has_mutation or theta > 0:
