@@ -78,6 +78,20 @@ def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     return out, round(time.perf_counter() - t, 2), round(_cpu() - c, 2)
 
 
+def _claim(r, inc, search, res) -> str:  # type: ignore[no-untyped-def]
+    """A conclusion of ``dvi_solve`` with the truth, its pairwise log10 LR (and the truth's) and the
+    joint step's posterior (bounds) of the pairing."""
+    i, s = search.samples.index(r.sample), r.sample
+    t = inc.truth[s]
+    lr = search.log_lr[i, search.missing.index(r.missing)] / math.log(10)
+    lr_t = search.log_lr[i, search.missing.index(t)] / math.log(10) if t != "*" else float("nan")
+    k = res.samples.index(s)
+    j = res.columns.index(r.missing)
+    up = "" if res.posterior_upper is None else f"-{res.posterior_upper[k, j]:.4g}"
+    return (f"{s}={r.missing} ({r.conclusion}; is {t}, {inc.kind[s]}): log10 LR {lr:.2f} (truth {lr_t:.2f}), "
+            f"joint posterior {res.posterior[k, j]:.4g}{up}")
+
+
 def run(scenario: str, n: int, time_limit: float, seed: int) -> dict[str, object]:
     closed = scenario == "closed"
     inc, gen_s, _ = _timed(simulate_incident, n, n, closed=closed, brothers=0.0 if closed else 0.08,
@@ -157,7 +171,14 @@ def run(scenario: str, n: int, time_limit: float, seed: int) -> dict[str, object
                                         f"{inc.truth.get(r.sample or '', '?')})" for r in claimed][:10],
             "n_brothers_claimed_singly": len(claimed),
             "wrong_conclusions": len(wrong_id),
+            # by kind: dvir's "Probable" is one LR above threshold / 10 and no other (no claim of identity)
+            "wrong_conclusions_by_kind": {k: sum(1 for r in wrong_id if r.conclusion == k)
+                                          for k in ("Undisputed", "Match (GLR)", "Probable")},
+            "conclusions_by_kind": {k: sum(1 for r in sol.pm if r.conclusion == k)
+                                    for k in ("Undisputed", "Match (GLR)", "Probable", "Symmetric match")},
             "wrong_conclusion_examples": [f"{r.sample}={r.missing} ({r.conclusion})" for r in wrong_id][:5],
+            # every wrong claim of identity (not "Probable"), with what the search and the joint step said
+            "wrong_claims": [_claim(r, inc, search, res) for r in wrong_id if r.conclusion != "Probable"],
         })
     if closed:
         out["pass"] = right / S >= 0.995 and joint_s <= 10.0
