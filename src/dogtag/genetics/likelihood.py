@@ -37,7 +37,7 @@ scale, so likelihoods of large pedigrees over many markers never underflow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -659,16 +659,11 @@ def same_shape_conditionals(
     st = _structure(ped)
     tset = frozenset(typed)
     plan = None if theta > 0 else el.compile_plan(st.father, st.mother, tset, frozenset(), frozenset(), target, k)
-    base = marker_tables(marker, k, mut)
-    A = _allele_matrix(len(ped), typed, alleles)
     out = np.empty((B, k * (k + 1) // 2)) if target >= 0 else None
     out_ll = np.empty(B)
     width = theta_width(st.father, st.mother, tset, target, k, theta) if plan is None else _plan_width(plan)
-    step = max(1, max_floats // (2 * width))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for lo, hi in _spans(B, step):
-            Ac = A[lo:hi]
-            tab = lumped_tables(base, np.arange(Ac.shape[0]), Ac) if lumps(marker, mut) else base
+        for lo, hi, tab, Ac in _chunks(len(ped), marker, mut, typed, alleles, max_floats // (2 * width)):
             if plan is None:
                 lg, res = run_theta(st.father, st.mother, tset, frozenset(), frozenset(), target, tab, Ac, None, None,
                                     theta)
@@ -704,17 +699,12 @@ def child_and_unrelated(ped: Pedigree, marker: Marker, typed: Sequence[int], all
         assert got is not None
         return got[0][:1], got[1][:1], got[2][:1]
     k = marker.n_alleles
-    mut = marker.has_mutation
-    base = marker_tables(marker, k, mut)
-    A = _allele_matrix(len(ped), typed, alleles)
     G = k * (k + 1) // 2
     dist, ll, du = np.empty((B, G)), np.empty(B), np.empty((B, G))
     width = theta_width(st.father, st.mother, tset, unrelated, k, theta, child)
-    step = max(1, max_floats // (2 * width))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for lo, hi in _spans(B, step):
-            Ac = A[lo:hi]
-            tab = lumped_tables(base, np.arange(Ac.shape[0]), Ac) if lumps(marker, mut) else base
+        for lo, hi, tab, Ac in _chunks(len(ped), marker, marker.has_mutation, typed, alleles,
+                                       max_floats // (2 * width)):
             lc, rc, ru = run_theta_child(st.father, st.mother, tset, unrelated, child, tab, Ac, theta)
             dist[lo:hi] = distributions(rc, lc, k, ll[lo:hi])
             du[lo:hi] = distributions(ru, np.zeros(hi - lo), k)
@@ -736,6 +726,18 @@ def _founder_alleles(father: tuple[int, ...], mother: tuple[int, ...], typed: fr
     """Founder alleles summed over (or typed) in the likelihood with ``target`` kept (-1: none)."""
     _, relevant, collapsed = el.relevance(father, mother, typed, target)
     return sum(1 if k in collapsed else 2 for k in range(len(father)) if relevant[k] and father[k] < 0)
+
+
+def _chunks(size: int, marker: Marker, mut: bool, typed: Sequence[int], alleles: NDArray[np.intp], step: int
+            ) -> Iterator[tuple[int, int, Tables, NDArray[np.intp]]]:
+    """A batch of one shape (``size`` members, ``alleles`` (B, T, 2) of members ``typed``) in chunks
+    of at most ``step`` items (:func:`_spans`): (lo, hi, the marker's tables, lumped where pedprobr
+    lumps, the chunk's allele matrix)."""
+    base = marker_tables(marker, marker.n_alleles, mut)
+    A = _allele_matrix(size, typed, alleles)
+    for lo, hi in _spans(alleles.shape[0], max(1, step)):
+        Ac = A[lo:hi]
+        yield lo, hi, lumped_tables(base, np.arange(Ac.shape[0]), Ac) if lumps(marker, mut) else base, Ac
 
 
 def _spans(n: int, step: int) -> list[tuple[int, int]]:

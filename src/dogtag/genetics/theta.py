@@ -555,8 +555,9 @@ def _run(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
          A: NDArray[np.intp], part: NDArray[np.intp] | None, soft_arr: NDArray[np.float64] | None,
          theta: float, child: int) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
                                             NDArray[np.float64] | None]:
-    """:func:`run_theta`'s work; with ``child``, also S of :func:`run_theta_child` (on the scale
-    of the log-likelihood's part before the unrelated person: ``log_first + best``), else None."""
+    """:func:`run_theta`'s work: (log-likelihood, distribution, None); with ``child``, (the log
+    scale of S, the unrelated person's distribution, S of :func:`run_theta_child`), the unrelated
+    person's own normaliser being of no use there."""
     n = tab.n
     B = A.shape[0]
     net = _net(father, mother, typed, partial, soft, target, n, float(theta), child)

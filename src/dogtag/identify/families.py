@@ -258,16 +258,16 @@ def conditionals(enc: Encoded, js: Sequence[int], *, theta: float = 0.0,
                 arr, inv = _distinct(Aj[g.row[it]][:, typed, :], m.n_alleles, _twins(g.ped, typed))
                 # with theta, a child of untyped parents (full siblings' references) and the unrelated
                 # person from one network where that applies, else each on its own
-                both = None if u is None else child_and_unrelated(
-                    with_unrelated(g.ped), m, typed, arr, child=target, unrelated=len(g.ped), theta=theta,
-                    max_floats=BATCH_FLOATS)
+                aug = None if u is None else with_unrelated(g.ped)
+                both = None if aug is None else child_and_unrelated(
+                    aug, m, typed, arr, child=target, unrelated=len(g.ped), theta=theta, max_floats=BATCH_FLOATS)
                 du: NDArray[np.float64] | None = None
                 if both is None:
                     dist, ll = same_shape_conditionals(g.ped, m, typed, arr, target=target, theta=theta,
                                                        max_floats=BATCH_FLOATS)
-                    if u is not None:
-                        du, _ = same_shape_conditionals(with_unrelated(g.ped), m, typed, arr, target=len(g.ped),
-                                                        theta=theta, max_floats=BATCH_FLOATS)
+                    if aug is not None:
+                        du, _ = same_shape_conditionals(aug, m, typed, arr, target=len(g.ped), theta=theta,
+                                                        max_floats=BATCH_FLOATS)
                 else:
                     dist, ll, du = both
                 assert dist is not None
