@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, total_ordering
 from typing import cast
 
 import numpy as np
@@ -189,6 +189,7 @@ class _Net:
     child: bool = False                     # with the distribution of a child of two untyped founders
 
 
+@total_ordering
 class _Size:
     """A size ``c n^a`` in the marker's allele count n, not yet chosen: the sizes of a network's
     program before they are set for a marker (:func:`_instantiate`). Compared, when the
@@ -223,15 +224,6 @@ class _Size:
 
     def __lt__(self, other: object) -> bool:
         return self.at(_ORDER_N) < self._v(other)
-
-    def __le__(self, other: object) -> bool:
-        return self.at(_ORDER_N) <= self._v(other)
-
-    def __gt__(self, other: object) -> bool:
-        return self.at(_ORDER_N) > self._v(other)
-
-    def __ge__(self, other: object) -> bool:
-        return self.at(_ORDER_N) >= self._v(other)
 
     def __repr__(self) -> str:
         return f"{self.c}n^{self.a}"
@@ -487,8 +479,8 @@ def _program(fvars: tuple[tuple[int, ...], ...], shared: tuple[bool, ...], shape
              keep: tuple[int, ...]) -> tuple[tuple[tuple, ...], float]:
     """A term's elimination, in the order of least per-item work (:func:`~dogtag.genetics.elimination.best_order`),
     chosen once per structure for any allele count (``shape`` holds :class:`_Size` values, taken as
-    :data:`_ORDER_N` for every choice), and its per-item cost at that size (:func:`~dogtag.genetics.elimination.order_cost`, and :data:`_OP_COST`
-    per array operation)."""
+    :data:`_ORDER_N` for every choice), and its per-item cost at that size
+    (:func:`~dogtag.genetics.elimination.order_cost`, and :data:`_OP_COST` per array operation)."""
     nominal = cast(tuple[int, ...], _at(shape, _ORDER_N))
     order = el.best_order(fvars, shared, nominal, keep)
     program = el.eliminate([el.Factor(0, v) for v in fvars], shape, keep, order, fuse=True)
@@ -656,11 +648,9 @@ def _run(father: tuple[int, ...], mother: tuple[int, ...], typed: frozenset[int]
             return log_first + best + np.log(acc_arr), None, None
     tot = acc_arr.reshape(B, -1).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ll = log_first + best + np.log(tot)
+        ll = log_first + best if S is not None else log_first + best + np.log(tot)
         dist = np.divide(acc_arr, tot[:, None, None], out=np.zeros_like(acc_arr),
                          where=(tot > 0)[:, None, None])
-        if S is not None:
-            ll = log_first + best
     return ll, dist, S
 
 
